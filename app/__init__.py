@@ -1,0 +1,67 @@
+"""Twoway: a private space for reverse-mentoring pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import config as app_config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from ``environ`` (default: the process environment), then apply ``config``,
+    Flask settings that win over it (tests use both)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(app_config.load(app.instance_path, environ))
+    if config:
+        app.config.from_mapping(config)
+    # Large enough for any text a person writes, small enough that nobody can exhaust memory.
+    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from app import cli, errors, security, templating
+
+    templating.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (the models must be known before migrations compare them)
+    from app import authz
+    from app.database import configure_engine
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.before_request(authz.require_sign_in)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.account.views import bp as account_bp
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.pairs.views import bp as pairs_bp
+    from app.pairs.views import pair_bp
+    from app.pwa.views import bp as pwa_bp
+
+    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, pwa_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Signing in without passwords: passkeys first, one-time links and recovery codes as the way back."""

@@ -1,0 +1,43 @@
+"""Forms of the sign-in pages and the account pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from app.models.user import Passkey
+
+
+class EmptyForm(FlaskForm):
+    """A one-button POST: it still carries the CSRF token."""
+
+
+class EmailLinkForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter the email address you use for Twoway."),
+            Length(max=254, message="That is longer than any email address can be."),
+            Email("That doesn't look like an email address. Check for a typo."),
+        ],
+    )
+    next = HiddenField()
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        "Recovery code",
+        validators=[
+            DataRequired("Enter one of your recovery codes."),
+            Length(max=64, message="Recovery codes are 16 letters and digits."),
+        ],
+    )
+
+
+class RenamePasskeyForm(FlaskForm):
+    nickname = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the passkey a name, such as the device it lives on."),
+            Length(max=Passkey.nickname.type.length, message="Keep the name under 60 characters."),
+        ],
+    )

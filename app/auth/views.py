@@ -1,0 +1,157 @@
+"""Sign-in pages: passkey, one-time link, recovery code; and sign-out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, jsonify, request, url_for
+from flask_login import current_user
+from sqlalchemy import exists, select
+
+from app import htmx, mail
+from app.auth import links, passkeys, recovery, sessions
+from app.auth.forms import EmailLinkForm, EmptyForm, RecoveryCodeForm
+from app.authz import public
+from app.extensions import db, limiter
+from app.models import Passkey, User
+from app.urls import safe_next
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Limits per client address, plus one per email address so nobody can flood a colleague's inbox.
+LINK_REQUEST_LIMIT = "10 per 15 minutes"
+LINK_REQUEST_PER_ADDRESS_LIMIT = "3 per 15 minutes"
+SIGN_IN_LIMIT = "20 per 15 minutes"
+PASSKEY_OPTIONS_LIMIT = "30 per minute"
+PASSKEY_VERIFY_LIMIT = "10 per minute"
+
+
+def _requested_email() -> str:
+    return "link-to:" + request.form.get("email", "").strip().lower()
+
+
+def _continue_to() -> str:
+    return safe_next(request.values.get("next"), url_for("pairs.index"))
+
+
+def _after_sign_in(user: User) -> str:
+    """Where a fresh sign-in lands: people without a passkey are offered to add one first."""
+    has_passkey = db.session.scalar(select(exists().where(Passkey.user_id == user.id)))
+    return _continue_to() if has_passkey else url_for("account.offer_passkey", next=_continue_to())
+
+
+@bp.get("/sign-in")
+@public
+def sign_in() -> Response:
+    if current_user.is_authenticated:
+        return htmx.redirect(_continue_to())
+    form = EmailLinkForm(next=request.args.get("next", ""))
+    return htmx.render("auth/sign_in.html", form=form)
+
+
+@bp.post("/sign-in/link")
+@public
+@limiter.limit(LINK_REQUEST_LIMIT)
+@limiter.limit(LINK_REQUEST_PER_ADDRESS_LIMIT, key_func=_requested_email)
+def email_link() -> Response:
+    form = EmailLinkForm()
+    if not form.validate():
+        return htmx.render("auth/sign_in.html", "link_form", form=form, status=422)
+    user = db.session.scalar(User.by_email(form.email.data))
+    if user is not None and user.active:
+        url = links.issue(user)
+        db.session.commit()
+        mail.send(
+            user.email,
+            "Your Twoway sign-in link",
+            f"Hi {user.first_name},\n\n"
+            f"Here is your link to sign in to Twoway. It works once, within 15 minutes:\n\n{url}\n\n"
+            "If you didn't ask for it, you can ignore this mail: nobody can sign in without the link.\n",
+        )
+    # The same answer whether or not the address is known: the page must not reveal who uses Twoway.
+    sent = f"If {form.email.data} belongs to someone in Twoway, a sign-in link is on its way. It works once, for 15 minutes."
+    if htmx.is_htmx():
+        return htmx.render("auth/sign_in.html", "link_form", form=form, sent=sent)
+    flash(sent, "success")
+    return htmx.redirect(url_for(".sign_in", next=form.next.data or None))
+
+
+@bp.get("/link/<token>")
+@public
+def link(token: str) -> Response:
+    found = links.find_usable(token)
+    return htmx.render("auth/link.html", link=found, form=EmptyForm(), status=200 if found else 410)
+
+
+@bp.post("/link/<token>")
+@public
+@limiter.limit(SIGN_IN_LIMIT)
+def use_link(token: str) -> Response:
+    user = links.redeem(token)
+    if user is None:
+        db.session.rollback()
+        flash("That sign-in link has expired or was already used. Ask for a new one below.", "error")
+        return htmx.redirect(url_for(".sign_in"))
+    sessions.start(user)
+    db.session.commit()
+    return htmx.redirect(_after_sign_in(user))
+
+
+@bp.post("/passkey/options")
+@public
+@limiter.limit(PASSKEY_OPTIONS_LIMIT)
+def passkey_options() -> Response:
+    options = passkeys.authentication_options()
+    db.session.commit()
+    return Response(options, mimetype="application/json")
+
+
+@bp.post("/passkey/verify")
+@public
+@limiter.limit(PASSKEY_VERIFY_LIMIT)
+def passkey_verify() -> Response:
+    try:
+        user = passkeys.authenticate(request.get_data(as_text=True))
+    except passkeys.PasskeyError as error:
+        db.session.commit()  # the challenge stays used up
+        return jsonify(error=str(error)), 400
+    sessions.start(user)
+    db.session.commit()
+    return jsonify(redirect=_continue_to())
+
+
+@bp.get("/recovery")
+@public
+def recovery_form() -> Response:
+    return htmx.render("auth/recovery.html", form=RecoveryCodeForm())
+
+
+@bp.post("/recovery")
+@public
+@limiter.limit(SIGN_IN_LIMIT)
+def use_recovery_code() -> Response:
+    form = RecoveryCodeForm()
+    user = recovery.redeem(form.code.data) if form.validate() else None
+    if user is None:
+        db.session.rollback()
+        if form.code.data and not form.code.errors:
+            form.code.errors.append("That code doesn't match an unused recovery code. Check it and try again.")
+        return htmx.render("auth/recovery.html", "recovery_form", form=form, status=422)
+    sessions.start(user)
+    db.session.commit()
+    left = recovery.unused_count(user)
+    flash(
+        f"You're signed in with a recovery code; {left} unused {'code' if left == 1 else 'codes'} left. "
+        "Add a passkey on this device so you won't need them next time.",
+        "success",
+    )
+    return htmx.redirect(url_for("account.passkeys"))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    sessions.end(current_user._get_current_object())
+    db.session.commit()
+    flash("You're signed out.", "success")
+    response = htmx.redirect(url_for(".sign_in"))
+    # Whatever the browser kept of signed-in pages goes too.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response

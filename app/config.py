@@ -1,0 +1,88 @@
+"""Twoway's settings. The environment is read here, once, and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "http://localhost:5000"
+TRUTHY = {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something Twoway cannot run with."""
+
+
+def _database_url(raw: str | None, instance_path: Path) -> str:
+    if not raw:
+        return f"sqlite:///{instance_path / 'twoway.sqlite3'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named, and
+    # Twoway speaks to PostgreSQL through psycopg 3 only.
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def _secret_key(raw: str | None, debug: bool, instance_path: Path) -> str:
+    if raw:
+        return raw
+    if not debug:
+        raise ConfigError("SECRET_KEY must be set (a long random string) unless FLASK_DEBUG=1.")
+    # In development the key is made once and kept, so sessions survive a restart of `make run`.
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment (``os.environ`` unless given)."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    debug = env.get("FLASK_DEBUG", "").lower() in TRUTHY
+
+    base_url = env.get("BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"BASE_URL must be an http(s) origin such as {DEFAULT_BASE_URL}, not {base_url!r}.")
+    https = parts.scheme == "https"
+
+    try:
+        trusted_proxies = int(env.get("TRUSTED_PROXIES", "0"))
+    except ValueError:
+        raise ConfigError("TRUSTED_PROXIES must be a whole number (how many proxies sit in front of Twoway).")
+
+    return {
+        "DEBUG": debug,
+        "SECRET_KEY": _secret_key(env.get("SECRET_KEY"), debug, instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": base_url,
+        # WebAuthn binds passkeys to the configured origin, never to whatever Host header arrives.
+        "WEBAUTHN_RP_ID": parts.hostname,
+        "WEBAUTHN_ORIGIN": f"{parts.scheme}://{parts.netloc}",
+        "PREFERRED_URL_SCHEME": parts.scheme,
+        "SESSION_COOKIE_NAME": "__Host-twoway" if https else "twoway",
+        "SESSION_COOKIE_SECURE": https,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # People sign in on their phones and come back between meetings: a month, then sign in again.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # A form left open on a phone for hours must still save: the token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAIL_URL": env.get("MAIL_URL") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", f"Twoway <no-reply@{parts.hostname}>"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "TRUSTED_PROXIES": trusted_proxies,
+    }

@@ -1,0 +1,1 @@
+"""Feedback prompts: short two-way check-ins on what works."""

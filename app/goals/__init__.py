@@ -1,0 +1,1 @@
+"""The goal board: what each of the two wants to learn."""

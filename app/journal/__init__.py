@@ -1,0 +1,1 @@
+"""The session journal: agenda, notes, action items, private reflections."""

@@ -1,0 +1,52 @@
+"""Outgoing mail. Without MAIL_URL, mail is written to the log so Twoway runs with no mail server."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+SMTP_TIMEOUT = 10
+
+
+def send(to: str, subject: str, body: str) -> None:
+    """Send a plain-text mail; failures are logged, never shown to the person asking."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+
+    url = current_app.config["MAIL_URL"]
+    if not url:
+        current_app.logger.warning("MAIL_URL is not set; this mail was not sent:\n%s", message)
+        return
+    try:
+        _deliver(url, message)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("Could not send mail %r to %s", subject, to)
+
+
+def _deliver(url: str, message: EmailMessage) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "smtps":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            parts.hostname, parts.port or 465, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
+        )
+    elif parts.scheme == "smtp":
+        smtp = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=SMTP_TIMEOUT)
+    else:
+        raise smtplib.SMTPException(f"MAIL_URL must start with smtp:// or smtps://, not {parts.scheme}://")
+    with smtp:
+        if parts.scheme == "smtp":
+            smtp.ehlo()
+            # Upgrade to TLS whenever the server offers it; credentials never travel in clear.
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        smtp.send_message(message)

@@ -1,0 +1,31 @@
+"""Twoway's typed models. Relationships raise on lazy load: views say what they need up front."""
+
+from app.models.program import (
+    DEFAULT_PRIVACY_THRESHOLD,
+    MIN_PRIVACY_THRESHOLD,
+    Pair,
+    PairMember,
+    PairStatus,
+    Program,
+    Role,
+)
+from app.models.types import UTCDateTime, utcnow
+from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
+
+__all__ = [
+    "DEFAULT_PRIVACY_THRESHOLD",
+    "MIN_PRIVACY_THRESHOLD",
+    "Pair",
+    "PairMember",
+    "PairStatus",
+    "Passkey",
+    "Program",
+    "RecoveryCode",
+    "Role",
+    "SignInLink",
+    "UTCDateTime",
+    "User",
+    "WebAuthnChallenge",
+    "normalise_email",
+    "utcnow",
+]

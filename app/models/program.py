@@ -1,0 +1,107 @@
+"""Programs, the pairs in them, and who is the mentor and who the mentee."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+from app.models.user import User
+
+DEFAULT_PRIVACY_THRESHOLD = 5
+MIN_PRIVACY_THRESHOLD = 3
+
+
+def _values(enum_cls: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_cls]
+
+
+class Role(enum.StrEnum):
+    # In reverse mentoring the mentor is usually the junior colleague and the mentee the senior one.
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+class PairStatus(enum.StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class Program(db.Model):
+    __tablename__ = "program"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+        CheckConstraint(f"privacy_threshold >= {MIN_PRIVACY_THRESHOLD}", name="privacy_threshold_min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    # The admin sees no figure that describes fewer than this many pairs.
+    privacy_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_PRIVACY_THRESHOLD)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pairs: Mapped[list[Pair]] = relationship(back_populates="program", lazy="raise")
+
+
+class Pair(db.Model):
+    __tablename__ = "pair"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
+    status: Mapped[PairStatus] = mapped_column(
+        Enum(PairStatus, name="pair_status", native_enum=False, create_constraint=True, values_callable=_values),
+        default=PairStatus.ACTIVE,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="pairs", lazy="raise")
+    members: Mapped[list[PairMember]] = relationship(
+        back_populates="pair", lazy="raise", cascade="all, delete-orphan", order_by="PairMember.role"
+    )
+
+    @classmethod
+    def create(cls, program: Program, *, mentor: User, mentee: User) -> Pair:
+        """A new pair with both its people: add it to the session and both are saved together."""
+        pair = cls(program=program)
+        pair.members = [PairMember(user=mentor, role=Role.MENTOR), PairMember(user=mentee, role=Role.MENTEE)]
+        return pair
+
+    def member(self, role: Role) -> PairMember:
+        return next(m for m in self.members if m.role == role)
+
+    @property
+    def mentor(self) -> User:
+        return self.member(Role.MENTOR).user
+
+    @property
+    def mentee(self) -> User:
+        return self.member(Role.MENTEE).user
+
+
+class PairMember(db.Model):
+    __tablename__ = "pair_member"
+    __table_args__ = (
+        # One mentor and one mentee per pair, and never the same person twice.
+        UniqueConstraint("pair_id", "role"),
+        UniqueConstraint("pair_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="pair_role", native_enum=False, create_constraint=True, values_callable=_values)
+    )
+
+    pair: Mapped[Pair] = relationship(back_populates="members", lazy="raise")
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+
+    def partner(self) -> PairMember:
+        """The other person in this pair (the pair's members must be loaded)."""
+        return next(m for m in self.pair.members if m.id != self.id)

@@ -1,0 +1,60 @@
+"""``/``: my pairs. ``/pairs/<id>``: a pair's home, and the parent of every pair section.
+
+The ``pair`` blueprint's ``before_request`` loads the membership (or answers 404) before any
+pair view runs, so pair views never check access themselves and a new section is protected the
+moment it is registered under this blueprint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g
+from flask_login import current_user
+
+from app import authz, htmx
+from app.feedback.views import bp as feedback_bp
+from app.goals.views import bp as goals_bp
+from app.ground_rules.views import bp as ground_rules_bp
+from app.journal.views import bp as journal_bp
+
+bp = Blueprint("pairs", __name__)
+pair_bp = Blueprint("pair", __name__, url_prefix="/pairs/<int:pair_id>")
+# Every section of a pair hangs under the pair blueprint, which decides access for all of them.
+for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp):
+    pair_bp.register_blueprint(_section)
+
+
+@bp.get("/")
+def index() -> Response:
+    return htmx.render("pairs/index.html", memberships=authz.memberships_of(current_user))
+
+
+@pair_bp.url_value_preprocessor
+def _pull_pair_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.pair_id = values.pop("pair_id") if values else None
+
+
+@pair_bp.url_defaults
+def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
+    # Inside a pair, url_for("pair.…") needs no pair_id: it stays in the same pair.
+    if "pair_id" not in values and "membership" in g and current_app.url_map.is_endpoint_expecting(endpoint, "pair_id"):
+        values["pair_id"] = g.membership.pair_id
+
+
+@pair_bp.before_request
+def _load_membership() -> None:
+    g.membership = authz.load_membership(g.pair_id)
+
+
+@pair_bp.context_processor
+def _pair_context() -> dict[str, Any]:
+    membership = g.get("membership")
+    if membership is None:
+        return {}
+    return {"membership": membership, "pair": membership.pair, "partner": membership.partner()}
+
+
+@pair_bp.get("")
+def home() -> Response:
+    return htmx.render("pairs/home.html")

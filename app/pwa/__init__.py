@@ -1,0 +1,1 @@
+"""What makes Twoway installable on a phone: the manifest, the service worker, the offline page."""

@@ -1,0 +1,35 @@
+// Twoway's page behaviour. Everything works without it; this makes it nicer on a phone.
+(() => {
+  "use strict";
+
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", () => {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {
+        // Without a service worker Twoway still works; it just can't show the offline page.
+      });
+    });
+  }
+
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-reload]")) window.location.reload();
+  });
+
+  // When htmx can't save, say so, and leave the form (with what was typed) exactly as it is.
+  const toast = () => document.getElementById("request-error");
+  const show = (message) => {
+    const element = toast();
+    if (!element) return;
+    element.textContent = message;
+    element.hidden = false;
+    window.setTimeout(() => { element.hidden = true; }, 8000);
+  };
+  document.addEventListener("htmx:sendError", () => {
+    show("Couldn't reach Twoway. Nothing was lost: what you typed is still here. Try again when you're back online.");
+  });
+  document.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr.status;
+    show(status === 429
+      ? "Too many tries in a short time. Wait a few minutes; what you typed is still here."
+      : "Twoway couldn't save that. What you typed is still here: try again in a moment.");
+  });
+})();

@@ -1,0 +1,22 @@
+"""Absolute URLs for people to open later (mail, the CLI), always on the configured BASE_URL."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """Build ``endpoint``'s URL on BASE_URL, never on the Host header of the current request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to continue to after sign-in; anything pointing elsewhere falls back to ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target

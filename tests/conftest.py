@@ -1,0 +1,173 @@
+"""Shared fixtures.
+
+One app for the whole run; its schema is built by the Alembic migrations. Each test runs inside a
+transaction on one connection that is rolled back afterwards: the app's requests and the test's
+own ``session`` both work on that connection (each in a savepoint), so they see each other's data
+and nothing outlives the test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.extensions import db
+from app.models import User
+
+from factories import use_session
+
+BASE_URL = "http://localhost:5000"
+
+
+def database_url(tmp_dir) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/twoway-test.sqlite3"
+
+
+def make_app(url: str, **config) -> Flask:
+    """An app configured for tests from a clean environment (nothing from the shell leaks in)."""
+    settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    settings.update(config)
+    return create_app(settings, environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": BASE_URL})
+
+
+def reset_schema(app: Flask) -> None:
+    """Drop whatever a previous run left and build the schema through the migrations."""
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory) -> Flask:
+    app = make_app(database_url(tmp_path_factory.mktemp("db")))
+    reset_schema(app)
+    # Let the app's sessions nest inside the test's transaction, each in a savepoint.
+    with app.app_context():
+        db.session.configure(join_transaction_mode="create_savepoint")
+    return app
+
+
+@pytest.fixture
+def connection(app: Flask) -> Iterator[Connection]:
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    outer = connection.begin()
+    engines = db._app_engines[app]  # Flask-SQLAlchemy's per-app engine map: point it at our connection
+    engines[None] = connection
+    try:
+        yield connection
+    finally:
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """The test's own session, for factories and for checking what was stored."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    use_session(session)
+    try:
+        yield session
+    finally:
+        use_session(None)
+        session.close()
+
+
+class Client(FlaskClient):
+    """A test client that flushes the test's pending objects before each request, so the app sees
+    them. To check what a request stored, read it back with ``session.refresh(obj)`` or a query
+    with ``populate_existing``: the test session otherwise remembers the old values."""
+
+    test_session: Session | None = None
+
+    def open(self, *args, **kwargs):
+        if self.test_session is not None:
+            self.test_session.flush()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask, session: Session) -> Client:
+    app.test_client_class = Client
+    client = app.test_client()
+    client.test_session = session
+    return client
+
+
+@pytest.fixture
+def htmx_client(app: Flask, session: Session) -> Client:
+    """A client whose every request says it comes from htmx."""
+    app.test_client_class = Client
+    client = app.test_client()
+    client.test_session = session
+    client.environ_base["HTTP_HX_REQUEST"] = "true"
+    return client
+
+
+def sign_in(client: FlaskClient, user: User) -> None:
+    """Put ``user``'s signed-in session in ``client``'s cookie (the real sign-in paths have their own tests)."""
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = user.get_id()
+        flask_session["_fresh"] = True
+
+
+@pytest.fixture
+def login(client: Client, session: Session):
+    def login(user: User, on: FlaskClient | None = None) -> FlaskClient:
+        session.flush()
+        sign_in(on or client, user)
+        return on or client
+
+    return login
+
+
+@dataclass
+class QueryLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    @property
+    def writes(self) -> list[str]:
+        return [s for s in self.statements if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", s, re.IGNORECASE)]
+
+
+@pytest.fixture
+def queries(app: Flask, connection: Connection):
+    """``with queries() as log:`` records the SQL the app sends (savepoint bookkeeping excluded)."""
+
+    @contextmanager
+    def record() -> Iterator[QueryLog]:
+        log = QueryLog()
+
+        def before(_conn, _cursor, statement, *_args) -> None:
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK TO)\b", statement, re.IGNORECASE):
+                log.statements.append(statement)
+
+        event.listen(connection, "before_cursor_execute", before)
+        try:
+            yield log
+        finally:
+            event.remove(connection, "before_cursor_execute", before)
+
+    return record

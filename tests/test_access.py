@@ -1,0 +1,148 @@
+"""Who may open what. Every route must be listed here; a new route that isn't fails the first test."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from factories import AdminFactory, PairFactory, UserFactory
+
+PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
+
+ACCESS = {
+    "static": PUBLIC,
+    "pwa.manifest": PUBLIC,
+    "pwa.service_worker": PUBLIC,
+    "pwa.offline": PUBLIC,
+    "auth.sign_in": PUBLIC,
+    "auth.email_link": PUBLIC,
+    "auth.link": PUBLIC,
+    "auth.use_link": PUBLIC,
+    "auth.passkey_options": PUBLIC,
+    "auth.passkey_verify": PUBLIC,
+    "auth.recovery_form": PUBLIC,
+    "auth.use_recovery_code": PUBLIC,
+    "auth.sign_out": SIGNED_IN,
+    "account.passkeys": SIGNED_IN,
+    "account.offer_passkey": SIGNED_IN,
+    "account.passkey_options": SIGNED_IN,
+    "account.add_passkey": SIGNED_IN,
+    "account.rename_passkey": SIGNED_IN,
+    "account.remove_passkey": SIGNED_IN,
+    "account.recovery_codes": SIGNED_IN,
+    "account.new_recovery_codes": SIGNED_IN,
+    "pairs.index": SIGNED_IN,
+    "pair.home": PAIR,
+    "pair.ground_rules.index": PAIR,
+    "pair.goals.index": PAIR,
+    "pair.journal.index": PAIR,
+    "pair.feedback.index": PAIR,
+    "admin.index": ADMIN,
+}
+
+
+def _rules(app: Flask, level: str):
+    for rule in app.url_map.iter_rules():
+        if ACCESS.get(rule.endpoint) == level:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def _url(rule, pair_id: int) -> str:
+    values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css"}
+    return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+
+
+def test_every_route_is_in_the_access_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - ACCESS.keys() == set(), "new routes need an entry in the access table"
+    assert ACCESS.keys() - endpoints == set(), "the access table lists routes that no longer exist"
+
+
+def test_pair_routes_sit_under_the_guarded_blueprint(app):
+    for rule, _method in _rules(app, PAIR):
+        assert rule.rule.startswith("/pairs/<int:pair_id>"), rule.rule
+        assert rule.endpoint.startswith("pair."), rule.endpoint
+
+
+@pytest.fixture
+def people(session):
+    pair = PairFactory()
+    other_pair = PairFactory()
+    return {
+        "pair": pair,
+        "member": pair.mentee,
+        "non_member": other_pair.mentor,
+        "admin": AdminFactory(),
+        "loner": UserFactory(),
+    }
+
+
+def test_pair_routes(app, client, htmx_client, login, people):
+    pair_id = people["pair"].id
+    rules = list(_rules(app, PAIR))
+    assert rules
+    for rule, method in rules:
+        url = _url(rule, pair_id)
+        anonymous = client.open(url, method=method)
+        assert anonymous.status_code == 302 and anonymous.location.startswith("/auth/sign-in"), url
+        fragment = htmx_client.open(url, method=method)
+        assert fragment.status_code == 401, url
+        assert fragment.headers["HX-Redirect"].startswith("/auth/sign-in"), url
+        assert "<form" not in fragment.text  # never a sign-in page swapped into a card
+
+    for who, expected in (("non_member", 404), ("admin", 404), ("member", 200)):
+        login(people[who])
+        for rule, method in rules:
+            url = _url(rule, pair_id)
+            response = client.open(url, method=method)
+            assert response.status_code == expected, f"{who} {method} {url}"
+
+
+def test_a_pair_that_does_not_exist_looks_the_same_as_someone_elses(client, login, people):
+    login(people["member"])
+    missing = client.get("/pairs/999999")
+    not_mine = client.get(f"/pairs/{people['pair'].id + 1}")
+    assert missing.status_code == not_mine.status_code == 404
+    assert missing.text == not_mine.text
+
+
+def test_signed_in_routes(app, client, login, people):
+    get_rules = [(rule, m) for rule, m in _rules(app, SIGNED_IN) if m == "GET"]
+    for rule, method in _rules(app, SIGNED_IN):
+        response = client.open(_url(rule, 0), method=method)
+        assert response.status_code == 302 and response.location.startswith("/auth/sign-in"), rule.rule
+    login(people["loner"])
+    for rule, _method in get_rules:
+        assert client.get(_url(rule, 0)).status_code == 200, rule.rule
+
+
+def test_admin_routes(app, client, login, people):
+    rules = list(_rules(app, ADMIN))
+    assert rules
+    for rule, method in rules:
+        assert client.open(_url(rule, 0), method=method).status_code == 302
+    login(people["member"])
+    for rule, method in rules:
+        assert client.open(_url(rule, 0), method=method).status_code == 404
+    login(people["admin"])
+    for rule, method in rules:
+        assert client.open(_url(rule, 0), method=method).status_code == 200
+
+
+def test_public_pages_open_without_signing_in(app, client):
+    for rule, method in _rules(app, PUBLIC):
+        if method != "GET":
+            continue
+        response = client.get(_url(rule, 0))
+        # A made-up sign-in link is a readable "can't be used" page, not an error.
+        assert response.status_code == (410 if rule.endpoint == "auth.link" else 200), rule.rule
+
+
+def test_admin_sees_no_pair_but_the_link_to_the_admin_area(client, login, people):
+    login(people["admin"])
+    home = client.get("/")
+    assert "/admin" in home.text
+    assert people["member"].name not in home.text
+    login(people["member"])
+    assert 'href="/admin"' not in client.get("/").text

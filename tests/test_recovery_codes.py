@@ -1,0 +1,75 @@
+"""Recovery codes: ten, shown once, each signs in once, a new set voids the old."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import RecoveryCode
+from factories import UserFactory
+from support.pages import text
+
+CODE = re.compile(r"<code>([a-z0-9]{4}(?:-[a-z0-9]{4}){3})</code>")
+
+
+@pytest.fixture
+def person(session, login):
+    user = UserFactory(name="Helen Castellano")
+    login(user)
+    return user
+
+
+def make_codes(client) -> list[str]:
+    page = client.post("/account/recovery-codes")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    return CODE.findall(page.text)
+
+
+def test_ten_codes_shown_once_and_stored_hashed(client, session, person):
+    codes = make_codes(client)
+    assert len(codes) == len(set(codes)) == 10
+    stored = session.scalars(select(RecoveryCode.code_hash)).all()
+    assert len(stored) == 10
+    assert not any(code.replace("-", "") in h for code in codes for h in stored)
+    later = client.get("/account/recovery-codes").text
+    assert "10</strong> unused codes" in later
+    assert not any(code in later for code in codes)
+
+
+def test_each_code_signs_in_once(client, person):
+    codes = make_codes(client)
+    client.post("/auth/sign-out")
+
+    # People copy codes by hand: case, spaces and dashes don't matter.
+    typed = codes[3].upper().replace("-", " ")
+    response = client.post("/auth/recovery", data={"code": typed}, follow_redirects=True)
+    assert "9 unused codes left" in response.text
+    assert "Helen" in client.get("/").text
+
+    client.post("/auth/sign-out")
+    reused = client.post("/auth/recovery", data={"code": codes[3]})
+    assert reused.status_code == 422
+    assert "doesn't match an unused recovery code" in text(reused)
+    assert codes[3] in reused.text  # what was typed stays in the field
+    assert client.get("/").status_code == 302
+
+
+def test_new_codes_void_the_old_ones(client, session, person):
+    old = make_codes(client)
+    new = make_codes(client)
+    assert not set(old) & set(new)
+    assert session.scalar(select(func.count(RecoveryCode.id))) == 10
+    client.post("/auth/sign-out")
+    assert client.post("/auth/recovery", data={"code": old[0]}).status_code == 422
+    assert client.post("/auth/recovery", data={"code": new[0]}).status_code == 303
+
+
+def test_one_persons_code_never_signs_in_another(client, login, person):
+    codes = make_codes(client)
+    login(UserFactory(name="Graham Whitfield"))
+    client.post("/auth/sign-out")
+    client.post("/auth/recovery", data={"code": codes[0]})
+    assert "Helen" in client.get("/").text

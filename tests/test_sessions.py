@@ -1,0 +1,63 @@
+"""Sessions: rotated at sign-in, ended on the server at sign-out, cookies locked down."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from app.models import User
+from factories import UserFactory
+
+
+def session_cookie(client):
+    return client.get_cookie("twoway")
+
+
+def test_a_cookie_captured_before_sign_out_is_worthless_after_it(app, client, session, login):
+    person = UserFactory(name="Peter Lindqvist")
+    login(person)
+    assert client.get("/").status_code == 200
+    stolen = session_cookie(client).value
+
+    response = client.post("/auth/sign-out")
+    assert response.status_code == 303 and response.location == "/auth/sign-in"
+    assert response.headers["Clear-Site-Data"] == '"cache"'
+    assert client.get("/").status_code == 302
+
+    replay = app.test_client()
+    replay.set_cookie("twoway", stolen)
+    assert replay.get("/").status_code == 302
+    assert replay.get("/account/passkeys").status_code == 302
+
+
+def test_sign_out_is_a_post(client, login):
+    login(UserFactory())
+    assert client.get("/auth/sign-out").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_signing_in_starts_a_fresh_session(app, client, session):
+    from test_sign_in_links import issue_link
+
+    person = UserFactory()
+    client.get("/auth/sign-in")
+    with client.session_transaction() as before:
+        before["left_over"] = "from before sign-in"
+    client.post(issue_link(app, person))
+    with client.session_transaction() as after:
+        assert "left_over" not in after
+        assert after["_user_id"] == f"{person.id}:0"
+        assert after.permanent
+
+
+def test_a_switched_off_person_is_signed_out_at_once(client, session, login):
+    person = UserFactory()
+    login(person)
+    session.execute(update(User).where(User.id == person.id).values(active=False))
+    assert client.get("/").status_code == 302
+
+
+def test_cookie_is_http_only_and_same_site_lax(client, login):
+    login(UserFactory())
+    cookie = session_cookie(client)
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"

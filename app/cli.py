@@ -10,6 +10,7 @@ import secrets
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -33,7 +34,7 @@ def _valid_email(raw: str) -> str:
     return email
 
 
-@click.group("admin")
+@click.group("admin", cls=AppGroup)
 def admin_group() -> None:
     """Manage program admins."""
 
@@ -63,6 +64,7 @@ def create_admin(email: str, name: str) -> None:
 
 
 @click.command("login-link")
+@with_appcontext
 @click.argument("email")
 def login_link(email: str) -> None:
     """Print a one-time sign-in URL for EMAIL."""
@@ -75,6 +77,7 @@ def login_link(email: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--pairs", "pair_count", default=3, show_default=True, type=click.IntRange(1, 500), help="How many pairs.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--if-empty", is_flag=True, help="Seed only an empty database; otherwise print fresh links.")

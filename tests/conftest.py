@@ -10,7 +10,6 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,39 +18,14 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_migrate import upgrade
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.extensions import db
 from app.models import User
 
 from factories import use_session
-
-BASE_URL = "http://localhost:5000"
-
-
-def database_url(tmp_dir) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/twoway-test.sqlite3"
-
-
-def make_app(url: str, **config) -> Flask:
-    """An app configured for tests from a clean environment (nothing from the shell leaks in)."""
-    settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
-    settings.update(config)
-    return create_app(settings, environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": BASE_URL})
-
-
-def reset_schema(app: Flask) -> None:
-    """Drop whatever a previous run left and build the schema through the migrations."""
-    with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
-        db.engine.dispose()
-
+from support.apps import database_url, make_app, reset_schema, sign_in
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Flask:
@@ -120,13 +94,6 @@ def htmx_client(app: Flask, session: Session) -> Client:
     client.test_session = session
     client.environ_base["HTTP_HX_REQUEST"] = "true"
     return client
-
-
-def sign_in(client: FlaskClient, user: User) -> None:
-    """Put ``user``'s signed-in session in ``client``'s cookie (the real sign-in paths have their own tests)."""
-    with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = user.get_id()
-        flask_session["_fresh"] = True
 
 
 @pytest.fixture

@@ -1,0 +1,124 @@
+"""The command line: each command works, and bad input gets one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Pair, PairMember, Program, Role, SignInLink, User
+from factories import UserFactory
+
+
+@pytest.fixture
+def cli(app, connection):
+    return app.test_cli_runner()
+
+
+def run(cli, *args):
+    return cli.invoke(args=list(args))
+
+
+def test_demo_json_describes_every_person_with_a_working_link(cli, client, session):
+    result = run(cli, "demo", "--pairs", "2", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"admin", "pairs"}
+    assert set(report["admin"]) == {"name", "email", "login_url"}
+    assert len(report["pairs"]) == 2
+    for pair in report["pairs"]:
+        assert set(pair) == {"id", "url", "mentor", "mentee"}
+        assert pair["url"] == f"/pairs/{pair['id']}"
+        members = session.scalars(select(PairMember).where(PairMember.pair_id == pair["id"])).all()
+        assert {m.role for m in members} == {Role.MENTOR, Role.MENTEE}
+
+    mentee = report["pairs"][0]["mentee"]
+    assert mentee["login_url"].startswith("http://localhost:5000/auth/link/")
+    client.post(mentee["login_url"].removeprefix("http://localhost:5000"))
+    home = client.get(report["pairs"][0]["url"])
+    assert home.status_code == 200
+    assert report["pairs"][0]["mentor"]["name"] in home.text
+    admin = report["admin"]
+    assert session.scalar(select(User.is_admin).where(User.email == admin["email"])) is True
+
+
+def test_demo_can_run_again_and_adds_another_program(cli, session):
+    assert run(cli, "demo").exit_code == 0
+    second = run(cli, "demo")
+    assert second.exit_code == 0, second.output
+    assert session.scalar(select(func.count(Program.id))) == 2
+    assert session.scalar(select(func.count(Pair.id))) == 6
+    assert "mentor" in second.output and "/auth/link/" in second.output
+
+
+def test_demo_if_empty_seeds_once_then_prints_fresh_links(cli, session):
+    first = run(cli, "demo", "--if-empty")
+    assert first.exit_code == 0
+    again = run(cli, "demo", "--if-empty")
+    assert again.exit_code == 0
+    assert "already has people" in again.output
+    assert again.output.count("/auth/link/") == 7  # the admin and three pairs of two
+    assert session.scalar(select(func.count(Program.id))) == 1
+
+
+@pytest.mark.parametrize("pairs", ["0", "-1", "many"])
+def test_demo_refuses_a_bad_pair_count(cli, pairs):
+    result = run(cli, "demo", "--pairs", pairs)
+    assert result.exit_code != 0
+    assert "--pairs" in result.output
+
+
+def test_admin_create_makes_an_admin_who_can_sign_in(cli, client, session):
+    result = run(cli, "admin", "create", "--email", "Ruth.Adeyemi@Example.org", "--name", "Ruth Adeyemi")
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User).where(User.email == "ruth.adeyemi@example.org"))
+    assert user.is_admin and user.name == "Ruth Adeyemi"
+    url = result.output.strip().splitlines()[-1].split(": ", 1)[1]
+    client.post(url.removeprefix("http://localhost:5000"))
+    assert client.get("/admin").status_code == 200
+
+
+def test_admin_create_promotes_an_existing_person(cli, session):
+    person = UserFactory(email="sam@example.org")
+    session.flush()
+    result = run(cli, "admin", "create", "--email", "SAM@example.org", "--name", "Sam")
+    assert result.exit_code == 0
+    session.refresh(person)
+    assert person.is_admin
+    assert session.scalar(select(func.count(User.id)).where(User.email == "sam@example.org")) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "not-an-address", "--name", "X"], "is not an email address"),
+        (["--email", "x@example.org", "--name", "   "], "The name must have"),
+        (["--email", "x@example.org"], "Missing option '--name'"),
+    ],
+)
+def test_admin_create_rejects_bad_input_in_one_line(cli, session, args, message):
+    result = run(cli, "admin", "create", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1
+    assert session.scalar(select(func.count(User.id))) == 0
+
+
+def test_login_link_prints_one_absolute_url(cli, client, session):
+    person = UserFactory(name="Mei Lin", email="mei.lin@example.org")
+    session.flush()
+    result = run(cli, "login-link", "Mei.Lin@example.org")
+    assert result.exit_code == 0
+    [url] = result.output.split()
+    assert url.startswith("http://localhost:5000/auth/link/")
+    assert "Continue as Mei Lin" in client.get(url.removeprefix("http://localhost:5000")).text
+    assert session.scalar(select(func.count(SignInLink.id)).where(SignInLink.user_id == person.id)) == 1
+
+
+@pytest.mark.parametrize(("email", "message"), [("nobody@example.org", "Nobody with the address"), ("nonsense", "is not an email address")])
+def test_login_link_for_an_unknown_or_bad_address_fails_clearly(cli, session, email, message):
+    result = run(cli, "login-link", email)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert session.scalar(select(func.count(SignInLink.id))) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 
 from app.extensions import db
@@ -25,7 +26,9 @@ ADMIN = "Ruth Adeyemi"
 
 
 def _email(name: str, suffix: str) -> str:
-    local = ".".join(part.lower() for part in name.split())
+    # Addresses stay ASCII (Tomás → tomas) so every mail system takes them.
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    local = ".".join(part.lower() for part in ascii_name.split())
     return f"{local}+{suffix}@{DOMAIN}"
 
 
@@ -40,7 +43,7 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
     run apart from another's, so the demo can be created any number of times."""
     today = today or date.today()
     program = Program(
-        name=f"Reverse mentoring {today.year}: Leading in a digital workplace ({suffix})",
+        name=f"Reverse mentoring {today.year}: Leading in a digital workplace",
         starts_on=today - timedelta(days=21),
         ends_on=today - timedelta(days=21) + timedelta(weeks=26),
     )

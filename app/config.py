@@ -20,6 +20,8 @@ class ConfigError(RuntimeError):
 
 def _database_url(raw: str | None, instance_path: Path) -> str:
     if not raw:
+        # SQLite creates the file but not its folder: make sure instance/ exists on a fresh clone.
+        instance_path.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{instance_path / 'twoway.sqlite3'}"
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named, and
     # Twoway speaks to PostgreSQL through psycopg 3 only.

@@ -62,3 +62,9 @@ def test_passkey_options_ignore_the_host_header(tmp_path):
     reset_schema(app)
     options = app.test_client().post("/auth/passkey/options", headers={"Host": "evil.example"}).get_json()
     assert options["rpId"] == "twoway.example.org"
+
+
+def test_the_default_database_folder_is_created(tmp_path):
+    instance = tmp_path / "not-yet"
+    load(instance, {"SECRET_KEY": "s"})
+    assert instance.is_dir()

@@ -16,7 +16,7 @@ from typing import TypeVar
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app import htmx
 from app.extensions import db, login_manager

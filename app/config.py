@@ -62,7 +62,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
     try:
         trusted_proxies = int(env.get("TRUSTED_PROXIES", "0"))
     except ValueError:
-        raise ConfigError("TRUSTED_PROXIES must be a whole number (how many proxies sit in front of Twoway).")
+        raise ConfigError("TRUSTED_PROXIES must be a whole number (how many proxies sit in front of Twoway).") from None
 
     return {
         "DEBUG": debug,

@@ -16,7 +16,12 @@ def absolute_url(endpoint: str, **values: Any) -> str:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to continue to after sign-in; anything pointing elsewhere falls back to ``default``."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A local path to continue to after sign-in; anything that could lead elsewhere falls back to
+    ``default``. Browsers drop tabs and newlines inside URLs and read "\\" as "/", so "/\t/evil"
+    would become "//evil": any white space, control character or backslash is refused outright."""
+    if not target or any(ch.isspace() or not ch.isprintable() or ch == "\\" for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target

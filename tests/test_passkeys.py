@@ -125,11 +125,20 @@ def test_an_expired_challenge_is_refused(client, session, registered):
 
 
 def test_challenges_expire_after_five_minutes_and_are_used_once(client, session, registered):
-    client.post("/auth/passkey/options")
+    options = client.post("/auth/passkey/options").get_json()
     [challenge] = session.scalars(select(WebAuthnChallenge)).all()
     assert timedelta(minutes=4, seconds=55) < challenge.expires_at - utcnow() <= timedelta(minutes=5)
-    client.post("/auth/passkey/verify", json={"id": "nonsense"})
+    assert client.post("/auth/passkey/verify", json={"id": "nonsense"}).status_code == 400
+    assert client.post("/auth/passkey/verify", json=registered.get(options)).status_code == 200
     assert session.scalars(select(WebAuthnChallenge).execution_options(populate_existing=True)).all() == []
+
+
+def test_autofill_and_the_button_can_both_be_under_way(client, registered):
+    autofill = client.post("/auth/passkey/options").get_json()
+    button = client.post("/auth/passkey/options").get_json()
+    assert autofill["challenge"] != button["challenge"]
+    # The person picks the passkey offered by autofill after the button had asked for a new challenge.
+    assert client.post("/auth/passkey/verify", json=registered.get(autofill)).status_code == 200
 
 
 def test_a_removed_passkey_no_longer_signs_in(client, session, login, person, phone):

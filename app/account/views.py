@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from app import authz, htmx
 from app.auth import passkeys, recovery
-from app.auth.forms import EmptyForm, RenamePasskeyForm
+from app.auth.forms import RenamePasskeyForm
+from app.forms import EmptyForm
 from app.extensions import db, limiter
 from app.models import Passkey
 from app.urls import safe_next
@@ -72,6 +73,7 @@ def rename_passkey(passkey_id: int) -> Response:
             "passkey_row",
             passkey=passkey,
             rename_form=form,
+            rename_for=passkey.id,
             passkeys=_my_passkeys(),
             unused_codes=recovery.unused_count(current_user),
             form=EmptyForm(),

@@ -1,17 +1,13 @@
 """Forms of the sign-in pages and the account pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from app.forms import Form
 from app.models.user import Passkey
 
 
-class EmptyForm(FlaskForm):
-    """A one-button POST: it still carries the CSRF token."""
-
-
-class EmailLinkForm(FlaskForm):
+class EmailLinkForm(Form):
     email = EmailField(
         "Email address",
         validators=[
@@ -23,7 +19,7 @@ class EmailLinkForm(FlaskForm):
     next = HiddenField()
 
 
-class RecoveryCodeForm(FlaskForm):
+class RecoveryCodeForm(Form):
     code = StringField(
         "Recovery code",
         validators=[
@@ -33,7 +29,7 @@ class RecoveryCodeForm(FlaskForm):
     )
 
 
-class RenamePasskeyForm(FlaskForm):
+class RenamePasskeyForm(Form):
     nickname = StringField(
         "Name",
         validators=[

@@ -20,7 +20,11 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import parse_authentication_credential_json, parse_registration_credential_json
+from webauthn.helpers import (
+    parse_authentication_credential_json,
+    parse_client_data_json,
+    parse_registration_credential_json,
+)
 from webauthn.helpers.cose import COSEAlgorithmIdentifier
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
@@ -36,7 +40,8 @@ from app.models import Passkey, User, WebAuthnChallenge, utcnow
 
 CHALLENGE_TTL = timedelta(minutes=5)
 RP_NAME = "Twoway"
-_SESSION_KEY = "webauthn_challenge"
+_SESSION_KEY = "webauthn_challenges"
+_MAX_PENDING = 4
 _REGISTER = "register"
 _AUTHENTICATE = "authenticate"
 _ALGORITHMS = [
@@ -66,24 +71,36 @@ def _new_challenge(purpose: str, user: User | None) -> bytes:
             expires_at=now + CHALLENGE_TTL,
         )
     )
-    session[_SESSION_KEY] = handle
+    # A page can have two ceremonies under way (passkey autofill and the button): keep a few
+    # pending handles so that starting one never breaks the other.
+    session[_SESSION_KEY] = [*session.get(_SESSION_KEY, [])[-(_MAX_PENDING - 1) :], handle]
     return challenge
 
 
-def _take_challenge(purpose: str, user: User | None) -> bytes:
-    """Consume this session's challenge. DELETE … RETURNING makes it single-use even when two
-    requests race with the same one."""
-    handle = session.pop(_SESSION_KEY, None)
+def _take_challenge(purpose: str, user: User | None, client_data_json: bytes) -> bytes:
+    """Consume the pending challenge that this answer was made for. DELETE … RETURNING makes it
+    single-use even when two requests race with the same one."""
+    try:
+        answered = parse_client_data_json(client_data_json).challenge
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+        raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+    pending: list[str] = session.get(_SESSION_KEY, [])
     row = None
-    if handle:
+    if pending:
         row = db.session.execute(
             delete(WebAuthnChallenge)
-            .where(WebAuthnChallenge.id == handle, WebAuthnChallenge.purpose == purpose)
-            .returning(WebAuthnChallenge.challenge, WebAuthnChallenge.expires_at, WebAuthnChallenge.user_id)
+            .where(
+                WebAuthnChallenge.id.in_(pending),
+                WebAuthnChallenge.purpose == purpose,
+                WebAuthnChallenge.challenge == answered,
+            )
+            .returning(WebAuthnChallenge.id, WebAuthnChallenge.expires_at, WebAuthnChallenge.user_id)
         ).first()
+    if row is not None:
+        session[_SESSION_KEY] = [handle for handle in pending if handle != row.id]
     if row is None or row.expires_at <= utcnow() or row.user_id != (user.id if user else None):
         raise PasskeyError("That took too long or was already used. Please try again.")
-    return row.challenge
+    return answered
 
 
 def _config(key: str) -> str:
@@ -120,9 +137,12 @@ def _transports(values: list[str]) -> list[AuthenticatorTransport]:
 
 def register(user: User, credential_json: str, nickname: str) -> Passkey:
     """Verify the browser's answer to ``registration_options`` and store the new passkey."""
-    challenge = _take_challenge(_REGISTER, user)
     try:
         credential = parse_registration_credential_json(credential_json)
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+        raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+    challenge = _take_challenge(_REGISTER, user, credential.response.client_data_json)
+    try:
         verified = verify_registration_response(
             credential=credential,
             expected_challenge=challenge,
@@ -164,11 +184,11 @@ def authentication_options() -> str:
 
 def authenticate(credential_json: str) -> User:
     """Verify a passkey sign-in and return whose it is."""
-    challenge = _take_challenge(_AUTHENTICATE, None)
     try:
         credential = parse_authentication_credential_json(credential_json)
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
         raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+    challenge = _take_challenge(_AUTHENTICATE, None, credential.response.client_data_json)
     passkey = db.session.scalar(
         select(Passkey).where(Passkey.credential_id == credential.raw_id).options(joinedload(Passkey.user))
     )

@@ -15,7 +15,6 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     String,
-    func,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates

@@ -2,6 +2,7 @@
 
 import html
 import re
+from html.parser import HTMLParser
 
 
 def text(response) -> str:
@@ -12,3 +13,35 @@ def text(response) -> str:
 def words(response) -> str:
     """Only what is read on screen: tags removed, white space collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
+
+
+class PageScan(HTMLParser):
+    """Everything in a page that would need 'unsafe-inline' (or eval) to run under the CSP."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name.lower(): value for name, value in attrs}
+        if tag == "script" and not names.get("src"):
+            self.problems.append("<script> without src")
+        if tag == "style":
+            self.problems.append("<style> element")
+        for name, value in names.items():
+            if name == "style":
+                self.problems.append(f"style= attribute on <{tag}>")
+            if name.startswith("on") or name.startswith("hx-on"):
+                self.problems.append(f"{name}= handler on <{tag}>")
+            is_url = name in ("href", "src", "action", "formaction")
+            if is_url and (value or "").strip().lower().startswith("javascript:"):
+                self.problems.append(f"javascript: URL in {name}= on <{tag}>")
+
+    handle_startendtag = handle_starttag
+
+
+def inline_code_in(page_html: str) -> list[str]:
+    scan = PageScan()
+    scan.feed(page_html)
+    scan.close()
+    return scan.problems

@@ -1,0 +1,29 @@
+"""The base of every form in Twoway."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+
+# C0 control characters other than tab, newline and carriage return. PostgreSQL refuses NUL in
+# text, and none of them can be shown, so they never reach a view or the database.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def drop_control_characters(value: object) -> object:
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """A CSRF-protected form whose text inputs are cleaned of control characters."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            filters = unbound_field.kwargs.get("filters", ())
+            unbound_field.kwargs["filters"] = (drop_control_characters, *filters)
+            return super().bind_field(form, unbound_field, options)
+
+
+class EmptyForm(Form):
+    """A one-button POST: it still carries the CSRF token."""

@@ -1,0 +1,248 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against a real server on a free port.
+
+The app is served by werkzeug in a thread for the whole session, on ``http://localhost:<port>``:
+``localhost`` (not 127.0.0.1) because WebAuthn refuses IP addresses, and BASE_URL says the same
+origin so passkeys are bound to the relying party ID "localhost". CSRF protection stays on: the
+browser goes through the real forms. Each test gets a fresh browser context (pytest-playwright's
+``context`` and ``page`` fixtures), so no cookie or service worker leaks from one test to the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from playwright.sync_api import BrowserContext, CDPSession, ConsoleMessage, Page, expect
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from app import create_app
+from app.extensions import db
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_MISSING = (
+    f"Chromium not found at {CHROMIUM}: install it with `apt-get update && apt-get install -y chromium` "
+    "to run the browser tests"
+)
+# We run as root in containers (no sandbox then), with no GPU, and the networking flags stop
+# Chromium from calling Google's services, which only fill the log with refused connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do: a loaded CI machine is slower than a quiet laptop.
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without Chromium the browser tests are skipped with a hint, except in CI, where they must run."""
+    if item.get_closest_marker("browser") is None or os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so the browser tests may not be skipped. {CHROMIUM_MISSING}", pytrace=False)
+    pytest.skip(CHROMIUM_MISSING)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict:
+    """Replaces pytest-playwright's: Debian's Chromium instead of a downloaded one."""
+    return {"executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+# --- The live server -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    id: int
+    mentor: Person
+    mentee: Person
+
+    @property
+    def url(self) -> str:
+        return f"/pairs/{self.id}"
+
+
+class LiveServer:
+    """The running app, and the few ways tests put data into it (as the CLI would)."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, app: Flask, url: str) -> None:
+        self.app = app
+        self.url = url
+
+    def create_user(self, name: str) -> Person:
+        from app.models import User
+
+        with self.app.app_context():
+            user = User(name=name, email=f"browser{next(self._numbers)}@example.org")
+            db.session.add(user)
+            db.session.commit()
+            return Person(user.id, user.name, user.email)
+
+    def create_pair(self, mentor: str = "Maya Okafor", mentee: str = "Harold Finch") -> PairInfo:
+        """A program with one pair: ``mentor`` and ``mentee`` are the two people's names."""
+        from app.models import Pair, Program, User
+
+        with self.app.app_context():
+            n = next(self._numbers)
+            program = Program(
+                name=f"Browser cohort {n}",
+                starts_on=date.today() - timedelta(days=7),
+                ends_on=date.today() + timedelta(days=90),
+            )
+            people = [User(name=name, email=f"browser{n}-{role}@example.org") for role, name in (("mentor", mentor), ("mentee", mentee))]
+            pair = Pair.create(program, mentor=people[0], mentee=people[1])
+            db.session.add(pair)
+            db.session.commit()
+            return PairInfo(pair.id, *(Person(u.id, u.name, u.email) for u in people))
+
+    def sign_in_url(self, person: Person) -> str:
+        """A fresh one-time sign-in link, as `flask login-link` prints it."""
+        from app.auth import links
+        from app.models import User
+
+        with self.app.app_context():
+            url = links.issue(db.session.get(User, person.id))
+            db.session.commit()
+            return url
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    # Bind first (port 0: the system picks a free one), then build the app for that exact origin.
+    server: BaseWSGIServer = make_server("localhost", 0, _not_ready, threaded=True)
+    url = f"http://localhost:{server.server_port}"
+    # Always a fresh SQLite file, even when TEST_DATABASE_URL points the rest of the suite at
+    # PostgreSQL: this server commits for real from its own threads, whereas the other tests share
+    # that database through one connection and roll each test back. Writing to it from here would
+    # leave rows behind for them (and a second connection could wait on their open transaction).
+    database = Path(tmp_path_factory.mktemp("browser-db")) / "twoway-browser.sqlite3"
+    app = create_app(
+        {"TESTING": False, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False},
+        environ={"SECRET_KEY": "browser-test-secret", "DATABASE_URL": f"sqlite:///{database}", "BASE_URL": url},
+    )
+    with app.app_context():
+        upgrade()
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _not_ready(_environ, start_response):
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"The test app is not built yet."]
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    """pytest-playwright gives every context this base URL, so tests can `page.goto("/auth/sign-in")`."""
+    return live_server.url
+
+
+# --- Per test ----------------------------------------------------------------------------------
+
+# Violations of the Content-Security-Policy are reported to the console, but only as text; this
+# makes each one an unmistakable console error, whatever Chromium's wording.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline code"} in ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+});
+"""
+
+
+@pytest.fixture
+def context(context: BrowserContext) -> BrowserContext:
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    return context
+
+
+@pytest.fixture
+def page_errors(page: Page) -> list[str]:
+    """Console errors (CSP violations included) and uncaught exceptions on ``page``, as text."""
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text} (at {message.location.get('url') or page.url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    return errors
+
+
+@dataclass(frozen=True)
+class VirtualAuthenticator:
+    """DevTools' virtual platform authenticator, attached to one page through ``cdp``."""
+
+    cdp: CDPSession
+    id: str
+
+    def credentials(self) -> list[dict]:
+        """The passkeys it holds, private keys included (``WebAuthn.getCredentials``)."""
+        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
+
+    def add_credential(self, credential: dict) -> None:
+        self.cdp.send("WebAuthn.addCredential", {"authenticatorId": self.id, "credential": credential})
+
+    def remove(self) -> None:
+        """Take it away, as if the person put their phone down."""
+        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
+
+
+def _add_virtual_authenticator(page: Page) -> VirtualAuthenticator:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    result = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return VirtualAuthenticator(cdp, result["authenticatorId"])
+
+
+@pytest.fixture
+def attach_authenticator() -> Callable[[Page], VirtualAuthenticator]:
+    """``attach_authenticator(page)`` gives ``page`` a virtual platform authenticator that creates
+    and uses passkeys and verifies the person without any prompt, like a phone whose screen lock
+    was just passed. It stays attached across navigations in that page."""
+    return _add_virtual_authenticator

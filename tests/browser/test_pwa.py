@@ -1,0 +1,100 @@
+"""Twoway as an installed app: the service worker, the offline page, installability, and what
+sign-out clears."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for_service_worker(page: Page) -> str:
+    """Wait until the service worker is active (its shell cached), and return its script URL."""
+    return page.evaluate("navigator.serviceWorker.ready.then((registration) => registration.active.scriptURL)")
+
+
+def sign_in_with_link(page: Page, live_server, person) -> None:
+    page.goto(live_server.sign_in_url(person))
+    page.get_by_role("button", name=f"Continue as {person.name}").click()
+    page.get_by_role("link", name="Not now").click()
+    expect(page.get_by_role("heading", name=f"Hello, {person.name.split()[0]}")).to_be_visible()
+
+
+def test_service_worker_controls_pages_and_shows_the_offline_page(context: BrowserContext, page: Page, page_errors, live_server):
+    pair = live_server.create_pair(mentor="Lena Fischer", mentee="Tomas Varga")
+    page.goto("/auth/sign-in")
+    assert wait_for_service_worker(page) == f"{live_server.url}/sw.js"
+    page.reload()
+    controller = page.evaluate("navigator.serviceWorker.controller && navigator.serviceWorker.controller.scriptURL")
+    assert controller == f"{live_server.url}/sw.js"
+
+    sign_in_with_link(page, live_server, pair.mentor)
+    page.goto(pair.url)
+    expect(page.get_by_role("heading", level=1, name=f"You and {pair.mentee.name}")).to_be_visible()
+    assert page_errors == [], "\n".join(page_errors)
+
+    # The worker keeps the public shell only: no page anyone signed in to is stored on the phone.
+    cached = page.evaluate(
+        """async () => {
+          const paths = [];
+          for (const name of await caches.keys()) {
+            for (const request of await (await caches.open(name)).keys()) paths.push(new URL(request.url).pathname);
+          }
+          return paths.sort();
+        }"""
+    )
+    assert "/offline" in cached and "/static/css/app.css" in cached, cached
+    assert all(path == "/offline" or path.startswith("/static/") for path in cached), cached
+
+    context.set_offline(True)
+    try:
+        page.goto(pair.url)
+        expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+        expect(page).to_have_title("You're offline · Twoway")
+        # The shell came from the cache too: the page is styled and its button works.
+        assert page.evaluate("document.styleSheets.length === 1 && document.styleSheets[0].cssRules.length > 0")
+
+        context.set_offline(False)
+        page.get_by_role("button", name="Try again").click()
+        expect(page.get_by_role("heading", level=1, name=f"You and {pair.mentee.name}")).to_be_visible()
+        assert page_errors == []
+    finally:
+        context.set_offline(False)
+
+
+def test_installable(playwright: Playwright, browser_type_launch_args: dict, live_server, tmp_path):
+    """Chromium's own installability check, the one behind its "Install app" offer: a secure
+    origin (localhost counts), a manifest with a name, start URL, display mode and large enough
+    icons that load. It needs a persistent profile: from an incognito (throwaway) context, which
+    is what every other test uses, Chromium answers "in-incognito" whatever the app does."""
+    context = playwright.chromium.launch_persistent_context(user_data_dir=tmp_path / "profile", **browser_type_launch_args)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(f"{live_server.url}/auth/sign-in")
+        wait_for_service_worker(page)
+        cdp = context.new_cdp_session(page)
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == [], f"Chromium says Twoway can't be installed: {errors}"
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [], manifest["errors"]
+    finally:
+        context.close()
+
+
+def test_sign_out_clears_the_browser_cache(page: Page, page_errors, live_server):
+    pair = live_server.create_pair(mentor="Ada Brook", mentee="Clive Stone")
+    sign_in_with_link(page, live_server, pair.mentor)
+    expect(page.get_by_role("link", name=f"You and {pair.mentee.name}")).to_be_visible()
+
+    page.get_by_role("navigation", name="Account").get_by_text("Menu", exact=True).click()
+    with page.expect_response(lambda r: r.url.endswith("/auth/sign-out") and r.request.method == "POST") as signed_out:
+        page.get_by_role("button", name="Sign out").click()
+    assert signed_out.value.status == 303
+    assert signed_out.value.all_headers().get("clear-site-data") == '"cache"'
+    expect(page.get_by_role("status").filter(has_text="You're signed out.")).to_be_visible()
+
+    # Going back shows no signed-in page from memory: the browser asks the server, which says no.
+    page.go_back()
+    expect(page.get_by_role("heading", name="Sign in to Twoway")).to_be_visible()
+    assert page_errors == [], "\n".join(page_errors)

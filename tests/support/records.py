@@ -1,0 +1,41 @@
+"""Stored credentials made directly, for tests about what happens around them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from app.auth.links import hash_secret
+from app.auth.recovery import normalise
+from app.models import Passkey, RecoveryCode, SignInLink, User, utcnow
+
+
+def add_passkey(session: Session, user: User, nickname: str = "Work laptop") -> Passkey:
+    passkey = Passkey(
+        user_id=user.id,
+        credential_id=secrets.token_bytes(32),
+        public_key=secrets.token_bytes(77),
+        aaguid="00000000-0000-0000-0000-000000000000",
+        nickname=nickname,
+    )
+    session.add(passkey)
+    session.flush()
+    return passkey
+
+
+def add_link(session: Session, user: User) -> str:
+    """A usable one-time sign-in link for ``user``; returns its token."""
+    token = secrets.token_urlsafe(32)
+    session.add(SignInLink(user_id=user.id, token_hash=hash_secret(token), expires_at=utcnow() + timedelta(minutes=15)))
+    session.flush()
+    return token
+
+
+def add_recovery_code(session: Session, user: User) -> str:
+    raw = "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(16))
+    code = "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+    session.add(RecoveryCode(user_id=user.id, code_hash=hash_secret(normalise(code))))
+    session.flush()
+    return code

@@ -1,0 +1,229 @@
+"""Sign-in links by mail, through a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.extensions import db
+from app.models import User
+from support.apps import BASE_URL, make_app, reset_schema
+from factories import UserFactory
+
+LINK = re.compile(r"http://localhost:5000/auth/link/[A-Za-z0-9_-]{20,}")
+SENT_PAGE_TEXT = "belongs to someone in Twoway, a sign-in link is on its way"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        return [message_from_bytes(envelope.original_content, policy=policy.default) for envelope in self.envelopes]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_app(smtp_server, tmp_path_factory) -> Flask:
+    controller, _inbox = smtp_server
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
+        environ={
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('mail')}/mail.sqlite3",
+            "BASE_URL": BASE_URL,
+            "MAIL_URL": f"smtp://{controller.hostname}:{controller.port}",
+        },
+    )
+    reset_schema(app)
+    return app
+
+
+@pytest.fixture
+def inbox(smtp_server) -> Inbox:
+    _controller, inbox = smtp_server
+    inbox.envelopes.clear()
+    return inbox
+
+
+_people = iter(range(10_000))
+
+
+def add_person(app: Flask, name: str) -> User:
+    with app.app_context():
+        session = Session(bind=db.engine, expire_on_commit=False)
+    with session:
+        user = User(name=name, email=f"mail-{next(_people)}@example.org")
+        session.add(user)
+        session.commit()
+        return user
+
+
+def without_tokens(page: str, email: str) -> str:
+    """The page with the address typed and the per-request CSRF tokens taken out."""
+    page = page.replace(email, "ADDRESS")
+    page = re.sub(r'(csrf[-_]token"[^>]*?(?:content|value)=")[^"]*', r"\1", page)
+    return re.sub(r'("X-CSRFToken": ")[^"]*', r"\1", page)
+
+
+def test_a_sign_in_link_arrives_by_mail_and_signs_in(mail_app, inbox):
+    person = add_person(mail_app, "Amara Okafor")
+    client = mail_app.test_client()
+
+    response = client.post("/auth/sign-in/link", data={"email": person.email.upper()}, follow_redirects=True)
+    assert response.status_code == 200
+    assert SENT_PAGE_TEXT in response.text
+
+    assert len(inbox.envelopes) == 1
+    assert inbox.envelopes[0].rcpt_tos == [person.email]
+    mail = inbox.messages()[0]
+    assert mail["To"] == person.email
+    assert mail["Subject"] == "Your Twoway sign-in link"
+    assert "no-reply@localhost" in mail["From"]
+    body = mail.get_content()
+    assert "Hi Amara" in body
+    links = LINK.findall(body)
+    assert len(links) == 1, body
+    link = links[0]
+
+    opened = client.get(link)
+    assert opened.status_code == 200
+    assert "Continue as Amara Okafor" in opened.text
+
+    signed_in = client.post(link, follow_redirects=True)
+    assert signed_in.status_code == 200
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "Hello, Amara" in home.text
+
+    # The link worked once; it can't sign anyone in again.
+    assert client.get(link).status_code == 410
+
+
+def test_an_unknown_address_gets_the_same_page_and_no_mail(mail_app, inbox):
+    known = add_person(mail_app, "Tomás Ruiz")
+    unknown = "nobody-here@example.org"
+    client = mail_app.test_client()
+
+    answers = {}
+    for email in (known.email, unknown):
+        response = client.post("/auth/sign-in/link", data={"email": email})
+        assert response.status_code == 303
+        page = client.get(response.headers["Location"])
+        assert f"If {email} {SENT_PAGE_TEXT}" in page.text
+        answers[email] = (response.status_code, without_tokens(page.text, email))
+        fragment = client.post("/auth/sign-in/link", data={"email": email}, headers={"HX-Request": "true"})
+        answers[email] += (fragment.status_code, without_tokens(fragment.text, email))
+
+    assert answers[known.email] == answers[unknown]
+    assert [envelope.rcpt_tos for envelope in inbox.envelopes] == [[known.email], [known.email]]
+
+
+def test_a_switched_off_account_gets_no_mail(mail_app, inbox):
+    person = add_person(mail_app, "Lena Park")
+    with mail_app.app_context():
+        db.session.get(User, person.id).active = False
+        db.session.commit()
+    response = mail_app.test_client().post("/auth/sign-in/link", data={"email": person.email}, follow_redirects=True)
+    assert SENT_PAGE_TEXT in response.text
+    assert inbox.envelopes == []
+
+
+@pytest.fixture
+def app_log():
+    """The app's logger, switched back on if running the migrations in this process silenced it
+    (see test_running_the_migrations_leaves_the_app_log_on, which covers that bug by itself)."""
+    logger = logging.getLogger("app")
+    was_disabled = logger.disabled
+    logger.disabled = False
+    yield logger
+    logger.disabled = was_disabled
+
+
+def test_running_the_migrations_leaves_the_app_log_on(tmp_path):
+    """Mail without MAIL_URL, and mail that can't be delivered, exist only in the app's log. Running
+    the migrations in a process (as reset_schema, or any in-process upgrade, does) must not
+    switch that log off."""
+    logger = logging.getLogger("app")
+    was_disabled = logger.disabled
+    logger.disabled = False
+    try:
+        reset_schema(make_app(f"sqlite:///{tmp_path}/log.sqlite3"))
+        assert not logger.disabled, "after the migrations ran, the app's log messages go nowhere"
+    finally:
+        logger.disabled = was_disabled
+
+
+def test_without_mail_url_the_mail_goes_to_the_log(app, client, session, caplog, app_log):
+    assert app.config["MAIL_URL"] is None
+    person = UserFactory(name="Kofi Mensah")
+    with caplog.at_level(logging.WARNING):
+        response = client.post("/auth/sign-in/link", data={"email": person.email}, follow_redirects=True)
+    assert response.status_code == 200
+    assert SENT_PAGE_TEXT in response.text
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "MAIL_URL is not set" in logged
+    assert f"To: {person.email}" in logged
+    links = LINK.findall(logged)
+    assert len(links) == 1
+    # The logged link is a working one: that is how development runs without a mail server.
+    assert "Continue as Kofi Mensah" in client.get(links[0]).text
+
+
+@pytest.fixture
+def unreachable_mail_app(tmp_path) -> Flask:
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
+        environ={
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/down.sqlite3",
+            "BASE_URL": BASE_URL,
+            "MAIL_URL": f"smtp://127.0.0.1:{free_port()}",  # nothing listens there
+        },
+    )
+    reset_schema(app)
+    return app
+
+
+def test_a_mail_server_that_is_down_still_gives_the_same_answer(unreachable_mail_app, caplog, app_log):
+    """Delivery failures are logged; the person sees the usual answer, not an error."""
+    app_log.disabled = False  # building the app ran the migrations, which switch it off
+    person = add_person(unreachable_mail_app, "Ines Duarte")
+    with caplog.at_level(logging.ERROR):
+        response = unreachable_mail_app.test_client().post(
+            "/auth/sign-in/link", data={"email": person.email}, follow_redirects=True
+        )
+    assert response.status_code == 200
+    assert SENT_PAGE_TEXT in response.text
+    assert any("Could not send mail" in record.getMessage() for record in caplog.records)

@@ -1,0 +1,137 @@
+"""Rate limits on the sign-in routes, and what a person sees when they hit one."""
+
+from __future__ import annotations
+
+import html
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app.extensions import db, limiter
+from app.models import User
+from support.apps import make_app, reset_schema
+
+PER_ADDRESS = 3  # LINK_REQUEST_PER_ADDRESS_LIMIT: "3 per 15 minutes"
+PER_CLIENT = 10  # LINK_REQUEST_LIMIT: "10 per 15 minutes"
+PASSKEY_OPTIONS = 30  # PASSKEY_OPTIONS_LIMIT: "30 per minute"
+
+
+@pytest.fixture
+def limited_app(tmp_path) -> Flask:
+    # The Limiter is one object for the whole process and `enabled` lives on it: building a
+    # rate-limited app switches limits on for every other app in the test run, too. Put it back.
+    was_enabled = limiter.enabled
+    app = make_app(f"sqlite:///{tmp_path}/limits.sqlite3", RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    reset_schema(app)
+    limiter.reset()
+    try:
+        yield app
+    finally:
+        limiter.reset()
+        limiter.enabled = was_enabled
+
+
+def add_person(app: Flask, email: str) -> User:
+    with app.app_context():
+        session = Session(bind=db.engine, expire_on_commit=False)
+    with session:
+        user = User(name="Sam Whitfield", email=email)
+        session.add(user)
+        session.commit()
+        return user
+
+
+class Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self._in.append(tag)
+
+    def handle_endtag(self, tag):
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data):
+        if self._in and self._in[-1] == "h1":
+            self.title += data
+        self.parts.append(data)
+
+
+def request_links(client, email: str, times: int) -> list[int]:
+    return [client.post("/auth/sign-in/link", data={"email": email}).status_code for _ in range(times)]
+
+
+def assert_readable_429(response) -> None:
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    text = Text()
+    text.feed(response.text)
+    assert text.title.strip() == "Too many tries"
+    assert "Wait a few minutes, then try again" in html.unescape(response.text)
+    assert "Traceback" not in response.text
+    assert "RateLimitExceeded" not in response.text
+    assert "<html" in response.text  # the site's own page, with its header and a way back
+    assert 'href="/auth/sign-in"' in response.text
+
+
+def test_sign_in_links_for_one_address_stop_after_a_few(limited_app):
+    person = add_person(limited_app, "sam@example.org")
+    client = limited_app.test_client()
+    statuses = request_links(client, person.email, PER_ADDRESS + 1)
+    assert statuses == [303] * PER_ADDRESS + [429]
+    assert_readable_429(client.post("/auth/sign-in/link", data={"email": person.email}))
+    # The same address typed differently is the same inbox.
+    assert client.post("/auth/sign-in/link", data={"email": "  SAM@Example.org "}).status_code == 429
+    # Another address from the same place still works: the per-address limit is per address.
+    assert client.post("/auth/sign-in/link", data={"email": "someone-else@example.org"}).status_code == 303
+
+
+def test_htmx_gets_the_same_refusal(limited_app):
+    client = limited_app.test_client()
+    statuses = [
+        client.post("/auth/sign-in/link", data={"email": "kim@example.org"}, headers={"HX-Request": "true"}).status_code
+        for _ in range(PER_ADDRESS + 1)
+    ]
+    assert statuses == [200] * PER_ADDRESS + [429]
+
+
+def test_one_client_cannot_request_links_for_many_addresses(limited_app):
+    client = limited_app.test_client()
+    statuses = [
+        client.post("/auth/sign-in/link", data={"email": f"person{n}@example.org"}).status_code
+        for n in range(PER_CLIENT + 1)
+    ]
+    assert statuses == [303] * PER_CLIENT + [429]
+    # Someone else, at another address, is not affected.
+    other = limited_app.test_client()
+    response = other.post(
+        "/auth/sign-in/link", data={"email": "fresh@example.org"}, environ_base={"REMOTE_ADDR": "203.0.113.7"}
+    )
+    assert response.status_code == 303
+
+
+def test_passkey_options_answer_json_when_limited(limited_app):
+    client = limited_app.test_client()
+    headers = {"Accept": "application/json"}
+    responses = [client.post("/auth/passkey/options", json={}, headers=headers) for _ in range(PASSKEY_OPTIONS + 1)]
+    assert [r.status_code for r in responses[:PASSKEY_OPTIONS]] == [200] * PASSKEY_OPTIONS
+    limited = responses[-1]
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/json"
+    body = limited.get_json()
+    assert set(body) == {"error"}
+    assert "Wait a few minutes" in body["error"]
+
+
+def test_switching_the_limiter_back_off_frees_the_other_apps(limited_app, client, session):
+    """Control for the fixture's teardown: once ``enabled`` is put back, the shared test app (built
+    with RATELIMIT_ENABLED=False) takes any number of requests again."""
+    limiter.enabled = False  # what the fixture's teardown does, done early to check it suffices
+    statuses = request_links(client, "repeat@example.org", PER_ADDRESS + 2)
+    assert 429 not in statuses

@@ -74,13 +74,18 @@ def _load_user(user_id: str) -> User | None:
 def load_membership(pair_id: int) -> PairMember:
     """The signed-in person's membership of pair ``pair_id``, with the pair, its program and both
     members loaded; 404 when they are not a member."""
-    membership = db.session.scalar(
-        select(PairMember)
-        .where(PairMember.pair_id == pair_id, PairMember.user_id == current_user.id)
-        .options(
-            joinedload(PairMember.pair).joinedload(Pair.program),
-            joinedload(PairMember.pair).selectinload(Pair.members).joinedload(PairMember.user),
+    # One query: every pair page pays for it, and phones feel each round trip.
+    membership = (
+        db.session.execute(
+            select(PairMember)
+            .where(PairMember.pair_id == pair_id, PairMember.user_id == current_user.id)
+            .options(
+                joinedload(PairMember.pair).joinedload(Pair.program),
+                joinedload(PairMember.pair).joinedload(Pair.members).joinedload(PairMember.user),
+            )
         )
+        .unique()
+        .scalar_one_or_none()
     )
     if membership is None:
         abort(404)
@@ -92,12 +97,13 @@ def current_membership() -> PairMember:
     return g.membership
 
 
-def require_admin() -> None:
+def require_admin() -> Response | None:
     """``before_request`` of the admin area; people who are not admins see no such page."""
     if not current_user.is_authenticated:
-        login_manager.unauthorized()
+        return login_manager.unauthorized()
     if not current_user.is_admin:
         abort(404)
+    return None
 
 
 def get_own(model: type, object_id: int):

@@ -85,7 +85,7 @@ def demo(pair_count: int, as_json: bool, if_empty: bool) -> None:
     """Create a demo program with an admin and PAIRS pairs, and print everyone's sign-in link."""
     if if_empty and db.session.scalar(select(func.count(User.id))):
         admin, pairs = _latest_program_people()
-        click.echo("The database already has people in it; here are fresh sign-in links.")
+        click.echo("The database already has people in it; here are fresh sign-in links.", err=True)
     else:
         admin, pairs = demo_data.create_program(pair_count, suffix=secrets.token_hex(2))
         db.session.flush()

@@ -82,6 +82,9 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         # A form left open on a phone for hours must still save: the token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
+        # Flask-WTF's own HTTPS referrer check trusts the Host header, which a reverse proxy may
+        # rewrite; app/security.py checks Origin and Referer against BASE_URL instead.
+        "WTF_CSRF_SSL_STRICT": False,
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", f"Twoway <no-reply@{parts.hostname}>"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

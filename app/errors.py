@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: ("That didn't work", "Something in the request was off. Go back, reload the page and try again."),
@@ -18,12 +18,12 @@ MESSAGES = {
     ),
     500: (
         "Something went wrong on our side",
-        "Twoway hit an error and nothing was changed. Go back and try again in a moment.",
+        "Twoway hit an error. Go back and try again in a moment; if it keeps happening, tell your program's admin.",
     ),
 }
 CSRF_MESSAGE = (
-    "This page was open too long or your session changed, so Twoway didn't save it. "
-    "Go back: what you typed is still there. Reload the page, paste it in again and save."
+    "Your sign-in changed since this page was loaded, so Twoway didn't save it. "
+    "Go back, copy what you wrote, reload the page, paste it in and save again."
 )
 
 
@@ -47,8 +47,3 @@ def init_app(app: Flask) -> None:
         code = error.code or 500
         title, message = MESSAGES.get(code, (error.name, error.description or ""))
         return _render(code, title, message)
-
-    @app.errorhandler(InternalServerError)
-    def server_error(_error: InternalServerError):
-        title, message = MESSAGES[500]
-        return _render(500, title, message)

@@ -15,6 +15,17 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def target() -> str | None:
+    """The id of the element htmx will swap, which names the template block to send back."""
+    return request.headers.get("HX-Target") if is_htmx() else None
+
+
+def trigger(response: Response, event: str) -> Response:
+    """Ask htmx to fire ``event`` on the page once the swap is done (other parts listen for it)."""
+    response.headers["HX-Trigger"] = event
+    return response
+
+
 def render_block(template_name: str, block: str, **context: Any) -> str:
     """Render one named block of a page template with the normal template context."""
     current_app.update_template_context(context)

@@ -22,7 +22,14 @@ def send(to: str, subject: str, body: str) -> None:
 
     url = current_app.config["MAIL_URL"]
     if not url:
-        current_app.logger.warning("MAIL_URL is not set; this mail was not sent:\n%s", message)
+        if current_app.debug or current_app.testing:
+            # Plain text, not the MIME form, so a long link stays on one line and can be opened.
+            current_app.logger.warning(
+                "MAIL_URL is not set; this mail was not sent:\nTo: %s\nSubject: %s\n\n%s", to, subject, body
+            )
+        else:
+            # The mail holds a sign-in link: in production, logs must never carry it.
+            current_app.logger.error("MAIL_URL is not set: a mail to %s (%r) was not sent.", to, subject)
         return
     try:
         _deliver(url, message)
@@ -43,10 +50,13 @@ def _deliver(url: str, message: EmailMessage) -> None:
     with smtp:
         if parts.scheme == "smtp":
             smtp.ehlo()
-            # Upgrade to TLS whenever the server offers it; credentials never travel in clear.
+            # Upgrade to TLS whenever the server offers it, and never send a password without it
+            # (except to a relay on this machine).
             if smtp.has_extn("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
+            elif parts.username and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+                raise smtplib.SMTPException("the mail server offers no STARTTLS; not sending the password in clear")
         if parts.username:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
         smtp.send_message(message)

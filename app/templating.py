@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from flask import Flask
+
+from app import markdown
+from app.models import utcnow
+
+# How long a partner's change is flagged as new.
+RECENT = timedelta(minutes=10)
 
 
 @cache
@@ -20,6 +26,24 @@ def init_app(app: Flask) -> None:
     def format_date(value: date | datetime | None) -> str:
         """22 Nov 2026: short, and unambiguous wherever the reader is."""
         return "" if value is None else f"{value.day} {value:%b %Y}"
+
+    @app.template_filter("time")
+    def format_time(value: datetime) -> str:
+        return f"{value:%H:%M} UTC"
+
+    @app.template_filter("recent")
+    def is_recent(value: datetime | None) -> bool:
+        """Changed in the last ten minutes: worth pointing out to the partner."""
+        return value is not None and utcnow() - value < RECENT
+
+    @app.template_filter("ago")
+    def ago(value: datetime) -> str:
+        minutes = int((utcnow() - value).total_seconds() // 60)
+        if minutes < 1:
+            return "just now"
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago" if minutes < 60 else f"on {format_date(value)}"
+
+    app.add_template_filter(markdown.render, "markdown")
 
     @app.template_global()
     def vendor_integrity(filename: str) -> str:

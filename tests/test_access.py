@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from sqlalchemy import select
+
+from app.models import Clause
 from factories import AdminFactory, PairFactory, UserFactory
 
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
@@ -37,6 +40,19 @@ ACCESS = {
     "pair.goals.index": PAIR,
     "pair.journal.index": PAIR,
     "pair.feedback.index": PAIR,
+    "pair.ground_rules.start": PAIR,
+    "pair.ground_rules.show_clause": PAIR,
+    "pair.ground_rules.edit_clause": PAIR,
+    "pair.ground_rules.save_clause": PAIR,
+    "pair.ground_rules.add_clause": PAIR,
+    "pair.ground_rules.move_clause": PAIR,
+    "pair.ground_rules.remove_clause": PAIR,
+    "pair.ground_rules.keep_clause": PAIR,
+    "pair.ground_rules.agree": PAIR,
+    "pair.ground_rules.changes": PAIR,
+    "pair.ground_rules.history": PAIR,
+    "pair.ground_rules.printable": PAIR,
+    "pair.ground_rules.download": PAIR,
     "admin.index": ADMIN,
 }
 
@@ -48,8 +64,8 @@ def _rules(app: Flask, level: str):
                 yield rule, method
 
 
-def _url(rule, pair_id: int) -> str:
-    values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css"}
+def _url(rule, pair_id: int, clause_id: int = 1) -> str:
+    values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css", "clause_id": clause_id}
     return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
 
 
@@ -78,7 +94,11 @@ def people(session):
     }
 
 
-def test_pair_routes(app, client, htmx_client, login, people):
+def first_clause(session, pair_id: int) -> int:
+    return session.scalar(select(Clause.id).where(Clause.pair_id == pair_id).order_by(Clause.position))
+
+
+def test_pair_routes(app, client, htmx_client, login, people, session):
     pair_id = people["pair"].id
     rules = list(_rules(app, PAIR))
     assert rules
@@ -91,12 +111,27 @@ def test_pair_routes(app, client, htmx_client, login, people):
         assert fragment.headers["HX-Redirect"].startswith("/auth/sign-in"), url
         assert "<form" not in fragment.text  # never a sign-in page swapped into a card
 
-    for who, expected in (("non_member", 404), ("admin", 404), ("member", 200)):
+    login(people["member"])
+    client.post(f"/pairs/{pair_id}/ground-rules/start")
+    clause_id = first_clause(session, pair_id)
+    for who in ("non_member", "admin"):
         login(people[who])
         for rule, method in rules:
-            url = _url(rule, pair_id)
-            response = client.open(url, method=method)
-            assert response.status_code == expected, f"{who} {method} {url}"
+            url = _url(rule, pair_id, clause_id)
+            assert client.open(url, method=method).status_code == 404, f"{who} {method} {url}"
+
+    login(people["member"])
+    for rule, method in rules:
+        if method == "GET":
+            url = _url(rule, pair_id, clause_id)
+            assert client.get(url).status_code in (200, 204), f"member GET {url}"
+    for rule, method in rules:
+        if method == "POST":
+            # Each write gets a pair of its own, so one (dropping a clause, say) can't spoil the next.
+            fresh = PairFactory(mentee=people["member"])
+            client.post(f"/pairs/{fresh.id}/ground-rules/start")
+            url = _url(rule, fresh.id, first_clause(session, fresh.id))
+            assert client.post(url).status_code not in (401, 403, 404, 405, 500), f"member POST {url}"
 
 
 def test_a_pair_that_does_not_exist_looks_the_same_as_someone_elses(client, login, people):

@@ -238,7 +238,7 @@ def test_nickname_of_100kb_is_refused_with_a_clear_message(client, htmx_client, 
     visitor = htmx_client if htmx else client
     response = send(visitor, "POST", f"/account/passkeys/{passkey.id}/rename", data={"nickname": HUGE})
     assert response.status_code == 422
-    assert "Keep the name under 60 characters" in shown_text(response)
+    assert "Keep the name to 60 characters or fewer" in shown_text(response)
     assert stored_nickname(session, passkey.id) == "Work laptop"
 
 
@@ -266,7 +266,7 @@ def test_a_refused_rename_leaves_the_other_passkeys_alone(client, session, owner
     assert response.status_code == 422
     values = parse(response.text).values["nickname"]
     assert values == [too_long, "Home tablet"], "each row's field shows its own passkey"
-    assert shown_text(response).count("Keep the name under 60 characters") == 1
+    assert shown_text(response).count("Keep the name to 60 characters or fewer") == 1
     assert stored_nickname(session, other.id) == "Home tablet"
 
 

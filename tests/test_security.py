@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import User
 from support.apps import make_app, reset_schema, sign_in
 from support.pages import inline_code_in
-from support.records import add_link, add_passkey, add_recovery_code
+from support.records import add_clause, add_link, add_passkey, add_recovery_code
 from factories import AdminFactory, PairFactory, UserFactory, use_session
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -108,6 +108,7 @@ def csrf_world(csrf_app: Flask):
             "passkey": add_passkey(session, member),
             "code": add_recovery_code(session, member),
             "token": add_link(session, member),
+            "clause": add_clause(session, pair),
         }
         session.commit()
         yield world
@@ -131,6 +132,7 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(csrf_app, csrf_w
         "pair_id": csrf_world["pair"].id,
         "passkey_id": csrf_world["passkey"].id,
         "token": csrf_world["token"],
+        "clause_id": csrf_world["clause"].id,
     }
     # A body that would change something if it got through: a refusal must be the CSRF check's.
     form = {
@@ -331,6 +333,7 @@ def people(session):
         "passkey_id": add_passkey(session, member).id,
         "token": add_link(session, member),
         "filename": "css/app.css",
+        "clause_id": add_clause(session, pair).id,
     }
     return {"anonymous": None, "member": member, "outsider": outsider, "admin": admin}, params
 
@@ -401,3 +404,12 @@ def test_the_write_log_sees_a_write(client, login, session, queries):
     with queries() as log:
         client.post(f"/account/passkeys/{passkey.id}/rename", data={"nickname": "Phone"})
     assert any(statement.lstrip().upper().startswith("UPDATE") for statement in log.writes)
+
+
+def test_writes_from_another_origin_are_refused(client, session, login):
+    person = UserFactory()
+    login(person)
+    assert client.post("/auth/sign-out", headers={"Origin": "https://evil.example"}).status_code == 400
+    assert client.post("/auth/sign-out", headers={"Referer": "https://evil.example/page"}).status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
+    assert client.post("/auth/sign-out", headers={"Origin": "http://localhost:5000"}).status_code == 303

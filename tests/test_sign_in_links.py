@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -119,8 +121,22 @@ def test_a_mistyped_address_is_explained_and_kept(htmx_client):
     assert 'value="margaret.holloway@"' in response.text
 
 
-def test_sign_in_continues_where_the_person_was_going(app, client, session, person):
+def test_sign_in_by_email_continues_where_the_person_was_going(app, client, session, person, caplog):
     session.add(Passkey(user_id=person.id, credential_id=b"c", public_key=b"k", aaguid="0" * 36, nickname="Phone"))
     first = client.get("/account/recovery-codes")
     assert first.location == "/auth/sign-in?next=/account/recovery-codes"
     assert 'name="next" type="hidden" value="/account/recovery-codes"' in client.get(first.location).text
+
+    client.post("/auth/sign-in/link", data={"email": person.email, "next": "/account/recovery-codes"})
+    [url] = re.findall(r"http://localhost:5000(/auth/link/\S+)", caplog.text)
+    page = client.get(url)
+    assert "Continue as Kwame Mensah" in page.text
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    assert client.post(html.unescape(action)).location == "/account/recovery-codes"
+
+
+def test_in_production_a_missing_mail_server_never_puts_the_link_in_the_log(client, app, person, caplog, monkeypatch):
+    monkeypatch.setitem(app.config, "TESTING", False)
+    client.post("/auth/sign-in/link", data={"email": person.email})
+    assert "MAIL_URL is not set" in caplog.text
+    assert "/auth/link/" not in caplog.text

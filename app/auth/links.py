@@ -22,11 +22,12 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue(user: User) -> str:
-    """Make a new link for ``user`` and return its absolute URL on BASE_URL."""
+def issue(user: User, next_path: str | None = None) -> str:
+    """Make a new link for ``user`` and return its absolute URL on BASE_URL; ``next_path`` is where
+    the person lands after signing in (checked again when it is used)."""
     token = secrets.token_urlsafe(32)
     db.session.add(SignInLink(user_id=user.id, token_hash=hash_secret(token), expires_at=utcnow() + LINK_TTL))
-    return absolute_url("auth.link", token=token)
+    return absolute_url("auth.link", token=token, next=next_path or None)
 
 
 def find_usable(token: str) -> SignInLink | None:

@@ -196,8 +196,8 @@ def authenticate(credential_json: str) -> User:
         raise PasskeyError(
             "Twoway doesn't know this passkey: it may have been removed. Sign in with an email link instead."
         )
-    user_handle = credential.response.user_handle
-    if user_handle is not None and user_handle != passkey.user.webauthn_user_handle:
+    # Discoverable credentials always return their user handle; it must be this passkey's owner's.
+    if credential.response.user_handle != passkey.user.webauthn_user_handle:
         raise PasskeyError("This passkey doesn't belong to the account it claims. Please try another.")
     try:
         verified = verify_authentication_response(
@@ -213,7 +213,7 @@ def authenticate(credential_json: str) -> User:
         current_app.logger.info("Passkey sign-in refused for passkey %s: %s", passkey.id, error)
         raise PasskeyError("Your device's answer could not be verified. Please try again.") from error
     if not passkey.user.active:
-        raise PasskeyError("This account is switched off. Ask your program's admin for help.")
+        raise PasskeyError("Your Twoway account is closed. Ask your program's admin for help.")
     passkey.sign_count = verified.new_sign_count
     passkey.backed_up = verified.credential_backed_up
     passkey.last_used_at = utcnow()

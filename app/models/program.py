@@ -9,15 +9,11 @@ from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, enum_values, utcnow
 from app.models.user import User
 
 DEFAULT_PRIVACY_THRESHOLD = 5
 MIN_PRIVACY_THRESHOLD = 3
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_cls]
 
 
 class Role(enum.StrEnum):
@@ -55,7 +51,7 @@ class Pair(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
     status: Mapped[PairStatus] = mapped_column(
-        Enum(PairStatus, name="pair_status", native_enum=False, create_constraint=True, values_callable=_values),
+        Enum(PairStatus, name="pair_status", native_enum=False, create_constraint=True, values_callable=enum_values),
         default=PairStatus.ACTIVE,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -96,7 +92,7 @@ class PairMember(db.Model):
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, name="pair_role", native_enum=False, create_constraint=True, values_callable=_values)
+        Enum(Role, name="pair_role", native_enum=False, create_constraint=True, values_callable=enum_values)
     )
 
     pair: Mapped[Pair] = relationship(back_populates="members", lazy="raise")

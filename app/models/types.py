@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+
+def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
+    """Store an enum's values ("mentor"), not its member names ("MENTOR")."""
+    return [member.value for member in enum_cls]
 
 
 def utcnow() -> datetime:

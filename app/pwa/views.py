@@ -20,6 +20,7 @@ SHELL = (
     "css/app.css",
     "js/app.js",
     "js/passkeys.js",
+    "js/ground_rules.js",
     "vendor/htmx-2.0.11.min.js",
     "icons/icon.svg",
     "icons/icon-192.png",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.links import hash_secret
 from app.auth.recovery import normalise
-from app.models import Passkey, RecoveryCode, SignInLink, User, utcnow
+from app.models import Agreement, Clause, ClauseRevision, Pair, Passkey, RecoveryCode, SignInLink, User, utcnow
 
 
 def add_passkey(session: Session, user: User, nickname: str = "Work laptop") -> Passkey:
@@ -39,3 +39,21 @@ def add_recovery_code(session: Session, user: User) -> str:
     session.add(RecoveryCode(user_id=user.id, code_hash=hash_secret(normalise(code))))
     session.flush()
     return code
+
+
+def add_clause(session: Session, pair: Pair, title: str = "How we give each other feedback", body: str = "Kindly.") -> Clause:
+    """Ground rules with one clause (and its first revision), for tests about what surrounds them."""
+    if session.get(Agreement, pair.id) is None:
+        session.add(Agreement(pair_id=pair.id, version=1))
+        session.flush()
+    clause = Clause(pair_id=pair.id, title=title, body=body, position=0)
+    session.add(clause)
+    session.flush()
+    session.add(
+        ClauseRevision(
+            pair_id=pair.id, clause_id=clause.id, agreement_version=1, action="added",
+            kind=clause.kind, title=title, body=body, fields={}, position=0,
+        )
+    )
+    session.flush()
+    return clause

@@ -12,6 +12,13 @@
 
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-reload]")) window.location.reload();
+    if (event.target.closest("[data-print]")) window.print();
+  });
+
+  // A plain form that undoes something asks first (htmx forms use hx-confirm).
+  document.addEventListener("submit", (event) => {
+    const message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
   });
 
   // When htmx can't save, say so, and leave the form (with what was typed) exactly as it is.

@@ -1,0 +1,93 @@
+"""Readable differences between two versions of a pair's ground rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+from typing import Any
+
+from app.models import CADENCE_LABELS, Cadence, ClauseKind
+
+
+@dataclass(frozen=True)
+class Segment:
+    op: str  # "same", "added" or "removed"
+    text: str
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    clause_id: int
+    change: str  # "added", "removed", "edited" or "moved"
+    title: str
+    title_diff: list[Segment]
+    body_diff: list[Segment]
+
+
+def describe(kind: ClauseKind, fields: dict[str, Any], body: str = "") -> str:
+    """A clause's content as one text, so structured clauses diff like prose."""
+    if kind == ClauseKind.RHYTHM:
+        cadence = fields.get("cadence")
+        how_often = CADENCE_LABELS.get(Cadence(cadence), "") if cadence in Cadence._value2member_map_ else ""
+        if cadence == Cadence.CUSTOM and fields.get("custom"):
+            how_often = fields["custom"]
+        length = fields.get("length_minutes")
+        return f"We meet {how_often}" + (f", for about {length} minutes." if length else ".")
+    if kind == ClauseKind.DATES:
+        return f"Midpoint review: {_day(fields.get('midpoint'))}. End: {_day(fields.get('end'))}."
+    return body
+
+
+def _day(value: str | None) -> str:
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        day = None
+    return f"{day.day} {day:%B %Y}" if day else "not set"
+
+
+def words(before: str, after: str) -> list[Segment]:
+    """A word-level diff, keeping white space so the text reads naturally."""
+    a, b = re.split(r"(\s+)", before), re.split(r"(\s+)", after)
+    segments: list[Segment] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            segments.append(Segment("same", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            segments.append(Segment("removed", "".join(a[i1:i2])))
+        if j2 > j1:
+            segments.append(Segment("added", "".join(b[j1:j2])))
+    return [s for s in segments if s.text]
+
+
+def compare(before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]]) -> list[ClauseChange]:
+    """What changed from ``before`` to ``after`` (each: clause id → title, kind, body, fields, position),
+    in the order the clauses stand in ``after`` (removed ones last)."""
+    changes: list[ClauseChange] = []
+    order_before = [cid for cid, _ in sorted(before.items(), key=lambda kv: kv[1]["position"])]
+    order_after = [cid for cid, _ in sorted(after.items(), key=lambda kv: kv[1]["position"])]
+    kept_before = [cid for cid in order_before if cid in after]
+    kept_after = [cid for cid in order_after if cid in before]
+    for cid in order_after:
+        new = after[cid]
+        new_text = describe(new["kind"], new["fields"], new["body"])
+        old = before.get(cid)
+        if old is None:
+            changes.append(ClauseChange(cid, "added", new["title"], words("", new["title"]), words("", new_text)))
+            continue
+        old_text = describe(old["kind"], old["fields"], old["body"])
+        if old["title"] != new["title"] or old_text != new_text:
+            changes.append(
+                ClauseChange(cid, "edited", new["title"], words(old["title"], new["title"]), words(old_text, new_text))
+            )
+        elif kept_before.index(cid) != kept_after.index(cid):
+            changes.append(ClauseChange(cid, "moved", new["title"], [Segment("same", new["title"])], []))
+    for cid in order_before:
+        if cid not in after:
+            old = before[cid]
+            old_text = describe(old["kind"], old["fields"], old["body"])
+            changes.append(ClauseChange(cid, "removed", old["title"], words(old["title"], ""), words(old_text, "")))
+    return changes

@@ -1,0 +1,99 @@
+"""Forms for the ground rules. Each clause form carries the version it was loaded at."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from app.forms import Form
+from app.models import BODY_MAX, CADENCE_LABELS, TITLE_MAX, Cadence, Clause, ClauseKind
+
+_TITLE = [DataRequired("Give the clause a title."), Length(max=TITLE_MAX, message=f"Keep the title under {TITLE_MAX} characters.")]
+_BODY = [Length(max=BODY_MAX, message=f"Keep it under {BODY_MAX:,} characters: a few short paragraphs.")]
+
+
+class _ClauseForm(Form):
+    version = HiddenField(validators=[InputRequired()])
+    title = StringField("Title", validators=_TITLE)
+
+    def base_version(self) -> int:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return 0
+
+    def values(self) -> dict[str, Any]:
+        return {"title": self.title.data.strip()}
+
+
+class TextClauseForm(_ClauseForm):
+    body = TextAreaField("What you agree", validators=_BODY)
+
+    def values(self) -> dict[str, Any]:
+        return {**super().values(), "body": (self.body.data or "").strip()}
+
+
+class RhythmClauseForm(_ClauseForm):
+    cadence = SelectField("How often", choices=[SelectChoice(c.value, CADENCE_LABELS[c].capitalize()) for c in Cadence])
+    custom = StringField("If custom, describe it", validators=[Length(max=200, message="Keep it under 200 characters.")])
+    length_minutes = IntegerField(
+        "How long, in minutes",
+        validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
+    )
+
+    def validate_custom(self, field) -> None:
+        if self.cadence.data == Cadence.CUSTOM and not (field.data or "").strip():
+            raise ValidationError("Describe how often you meet, for example “twice a month, more before launches”.")
+
+    def values(self) -> dict[str, Any]:
+        fields = {"cadence": self.cadence.data, "custom": (self.custom.data or "").strip(), "length_minutes": self.length_minutes.data}
+        return {**super().values(), "fields": fields}
+
+
+class DatesClauseForm(_ClauseForm):
+    midpoint = DateField("Midpoint review", validators=[Optional()])
+    end = DateField("End", validators=[Optional()])
+
+    def validate_end(self, field) -> None:
+        if field.data and self.midpoint.data and field.data < self.midpoint.data:
+            raise ValidationError("The end comes after the midpoint review.")
+
+    def values(self) -> dict[str, Any]:
+        iso = lambda d: d.isoformat() if d else ""  # noqa: E731
+        return {**super().values(), "fields": {"midpoint": iso(self.midpoint.data), "end": iso(self.end.data)}}
+
+
+FORMS: dict[ClauseKind, type[_ClauseForm]] = {
+    ClauseKind.TEXT: TextClauseForm,
+    ClauseKind.RHYTHM: RhythmClauseForm,
+    ClauseKind.DATES: DatesClauseForm,
+}
+
+
+def form_for(clause: Clause, *, from_request: bool = False, values: dict[str, Any] | None = None) -> _ClauseForm:
+    """The edit form for ``clause``: from the submitted data, or filled with ``values`` (a conflicting
+    draft, say), or with what is stored."""
+    form_class = FORMS[clause.kind]
+    if from_request:
+        return form_class()
+    data: dict[str, Any] = {"title": clause.title, "version": str(clause.version), "body": clause.body}
+    data.update((values or {}).get("fields") or clause.fields or {})
+    if values:
+        data.update({k: v for k, v in values.items() if k != "fields"})
+    for key in ("midpoint", "end"):
+        if isinstance(data.get(key), str):
+            data[key] = date.fromisoformat(data[key]) if data[key] else None
+    return form_class(formdata=None, data=data)
+
+
+class NewClauseForm(Form):
+    title = StringField("Title", validators=_TITLE)
+    body = TextAreaField("What you agree", validators=_BODY)
+
+
+class AgreeForm(Form):
+    version = HiddenField(validators=[InputRequired()])

@@ -26,7 +26,9 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# A request commits and then renders what it loaded: expiring everything at commit would turn each
+# loaded object into a lazy load (which our relationships refuse) or a second query.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -68,6 +68,16 @@ def rhythm(pair_id: int) -> Rhythm:
     return Rhythm.from_clauses(clauses(pair_id))
 
 
+def midpoint(pair_id: int) -> date | None:
+    """The midpoint review date the pair set, read from their dates clause alone."""
+    fields = db.session.scalar(
+        select(Clause.fields).where(
+            Clause.pair_id == pair_id, Clause.kind == ClauseKind.DATES, Clause.removed.is_(False)
+        )
+    )
+    return Rhythm.from_clauses([Clause(kind=ClauseKind.DATES, fields=fields)]).midpoint if fields else None
+
+
 def start(membership: PairMember) -> None:
     """Create the pair's ground rules from the template. Safe when both members press at once."""
     pair = membership.pair

@@ -56,19 +56,12 @@ def _page_context(**extra: Any) -> dict[str, Any]:
 
 
 def _clause_context(target: Clause, **extra: Any) -> dict[str, Any]:
-    found = agreement.load(target.pair_id)
-    rhythm = agreement.Rhythm.from_clauses([target]) if target.kind.value == "dates" else None
-    midpoint = rhythm.midpoint if rhythm else _midpoint(target.pair_id)
+    midpoint = agreement.midpoint(target.pair_id)
     return {
         "clause": target,
-        "agreement": found,
         "review": [target.id] if agreement.needs_review(target, midpoint, date.today()) else [],
         "form": EmptyForm(),
     } | extra
-
-
-def _midpoint(pair_id: int) -> date | None:
-    return agreement.rhythm(pair_id).midpoint
 
 
 def _page(status: int = 200, **extra: Any) -> Response:
@@ -187,7 +180,7 @@ def agree() -> Response:
     try:
         agreement.agree(membership, int(form.version.data or 0))
     except (agreement.Stale, ValueError):
-        db.session.rollback()
+        # Nothing was written, so there is nothing to roll back.
         return _page(status=409, stale=True) if htmx.is_htmx() else _after_change("agreement_status")
     db.session.commit()
     if not htmx.is_htmx():

@@ -1,0 +1,387 @@
+"""Ground rules: written together, saved clause by clause, never losing an edit, signed off by both."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.models import Agreement, AgreementSignature, Clause, ClauseConflict, ClauseRevision, utcnow
+from factories import PairFactory, UserFactory
+from support.pages import inline_code_in, text, words
+
+SCRIPT = "<script>alert('pwned')</script>"
+
+
+@pytest.fixture
+def pair(session):
+    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
+
+
+@pytest.fixture
+def base(pair) -> str:
+    return f"/pairs/{pair.id}/ground-rules"
+
+
+@pytest.fixture
+def mentor(app, pair, login):
+    return login(pair.mentor, on=app.test_client())
+
+
+@pytest.fixture
+def mentee(app, pair, login):
+    return login(pair.mentee, on=app.test_client())
+
+
+@pytest.fixture
+def started(mentor, base, session, pair):
+    assert mentor.post(f"{base}/start").status_code == 303
+    return {c.title: c for c in session.scalars(select(Clause).where(Clause.pair_id == pair.id))}
+
+
+def clause_titled(session, pair, title: str) -> Clause:
+    clause = session.scalar(
+        select(Clause).where(Clause.pair_id == pair.id, Clause.title == title).execution_options(populate_existing=True)
+    )
+    assert clause is not None, title
+    return clause
+
+
+def save(client, base, clause: Clause, version: int | None = None, htmx: bool = True, **values):
+    data = {"title": clause.title, "version": str(version if version is not None else clause.version), **values}
+    headers = {"HX-Request": "true", "HX-Target": f"clause-{clause.id}"} if htmx else {}
+    return client.post(f"{base}/clauses/{clause.id}", data=data, headers=headers)
+
+
+MENTEE_WANTS = "What the mentee wants to get out of this"
+
+
+def test_before_starting_the_page_offers_the_template(mentee, base, session, pair):
+    page = words(mentee.get(base))
+    assert "Start from the template" in page
+    assert session.get(Agreement, pair.id) is None  # opening the page writes nothing
+
+
+def test_starting_gives_both_the_reverse_mentoring_template(mentee, started, base):
+    assert len(started) == 8
+    page = text(mentee.get(base))
+    for title in (
+        "How often and how long we meet",
+        "How we meet, and how we reach each other between meetings",
+        "What the mentor wants to get out of this",
+        MENTEE_WANTS,
+        "Topics to start with, and topics that are off-limits",
+        "Confidentiality: what stays between us",
+        "How we give each other feedback",
+        "Midpoint review and end date",
+    ):
+        assert title in page
+    assert "We meet every two weeks, for about 45 minutes." in page
+    assert "Draft" in page
+
+
+def test_starting_twice_changes_nothing(mentor, mentee, started, base, session, pair):
+    assert mentee.post(f"{base}/start").status_code == 303
+    assert session.scalar(select(func.count(Clause.id)).where(Clause.pair_id == pair.id)) == 8
+
+
+def test_a_clause_is_edited_in_place_and_saved_on_its_own(mentee, started, base, session, pair):
+    clause = started[MENTEE_WANTS]
+    form = mentee.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"})
+    assert form.text.lstrip().startswith(f'<article id="clause-{clause.id}"')
+    assert 'name="version" type="hidden" value="1"' in form.text
+
+    response = save(mentee, base, clause, body="Learn how **new hires** see our tools.\n\n- Slack etiquette\n- Figma")
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "agreement-changed"
+    assert "<strong>new hires</strong>" in response.text and "<li>Figma</li>" in response.text
+    assert "<html" not in response.text
+
+    stored = clause_titled(session, pair, MENTEE_WANTS)
+    assert stored.version == 2 and stored.body.startswith("Learn how")
+    assert session.get(Agreement, pair.id, populate_existing=True).version == 2
+    revision = session.scalar(select(ClauseRevision).where(ClauseRevision.clause_id == clause.id, ClauseRevision.action == "edited"))
+    assert revision.author_id == pair.mentee.id and revision.agreement_version == 2
+
+
+def test_without_javascript_the_forms_still_work(mentee, started, base, session, pair):
+    clause = started[MENTEE_WANTS]
+    page = mentee.get(f"{base}/clauses/{clause.id}/edit")
+    assert "<html" in page.text and 'action="' in page.text
+    response = save(mentee, base, clause, htmx=False, body="Plain form")
+    assert response.status_code == 303 and response.location.endswith(f"#clause-{clause.id}")
+    assert clause_titled(session, pair, MENTEE_WANTS).body == "Plain form"
+
+
+def test_two_people_saving_the_same_clause_lose_nothing(mentor, mentee, started, base, session, pair):
+    clause = started[MENTEE_WANTS]
+    # Both load version 1 of the clause...
+    assert 'value="1"' in mentor.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"}).text
+    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"}).text
+    # ...the mentor saves first, the mentee second, over the same version.
+    first = save(mentor, base, clause, version=1, body="Aisha's words")
+    second = save(mentee, base, clause, version=1, body="Margaret's words")
+    assert first.status_code == 200
+    assert second.status_code == 409
+
+    conflict = text(second)
+    assert "Aisha saved this clause while you were editing it" in conflict
+    assert "Aisha's words" in conflict  # the partner's saved text…
+    assert re.search(r"<textarea[^>]*name=\"body\"[^>]*>\s*Margaret's words", conflict)  # …beside your unsaved text
+    assert 'name="version" type="hidden" value="2"' in conflict  # saving from here goes over the new version
+
+    # Exactly one was saved; the other is kept, not thrown away.
+    assert clause_titled(session, pair, MENTEE_WANTS).body == "Aisha's words"
+    [kept] = session.scalars(select(ClauseConflict)).all()
+    assert (kept.body, kept.author_id, kept.based_on_version) == ("Margaret's words", pair.mentee.id, 1)
+    history = text(mentor.get(f"{base}/history"))
+    assert "Aisha's words" in history and "Margaret's words" in history
+
+    # Choosing "save my version" from the conflict view goes through.
+    merged = save(mentee, base, clause, version=2, body="Aisha's words, and Margaret's")
+    assert merged.status_code == 200
+    assert clause_titled(session, pair, MENTEE_WANTS).body == "Aisha's words, and Margaret's"
+
+
+def test_saving_the_same_words_twice_is_no_conflict(mentor, mentee, started, base):
+    clause = started[MENTEE_WANTS]
+    assert save(mentor, base, clause, version=1, body="Same").status_code == 200
+    assert save(mentee, base, clause, version=1, body="Same").status_code == 200
+
+
+def test_bad_input_is_explained_and_kept(mentee, started, base, session, pair):
+    clause = started[MENTEE_WANTS]
+    huge = "x" * 100_000
+    response = save(mentee, base, clause, body=huge)
+    assert response.status_code == 422
+    assert "Keep it under 10,000 characters" in text(response)
+    assert huge in response.text
+    response = save(mentee, base, clause, title="", body="kept")
+    assert response.status_code == 422 and "Give the clause a title." in text(response)
+    assert re.search(r">\s*kept</textarea>", response.text)
+    assert clause_titled(session, pair, MENTEE_WANTS).body == ""
+
+
+@pytest.mark.parametrize("hostile", [
+    SCRIPT,
+    '"><img src=x onerror=alert(1)>',
+    "[click](javascript:alert(1))",
+    "<a href='javascript:alert(1)'>x</a>",
+    "\u202eevil\u200d\u0301 🎉",
+])
+def test_hostile_text_is_rendered_harmless(mentee, started, base, session, pair, hostile):
+    clause = started[MENTEE_WANTS]
+    assert save(mentee, base, clause, title=f"Title {hostile}", body=hostile).status_code == 200
+    for page in (mentee.get(base), mentee.get(f"{base}/print"), mentee.get(f"{base}/history")):
+        assert page.status_code == 200
+        assert "<script>alert" not in page.text
+        assert inline_code_in(page.text) == []  # no handler, no script, no javascript: link got through
+    stored = clause_titled(session, pair, f"Title {hostile}")
+    assert stored.body == hostile.strip()
+
+
+def test_markdown_links_are_safe(mentee, started, base):
+    clause = started[MENTEE_WANTS]
+    page = save(mentee, base, clause, body="[our wiki](https://wiki.example/mentoring) and [bad](javascript:alert(1))").text
+    assert '<a href="https://wiki.example/mentoring" rel="noopener noreferrer nofollow">our wiki</a>' in page
+    assert 'href="javascript:' not in page and inline_code_in(page) == []
+
+
+def test_structured_clauses_use_real_inputs(mentor, started, base, session, pair):
+    rhythm = started["How often and how long we meet"]
+    form = text(mentor.get(f"{base}/clauses/{rhythm.id}/edit", headers={"HX-Request": "true"}))
+    assert '<select id="cadence" name="cadence"' in form and 'type="number"' in form
+    refused = save(mentor, base, rhythm, cadence="custom", custom="", length_minutes="60")
+    assert refused.status_code == 422 and "Describe how often you meet" in text(refused)
+    assert save(mentor, base, rhythm, cadence="weekly", custom="", length_minutes="30").status_code == 200
+    stored = clause_titled(session, pair, "How often and how long we meet")
+    assert stored.fields == {"cadence": "weekly", "custom": "", "length_minutes": 30}
+
+    dates = started["Midpoint review and end date"]
+    refused = save(mentor, base, dates, midpoint="2027-03-01", end="2027-01-01")
+    assert refused.status_code == 422 and "The end comes after the midpoint review." in text(refused)
+    assert 'value="2027-03-01"' in refused.text  # what was typed stays
+
+
+def test_the_agreed_rhythm_is_there_for_the_rest_of_the_app(app, mentor, started, base, pair):
+    from app.ground_rules import agreement
+
+    rhythm = started["How often and how long we meet"]
+    save(mentor, base, rhythm, cadence="weekly", custom="", length_minutes="30")
+    save(mentor, base, started["Midpoint review and end date"], midpoint="2027-01-15", end="2027-04-30")
+    with app.app_context():
+        agreed = agreement.rhythm(pair.id)
+    assert agreed.every_days == 7 and agreed.length_minutes == 30
+    assert agreed.midpoint == date(2027, 1, 15) and agreed.ends_on == date(2027, 4, 30)
+    assert agreed.next_due(date(2027, 1, 1)) == date(2027, 1, 8)
+
+
+def status_heading(client, base) -> str:
+    page = client.get(base, headers={"HX-Request": "true", "HX-Target": "agreement_status"})
+    assert page.text.lstrip().startswith('<section id="agreement_status"')
+    return re.search(r'<h2 id="status-heading">(.*?)</h2>', page.text).group(1)
+
+
+def agree(client, base, session, pair):
+    version = session.get(Agreement, pair.id, populate_existing=True).version
+    return client.post(f"{base}/agree", data={"version": str(version)}, headers={"HX-Request": "true"})
+
+
+def test_both_agree_and_a_later_change_asks_again_showing_exactly_what_changed(mentor, mentee, started, base, session, pair):
+    assert status_heading(mentor, base) == "Draft"
+    assert agree(mentor, base, session, pair).status_code == 200
+    assert status_heading(mentor, base) == "Agreed by you"
+    assert status_heading(mentee, base) == "Agreed by Aisha"
+    agree(mentee, base, session, pair)
+    assert status_heading(mentee, base) == "Agreed by both of you"
+    assert "agreed to these ground rules on" in words(mentor.get(base))
+
+    clause = clause_titled(session, pair, "Confidentiality: what stays between us")
+    save(mentee, base, clause, body="Nothing leaves this room, except with both our say-so.")
+    page = mentor.get(base)
+    assert status_heading(mentor, base) == "Changed since you both agreed"
+    status = re.search(r'<section id="agreement_status".*?</section>', page.text, re.S).group(0)
+    assert status.count('<li class="change') == 1  # exactly the clause that changed
+    assert "Confidentiality: what stays between us" in text_of(status)
+    assert "<ins>" in status and "<del>" in status
+    assert "Agree</button>" in status
+
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    assert status_heading(mentee, base) == "Agreed by both of you"
+
+
+def text_of(fragment: str) -> str:
+    import html
+
+    return html.unescape(fragment)
+
+
+def test_agreeing_to_an_outdated_version_is_refused(mentor, mentee, started, base, session, pair):
+    old = session.get(Agreement, pair.id).version
+    save(mentee, base, started[MENTEE_WANTS], body="Changed meanwhile")
+    response = mentor.post(f"{base}/agree", data={"version": str(old)}, headers={"HX-Request": "true", "HX-Target": "agreement_status"})
+    assert response.status_code == 409
+    assert "changed while you were reading" in text(response)
+    assert session.scalar(select(func.count(AgreementSignature.id))) == 0
+
+
+def test_adding_moving_and_dropping_clauses_and_comparing_any_two_versions(mentor, started, base, session, pair):
+    added = mentor.post(f"{base}/clauses", data={"title": "Coffee", "body": "We meet at the café on Fridays."}, headers={"HX-Request": "true", "HX-Target": "clauses"})
+    assert added.status_code == 200 and added.text.lstrip().startswith('<div id="clauses"')
+    coffee = clause_titled(session, pair, "Coffee")
+    mentor.post(f"{base}/clauses/{coffee.id}/move", data={"direction": "up"}, headers={"HX-Request": "true"})
+    titles = re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
+    assert titles[-2:] == ["Coffee", "Midpoint review and end date"]
+
+    feedback = started["How we give each other feedback"]
+    mentor.post(f"{base}/clauses/{feedback.id}/remove", headers={"HX-Request": "true"})
+    assert "How we give each other feedback" not in re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
+
+    # Versions: 1 template, 2 added, 3 moved, 4 removed. Compare 1 with 4.
+    history = text(mentor.get(f"{base}/history?from=1&to=4"))
+    assert "Added: Coffee" in words_of(history)
+    assert "Removed: How we give each other feedback" in words_of(history)
+    assert "Version 4" in history
+    # The dropped clause's words are still in the history.
+    assert "strengths first" in text(mentor.get(f"{base}/history?from=3&to=4"))
+
+
+def words_of(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def test_the_probe_answers_204_until_the_partner_changes_something(mentor, mentee, started, base, session, pair):
+    version = session.get(Agreement, pair.id).version
+    assert mentee.get(f"{base}/changes?since={version}").status_code == 204
+
+    clause = started[MENTEE_WANTS]
+    save(mentor, base, clause, body="Aisha edited this")
+    news = mentee.get(f"{base}/changes?since={version}").get_json()
+    assert news["version"] == version + 1
+    assert news["clauses"] == [{"id": clause.id, "by": "Aisha", "url": f"{base}/clauses/{clause.id}"}]
+    assert news["structure_changed"] is False
+    # The author isn't told about their own change.
+    assert mentor.get(f"{base}/changes?since={version}").get_json()["clauses"] == []
+
+    shown = text(mentee.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
+    assert "Changed by Aisha just now" in shown and "Aisha edited this" in shown
+    assert "Changed by" not in text(mentor.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
+
+
+def test_from_the_midpoint_each_clause_is_reviewed_once(mentor, started, base, session, pair):
+    # The pair wrote their ground rules a month ago; their midpoint was three days ago.
+    session.execute(update(Clause).where(Clause.pair_id == pair.id).values(updated_at=utcnow() - timedelta(days=30)))
+    dates = started["Midpoint review and end date"]
+    past = (date.today() - timedelta(days=3)).isoformat()
+    save(mentor, base, dates, midpoint=past, end=(date.today() + timedelta(days=60)).isoformat())
+    page = text(mentor.get(base))
+    assert "Time for your midpoint review" in page
+    assert "7 to go" in page  # the dates clause itself was just changed
+    confidentiality = started["Confidentiality: what stays between us"]
+    kept = mentor.post(f"{base}/clauses/{confidentiality.id}/keep", headers={"HX-Request": "true"})
+    assert "Kept as it is." in text(kept)
+    assert "6 to go" in text(mentor.get(base))
+
+
+def test_print_view_and_markdown_download(mentor, started, base, pair):
+    printable = text(mentor.get(f"{base}/print"))
+    assert "Ground rules: Aisha Khan (mentor) and Margaret Holloway (mentee)" in printable
+    assert "8. Midpoint review and end date" in printable
+    download = mentor.get(f"{base}/ground-rules.md")
+    assert download.mimetype == "text/markdown"
+    assert "attachment" in download.headers["Content-Disposition"]
+    body = download.get_data(as_text=True)
+    assert body.startswith("# Ground rules: Aisha Khan (mentor) and Margaret Holloway (mentee)")
+    assert "## 6. Confidentiality: what stays between us" in body
+
+
+def test_another_pairs_clause_is_out_of_reach(mentor, started, base, session, login, app):
+    outsider_pair = PairFactory()
+    outsider = login(outsider_pair.mentor, on=app.test_client())
+    outsider.post(f"/pairs/{outsider_pair.id}/ground-rules/start")
+    clause = started[MENTEE_WANTS]
+    # Through their own pair's URL, the other pair's clause id leads nowhere.
+    other_base = f"/pairs/{outsider_pair.id}/ground-rules"
+    assert outsider.get(f"{other_base}/clauses/{clause.id}").status_code == 404
+    assert save(outsider, other_base, clause, body="hijack").status_code == 404
+    assert outsider.post(f"{other_base}/clauses/{clause.id}/remove").status_code == 404
+    assert clause_titled(session, outsider_pair, MENTEE_WANTS).body == ""
+
+
+def test_query_counts_are_pinned_and_flat(mentor, started, base, session, pair, queries):
+    clause = started[MENTEE_WANTS]
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for name, url, headers in (
+            ("page", base, {}),
+            ("clause", f"{base}/clauses/{clause.id}", {"HX-Request": "true"}),
+            ("edit", f"{base}/clauses/{clause.id}/edit", {"HX-Request": "true"}),
+            ("probe", f"{base}/changes?since=0", {}),
+            ("history", f"{base}/history", {}),
+        ):
+            with queries() as log:
+                assert mentor.get(url, headers=headers).status_code == 200
+            counts[name] = log.count
+        return counts
+
+    first = measure()
+    # Pinned: the signed-in person (1), the membership with both people (1), then the page's own.
+    assert first == {"page": 5, "clause": 4, "edit": 4, "probe": 4, "history": 6}
+    for n in range(8):  # twice the clauses, and many more revisions
+        mentor.post(f"{base}/clauses", data={"title": f"Extra {n}", "body": "More"})
+        save(mentor, base, clause_titled(session, pair, MENTEE_WANTS), body=f"Revision {n}")
+    assert measure() == first
+
+
+def test_the_changed_status_with_its_diff_stays_within_budget(mentor, mentee, started, base, session, pair, queries):
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    for n in range(4):
+        save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body=f"Revision {n}")
+        with queries() as log:
+            assert "Changed since you both agreed" in text(mentor.get(base))
+        assert log.count == 6  # one more than a draft: the version both agreed to, rebuilt in one query

@@ -122,3 +122,16 @@ def test_login_link_for_an_unknown_or_bad_address_fails_clearly(cli, session, em
     assert result.exit_code == 1
     assert message in result.output
     assert session.scalar(select(func.count(SignInLink.id))) == 0
+
+
+def test_demo_pairs_have_ground_rules_at_different_stages(cli, client, session):
+    report = json.loads(run(cli, "demo", "--pairs", "3", "--json").output)
+    headings = []
+    for pair in report["pairs"]:
+        client.post(pair["mentee"]["login_url"].removeprefix("http://localhost:5000"))
+        page = client.get(f"{pair['url']}/ground-rules").text
+        headings.append(page.split('<h2 id="status-heading">')[1].split("</h2>")[0].strip())
+        client.post("/auth/sign-out")
+    assert headings[0] == "Agreed by both of you"
+    assert headings[1].startswith("Agreed by ")
+    assert headings[2] == "Draft"

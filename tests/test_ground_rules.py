@@ -311,6 +311,16 @@ def test_the_probe_answers_204_until_the_partner_changes_something(mentor, mente
     assert "Changed by" not in text(mentor.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
 
 
+def test_the_probe_notices_when_the_partner_agrees(mentor, mentee, started, base, session, pair):
+    version = session.get(Agreement, pair.id).version
+    assert mentee.get(f"{base}/changes?since={version}&agreed=0").status_code == 204
+    agree(mentor, base, session, pair)
+    news = mentee.get(f"{base}/changes?since={version}&agreed=0")
+    assert news.status_code == 200 and news.get_json()["version"] == version
+    assert mentee.get(f"{base}/changes?since={version}&agreed=1").status_code == 204
+    assert 'data-agreed="1"' in mentee.get(base, headers={"HX-Request": "true", "HX-Target": "agreement_status"}).text
+
+
 def test_from_the_midpoint_each_clause_is_reviewed_once(mentor, started, base, session, pair):
     # The pair wrote their ground rules a month ago; their midpoint was three days ago.
     session.execute(update(Clause).where(Clause.pair_id == pair.id).values(updated_at=utcnow() - timedelta(days=30)))

@@ -217,6 +217,15 @@ def agree(membership: PairMember, version: int) -> None:
         pass  # already agreed to this version (a double tap)
 
 
+def agreed_count(agreement: Agreement) -> int:
+    """How many members agreed to the current version (the probe's cheap check)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AgreementSignature)
+        .where(AgreementSignature.pair_id == agreement.pair_id, AgreementSignature.agreement_version == agreement.version)
+    )
+
+
 @dataclass
 class Status:
     """Where the sign-off stands, in the words a member reads."""

@@ -194,8 +194,15 @@ def changes() -> Response:
     membership = authz.current_membership()
     found = agreement.load(membership.pair_id)
     since = request.args.get("since", type=int, default=0)
-    if found is None or found.version <= since:
+    if found is None:
         return Response(status=204)
+    if found.version <= since:
+        # Agreeing leaves the version as it is, so the page also says how many had agreed when
+        # its status was drawn; a different count means the status needs redrawing.
+        shown_agreed = request.args.get("agreed", type=int)
+        if shown_agreed is None or shown_agreed == agreement.agreed_count(found):
+            return Response(status=204)
+        return jsonify(version=found.version, clauses=[], structure_changed=False)
     names = {m.user_id: m.user.first_name for m in membership.pair.members}
     revisions = agreement.changes_since(membership.pair_id, since, current_user.id)
     edited = {r.clause_id: r for r in revisions if r.action == "edited"}

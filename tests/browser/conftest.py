@@ -191,6 +191,11 @@ def context(context: BrowserContext) -> BrowserContext:
 @pytest.fixture
 def page_errors(page: Page) -> list[str]:
     """Console errors (CSP violations included) and uncaught exceptions on ``page``, as text."""
+    return collect_page_errors(page)
+
+
+def collect_page_errors(page: Page) -> list[str]:
+    """A list that fills with ``page``'s console errors and uncaught exceptions from now on."""
     errors: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
@@ -200,6 +205,38 @@ def page_errors(page: Page) -> list[str]:
     page.on("console", on_console)
     page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     return errors
+
+
+# An iPhone 12 to 15's screen, in CSS pixels.
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+@dataclass(frozen=True)
+class Phone:
+    """One person's own browser (own cookies), signed in; ``errors`` as ``page_errors`` gives them."""
+
+    person: Person
+    page: Page
+    errors: list[str]
+
+
+@pytest.fixture
+def phone(new_context: Callable[..., BrowserContext], live_server: LiveServer) -> Callable[[Person], Phone]:
+    """``phone(person)`` opens a separate phone-sized browser context with ``person`` signed in
+    through a one-time sign-in link, for tests where two people use Twoway at the same time."""
+
+    def open_phone(person: Person) -> Phone:
+        context = new_context(viewport=PHONE_VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        page = context.new_page()
+        errors = collect_page_errors(page)
+        page.goto(live_server.sign_in_url(person))
+        page.get_by_role("button", name=f"Continue as {person.name}").click()
+        expect(page.get_by_role("heading", name=f"Welcome, {person.name.split()[0]}")).to_be_visible()
+        return Phone(person, page, errors)
+
+    return open_phone
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,10 @@
     if (busy || document.visibilityState !== "visible") return;
     busy = true;
     try {
-      const response = await fetch(`${root.dataset.probeUrl}?since=${root.dataset.version}`, {
+      // The status card says how many agreed when it was drawn: agreeing doesn't move the version.
+      const status = document.getElementById("agreement_status");
+      const agreed = status && status.dataset.agreed !== undefined ? `&agreed=${status.dataset.agreed}` : "";
+      const response = await fetch(`${root.dataset.probeUrl}?since=${root.dataset.version}${agreed}`, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       });

@@ -23,6 +23,7 @@ from app.extensions import db, login_manager
 from app.models import Pair, PairMember, User
 
 F = TypeVar("F", bound=Callable)
+T = TypeVar("T")
 _PUBLIC = "_twoway_public"
 
 
@@ -95,6 +96,15 @@ def load_membership(pair_id: int) -> PairMember:
 def current_membership() -> PairMember:
     """The membership loaded for this pair request."""
     return g.membership
+
+
+def get_in_pair(model: type[T], object_id: int) -> T:
+    """One of the current pair's objects (a goal, a meeting, a topic…) by id, or 404. Views fetch
+    pair content only through here, so an id from another pair never resolves."""
+    obj = db.session.scalar(select(model).where(model.id == object_id, model.pair_id == g.membership.pair_id))
+    if obj is None:
+        abort(404)
+    return obj
 
 
 def require_admin() -> Response | None:

@@ -13,6 +13,24 @@ from app.models.ground_rules import (
     ClauseRevision,
     Rhythm,
 )
+from app.models.journal import (
+    ACTION_MAX,
+    GOAL_STATUS_LABELS,
+    GOAL_TITLE_MAX,
+    MEETING_FORMAT_LABELS,
+    TEXT_MAX,
+    TOPIC_MAX,
+    ActionItem,
+    CalendarFeed,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingFormat,
+    Milestone,
+    NextMeeting,
+    Reflection,
+    Topic,
+)
 from app.models.program import (
     DEFAULT_PRIVACY_THRESHOLD,
     MIN_PRIVACY_THRESHOLD,
@@ -26,6 +44,22 @@ from app.models.types import UTCDateTime, utcnow
 from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
 
 __all__ = [
+    "ACTION_MAX",
+    "GOAL_STATUS_LABELS",
+    "GOAL_TITLE_MAX",
+    "MEETING_FORMAT_LABELS",
+    "TEXT_MAX",
+    "TOPIC_MAX",
+    "ActionItem",
+    "CalendarFeed",
+    "Goal",
+    "GoalStatus",
+    "Meeting",
+    "MeetingFormat",
+    "Milestone",
+    "NextMeeting",
+    "Reflection",
+    "Topic",
     "BODY_MAX",
     "CADENCE_LABELS",
     "TITLE_MAX",

@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.pairs.views import bp as pairs_bp
     from app.pairs.views import pair_bp
     from app.pwa.views import bp as pwa_bp
+    from app.rhythm.views import feeds as calendar_bp
 
-    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, pwa_bp):
+    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, pwa_bp, calendar_bp):
         app.register_blueprint(blueprint)

@@ -30,6 +30,7 @@ from support.apps import database_url, make_app, reset_schema, sign_in
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Flask:
     app = make_app(database_url(tmp_path_factory.mktemp("db")))
+    app.test_client_class = Client
     reset_schema(app)
     # Let the app's sessions nest inside the test's transaction, each in a savepoint.
     with app.app_context():
@@ -80,7 +81,6 @@ class Client(FlaskClient):
 
 @pytest.fixture
 def client(app: Flask, session: Session) -> Client:
-    app.test_client_class = Client
     client = app.test_client()
     client.test_session = session
     return client
@@ -89,7 +89,6 @@ def client(app: Flask, session: Session) -> Client:
 @pytest.fixture
 def htmx_client(app: Flask, session: Session) -> Client:
     """A client whose every request says it comes from htmx."""
-    app.test_client_class = Client
     client = app.test_client()
     client.test_session = session
     client.environ_base["HTTP_HX_REQUEST"] = "true"
@@ -98,10 +97,15 @@ def htmx_client(app: Flask, session: Session) -> Client:
 
 @pytest.fixture
 def login(client: Client, session: Session):
+    """``login(user)`` signs the default client in; ``login(user, on=app.test_client())`` a second one."""
+
     def login(user: User, on: FlaskClient | None = None) -> FlaskClient:
+        target = on or client
+        if isinstance(target, Client):
+            target.test_session = session
         session.flush()
-        sign_in(on or client, user)
-        return on or client
+        sign_in(target, user)
+        return target
 
     return login
 

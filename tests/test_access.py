@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 
 from sqlalchemy import select
 
-from app.models import Clause
+from app.models import Clause, NextMeeting, Role, Topic, utcnow
 from factories import AdminFactory, PairFactory, UserFactory
 
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
@@ -40,6 +42,14 @@ ACCESS = {
     "pair.goals.index": PAIR,
     "pair.journal.index": PAIR,
     "pair.feedback.index": PAIR,
+    "pair.add_topic": PAIR,
+    "pair.remove_topic": PAIR,
+    "pair.rhythm.plan": PAIR,
+    "pair.rhythm.save_plan": PAIR,
+    "pair.rhythm.download": PAIR,
+    "pair.rhythm.new_feed": PAIR,
+    "pair.rhythm.revoke_feed": PAIR,
+    "calendar.feed": PUBLIC,
     "pair.ground_rules.start": PAIR,
     "pair.ground_rules.show_clause": PAIR,
     "pair.ground_rules.edit_clause": PAIR,
@@ -64,8 +74,15 @@ def _rules(app: Flask, level: str):
                 yield rule, method
 
 
-def _url(rule, pair_id: int, clause_id: int = 1) -> str:
-    values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css", "clause_id": clause_id}
+def _url(rule, pair_id: int, clause_id: int = 1, topic_id: int = 1) -> str:
+    values = {
+        "pair_id": pair_id,
+        "passkey_id": 1,
+        "token": "x",
+        "filename": "css/app.css",
+        "clause_id": clause_id,
+        "topic_id": topic_id,
+    }
     return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
 
 
@@ -94,6 +111,17 @@ def people(session):
     }
 
 
+def plan_meeting(session, pair_id: int) -> None:
+    session.add(NextMeeting(pair_id=pair_id, starts_at=utcnow() + timedelta(days=3)))
+
+
+def add_topic(session, pair) -> int:
+    topic = Topic(pair_id=pair.id, text="Onboarding", added_by_id=pair.mentee.id, added_by_role=Role.MENTEE)
+    session.add(topic)
+    session.flush()
+    return topic.id
+
+
 def first_clause(session, pair_id: int) -> int:
     return session.scalar(select(Clause.id).where(Clause.pair_id == pair_id).order_by(Clause.position))
 
@@ -114,6 +142,7 @@ def test_pair_routes(app, client, htmx_client, login, people, session):
     login(people["member"])
     client.post(f"/pairs/{pair_id}/ground-rules/start")
     clause_id = first_clause(session, pair_id)
+    plan_meeting(session, pair_id)
     for who in ("non_member", "admin"):
         login(people[who])
         for rule, method in rules:
@@ -130,7 +159,7 @@ def test_pair_routes(app, client, htmx_client, login, people, session):
             # Each write gets a pair of its own, so one (dropping a clause, say) can't spoil the next.
             fresh = PairFactory(mentee=people["member"])
             client.post(f"/pairs/{fresh.id}/ground-rules/start")
-            url = _url(rule, fresh.id, first_clause(session, fresh.id))
+            url = _url(rule, fresh.id, first_clause(session, fresh.id), add_topic(session, fresh))
             assert client.post(url).status_code not in (401, 403, 404, 405, 500), f"member POST {url}"
 
 
@@ -170,8 +199,9 @@ def test_public_pages_open_without_signing_in(app, client):
         if method != "GET":
             continue
         response = client.get(_url(rule, 0))
-        # A made-up sign-in link is a readable "can't be used" page, not an error.
-        assert response.status_code == (410 if rule.endpoint == "auth.link" else 200), rule.rule
+        # A made-up sign-in link is a readable "can't be used" page; a made-up feed is simply not there.
+        expected = {"auth.link": 410, "calendar.feed": 404}.get(rule.endpoint, 200)
+        assert response.status_code == expected, rule.rule
 
 
 def test_admin_sees_no_pair_but_the_link_to_the_admin_area(client, login, people):

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, current_app, g, url_for
 from flask_login import current_user
 
 from app import authz, htmx
+from app.extensions import db
+from app.journal import agenda
+from app.models import Role, Topic
+from app.pairs import dashboard
+from app.pairs.forms import TopicForm
 from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
 from app.journal.views import bp as journal_bp
+from app.rhythm.views import bp as rhythm_bp
 
 bp = Blueprint("pairs", __name__)
 pair_bp = Blueprint("pair", __name__, url_prefix="/pairs/<int:pair_id>")
 # Every section of a pair hangs under the pair blueprint, which decides access for all of them.
-for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp):
+for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, rhythm_bp):
     pair_bp.register_blueprint(_section)
 
 
@@ -57,4 +63,38 @@ def _pair_context() -> dict[str, Any]:
 
 @pair_bp.get("")
 def home() -> Response:
-    return htmx.render("pairs/home.html")
+    return htmx.render("pairs/home.html", **_home_context())
+
+
+def _home_context(**extra: Any) -> dict[str, Any]:
+    membership = authz.current_membership()
+    return {
+        "board": dashboard.load(membership),
+        "topic_form": TopicForm(),
+        "names": {m.user_id: "you" if m.user_id == current_user.id else m.user.first_name for m in membership.pair.members},
+        "mentee": membership.pair.member(Role.MENTEE),
+    } | extra
+
+
+@pair_bp.post("/topics")
+def add_topic() -> Response:
+    """The quick-add box on the pair's home: one field, one button."""
+    form = TopicForm()
+    if not form.validate():
+        return htmx.render("pairs/home.html", "topics", status=422, **_home_context(topic_form=form))
+    agenda.add(authz.current_membership(), form.text.data.strip())
+    db.session.commit()
+    if not htmx.is_htmx():
+        return htmx.redirect(url_for(".home") + "#topics")
+    return htmx.render("pairs/home.html", "topics", **_home_context(added=True))
+
+
+@pair_bp.post("/topics/<int:topic_id>/remove")
+def remove_topic(topic_id: int) -> Response:
+    topic = authz.get_in_pair(Topic, topic_id)
+    if topic.meeting_id is None:  # a covered topic belongs to its meeting's record
+        db.session.delete(topic)
+        db.session.commit()
+    if not htmx.is_htmx():
+        return htmx.redirect(url_for(".home") + "#topics")
+    return htmx.render("pairs/home.html", "topics", **_home_context())

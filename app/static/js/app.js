@@ -10,6 +10,16 @@
     });
   }
 
+  // Times people type mean their own clock: tell the server which one.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const fillZone = (root) => {
+    for (const input of root.querySelectorAll('input[name="timezone"]')) {
+      if (zone && (!input.value || input.value === "UTC")) input.value = zone;
+    }
+  };
+  fillZone(document);
+  document.addEventListener("htmx:load", (event) => fillZone(event.target));
+
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-reload]")) window.location.reload();
     if (event.target.closest("[data-print]")) window.print();

@@ -1,0 +1,142 @@
+"""What the pair's home shows, read in as few queries as the page budget allows (8 in all, the
+signed-in person and the membership included). Each section has a fuller page elsewhere; here
+only what a phone needs at a glance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, select
+
+from app.extensions import db
+from app.journal import agenda
+from app.models import (
+    ActionItem,
+    Agreement,
+    AgreementSignature,
+    Clause,
+    ClauseKind,
+    Goal,
+    GoalStatus,
+    Meeting,
+    Milestone,
+    NextMeeting,
+    Pair,
+    PairMember,
+    Rhythm,
+    Topic,
+)
+from app.rhythm.planning import still_ahead
+from app.rhythm.status import Pace, pace
+
+
+@dataclass(frozen=True)
+class GoalSummary:
+    id: int
+    title: str
+    learner: str
+    milestones: int
+    done: int
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.done / self.milestones) if self.milestones else 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    planned: NextMeeting | None
+    ground_rules: str  # "none", "draft", "one", "agreed" or "changed"
+    i_agreed: bool
+    rhythm: Rhythm
+    pace: Pace
+    topics: list[Topic]
+    actions: list[ActionItem]
+    goals: list[GoalSummary]
+    last_meeting: Meeting | None
+
+
+def _plan_and_signoff(membership: PairMember):
+    """The next meeting and where the ground rules' sign-off stands, in one query."""
+    pair_id = membership.pair_id
+    signatures = AgreementSignature.__table__
+    at_current = (signatures.c.pair_id == pair_id) & (signatures.c.agreement_version == Agreement.version)
+    current_count = select(func.count()).select_from(signatures).where(at_current).scalar_subquery()
+    mine = (
+        select(func.count()).select_from(signatures).where(at_current, signatures.c.user_id == membership.user_id)
+    ).scalar_subquery()
+    ever_both = (
+        select(signatures.c.agreement_version)
+        .where(signatures.c.pair_id == pair_id)
+        .group_by(signatures.c.agreement_version)
+        .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
+        .exists()
+    )
+    return db.session.execute(
+        select(NextMeeting, Agreement.version, current_count, mine, ever_both)
+        .select_from(Pair)
+        .outerjoin(NextMeeting, NextMeeting.pair_id == Pair.id)
+        .outerjoin(Agreement, Agreement.pair_id == Pair.id)
+        .where(Pair.id == pair_id)
+    ).one()
+
+
+def _state(version: int | None, current: int, ever_both: bool) -> str:
+    if version is None:
+        return "none"
+    if current >= 2:
+        return "agreed"
+    if ever_both:
+        return "changed"
+    return "one" if current else "draft"
+
+
+def load(membership: PairMember, today: date | None = None) -> Dashboard:
+    today = today or date.today()
+    pair_id = membership.pair_id
+    planned, version, current, mine, ever_both = _plan_and_signoff(membership)
+    planned = still_ahead(planned)
+    rhythm = Rhythm.from_clauses(
+        list(
+            db.session.scalars(
+                select(Clause).where(
+                    Clause.pair_id == pair_id,
+                    Clause.kind.in_([ClauseKind.RHYTHM, ClauseKind.DATES]),
+                    Clause.removed.is_(False),
+                )
+            )
+        )
+    )
+    last = db.session.scalar(
+        select(Meeting).where(Meeting.pair_id == pair_id).order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1)
+    )
+    done = func.sum(case((Milestone.done.is_(True), 1), else_=0))
+    goals = [
+        GoalSummary(*row)
+        for row in db.session.execute(
+            select(Goal.id, Goal.title, Goal.learner, func.count(Milestone.id), func.coalesce(done, 0))
+            .outerjoin(Milestone, Milestone.goal_id == Goal.id)
+            .where(Goal.pair_id == pair_id, Goal.status == GoalStatus.IN_PROGRESS)
+            .group_by(Goal.id)
+            .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
+        )
+    ]
+    actions = list(
+        db.session.scalars(
+            select(ActionItem)
+            .where(ActionItem.pair_id == pair_id, ActionItem.done.is_(False))
+            .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+        )
+    )
+    return Dashboard(
+        planned=planned,
+        ground_rules=_state(version, current or 0, bool(ever_both)),
+        i_agreed=bool(mine),
+        rhythm=rhythm,
+        pace=pace(rhythm, last.held_on if last else None, today),
+        topics=agenda.open_topics(pair_id),
+        actions=actions,
+        goals=goals,
+        last_meeting=last,
+    )

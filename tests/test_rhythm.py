@@ -1,0 +1,212 @@
+"""Planning the next meeting, calendars, keeping the agreed pace, and the topics box on the pair's home."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from app.models import CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic, Cadence
+from app.rhythm.status import pace, suggest_next
+from factories import AdminFactory, PairFactory, UserFactory
+from support.pages import inline_code_in, text, words
+
+
+@pytest.fixture
+def pair(session):
+    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
+
+
+@pytest.fixture
+def mentee(app, pair, login):
+    return login(pair.mentee, on=app.test_client())
+
+
+@pytest.fixture
+def mentor(app, pair, login):
+    return login(pair.mentor, on=app.test_client())
+
+
+FORTNIGHTLY = Rhythm(cadence=Cadence.FORTNIGHTLY, custom="", length_minutes=45, midpoint=None, ends_on=None)
+NO_RHYTHM = Rhythm(cadence=None, custom="", length_minutes=None, midpoint=None, ends_on=None)
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(("days_ago", "state"), [(0, "on-track"), (13, "on-track"), (14, "due"), (20, "due"), (21, "overdue"), (60, "overdue")])
+def test_pace_against_a_fortnightly_rhythm(days_ago, state):
+    assert pace(FORTNIGHTLY, TODAY - timedelta(days=days_ago), TODAY).state == state
+
+
+def test_pace_without_meetings_or_without_a_rhythm():
+    assert pace(FORTNIGHTLY, None, TODAY).state == "new"
+    assert pace(NO_RHYTHM, TODAY - timedelta(days=40), TODAY).state == "unknown"
+
+
+def test_the_cadence_suggests_the_next_date():
+    assert suggest_next(FORTNIGHTLY, date(2026, 11, 16), TODAY) == date(2026, 11, 30)
+    assert suggest_next(FORTNIGHTLY, date(2026, 10, 1), TODAY) == TODAY  # overdue: today, never the past
+    assert suggest_next(NO_RHYTHM, None, TODAY) == TODAY + timedelta(days=7)
+
+
+def plan(client, pair, version="0", **values):
+    data = {"version": version, "day": "2026-12-03", "time": "08:30", "length_minutes": "45", "format": "video",
+            "place": "Teams", "timezone": "Europe/London"} | values
+    return client.post(f"/pairs/{pair.id}/next-meeting", data=data)
+
+
+def test_planning_the_next_meeting_in_the_planners_own_time(mentee, mentor, pair, session):
+    response = plan(mentee, pair, timezone="America/New_York")
+    assert response.status_code == 303 and response.location.endswith("#next_meeting")
+    stored = session.get(NextMeeting, pair.id)
+    assert stored.starts_at == datetime(2026, 12, 3, 13, 30, tzinfo=UTC)  # 08:30 in New York
+    home = words(mentor.get(f"/pairs/{pair.id}"))
+    assert "Thursday 3 December, 08:30 (America/New York)" in home
+    assert "Add to calendar" in home
+
+
+def test_an_unknown_time_zone_falls_back_to_utc(mentee, pair, session):
+    plan(mentee, pair, timezone="Mars/Olympus_Mons")
+    assert session.get(NextMeeting, pair.id).starts_at == datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
+
+
+def test_two_people_changing_the_plan_at_once(mentee, mentor, pair, session):
+    plan(mentee, pair)
+    assert plan(mentor, pair, version="1", time="10:00").status_code == 303
+    stale = plan(mentee, pair, version="1", time="11:00")
+    assert stale.status_code == 409
+    assert "Your partner changed the plan" in text(stale)
+    assert 'value="11:00"' in stale.text  # what you typed is still in the form
+    assert 'name="version" type="hidden" value="2"' in stale.text
+    assert session.get(NextMeeting, pair.id, populate_existing=True).starts_at.hour == 10
+
+
+def test_bad_plans_are_explained_and_kept(mentee, pair):
+    response = plan(mentee, pair, day="", place="<script>alert(1)</script>", length_minutes="5")
+    assert response.status_code == 422
+    page = text(response)
+    assert "Pick the day you'll meet." in page and "Between 10 minutes and 8 hours." in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text and inline_code_in(response.text) == []
+
+
+def test_the_calendar_file_carries_the_right_time_and_nothing_private(mentee, pair, session):
+    session.add(Topic(pair_id=pair.id, text="Secret topic", added_by_id=pair.mentee.id, added_by_role=Role.MENTEE))
+    plan(mentee, pair)
+    response = mentee.get(f"/pairs/{pair.id}/next-meeting/meeting.ics")
+    assert response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    [event] = Calendar.from_ical(response.data).walk("VEVENT")
+    assert event.decoded("dtstart") == datetime(2026, 12, 3, 8, 30, tzinfo=UTC)  # London in December is UTC
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=45)
+    assert str(event["summary"]) == "Reverse mentoring: Aisha and Margaret"
+    assert str(event["location"]) == "Teams"
+    assert "Secret topic" not in response.get_data(as_text=True)
+
+
+def test_no_calendar_file_without_a_plan(mentee, pair):
+    assert mentee.get(f"/pairs/{pair.id}/next-meeting/meeting.ics").status_code == 404
+
+
+def feed_url(client, pair) -> str:
+    page = client.post(f"/pairs/{pair.id}/next-meeting/feed").text
+    url = page.split('id="feed-url" type="text" readonly value="')[1].split('"')[0]
+    assert url.startswith("http://localhost:5000/calendar/")
+    return url.removeprefix("http://localhost:5000")
+
+
+def test_a_private_calendar_feed_follows_the_plan_and_can_be_revoked(app, mentee, pair, session):
+    path = feed_url(mentee, pair)
+    anyone = app.test_client()  # a calendar app: no cookie, only the secret address
+    [calendar] = [Calendar.from_ical(anyone.get(path).data)]
+    assert calendar.walk("VEVENT") == []
+    plan(mentee, pair)
+    [event] = Calendar.from_ical(anyone.get(path).data).walk("VEVENT")
+    assert event.decoded("dtstart") == datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
+    assert all(token not in h for h in session.scalars(select(CalendarFeed.token_hash)))
+
+    # A new address kills the old one; turning it off kills both.
+    newer = feed_url(mentee, pair)
+    assert anyone.get(path).status_code == 404
+    assert anyone.get(newer).status_code == 200
+    mentee.post(f"/pairs/{pair.id}/next-meeting/feed/revoke")
+    assert anyone.get(newer).status_code == 404
+
+
+def test_a_feed_dies_with_the_membership(app, mentee, pair, session):
+    from app.models import PairMember
+
+    path = feed_url(mentee, pair)
+    session.execute(PairMember.__table__.delete().where(PairMember.user_id == pair.mentee.id))
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_the_plan_page_suggests_a_date_from_the_ground_rules(mentee, pair, session):
+    mentee.post(f"/pairs/{pair.id}/ground-rules/start")
+    session.add(Meeting(pair_id=pair.id, held_on=date.today() - timedelta(days=3), author_id=pair.mentee.id))
+    page = words(mentee.get(f"/pairs/{pair.id}/next-meeting"))
+    suggested = date.today() + timedelta(days=11)
+    assert f"Your ground rules say you meet every two weeks, so we've suggested {suggested.day} {suggested:%b %Y}" in page
+    assert "You last met 3 days ago. On track: you agreed to meet every two weeks." in page
+
+
+def test_topics_for_next_time_from_the_home_page(app, mentor, mentee, pair, session, login):
+    htmx = {"HX-Request": "true", "HX-Target": "topics"}
+    first = mentor.post(f"/pairs/{pair.id}/topics", data={"text": "How I prepare a board paper"}, headers=htmx)
+    assert first.status_code == 200 and first.text.lstrip().startswith('<section id="topics"')
+    mentee.post(f"/pairs/{pair.id}/topics", data={"text": "Using Teams channels well"})
+    page = text(mentor.get(f"/pairs/{pair.id}"))
+    # The mentee leads: their topic comes first though it was added later.
+    assert page.index("Using Teams channels well") < page.index("How I prepare a board paper")
+    assert "added by Margaret" in page and "added by you" in page
+
+    empty = mentee.post(f"/pairs/{pair.id}/topics", data={"text": "  "}, headers=htmx)
+    assert empty.status_code == 422 and "Write the topic first." in text(empty)
+    huge = "x" * 400
+    too_long = mentee.post(f"/pairs/{pair.id}/topics", data={"text": huge}, headers=htmx)
+    assert too_long.status_code == 422 and huge in too_long.text
+
+    topic = session.scalar(select(Topic).where(Topic.text == "Using Teams channels well"))
+    mentor.post(f"/pairs/{pair.id}/topics/{topic.id}/remove", headers=htmx)
+    assert session.scalar(select(func.count(Topic.id))) == 1
+
+    outsider_pair = PairFactory()
+    outsider = login(outsider_pair.mentor, on=app.test_client())
+    other = session.scalar(select(Topic))
+    assert outsider.post(f"/pairs/{outsider_pair.id}/topics/{other.id}/remove").status_code == 404
+    assert session.scalar(select(func.count(Topic.id))) == 1
+
+
+@pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "\u202eevil\u200d🎉"])
+def test_hostile_topics_are_harmless(mentee, pair, hostile):
+    mentee.post(f"/pairs/{pair.id}/topics", data={"text": hostile})
+    page = mentee.get(f"/pairs/{pair.id}")
+    assert page.status_code == 200 and inline_code_in(page.text) == []
+
+
+def test_the_home_page_stays_within_budget_as_the_pair_grows(mentee, pair, session, queries):
+    from app.models import ActionItem, Goal, GoalStatus, Milestone
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            meeting = Meeting(pair_id=pair.id, held_on=date.today() - timedelta(days=i), notes=f"Notes {i}")
+            session.add(meeting)
+            session.flush()
+            session.add(ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=f"Do {i}", owner_id=pair.mentee.id))
+            session.add(Topic(pair_id=pair.id, text=f"Topic {i}", added_by_id=pair.mentor.id, added_by_role=Role.MENTOR))
+            goal = Goal(pair_id=pair.id, learner=Role.MENTEE, title=f"Goal {i}", status=GoalStatus.IN_PROGRESS)
+            session.add(goal)
+            session.flush()
+            session.add(Milestone(goal_id=goal.id, pair_id=pair.id, title="Step", done=i % 2 == 0))
+
+    counts = []
+    for n in (2, 2, 4):
+        grow(n)
+        session.flush()
+        with queries() as log:
+            page = mentee.get(f"/pairs/{pair.id}")
+        assert page.status_code == 200
+        counts.append(log.count)
+    assert counts == [8, 8, 8]
+    assert "Notes 0" in text(page)  # where you left off: the latest meeting's notes

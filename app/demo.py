@@ -3,23 +3,63 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.extensions import db
-from app.models import Pair, Program, Role, User
+from app.models import (
+    ActionItem,
+    Goal,
+    GoalStatus,
+    Meeting,
+    MeetingFormat,
+    Milestone,
+    NextMeeting,
+    Pair,
+    Program,
+    Reflection,
+    Role,
+    Topic,
+    User,
+    utcnow,
+)
 
 DOMAIN = "northwind.example"
 
 # Mentors are mostly early-career colleagues; mentees are senior leaders: it is reverse mentoring.
 MENTORS = [
-    "Aisha Khan", "Tomás Ortega", "Mei Lin", "Kwame Mensah", "Priya Raman", "Jonas Becker",
-    "Zainab Yusuf", "Lucas Moreau", "Sofia Rossi", "Daniel Kim", "Amara Okafor", "Elif Yılmaz",
-    "Noah Fischer", "Leila Haddad", "Mateo Silva", "Hana Sato",
+    "Aisha Khan",
+    "Tomás Ortega",
+    "Mei Lin",
+    "Kwame Mensah",
+    "Priya Raman",
+    "Jonas Becker",
+    "Zainab Yusuf",
+    "Lucas Moreau",
+    "Sofia Rossi",
+    "Daniel Kim",
+    "Amara Okafor",
+    "Elif Yılmaz",
+    "Noah Fischer",
+    "Leila Haddad",
+    "Mateo Silva",
+    "Hana Sato",
 ]
 MENTEES = [
-    "Margaret Holloway", "Richard Brennan", "Helen Castellano", "Graham Whitfield", "Susan Achterberg",
-    "Peter Lindqvist", "Catherine Doyle", "Michael Okonkwo", "Elizabeth Marsh", "Robert Ashdown",
-    "Frances Nakamura", "Andrew Kessler", "Judith Ferreira", "Stephen Wolcott", "Patricia Byrne",
+    "Margaret Holloway",
+    "Richard Brennan",
+    "Helen Castellano",
+    "Graham Whitfield",
+    "Susan Achterberg",
+    "Peter Lindqvist",
+    "Catherine Doyle",
+    "Michael Okonkwo",
+    "Elizabeth Marsh",
+    "Robert Ashdown",
+    "Frances Nakamura",
+    "Andrew Kessler",
+    "Judith Ferreira",
+    "Stephen Wolcott",
+    "Patricia Byrne",
     "Howard Lam",
 ]
 ADMIN = "Ruth Adeyemi"
@@ -84,13 +124,137 @@ def _write_ground_rules(pair: Pair, lap: int) -> None:
     written = GROUND_RULES[lap % len(GROUND_RULES)]
     for clause in agreement.clauses(pair.id):
         if clause.title in written:
-            agreement.save(mentee if "mentee" in clause.title else mentor, clause, clause.version, {"body": written[clause.title]})
+            agreement.save(
+                mentee if "mentee" in clause.title else mentor, clause, clause.version, {"body": written[clause.title]}
+            )
     version = agreement.load(pair.id).version
     if lap % len(GROUND_RULES) == 0:
         agreement.agree(mentor, version)
         agreement.agree(mentee, version)
     elif lap % len(GROUND_RULES) == 1:
         agreement.agree(mentor, version)
+
+
+def _write_journal(pair: Pair, today: date) -> None:
+    """Goals for both people, two logged meetings with action items and a private reflection,
+    a topic for next time and a planned meeting: a pair a few weeks in."""
+    mentor, mentee = pair.member(Role.MENTOR), pair.member(Role.MENTEE)
+    goals = [
+        Goal(
+            pair_id=pair.id,
+            learner=Role.MENTEE,
+            title="Run a team channel people actually read",
+            why="My updates go out by email and few people read them.",
+            success="Half my team reacts to or answers a weekly post.",
+            target_on=today + timedelta(weeks=8),
+            status=GoalStatus.IN_PROGRESS,
+            created_by_id=mentee.user_id,
+        ),
+        Goal(
+            pair_id=pair.id,
+            learner=Role.MENTOR,
+            title="Understand how the budget round works",
+            why="Decisions about my team's tools are made there.",
+            status=GoalStatus.NOT_STARTED,
+            created_by_id=mentor.user_id,
+        ),
+    ]
+    db.session.add_all(goals)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Milestone(
+                goal_id=goals[0].id,
+                pair_id=pair.id,
+                title="Set up the channel with Tomás's help",
+                done=True,
+                position=0,
+            ),
+            Milestone(goal_id=goals[0].id, pair_id=pair.id, title="Post one update a week for a month", position=1),
+            Milestone(goal_id=goals[0].id, pair_id=pair.id, title="Ask the team what they'd like to see", position=2),
+        ]
+    )
+    first = Meeting(
+        pair_id=pair.id,
+        held_on=today - timedelta(days=18),
+        length_minutes=60,
+        format=MeetingFormat.IN_PERSON,
+        author_id=mentee.user_id,
+        notes="Got to know each other. Agreed our ground rules and what each of us wants to learn.",
+    )
+    second = Meeting(
+        pair_id=pair.id,
+        held_on=today - timedelta(days=4),
+        length_minutes=45,
+        format=MeetingFormat.VIDEO,
+        author_id=mentor.user_id,
+        notes="Set up the team channel together.\n\n- threads keep replies tidy\n- pin the weekly update",
+    )
+    db.session.add_all([first, second])
+    db.session.flush()
+    db.session.add_all(
+        [
+            Topic(
+                pair_id=pair.id,
+                text="How new hires find their way around Teams",
+                added_by_id=mentee.user_id,
+                added_by_role=Role.MENTEE,
+                meeting_id=second.id,
+            ),
+            Topic(
+                pair_id=pair.id,
+                text="What a good first weekly post looks like",
+                added_by_id=mentee.user_id,
+                added_by_role=Role.MENTEE,
+            ),
+            Topic(
+                pair_id=pair.id,
+                text="How promotions are decided",
+                added_by_id=mentor.user_id,
+                added_by_role=Role.MENTOR,
+            ),
+            ActionItem(
+                pair_id=pair.id,
+                meeting_id=second.id,
+                text="Write the first weekly post",
+                owner_id=mentee.user_id,
+                due_on=today + timedelta(days=3),
+                goal_id=goals[0].id,
+            ),
+            ActionItem(
+                pair_id=pair.id,
+                meeting_id=second.id,
+                text="Share the budget calendar",
+                owner_id=mentee.user_id,
+                due_on=today + timedelta(days=10),
+            ),
+            ActionItem(
+                pair_id=pair.id,
+                meeting_id=first.id,
+                text="Book a room for in-person meetings",
+                owner_id=mentor.user_id,
+                done=True,
+                done_at=utcnow(),
+            ),
+            Reflection(
+                meeting_id=second.id,
+                pair_id=pair.id,
+                author_id=mentee.user_id,
+                body="I felt slow at first. Tomás was patient; next time I'll try it before we meet.",
+            ),
+        ]
+    )
+    starts = datetime.combine(today + timedelta(days=10), time(8, 30), tzinfo=UTC)
+    db.session.add(
+        NextMeeting(
+            pair_id=pair.id,
+            starts_at=starts,
+            length_minutes=45,
+            format=MeetingFormat.VIDEO,
+            place="Teams",
+            updated_by_id=mentor.user_id,
+        )
+    )
 
 
 def create_program(pair_count: int, *, suffix: str, today: date | None = None) -> tuple[User, list[Pair]]:
@@ -113,5 +277,7 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
         db.session.add(pair)
         db.session.flush()
         _write_ground_rules(pair, i)
+        if i % len(GROUND_RULES) != len(GROUND_RULES) - 1:  # the newest pair hasn't met yet
+            _write_journal(pair, today)
         pairs.append(pair)
     return admin, pairs

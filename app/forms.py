@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
+from wtforms import FieldList, FormField
 
 # C0 control characters other than tab, newline and carriage return. PostgreSQL refuses NUL in
 # text, and none of them can be shown, so they never reach a view or the database.
@@ -20,8 +21,10 @@ class Form(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            filters = unbound_field.kwargs.get("filters", ())
-            unbound_field.kwargs["filters"] = (drop_control_characters, *filters)
+            # Add the filter for this binding only: the unbound field is shared by every instance.
+            # Enclosures (FieldList, FormField) take no filters; their inner fields get their own.
+            if not issubclass(unbound_field.field_class, (FieldList, FormField)):
+                options = {**options, "filters": (drop_control_characters, *unbound_field.kwargs.get("filters", ()))}
             return super().bind_field(form, unbound_field, options)
 
 

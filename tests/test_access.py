@@ -9,8 +9,9 @@ from flask import Flask
 
 from sqlalchemy import select
 
-from app.models import Clause, NextMeeting, Role, Topic, utcnow
+from app.models import Clause, NextMeeting, utcnow
 from factories import AdminFactory, PairFactory, UserFactory
+from support.records import add_pair_content
 
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
 
@@ -42,6 +43,22 @@ ACCESS = {
     "pair.goals.index": PAIR,
     "pair.journal.index": PAIR,
     "pair.feedback.index": PAIR,
+    "pair.goals.add_goal": PAIR,
+    "pair.goals.show_goal": PAIR,
+    "pair.goals.edit_goal": PAIR,
+    "pair.goals.save_goal": PAIR,
+    "pair.goals.move_goal": PAIR,
+    "pair.goals.add_milestone": PAIR,
+    "pair.goals.toggle_milestone": PAIR,
+    "pair.goals.remove_milestone": PAIR,
+    "pair.journal.new_meeting": PAIR,
+    "pair.journal.log_meeting": PAIR,
+    "pair.journal.show_meeting": PAIR,
+    "pair.journal.edit_meeting": PAIR,
+    "pair.journal.save_meeting": PAIR,
+    "pair.journal.save_reflection": PAIR,
+    "pair.journal.toggle_action": PAIR,
+    "pair.journal.search": PAIR,
     "pair.add_topic": PAIR,
     "pair.remove_topic": PAIR,
     "pair.rhythm.plan": PAIR,
@@ -74,15 +91,9 @@ def _rules(app: Flask, level: str):
                 yield rule, method
 
 
-def _url(rule, pair_id: int, clause_id: int = 1, topic_id: int = 1) -> str:
-    values = {
-        "pair_id": pair_id,
-        "passkey_id": 1,
-        "token": "x",
-        "filename": "css/app.css",
-        "clause_id": clause_id,
-        "topic_id": topic_id,
-    }
+def _url(rule, pair_id: int, clause_id: int = 1, content: dict[str, int] | None = None) -> str:
+    values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css", "clause_id": clause_id}
+    values |= content or dict.fromkeys(("topic_id", "goal_id", "milestone_id", "meeting_id", "action_id"), 1)
     return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
 
 
@@ -115,13 +126,6 @@ def plan_meeting(session, pair_id: int) -> None:
     session.add(NextMeeting(pair_id=pair_id, starts_at=utcnow() + timedelta(days=3)))
 
 
-def add_topic(session, pair) -> int:
-    topic = Topic(pair_id=pair.id, text="Onboarding", added_by_id=pair.mentee.id, added_by_role=Role.MENTEE)
-    session.add(topic)
-    session.flush()
-    return topic.id
-
-
 def first_clause(session, pair_id: int) -> int:
     return session.scalar(select(Clause.id).where(Clause.pair_id == pair_id).order_by(Clause.position))
 
@@ -143,23 +147,24 @@ def test_pair_routes(app, client, htmx_client, login, people, session):
     client.post(f"/pairs/{pair_id}/ground-rules/start")
     clause_id = first_clause(session, pair_id)
     plan_meeting(session, pair_id)
+    content = add_pair_content(session, people["pair"], people["member"])
     for who in ("non_member", "admin"):
         login(people[who])
         for rule, method in rules:
-            url = _url(rule, pair_id, clause_id)
+            url = _url(rule, pair_id, clause_id, content)
             assert client.open(url, method=method).status_code == 404, f"{who} {method} {url}"
 
     login(people["member"])
     for rule, method in rules:
         if method == "GET":
-            url = _url(rule, pair_id, clause_id)
+            url = _url(rule, pair_id, clause_id, content)
             assert client.get(url).status_code in (200, 204), f"member GET {url}"
     for rule, method in rules:
         if method == "POST":
             # Each write gets a pair of its own, so one (dropping a clause, say) can't spoil the next.
             fresh = PairFactory(mentee=people["member"])
             client.post(f"/pairs/{fresh.id}/ground-rules/start")
-            url = _url(rule, fresh.id, first_clause(session, fresh.id), add_topic(session, fresh))
+            url = _url(rule, fresh.id, first_clause(session, fresh.id), add_pair_content(session, fresh, people["member"]))
             assert client.post(url).status_code not in (401, 403, 404, 405, 500), f"member POST {url}"
 
 

@@ -135,3 +135,15 @@ def test_demo_pairs_have_ground_rules_at_different_stages(cli, client, session):
     assert headings[0] == "Agreed by both of you"
     assert headings[1].startswith("Agreed by ")
     assert headings[2] == "Draft"
+
+
+def test_demo_pairs_have_met_and_set_goals_and_the_reflection_stays_private(cli, client, session):
+    report = json.loads(run(cli, "demo", "--pairs", "1", "--json").output)
+    pair = report["pairs"][0]
+    client.post(pair["mentor"]["login_url"].removeprefix("http://localhost:5000"))
+    home = client.get(pair["url"]).get_data(as_text=True)
+    for shown in ("Write the first weekly post", "Run a team channel people actually read", "pin the weekly update"):
+        assert shown in home
+    journal = client.get(f"{pair['url']}/journal").get_data(as_text=True)
+    assert "Set up the team channel together." in journal
+    assert "I felt slow at first" not in journal  # the mentee's private reflection

@@ -410,3 +410,12 @@ def test_passkey_ceremonies_never_send_the_browser_off_site(app, client, session
     )
     assert signed_in.status_code == 200, signed_in.text
     assert not off_site(signed_in.get_json()["redirect"]), signed_in.get_json()
+
+
+def test_control_characters_are_dropped_without_piling_up_filters(app):
+    from app.auth.forms import RenamePasskeyForm
+
+    with app.test_request_context(method="POST", data={"nickname": "Desk\x00 phone\x07"}):
+        forms = [RenamePasskeyForm() for _ in range(5)]
+        assert forms[-1].nickname.data == "Desk phone"
+        assert len(forms[-1].nickname.filters) == 1

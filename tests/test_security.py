@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import User
 from support.apps import make_app, reset_schema, sign_in
 from support.pages import inline_code_in
-from support.records import add_clause, add_link, add_passkey, add_recovery_code
+from support.records import add_clause, add_link, add_pair_content, add_passkey, add_recovery_code
 from factories import AdminFactory, PairFactory, UserFactory, use_session
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -109,6 +109,7 @@ def csrf_world(csrf_app: Flask):
             "code": add_recovery_code(session, member),
             "token": add_link(session, member),
             "clause": add_clause(session, pair),
+            "content": add_pair_content(session, pair, member),
         }
         session.commit()
         yield world
@@ -133,6 +134,7 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(csrf_app, csrf_w
         "passkey_id": csrf_world["passkey"].id,
         "token": csrf_world["token"],
         "clause_id": csrf_world["clause"].id,
+        **csrf_world["content"],
     }
     # A body that would change something if it got through: a refusal must be the CSRF check's.
     form = {
@@ -334,6 +336,7 @@ def people(session):
         "token": add_link(session, member),
         "filename": "css/app.css",
         "clause_id": add_clause(session, pair).id,
+        **add_pair_content(session, pair, member),
     }
     return {"anonymous": None, "member": member, "outsider": outsider, "admin": admin}, params
 

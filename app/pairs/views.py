@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from app import authz, htmx
 from app.extensions import db
-from app.journal import agenda
+from app.journal import agenda, meetings
 from app.models import Role, Topic
 from app.pairs import dashboard
 from app.pairs.forms import TopicForm
@@ -71,7 +71,7 @@ def _home_context(**extra: Any) -> dict[str, Any]:
     return {
         "board": dashboard.load(membership),
         "topic_form": TopicForm(),
-        "names": {m.user_id: "you" if m.user_id == current_user.id else m.user.first_name for m in membership.pair.members},
+        "names": meetings.member_names(membership),
         "mentee": membership.pair.member(Role.MENTEE),
     } | extra
 

@@ -57,3 +57,29 @@ def add_clause(session: Session, pair: Pair, title: str = "How we give each othe
     )
     session.flush()
     return clause
+
+
+def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, int]:
+    """One of everything a pair writes (topic, goal with a milestone, meeting with an action item),
+    by ``author``: URL values for tests that walk every route."""
+    from datetime import date
+
+    from app.models import ActionItem, Goal, Meeting, Milestone, Role, Topic
+
+    role = Role.MENTOR if author.id == pair.mentor.id else Role.MENTEE
+    topic = Topic(pair_id=pair.id, text="Onboarding as new hires see it", added_by_id=author.id, added_by_role=role)
+    goal = Goal(pair_id=pair.id, learner=role, title="Run a team channel people read")
+    meeting = Meeting(pair_id=pair.id, held_on=date.today(), author_id=author.id, notes="We talked.")
+    session.add_all([topic, goal, meeting])
+    session.flush()
+    milestone = Milestone(goal_id=goal.id, pair_id=pair.id, title="Post one update a week")
+    action = ActionItem(pair_id=pair.id, meeting_id=meeting.id, text="Share the deck", owner_id=author.id)
+    session.add_all([milestone, action])
+    session.flush()
+    return {
+        "topic_id": topic.id,
+        "goal_id": goal.id,
+        "milestone_id": milestone.id,
+        "meeting_id": meeting.id,
+        "action_id": action.id,
+    }

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
 from app.extensions import db
+from app.feedback.prompts import create_default_set
 from app.models import (
     ActionItem,
     Goal,
@@ -267,6 +268,8 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
         ends_on=today - timedelta(days=21) + timedelta(weeks=26),
     )
     db.session.add(program)
+    db.session.flush()
+    create_default_set(program)
     admin = _person(ADMIN, suffix, is_admin=True)
     pairs = []
     for i in range(pair_count):

@@ -1,5 +1,16 @@
 """Twoway's typed models. Relationships raise on lazy load: views say what they need up front."""
 
+from app.models.feedback import (
+    ANSWER_MAX,
+    HELP_MAX,
+    FeedbackAnswer,
+    FeedbackSubmission,
+    HelpRequest,
+    Participant,
+    Prompt,
+    PromptKind,
+    PromptSet,
+)
 from app.models.ground_rules import (
     BODY_MAX,
     CADENCE_LABELS,
@@ -44,6 +55,15 @@ from app.models.types import UTCDateTime, utcnow
 from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
 
 __all__ = [
+    "ANSWER_MAX",
+    "HELP_MAX",
+    "FeedbackAnswer",
+    "FeedbackSubmission",
+    "HelpRequest",
+    "Participant",
+    "Prompt",
+    "PromptKind",
+    "PromptSet",
     "ACTION_MAX",
     "GOAL_STATUS_LABELS",
     "GOAL_TITLE_MAX",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -40,6 +40,15 @@ class Program(db.Model):
     ends_on: Mapped[date] = mapped_column(Date)
     # The admin sees no figure that describes fewer than this many pairs.
     privacy_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_PRIVACY_THRESHOLD)
+    # When pairs are asked for feedback: after each logged meeting, every N weeks (0: never),
+    # at the midpoint and at the end.
+    feedback_after_meeting: Mapped[bool] = mapped_column(Boolean, default=True)
+    feedback_every_weeks: Mapped[int] = mapped_column(Integer, default=4)
+    feedback_at_midpoint: Mapped[bool] = mapped_column(Boolean, default=True)
+    feedback_at_end: Mapped[bool] = mapped_column(Boolean, default=True)
+    prompt_set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prompt_set.id", ondelete="SET NULL", use_alter=True, name="fk_program_prompt_set_id_prompt_set")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     pairs: Mapped[list[Pair]] = relationship(back_populates="program", lazy="raise")

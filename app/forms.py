@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField
+from wtforms import FieldList, FormField, HiddenField
 
 # C0 control characters other than tab, newline and carriage return. PostgreSQL refuses NUL in
 # text, and none of them can be shown, so they never reach a view or the database.
@@ -26,6 +26,21 @@ class Form(FlaskForm):
             if not issubclass(unbound_field.field_class, (FieldList, FormField)):
                 options = {**options, "filters": (drop_control_characters, *unbound_field.kwargs.get("filters", ()))}
             return super().bind_field(form, unbound_field, options)
+
+
+class VersionedForm(Form):
+    """A form that edits something two people share: it carries the version it was loaded at, so
+    a save over a newer version can be refused as a conflict instead of overwriting it."""
+
+    version = HiddenField()
+
+    def base_version(self) -> int:
+        # A missing or garbled version matches no stored one: the save becomes a conflict, which
+        # shows both versions and carries the current one, rather than a dead end.
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return 0
 
 
 class EmptyForm(Form):

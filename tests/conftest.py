@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import User
 
-from factories import use_session
+from factories import PairFactory, UserFactory, use_session
 from support.apps import database_url, make_app, reset_schema, sign_in
 
 @pytest.fixture(scope="session")
@@ -108,6 +108,24 @@ def login(client: Client, session: Session):
         return target
 
     return login
+
+
+@pytest.fixture
+def pair(session):
+    """Aisha (the mentor, a junior colleague) and Margaret (the mentee, a senior one)."""
+    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
+
+
+@pytest.fixture
+def mentor(app, pair, login) -> FlaskClient:
+    """Aisha, signed in on her own phone."""
+    return login(pair.mentor, on=app.test_client())
+
+
+@pytest.fixture
+def mentee(app, pair, login) -> FlaskClient:
+    """Margaret, signed in on her own phone."""
+    return login(pair.mentee, on=app.test_client())
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Goal, GoalStatus, Milestone, Role
-from factories import PairFactory, UserFactory
+from factories import PairFactory
 from support.pages import inline_code_in, text, words
 
 HTMX = {"HX-Request": "true"}
@@ -27,23 +27,8 @@ ODD = [
 
 
 @pytest.fixture
-def pair(session):
-    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
-
-
-@pytest.fixture
 def base(pair) -> str:
     return f"/pairs/{pair.id}/goals"
-
-
-@pytest.fixture
-def mentor(app, pair, login):
-    return login(pair.mentor, on=app.test_client())
-
-
-@pytest.fixture
-def mentee(app, pair, login):
-    return login(pair.mentee, on=app.test_client())
 
 
 def goal_values(**values) -> dict[str, str]:

@@ -9,30 +9,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.models import Agreement, AgreementSignature, Clause, ClauseConflict, ClauseRevision, utcnow
-from factories import PairFactory, UserFactory
+from factories import PairFactory
 from support.pages import inline_code_in, text, words
 
 SCRIPT = "<script>alert('pwned')</script>"
 
 
 @pytest.fixture
-def pair(session):
-    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
-
-
-@pytest.fixture
 def base(pair) -> str:
     return f"/pairs/{pair.id}/ground-rules"
-
-
-@pytest.fixture
-def mentor(app, pair, login):
-    return login(pair.mentor, on=app.test_client())
-
-
-@pytest.fixture
-def mentee(app, pair, login):
-    return login(pair.mentee, on=app.test_client())
 
 
 @pytest.fixture

@@ -25,23 +25,8 @@ HOSTILE = [SCRIPT, IMG, "[click](javascript:alert(1))", "<a href='javascript:ale
 
 
 @pytest.fixture
-def pair(session):
-    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
-
-
-@pytest.fixture
 def base(pair) -> str:
     return f"/pairs/{pair.id}/journal"
-
-
-@pytest.fixture
-def mentor(app, pair, login):
-    return login(pair.mentor, on=app.test_client())
-
-
-@pytest.fixture
-def mentee(app, pair, login):
-    return login(pair.mentee, on=app.test_client())
 
 
 def add_topic(session, pair, text: str, role: Role = Role.MENTEE) -> Topic:

@@ -10,23 +10,8 @@ from sqlalchemy import func, select
 
 from app.models import CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic, Cadence
 from app.rhythm.status import pace, suggest_next
-from factories import PairFactory, UserFactory
+from factories import PairFactory
 from support.pages import inline_code_in, text, words
-
-
-@pytest.fixture
-def pair(session):
-    return PairFactory(mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
-
-
-@pytest.fixture
-def mentee(app, pair, login):
-    return login(pair.mentee, on=app.test_client())
-
-
-@pytest.fixture
-def mentor(app, pair, login):
-    return login(pair.mentor, on=app.test_client())
 
 
 FORTNIGHTLY = Rhythm(cadence=Cadence.FORTNIGHTLY, custom="", length_minutes=45, midpoint=None, ends_on=None)

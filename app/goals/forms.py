@@ -9,7 +9,7 @@ from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from app.forms import Form
+from app.forms import Form, VersionedForm
 from app.models import GOAL_STATUS_LABELS, GOAL_TITLE_MAX, TEXT_MAX, Goal, GoalStatus, PairMember, Role
 
 _TITLE = [
@@ -45,18 +45,8 @@ class GoalForm(Form):
         }
 
 
-class EditGoalForm(GoalForm):
+class EditGoalForm(VersionedForm, GoalForm):
     """Editing a goal: carries the version it was loaded at, so a stale save is caught."""
-
-    version = HiddenField()
-
-    def base_version(self) -> int:
-        # A missing or garbled version matches no stored one: the save becomes a conflict, which
-        # shows both versions and carries the current version, rather than a dead end.
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return 0
 
 
 def _learners(membership: PairMember) -> list[SelectChoice]:

@@ -9,22 +9,15 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import Form
+from app.forms import Form, VersionedForm
 from app.models import BODY_MAX, CADENCE_LABELS, TITLE_MAX, Cadence, Clause, ClauseKind
 
 _TITLE = [DataRequired("Give the clause a title."), Length(max=TITLE_MAX, message=f"Keep the title under {TITLE_MAX} characters.")]
 _BODY = [Length(max=BODY_MAX, message=f"Keep it under {BODY_MAX:,} characters: a few short paragraphs.")]
 
 
-class _ClauseForm(Form):
-    version = HiddenField(validators=[InputRequired()])
+class _ClauseForm(VersionedForm):
     title = StringField("Title", validators=_TITLE)
-
-    def base_version(self) -> int:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return 0
 
     def values(self) -> dict[str, Any]:
         return {"title": self.title.data.strip()}

@@ -10,7 +10,6 @@ from wtforms import (
     DateField,
     FieldList,
     FormField,
-    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -21,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import Form
+from app.forms import Form, VersionedForm
 from app.models import ACTION_MAX, MEETING_FORMAT_LABELS, TEXT_MAX, MeetingFormat, PairMember
 
 ACTION_ROWS = 3  # empty rows a new log form offers; "Add another action" adds more
@@ -124,14 +123,8 @@ class LogMeetingForm(_MeetingFields):
         return [row.form.values() for row in self.actions if not row.form.is_blank()]
 
 
-class EditMeetingForm(_MeetingFields):
-    version = HiddenField(validators=[InputRequired()])
-
-    def base_version(self) -> int:
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return 0
+class EditMeetingForm(VersionedForm, _MeetingFields):
+    pass
 
 
 def edit_form_for(meeting, values: dict[str, Any] | None = None) -> EditMeetingForm:

@@ -10,12 +10,11 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import Form
+from app.forms import VersionedForm
 from app.models import MEETING_FORMAT_LABELS, MeetingFormat
 
 
-class NextMeetingForm(Form):
-    version = HiddenField()
+class NextMeetingForm(VersionedForm):
     day = DateField("Day", validators=[InputRequired("Pick the day you'll meet.")])
     time = TimeField("Time", validators=[InputRequired("Pick a time.")])
     length_minutes = IntegerField(
@@ -36,12 +35,6 @@ class NextMeetingForm(Form):
 
     def starts_at(self) -> datetime:
         return datetime.combine(self.day.data, self.time.data, tzinfo=self.zone()).astimezone(UTC)
-
-    def base_version(self) -> int:
-        try:
-            return int(self.version.data or 0)
-        except ValueError:
-            return 0
 
 
 @cache

@@ -58,7 +58,8 @@ class Dashboard:
 
 
 def _plan_and_signoff(membership: PairMember):
-    """The next meeting and where the ground rules' sign-off stands, in one query."""
+    """The next meeting, where the ground rules' sign-off stands, and the rhythm and dates the
+    pair agreed, in one query."""
     pair_id = membership.pair_id
     signatures = AgreementSignature.__table__
     at_current = (signatures.c.pair_id == pair_id) & (signatures.c.agreement_version == Agreement.version)
@@ -73,8 +74,24 @@ def _plan_and_signoff(membership: PairMember):
         .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
         .exists()
     )
+    def clause_fields(kind: ClauseKind):
+        return (
+            select(Clause.fields)
+            .where(Clause.pair_id == pair_id, Clause.kind == kind, Clause.removed.is_(False))
+            .limit(1)
+            .scalar_subquery()
+        )
+
     return db.session.execute(
-        select(NextMeeting, Agreement.version, current_count, mine, ever_both)
+        select(
+            NextMeeting,
+            Agreement.version,
+            current_count,
+            mine,
+            ever_both,
+            clause_fields(ClauseKind.RHYTHM),
+            clause_fields(ClauseKind.DATES),
+        )
         .select_from(Pair)
         .outerjoin(NextMeeting, NextMeeting.pair_id == Pair.id)
         .outerjoin(Agreement, Agreement.pair_id == Pair.id)
@@ -95,18 +112,14 @@ def _state(version: int | None, current: int, ever_both: bool) -> str:
 def load(membership: PairMember, today: date | None = None) -> Dashboard:
     today = today or date.today()
     pair_id = membership.pair_id
-    planned, version, current, mine, ever_both = _plan_and_signoff(membership)
+    planned, version, current, mine, ever_both, rhythm_fields, dates_fields = _plan_and_signoff(membership)
     planned = still_ahead(planned)
     rhythm = Rhythm.from_clauses(
-        list(
-            db.session.scalars(
-                select(Clause).where(
-                    Clause.pair_id == pair_id,
-                    Clause.kind.in_([ClauseKind.RHYTHM, ClauseKind.DATES]),
-                    Clause.removed.is_(False),
-                )
-            )
-        )
+        [
+            Clause(kind=kind, fields=fields)
+            for kind, fields in ((ClauseKind.RHYTHM, rhythm_fields), (ClauseKind.DATES, dates_fields))
+            if fields
+        ]
     )
     last = db.session.scalar(
         select(Meeting).where(Meeting.pair_id == pair_id).order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1)

@@ -20,8 +20,6 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.config.from_mapping(app_config.load(app.instance_path, environ))
     if config:
         app.config.from_mapping(config)
-    # Large enough for any text a person writes, small enough that nobody can exhaust memory.
-    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -57,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
+    from app.admin.dashboard import bp as admin_dashboard_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.pairs.views import bp as pairs_bp
@@ -64,5 +63,5 @@ def _register_blueprints(app: Flask) -> None:
     from app.pwa.views import bp as pwa_bp
     from app.rhythm.views import feeds as calendar_bp
 
-    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, pwa_bp, calendar_bp):
+    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, admin_dashboard_bp, pwa_bp, calendar_bp):
         app.register_blueprint(blueprint)

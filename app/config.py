@@ -85,6 +85,9 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         # Flask-WTF's own HTTPS referrer check trusts the Host header, which a reverse proxy may
         # rewrite; app/security.py checks Origin and Referer against BASE_URL instead.
         "WTF_CSRF_SSL_STRICT": False,
+        # Large enough for anything a person writes (or a participant CSV), small enough that
+        # nobody can exhaust a worker's memory.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", f"Twoway <no-reply@{parts.hostname}>"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

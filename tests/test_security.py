@@ -416,3 +416,9 @@ def test_writes_from_another_origin_are_refused(client, session, login):
     assert client.post("/auth/sign-out", headers={"Referer": "https://evil.example/page"}).status_code == 400
     assert client.get("/").status_code == 200  # still signed in
     assert client.post("/auth/sign-out", headers={"Origin": "http://localhost:5000"}).status_code == 303
+
+
+def test_oversized_requests_are_refused_readably(client):
+    response = client.post("/auth/sign-in/link", data={"email": "x" * (1024 * 1024 + 10)})
+    assert response.status_code == 413
+    assert "Too much at once" in response.get_data(as_text=True)

@@ -47,18 +47,6 @@ def test_pair_home_names_both_people_and_the_sections(client, login, session):
         assert f'href="/pairs/{pair.id}/{path}">{label}</a>' in page
 
 
-@pytest.mark.parametrize(("path", "promise"), [
-    ("feedback", "shared with Kwame or kept to yourself"),
-])
-def test_sections_not_built_yet_are_honest_empty_states(client, login, session, path, promise):
-    pair = PairFactory(mentor=UserFactory(name="Kwame Mensah"))
-    login(pair.mentee)
-    page = text(client.get(f"/pairs/{pair.id}/{path}"))
-    assert promise in page
-    assert "being built" in page
-    assert 'aria-current="page"' in page
-
-
 def test_an_ended_pair_is_marked(client, login, session):
     pair = PairFactory()
     pair.status = PairStatus.ENDED

@@ -202,3 +202,25 @@ def test_the_home_page_stays_within_budget_as_the_pair_grows(mentee, pair, sessi
         counts.append(log.count)
     assert counts == [7, 7, 7]
     assert "Notes 0" in text(page)  # where you left off: the latest meeting's notes
+
+
+def test_home_asks_for_a_check_in_after_a_meeting_within_budget(mentee, pair, session, queries):
+    from app.models import Prompt, PromptKind, PromptSet
+
+    prompts = PromptSet(program_id=pair.program.id, name="Check-in")
+    prompts.prompts = [Prompt(position=0, text="How useful was our last meeting?", kind=PromptKind.SCALE)]
+    session.add(prompts)
+    session.flush()
+    pair.program.feedback_every_weeks = 0
+    pair.program.feedback_at_midpoint = pair.program.feedback_at_end = False
+    pair.program.prompt_set_id = prompts.id
+    assert "A quick check-in" not in text(mentee.get(f"/pairs/{pair.id}"))
+
+    for days_ago in (20, 6):
+        session.add(Meeting(pair_id=pair.id, held_on=date.today() - timedelta(days=days_ago), notes="Notes"))
+    session.flush()
+    with queries() as log:
+        page = text(mentee.get(f"/pairs/{pair.id}"))
+    assert log.count == 8
+    assert "A quick check-in" in page and "and 1 more is open" in page
+    assert "/feedback?round=meeting-" in page

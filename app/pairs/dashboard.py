@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import case, func, select
 
 from app.extensions import db
+from app.feedback import rounds
 from app.journal import agenda
 from app.models import (
     ActionItem,
@@ -55,6 +56,7 @@ class Dashboard:
     actions: list[ActionItem]
     goals: list[GoalSummary]
     last_meeting: Meeting | None
+    feedback_due: list[rounds.Round]
 
 
 def _plan_and_signoff(membership: PairMember):
@@ -121,9 +123,17 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
             if fields
         ]
     )
-    last = db.session.scalar(
-        select(Meeting).where(Meeting.pair_id == pair_id).order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(1)
+    # The latest few meetings: the newest for "where you left off", all of them for feedback rounds.
+    recent = list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.pair_id == pair_id)
+            .order_by(Meeting.held_on.desc(), Meeting.id.desc())
+            .limit(rounds.OPEN_ROUNDS)
+        )
     )
+    last = recent[0] if recent else None
+    found = rounds.Facts(rhythm, [(m.id, m.held_on) for m in recent if m.held_on <= today])
     done = func.sum(case((Milestone.done.is_(True), 1), else_=0))
     goals = [
         GoalSummary(*row)
@@ -152,4 +162,5 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
         actions=actions,
         goals=goals,
         last_meeting=last,
+        feedback_due=rounds.due_for(membership, today, found),
     )

@@ -1,0 +1,183 @@
+"""Forms of the admin area: a program's set-up, adding a participant, importing a CSV of them,
+and making a pair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
+
+from app.forms import Form
+from app.models import (
+    DEFAULT_PRIVACY_THRESHOLD,
+    MIN_PRIVACY_THRESHOLD,
+    Participant,
+    Program,
+    User,
+)
+
+PROGRAM_NAME_MAX = Program.name.type.length
+NAME_MAX = User.name.type.length
+EMAIL_MAX = User.email.type.length
+DEPARTMENT_MAX = Participant.department.type.length
+LEVEL_MAX = Participant.level.type.length
+EVERY_WEEKS_MAX = 12
+# Far above any real program; it only stops a typo (500 for 5) from hiding every figure.
+PRIVACY_THRESHOLD_MAX = 100
+
+
+def _longest(limit: int, what: str) -> Length:
+    return Length(max=limit, message=f"Keep the {what} to {limit} characters or fewer.")
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ProgramForm(Form):
+    name = StringField(
+        "Program name",
+        validators=[DataRequired("Give the program a name people will recognise."), _longest(PROGRAM_NAME_MAX, "name")],
+    )
+    starts_on = DateField(
+        "Starts on", validators=[InputRequired("Pick the day the program starts.")], invalid_value_message="Pick a date."
+    )
+    ends_on = DateField(
+        "Ends on", validators=[InputRequired("Pick the day the program ends.")], invalid_value_message="Pick a date."
+    )
+    feedback_after_meeting = BooleanField("After each meeting a pair logs")
+    feedback_every_weeks = IntegerField(
+        "Also every so many weeks",
+        validators=[
+            InputRequired("Enter a number of weeks from 0 to 12."),
+            NumberRange(0, EVERY_WEEKS_MAX, f"Enter a number of weeks from 0 to {EVERY_WEEKS_MAX}."),
+        ],
+        default=4,
+    )
+    feedback_at_midpoint = BooleanField("At the program's midpoint")
+    feedback_at_end = BooleanField("At the end of the program")
+    privacy_threshold = IntegerField(
+        "Privacy threshold (pairs)",
+        validators=[
+            InputRequired(f"Enter a number of pairs, at least {MIN_PRIVACY_THRESHOLD}."),
+            NumberRange(
+                MIN_PRIVACY_THRESHOLD,
+                PRIVACY_THRESHOLD_MAX,
+                f"Enter a number of pairs, at least {MIN_PRIVACY_THRESHOLD} (and at most {PRIVACY_THRESHOLD_MAX}): "
+                "with fewer, a figure could point at one pair.",
+            ),
+        ],
+        default=DEFAULT_PRIVACY_THRESHOLD,
+    )
+    # Only when editing: a new program gets its own copy of the default set.
+    prompt_set_id = SelectField("Feedback questions", coerce=int, validate_choice=True)
+
+    def validate_ends_on(self, field: DateField) -> None:
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError("The program can't end before it starts.")
+
+    def values(self) -> dict[str, Any]:
+        values = {
+            "name": self.name.data.strip(),
+            "starts_on": self.starts_on.data,
+            "ends_on": self.ends_on.data,
+            "feedback_after_meeting": self.feedback_after_meeting.data,
+            "feedback_every_weeks": self.feedback_every_weeks.data,
+            "feedback_at_midpoint": self.feedback_at_midpoint.data,
+            "feedback_at_end": self.feedback_at_end.data,
+            "privacy_threshold": self.privacy_threshold.data,
+        }
+        if "prompt_set_id" in self._fields:
+            values["prompt_set_id"] = self.prompt_set_id.data
+        return values
+
+
+def new_program_form(*, from_request: bool = False) -> ProgramForm:
+    """The set-up form of a new program: blank, it suggests every feedback moment."""
+    form = ProgramForm() if from_request else ProgramForm(
+        formdata=None, feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True
+    )
+    del form.prompt_set_id
+    return form
+
+
+def edit_program_form(program: Program, prompt_sets: list[tuple[int, str]], *, from_request: bool = False) -> ProgramForm:
+    """The set-up form of ``program``: from what was submitted, or filled with what is stored."""
+    form = ProgramForm() if from_request else ProgramForm(formdata=None, obj=program)
+    form.prompt_set_id.choices = prompt_sets
+    if not prompt_sets:
+        del form.prompt_set_id
+    return form
+
+
+class ParticipantForm(Form):
+    name = StringField("Full name", validators=[DataRequired("Enter the person's name."), _longest(NAME_MAX, "name")])
+    email = EmailField(
+        "Work email",
+        # Addresses pasted from a spreadsheet or a mail often bring spaces along.
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter the person's email address: their sign-in links go there."),
+            Length(max=EMAIL_MAX, message="That is longer than any email address can be."),
+            Email("That doesn't look like an email address. Check for a typo."),
+        ],
+    )
+    department = StringField("Department", validators=[_longest(DEPARTMENT_MAX, "department")])
+    level = StringField("Level", validators=[_longest(LEVEL_MAX, "level")])
+
+    def values(self) -> dict[str, str]:
+        return {
+            "name": self.name.data.strip(),
+            "email": self.email.data,
+            "department": (self.department.data or "").strip(),
+            "level": (self.level.data or "").strip(),
+        }
+
+
+class ImportForm(Form):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])
+
+
+class PairForm(Form):
+    mentor = SelectField(
+        "Mentor", coerce=int, invalid_choice_message="Choose the mentor from the list."
+    )
+    mentee = SelectField(
+        "Mentee", coerce=int, invalid_choice_message="Choose the mentee from the list."
+    )
+
+    def validate_mentor(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Choose the mentor.")
+
+    def validate_mentee(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Choose the mentee.")
+        if field.data == self.mentor.data:
+            raise ValidationError("Choose two different people: nobody can mentor themselves.")
+
+
+def pair_form(participants: list[tuple[int, str]], *, from_request: bool = False) -> PairForm:
+    """Choose a mentor and a mentee among ``participants`` (participant id, label)."""
+    form = PairForm() if from_request else PairForm(formdata=None)
+    # The empty first option makes the admin choose, rather than pairing the first two by default.
+    choices = [(0, "Choose a person")] + participants
+    form.mentor.choices = choices
+    form.mentee.choices = choices
+    return form

@@ -449,6 +449,9 @@ def crawl_params(session, pair, meeting: Meeting, item: ActionItem, goal: Goal) 
         "passkey_id": 1,
         "milestone_id": 1,
         "feed_id": 1,
+        "program_id": pair.program.id,
+        "participant_id": 1,
+        "request_id": 1,
         "token": "no-such-token",
         "filename": "css/app.css",
     }

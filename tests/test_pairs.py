@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 
 from app.models import Passkey, PairStatus
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory

@@ -22,12 +22,13 @@ from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
 from app.journal.views import bp as journal_bp
+from app.program.views import bp as program_bp
 from app.rhythm.views import bp as rhythm_bp
 
 bp = Blueprint("pairs", __name__)
 pair_bp = Blueprint("pair", __name__, url_prefix="/pairs/<int:pair_id>")
 # Every section of a pair hangs under the pair blueprint, which decides access for all of them.
-for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, rhythm_bp):
+for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, rhythm_bp, program_bp):
     pair_bp.register_blueprint(_section)
 
 

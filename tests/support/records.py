@@ -61,10 +61,11 @@ def add_clause(session: Session, pair: Pair, title: str = "How we give each othe
 
 def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, int]:
     """One of everything a pair writes (topic, goal with a milestone, meeting with an action item),
-    by ``author``: URL values for tests that walk every route."""
+    by ``author``, who is also made a participant of the program: URL values for tests that walk
+    every route."""
     from datetime import date
 
-    from app.models import ActionItem, Goal, Meeting, Milestone, Role, Topic
+    from app.models import ActionItem, Goal, HelpRequest, Meeting, Milestone, Participant, Role, Topic
 
     role = Role.MENTOR if author.id == pair.mentor.id else Role.MENTEE
     topic = Topic(pair_id=pair.id, text="Onboarding as new hires see it", added_by_id=author.id, added_by_role=role)
@@ -76,7 +77,14 @@ def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, in
     action = ActionItem(pair_id=pair.id, meeting_id=meeting.id, text="Share the deck", owner_id=author.id)
     session.add_all([milestone, action])
     session.flush()
+    participant = Participant(program_id=pair.program_id, user_id=author.id, department="Finance")
+    help_request = HelpRequest(program_id=pair.program_id, sender_id=author.id, pair_id=pair.id, message="Can we talk?")
+    session.add_all([participant, help_request])
+    session.flush()
     return {
+        "program_id": pair.program_id,
+        "participant_id": participant.id,
+        "request_id": help_request.id,
         "topic_id": topic.id,
         "goal_id": goal.id,
         "milestone_id": milestone.id,

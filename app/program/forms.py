@@ -1,0 +1,21 @@
+"""The form for asking the program's admin for help."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.forms import Form
+from app.models import HELP_MAX
+
+
+class HelpForm(Form):
+    message = TextAreaField(
+        "What would you like help with?",
+        validators=[
+            DataRequired("Write a few words so the program knows how to help."),
+            Length(max=HELP_MAX, message=f"Keep it under {HELP_MAX:,} characters."),
+        ],
+    )
+    # Off unless the sender chooses: asking for help must feel safe.
+    tell_partner = BooleanField(default=False)

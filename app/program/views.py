@@ -1,0 +1,75 @@
+"""``/pairs/<id>/program``: the program as its admin sees it, and "Ask the program for help".
+
+Registered under the ``pair`` blueprint, which has loaded the membership (or answered 404) before
+these run. The figures come from ``app.admin.aggregates``, the same function the admin dashboard
+uses, so this page shows exactly what the admin sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, url_for
+from sqlalchemy import Row, or_, select
+
+from app import authz, htmx
+from app.admin import aggregates
+from app.extensions import db
+from app.models import HELP_MAX, HelpRequest, PairMember
+from app.program.forms import HelpForm
+
+bp = Blueprint("program", __name__, url_prefix="/program")
+
+TEMPLATE = "program/index.html"
+
+
+def _asked(membership: PairMember) -> list[Row]:
+    """When this person asked for help from this pair, and when their partner did and chose to
+    tell them. Never the message: the partner learns only that they asked."""
+    return list(
+        db.session.execute(
+            select(HelpRequest.sender_id, HelpRequest.partner_told, HelpRequest.created_at, HelpRequest.handled_at)
+            .where(
+                HelpRequest.pair_id == membership.pair_id,
+                or_(HelpRequest.sender_id == membership.user_id, HelpRequest.partner_told.is_(True)),
+            )
+            .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+        )
+    )
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    membership = authz.current_membership()
+    return {
+        "board": aggregates.dashboard(membership.pair.program_id),
+        "asked": _asked(membership),
+        "form": HelpForm(formdata=None),
+        "help_max": HELP_MAX,
+    } | extra
+
+
+@bp.get("")
+def index() -> Response:
+    return htmx.render(TEMPLATE, **_context())
+
+
+@bp.post("/help")
+def ask_for_help() -> Response:
+    membership = authz.current_membership()
+    form = HelpForm()
+    if not form.validate():
+        return htmx.render(TEMPLATE, "help", status=422, **_context(form=form))
+    db.session.add(
+        HelpRequest(
+            program_id=membership.pair.program_id,
+            sender_id=membership.user_id,
+            pair_id=membership.pair_id,
+            message=form.message.data.strip(),
+            partner_told=bool(form.tell_partner.data),
+        )
+    )
+    db.session.commit()
+    if not htmx.is_htmx():
+        flash("Sent. The program's admin will get back to you.", "success")
+        return htmx.redirect(url_for(".index") + "#help")
+    return htmx.render(TEMPLATE, "help", **_context(sent=True))

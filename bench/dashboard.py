@@ -1,0 +1,188 @@
+"""How long the program dashboard takes to render for a program of 10,000 pairs.
+
+A script, not a test: it seeds a fresh database in bulk (pairs with meetings, goals, ground-rule
+signatures, departments and feedback scores), signs an admin in with Flask's test client and
+prints the median time of several renders of the dashboard and of its CSV download.
+
+    .venv/bin/python bench/dashboard.py                        # a fresh SQLite file
+    .venv/bin/python bench/dashboard.py postgresql://postgres@127.0.0.1:5432/postgres
+
+With a PostgreSQL URL the script creates its own database on that server and drops it afterwards.
+The goal is under 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from app.models import (
+    Agreement,
+    AgreementSignature,
+    FeedbackAnswer,
+    Goal,
+    GoalStatus,
+    Meeting,
+    Pair,
+    PairMember,
+    Participant,
+    Program,
+    Prompt,
+    PromptKind,
+    PromptSet,
+    Role,
+    User,
+)
+
+DEPARTMENTS = ["Sales", "Engineering", "Finance", "People", "Legal", "Operations", "Marketing", "Support"]
+GOAL_STATUSES = [GoalStatus.NOT_STARTED, GoalStatus.IN_PROGRESS, GoalStatus.DONE, GoalStatus.DROPPED]
+CHUNK = 5_000
+
+
+def _chunks(rows: list[dict]) -> list[list[dict]]:
+    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
+
+
+def _insert(model, rows: list[dict]) -> None:
+    for chunk in _chunks(rows):
+        db.session.execute(insert(model), chunk)
+
+
+def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
+    ids: list[int] = []
+    for chunk in _chunks(rows):
+        ids += db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), chunk).all()
+    return ids
+
+
+def seed(pair_count: int) -> tuple[int, int]:
+    """A program of ``pair_count`` pairs and an admin; returns (program id, admin id)."""
+    today = date.today()
+    now = datetime.now(UTC)
+    program = Program(name="Bench cohort", starts_on=today - timedelta(days=180), ends_on=today + timedelta(days=180), privacy_threshold=5)
+    admin = User(name="Bench Admin", email="bench-admin@example.org", is_admin=True)
+    db.session.add_all([program, admin])
+    db.session.flush()
+    prompt_set = PromptSet(program_id=program.id, name="Default")
+    db.session.add(prompt_set)
+    db.session.flush()
+    prompts = [
+        Prompt(prompt_set_id=prompt_set.id, position=i, text=words, kind=PromptKind.SCALE)
+        for i, words in enumerate(("How useful was our last meeting?", "I felt safe to be candid", "I learned something new from my partner"))
+    ]
+    db.session.add_all(prompts)
+    db.session.flush()
+
+    user_ids = _insert_returning_ids(
+        User, [{"name": f"Person {i}", "email": f"person{i}@bench.example", "webauthn_user_handle": uuid.uuid4().bytes * 2} for i in range(2 * pair_count)]
+    )
+    pair_ids = _insert_returning_ids(Pair, [{"program_id": program.id} for _ in range(pair_count)])
+    _insert(PairMember, [
+        {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
+        for i, p in enumerate(pair_ids) for r, role in enumerate((Role.MENTOR, Role.MENTEE))
+    ])
+    _insert(Participant, [
+        {"program_id": program.id, "user_id": user_ids[2 * i + r], "department": DEPARTMENTS[(i * 7 + r) % len(DEPARTMENTS)]}
+        for i in range(pair_count) for r in (0, 1)
+    ])
+    _insert(Meeting, [
+        {"pair_id": p, "held_on": today - timedelta(days=(i % 40) + 14 * j), "notes": "Notes", "author_id": user_ids[2 * i]}
+        for i, p in enumerate(pair_ids) for j in range(i % 8)
+    ])
+    _insert(Goal, [
+        {"pair_id": p, "learner": (Role.MENTOR, Role.MENTEE)[j % 2], "title": "A goal", "status": GOAL_STATUSES[(i + j) % 4]}
+        for i, p in enumerate(pair_ids) for j in range(i % 4)
+    ])
+    _insert(Agreement, [{"pair_id": p, "version": 2} for p in pair_ids])
+    _insert(AgreementSignature, [
+        {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": version}
+        for i, p in enumerate(pair_ids)
+        for version in (1, 2)[: 1 + i % 2]
+        for r in ((0, 1) if i % 3 else (0,))
+    ])
+    _insert(FeedbackAnswer, [
+        {"pair_id": p, "round_key": f"week-{month}", "prompt_id": prompt.id, "user_id": user_ids[2 * i + r],
+         "score": 1 + (i + month + r + n) % 5, "created_at": now - timedelta(days=30 * month + i % 25)}
+        for i, p in enumerate(pair_ids) for month in range(6) for r in (0, 1) for n, prompt in enumerate(prompts)
+        if (i + month) % 3
+    ])
+    db.session.commit()
+    return program.id, admin.id
+
+
+def time_get(client, url: str, runs: int) -> list[float]:
+    client.get(url)  # warm up: templates compiled, connections open
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return timings
+
+
+def run(url: str, pair_count: int, runs: int) -> None:
+    app = create_app(
+        {"RATELIMIT_ENABLED": False},
+        environ={"SECRET_KEY": "bench-secret", "DATABASE_URL": url, "BASE_URL": "http://localhost:5000"},
+    )
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        program_id, admin_id = seed(pair_count)
+        print(f"seeded {pair_count:,} pairs in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})")
+        admin = db.session.get(User, admin_id)
+        user_cookie = admin.get_id()
+    client = app.test_client()
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = user_cookie
+        flask_session["_fresh"] = True
+    for label, path in (("dashboard", "dashboard"), ("CSV download", "dashboard.csv")):
+        timings = time_get(client, f"/admin/programs/{program_id}/{path}", runs)
+        print(f"{label:>13}: median {statistics.median(timings):6.1f} ms  (min {min(timings):.1f}, max {max(timings):.1f}, {runs} runs)")
+    with app.app_context():
+        db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("url", nargs="?", default=os.environ.get("BENCH_DATABASE_URL"), help="a PostgreSQL server URL (default: a fresh SQLite file)")
+    parser.add_argument("--pairs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+
+    if not args.url or args.url.startswith("sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            run(args.url or f"sqlite:///{tmp}/bench.sqlite3", args.pairs, args.runs)
+        return
+
+    server = make_url(args.url.replace("postgresql://", "postgresql+psycopg://", 1) if args.url.startswith("postgresql://") else args.url)
+    name = f"twoway_bench_{os.getpid()}"
+    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        run(server.set(database=name).render_as_string(hide_password=False), args.pairs, args.runs)
+    finally:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

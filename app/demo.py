@@ -16,6 +16,7 @@ from app.models import (
     Milestone,
     NextMeeting,
     Pair,
+    Participant,
     Program,
     Reflection,
     Role,
@@ -64,6 +65,7 @@ MENTEES = [
     "Howard Lam",
 ]
 ADMIN = "Ruth Adeyemi"
+DEPARTMENTS = ["Engineering", "Sales", "Finance", "Operations", "People"]
 
 
 def _email(name: str, suffix: str) -> str:
@@ -279,6 +281,13 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
         pair = Pair.create(program, mentor=mentor, mentee=mentee)
         db.session.add(pair)
         db.session.flush()
+        # Good programs pair people from different parts of the organisation.
+        db.session.add_all(
+            [
+                Participant(program_id=program.id, user_id=mentor.id, department=DEPARTMENTS[i % 5], level="Graduate"),
+                Participant(program_id=program.id, user_id=mentee.id, department=DEPARTMENTS[(i + 2) % 5], level="Director"),
+            ]
+        )
         _write_ground_rules(pair, i)
         if i % len(GROUND_RULES) != len(GROUND_RULES) - 1:  # the newest pair hasn't met yet
             _write_journal(pair, today)

@@ -632,3 +632,61 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
     finally:
         use_session(None)
         session.close()
+
+
+def test_admin_links_are_for_getting_started_only(app, client, admin, program, session):
+    """The admin sees the link it hands out, so a link must never open a pair space that has
+    anything in it: only people who have never signed in, in pairs where nobody has, get one."""
+    from app.models import Pair, Participant, utcnow
+    from factories import PairFactory, UserFactory
+
+    mentor, mentee = UserFactory(name="Aisha Khan"), UserFactory(name="Margaret Holloway")
+    pair = PairFactory(program=program, mentor=mentor, mentee=mentee)
+    rows = {u.id: Participant(program_id=program.id, user_id=u.id) for u in (mentor, mentee)}
+    session.add_all(rows.values())
+    session.flush()
+
+    def link_for(user) -> int:
+        return client.post(f"/admin/programs/{program.id}/participants/{rows[user.id].id}/sign-in-link").status_code
+
+    assert link_for(mentee) == 200  # the kick-off: nobody has started
+    # Margaret signs in once; from then on neither she nor her partner gets a link from the admin.
+    mentee.last_signed_in_at = utcnow()
+    session.flush()
+    assert link_for(mentee) == 409
+    refused = client.post(f"/admin/programs/{program.id}/participants/{rows[mentor.id].id}/sign-in-link")
+    assert refused.status_code == 409 and "has started using Twoway" in refused.get_data(as_text=True)
+    page = client.get(f"/admin/programs/{program.id}/participants").get_data(as_text=True)
+    assert "Sign-in link for Aisha Khan" not in page and "Started: signs in with a passkey" in page
+    assert isinstance(pair, Pair)
+
+
+def test_an_admin_cannot_borrow_someone_elses_account_through_a_new_program(client, admin, session):
+    """Adding a person who already uses Twoway to a program of one's own gives no way in."""
+    from app.models import Participant, utcnow
+    from factories import PairFactory, ProgramFactory
+
+    elsewhere = PairFactory()
+    elsewhere.mentee.last_signed_in_at = utcnow()
+    mine = ProgramFactory(name="A program of my own")
+    row = Participant(program_id=mine.id, user_id=elsewhere.mentee.id)
+    session.add(row)
+    session.flush()
+    assert client.post(f"/admin/programs/{mine.id}/participants/{row.id}/sign-in-link").status_code == 409
+
+
+def test_the_privacy_threshold_only_goes_up_once_there_are_pairs(client, admin, program, session):
+    from factories import PairFactory
+
+    def save(k: int):
+        data = {"name": program.name, "starts_on": program.starts_on.isoformat(), "ends_on": program.ends_on.isoformat(),
+                "privacy_threshold": str(k), "feedback_every_weeks": "4", "feedback_after_meeting": "y"}
+        return client.post(f"/admin/programs/{program.id}/settings", data=data)
+
+    assert save(4).status_code == 303  # no pairs yet: the admin is still setting up
+    PairFactory(program=program)
+    refused = save(3)
+    assert refused.status_code == 422 and "can only go up" in refused.get_data(as_text=True)
+    assert save(6).status_code == 303
+    session.refresh(program)
+    assert program.privacy_threshold == 6

@@ -466,3 +466,10 @@ def test_the_dashboard_query_count_stays_flat_from_100_to_10000_pairs(client, ad
         counts[size] = log.count
     assert counts[100] == counts[10_000]
     assert counts[100] <= 2 * 8  # each of the two requests: the session, the program, and six aggregates
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula():
+    from app.admin.dashboard import _cell
+
+    assert _cell("=HYPERLINK(\"https://evil.example\")") == "'=HYPERLINK(\"https://evil.example\")"
+    assert [_cell(v) for v in ("+1", "-1", "@SUM(A1)", "Sales", "12")] == ["'+1", "'-1", "'@SUM(A1)", "Sales", "12"]

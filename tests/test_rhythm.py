@@ -224,3 +224,12 @@ def test_home_asks_for_a_check_in_after_a_meeting_within_budget(mentee, pair, se
     assert log.count == 8
     assert "A quick check-in" in page and "and 1 more is open" in page
     assert "/feedback?round=meeting-" in page
+
+
+def test_a_feed_stops_when_the_pair_ends(app, mentee, pair, session):
+    from app.models import PairStatus
+
+    path = feed_url(mentee, pair)
+    pair.status = PairStatus.ENDED
+    session.flush()
+    assert app.test_client().get(path).status_code == 404

@@ -48,6 +48,8 @@ def test_the_button_signs_in_once(app, client, session, person):
     response = client.post(path)
     assert response.status_code == 303
     assert "Kwame" in client.get("/").text
+    session.refresh(person)
+    assert person.last_signed_in_at is not None
 
     client.post("/auth/sign-out")
     again = client.post(path, follow_redirects=True)

@@ -33,13 +33,19 @@ def show(program_id: int) -> Response:
     return htmx.render("admin/dashboard.html", program_id=program_id, program_name=board.program_name, board=board)
 
 
+def _cell(value: str) -> str:
+    """Department names come from imported spreadsheets: a cell starting like a formula is
+    written as text, so opening the download never runs one."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 @bp.get("/dashboard.csv")
 def download(program_id: int) -> Response:
     board = _board(program_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(("section", "item", "value"))
-    writer.writerows(aggregates.dashboard_rows(board))
+    writer.writerows(tuple(_cell(value) for value in row) for row in aggregates.dashboard_rows(board))
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="program-{board.program_id}-dashboard.csv"'
     return response

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
 from app.admin.csv_import import Row
 from app.extensions import db
@@ -46,6 +47,7 @@ class Person:
     department: str
     level: str
     active: bool
+    may_get_link: bool  # see may_hand_out_link
 
 
 @dataclass(frozen=True)
@@ -80,16 +82,49 @@ def create_program(values: dict[str, Any]) -> Program:
     return program
 
 
+def has_pairs(program_id: int) -> bool:
+    return db.session.scalar(select(Pair.id).where(Pair.program_id == program_id).limit(1)) is not None
+
+
 def update_program(program: Program, values: dict[str, Any]) -> None:
     for name, value in values.items():
         setattr(program, name, value)
+
+
+def _link_allowed(user_id):
+    """SQL: the admin may hand this person a sign-in link (see ``may_hand_out_link``)."""
+    partner = aliased(User)
+    mine, theirs = aliased(PairMember), aliased(PairMember)
+    someone_started = (
+        select(mine.id)
+        .join(theirs, theirs.pair_id == mine.pair_id)
+        .join(partner, partner.id == theirs.user_id)
+        .where(mine.user_id == user_id, partner.last_signed_in_at.is_not(None))
+        .exists()
+    )
+    return and_(User.last_signed_in_at.is_(None), User.is_admin.is_(False), ~someone_started)
+
+
+def may_hand_out_link(user: User) -> bool:
+    """Sign-in links from the admin are for getting started: only for someone who has never
+    signed in, in pairs where nobody has yet. An admin who holds the link could use it, so it
+    must never open a pair space with anything written in it; afterwards people sign in with
+    their passkey or an email link sent to them alone."""
+    return bool(db.session.scalar(select(_link_allowed(User.id)).where(User.id == user.id)))
 
 
 def people(program_id: int) -> list[Person]:
     """Everyone taking part in the program, by name, in one query."""
     rows = db.session.execute(
         select(
-            Participant.id, User.id, User.name, User.email, Participant.department, Participant.level, User.active
+            Participant.id,
+            User.id,
+            User.name,
+            User.email,
+            Participant.department,
+            Participant.level,
+            User.active,
+            _link_allowed(User.id),
         )
         .join(User, User.id == Participant.user_id)
         .where(Participant.program_id == program_id)

@@ -70,7 +70,15 @@ def edit_program(program_id: int) -> Response:
 def save_program(program_id: int) -> Response:
     program = setup.get_program(program_id)
     form = edit_program_form(program, setup.prompt_set_choices(program.id), from_request=True)
-    if not form.validate():
+    valid = form.validate()
+    lowered = form.privacy_threshold.data is not None and form.privacy_threshold.data < program.privacy_threshold
+    if valid and lowered and setup.has_pairs(program.id):
+        # Participants were told "no figure describes fewer than k pairs": k may not shrink under them.
+        form.privacy_threshold.errors.append(
+            f"Once a program has pairs, its privacy threshold can only go up (it is {program.privacy_threshold})."
+        )
+        valid = False
+    if not valid:
         return htmx.render(PROGRAM_TEMPLATE, status=422, form=form, program=program)
     setup.update_program(program, form.values())
     db.session.commit()
@@ -149,6 +157,8 @@ def issue_link(program_id: int, participant_id: int) -> Response:
         return _participants_page(program, 422)
     if not user.active:
         return _participants_page(program, 409, inactive=user.name)
+    if not setup.may_hand_out_link(user):
+        return _participants_page(program, 409, started=user.name)
     url = links.issue(user)
     db.session.commit()
     qr = segno.make(url, error="m").png_data_uri(scale=5, border=2, dark="#1d2b2a")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import session
 from flask_login import login_user, logout_user
 
-from app.models import User
+from app.models import User, utcnow
 
 
 def start(user: User) -> None:
@@ -13,6 +13,7 @@ def start(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
+    user.last_signed_in_at = utcnow()
 
 
 def end(user: User) -> None:

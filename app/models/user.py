@@ -47,6 +47,9 @@ class User(db.Model):
     # Part of the session cookie's user id: bumping it ends every session this person has.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set at every sign-in. Admins may hand out sign-in links only to people who have never
+    # signed in (and whose partners haven't either), so a link can't open a space with content.
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan", order_by="Passkey.created_at"

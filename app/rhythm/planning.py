@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from app.auth.links import hash_secret
 from app.extensions import db
-from app.models import CalendarFeed, NextMeeting, Pair, PairMember, User, utcnow
+from app.models import CalendarFeed, NextMeeting, Pair, PairMember, PairStatus, User, utcnow
 
 
 class Conflict(Exception):
@@ -93,12 +93,18 @@ def new_feed(membership: PairMember) -> str:
 
 def feed_pair(token: str) -> Pair | None:
     """The pair a live feed token belongs to, with its people loaded, if its owner is still an
-    active member of it."""
+    active member of it and the pair hasn't ended."""
     feed = db.session.scalar(
         select(CalendarFeed)
         .join(User, User.id == CalendarFeed.user_id)
         .join(PairMember, (PairMember.pair_id == CalendarFeed.pair_id) & (PairMember.user_id == CalendarFeed.user_id))
-        .where(CalendarFeed.token_hash == hash_secret(token), CalendarFeed.revoked_at.is_(None), User.active.is_(True))
+        .join(Pair, Pair.id == CalendarFeed.pair_id)
+        .where(
+            CalendarFeed.token_hash == hash_secret(token),
+            CalendarFeed.revoked_at.is_(None),
+            User.active.is_(True),
+            Pair.status == PairStatus.ACTIVE,
+        )
     )
     if feed is None:
         return None

@@ -14,6 +14,10 @@
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const fillZone = (root) => {
     for (const input of root.querySelectorAll('input[name="timezone"]')) {
+      // Only a new plan takes this browser's zone: an existing one keeps the zone it was made in,
+      // or the partner re-saving it unchanged would move the meeting by the difference.
+      const version = input.form && input.form.querySelector('input[name="version"]');
+      if (version && version.value && version.value !== "0") continue;
       if (zone && (!input.value || input.value === "UTC")) input.value = zone;
     }
   };

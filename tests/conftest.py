@@ -16,16 +16,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from factories import PairFactory, UserFactory, use_session
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
+from support.apps import database_url, make_app, reset_schema, sign_in
 
 from app.extensions import db
 from app.models import User
 
-from factories import PairFactory, UserFactory, use_session
-from support.apps import database_url, make_app, reset_schema, sign_in
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Flask:

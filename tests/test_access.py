@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import AdminFactory, PairFactory, UserFactory
 from flask import Flask
-
 from sqlalchemy import select
+from support.records import add_pair_content
 
 from app.models import Clause, NextMeeting, utcnow
-from factories import AdminFactory, PairFactory, UserFactory
-from support.records import add_pair_content
 
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
 

@@ -14,15 +14,12 @@ from factories import (
     PairFactory,
     ProgramFactory,
     UserFactory,
-    use_session,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-from support.apps import make_app, reset_schema, sign_in
+from support.apps import committed_session, make_app, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
 from support.records import add_pair_content
 
-from app.extensions import db
 from app.models import (
     Pair,
     PairMember,
@@ -586,10 +583,7 @@ def test_issuing_a_link_uses_few_queries(client, session, admin, program, querie
 def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
     reset_schema(app)
-    with app.app_context():
-        session = Session(bind=db.engine, expire_on_commit=False)
-    use_session(session)
-    try:
+    with committed_session(app) as session:
         admin = AdminFactory()
         session.commit()
         client = app.test_client()
@@ -629,16 +623,14 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
         assert client.post(f"{base}/pairs", data=pair).status_code == 400
         assert client.post(f"{base}/pairs", data=pair | {"csrf_token": token(f"{base}/pairs")}).status_code == 303
         assert session.scalar(select(func.count()).select_from(Pair)) == 1
-    finally:
-        use_session(None)
-        session.close()
 
 
 def test_admin_links_are_for_getting_started_only(app, client, admin, program, session):
     """The admin sees the link it hands out, so a link must never open a pair space that has
     anything in it: only people who have never signed in, in pairs where nobody has, get one."""
-    from app.models import Pair, Participant, utcnow
     from factories import PairFactory, UserFactory
+
+    from app.models import Pair, Participant, utcnow
 
     mentor, mentee = UserFactory(name="Aisha Khan"), UserFactory(name="Margaret Holloway")
     pair = PairFactory(program=program, mentor=mentor, mentee=mentee)
@@ -663,8 +655,9 @@ def test_admin_links_are_for_getting_started_only(app, client, admin, program, s
 
 def test_an_admin_cannot_borrow_someone_elses_account_through_a_new_program(client, admin, session):
     """Adding a person who already uses Twoway to a program of one's own gives no way in."""
-    from app.models import Participant, utcnow
     from factories import PairFactory, ProgramFactory
+
+    from app.models import Participant, utcnow
 
     elsewhere = PairFactory()
     elsewhere.mentee.last_signed_in_at = utcnow()

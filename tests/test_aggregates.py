@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, UTC
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import insert, select
+from support.pages import inline_code_in, text, words
 
 from app.admin import aggregates
 from app.admin.aggregates import Cell, suppress
@@ -38,8 +40,6 @@ from app.models import (
     User,
     utcnow,
 )
-from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
-from support.pages import inline_code_in, text, words
 
 TODAY = date.today()
 HIDDEN = "fewer than 5 pairs: hidden"

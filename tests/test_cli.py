@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from factories import UserFactory
 from sqlalchemy import func, select
 
 from app.models import Pair, PairMember, Program, Role, SignInLink, User
-from factories import UserFactory
 
 
 @pytest.fixture

@@ -12,15 +12,12 @@ from factories import (
     PairFactory,
     ProgramFactory,
     UserFactory,
-    use_session,
 )
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-from support.apps import make_app, reset_schema, sign_in
+from support.apps import committed_session, make_app, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
 from support.records import add_clause, add_pair_content
 
-from app.extensions import db
 from app.feedback import rounds
 from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
@@ -587,10 +584,7 @@ def test_a_partners_answer_without_their_submission_stays_hidden(app, mentor, ba
 def test_answering_works_with_the_pages_own_token_and_not_without(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
     reset_schema(app)
-    with app.app_context():
-        session = Session(bind=db.engine, expire_on_commit=False)
-    use_session(session)
-    try:
+    with committed_session(app) as session:
         program = ProgramFactory(starts_on=TODAY - timedelta(days=30), ends_on=TODAY + timedelta(days=150))
         prompts = give_prompts(session, program)
         pair = PairFactory(program=program)
@@ -606,6 +600,3 @@ def test_answering_works_with_the_pages_own_token_and_not_without(tmp_path):
         assert "You're up to date" not in text(client.get(base))  # refused: still waiting
         assert client.post(base, data={**data, "csrf_token": token}).status_code == 303
         assert session.scalar(select(func.count(FeedbackSubmission.id))) == 1
-    finally:
-        use_session(None)
-        session.close()

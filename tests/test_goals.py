@@ -8,11 +8,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from factories import PairFactory
 from sqlalchemy import func, select
+from support.pages import inline_code_in, text, words
 
 from app.models import Goal, GoalStatus, Milestone, Role
-from factories import PairFactory
-from support.pages import inline_code_in, text, words
 
 HTMX = {"HX-Request": "true"}
 SCRIPT = "<script>alert('pwned')</script>"

@@ -6,11 +6,18 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
-
-from app.models import Agreement, AgreementSignature, Clause, ClauseConflict, ClauseRevision, utcnow
 from factories import PairFactory
+from sqlalchemy import func, select, update
 from support.pages import inline_code_in, text, words
+
+from app.models import (
+    Agreement,
+    AgreementSignature,
+    Clause,
+    ClauseConflict,
+    ClauseRevision,
+    utcnow,
+)
 
 SCRIPT = "<script>alert('pwned')</script>"
 

@@ -12,14 +12,14 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from sqlalchemy import select
-
-from app.models import Passkey
 from factories import UserFactory
+from sqlalchemy import select
 from support.apps import sign_in
 from support.authenticator import SoftAuthenticator
 from support.pages import inline_code_in
 from support.records import add_link, add_passkey, add_recovery_code
+
+from app.models import Passkey
 
 ORIGIN = "http://localhost:5000"
 SCRIPT = "<script>alert(1)</script>"

@@ -7,15 +7,13 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from factories import AdminFactory, PairFactory, UserFactory
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from app.extensions import db
-from app.models import ActionItem, Goal, Meeting, Reflection, Role, Topic
-from factories import AdminFactory, PairFactory, UserFactory, use_session
-from support.apps import make_app, reset_schema, sign_in
+from support.apps import committed_session, make_app, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
 from support.records import add_clause
+
+from app.models import ActionItem, Goal, Meeting, Reflection, Role, Topic
 
 SCRIPT = "<script>alert('pwned')</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -658,10 +656,7 @@ def hidden(page: str, name_ending: str) -> tuple[str, str]:
 def test_every_journal_form_works_with_its_own_token_and_not_without(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
     reset_schema(app)
-    with app.app_context():
-        session = Session(bind=db.engine, expire_on_commit=False)
-    use_session(session)
-    try:
+    with committed_session(app) as session:
         pair = PairFactory()
         session.commit()
         client = app.test_client()
@@ -689,9 +684,6 @@ def test_every_journal_form_works_with_its_own_token_and_not_without(tmp_path):
         assert edited.status_code == 303
         assert "Edited with a token" in text(client.get(base))
         assert client.post(f"{base}/actions/{action_id}/toggle", data={"done": "0"}).status_code == 400
-    finally:
-        use_session(None)
-        session.close()
 
 
 # --- the helpers the rest of Twoway reads --------------------------------------------------------

@@ -9,14 +9,14 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from factories import UserFactory
 from flask import Flask
 from sqlalchemy.orm import Session
+from support.apps import BASE_URL, make_app, reset_schema
 
 from app import create_app
 from app.extensions import db
 from app.models import User
-from support.apps import BASE_URL, make_app, reset_schema
-from factories import UserFactory
 
 LINK = re.compile(r"http://localhost:5000/auth/link/[A-Za-z0-9_-]{20,}")
 SENT_PAGE_TEXT = "belongs to someone in Twoway, a sign-in link is on its way"

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
+from support.apps import make_app
 
 from app.extensions import db
-from support.apps import make_app
 
 
 def _differences(connection) -> list:

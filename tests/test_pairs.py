@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-
-from app.models import Passkey, PairStatus
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from support.pages import text, words
+
+from app.models import PairStatus, Passkey
 
 # Queries per page (loading the signed-in person included). A page's count must not grow with data.
 PINNED = {"/": 3, "pair home": 7, "pair section": 2, "/account/passkeys": 3, "/admin": 2}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import UserFactory
 from sqlalchemy import select, update
+from support.authenticator import SoftAuthenticator
 
 from app.models import Passkey, RecoveryCode, User, WebAuthnChallenge, utcnow
-from factories import UserFactory
-from support.authenticator import SoftAuthenticator
 
 ORIGIN = "http://localhost:5000"
 

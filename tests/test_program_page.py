@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
+from support.pages import inline_code_in, text, words
 
 from app.models import HELP_MAX, HelpRequest, Participant
-from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
-from support.pages import inline_code_in, text, words
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ import html
 from html.parser import HTMLParser
 
 import pytest
-
-from app.auth.views import LINK_REQUEST_LIMIT
 from flask import Flask
 from sqlalchemy.orm import Session
+from support.apps import make_app, reset_schema
 
+from app.auth.views import LINK_REQUEST_LIMIT
 from app.extensions import db, limiter
 from app.models import User
-from support.apps import make_app, reset_schema
 
 PER_ADDRESS = 3  # LINK_REQUEST_PER_ADDRESS_LIMIT: "3 per 15 minutes"
 PER_CLIENT = int(LINK_REQUEST_LIMIT.split()[0])  # a flood guard: offices share one address

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import UserFactory
 from sqlalchemy import func, select
+from support.pages import text
 
 from app.models import RecoveryCode
-from factories import UserFactory
-from support.pages import text
 
 CODE = re.compile(r"<code>([a-z0-9]{4}(?:-[a-z0-9]{4}){3})</code>")
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from factories import PairFactory
 from icalendar import Calendar
 from sqlalchemy import func, select
-
-from app.models import CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic, Cadence
-from app.rhythm.status import pace, suggest_next
-from factories import PairFactory
 from support.pages import inline_code_in, text, words
 
+from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic
+from app.rhythm.status import pace, suggest_next
 
 FORTNIGHTLY = Rhythm(cadence=Cadence.FORTNIGHTLY, custom="", length_minutes=45, midpoint=None, ends_on=None)
 NO_RHYTHM = Rhythm(cadence=None, custom="", length_minutes=None, midpoint=None, ends_on=None)

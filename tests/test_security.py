@@ -11,17 +11,23 @@ import re
 import secrets
 
 import pytest
+from factories import AdminFactory, PairFactory, UserFactory
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.apps import committed_session, make_app, reset_schema, sign_in
+from support.pages import inline_code_in
+from support.records import (
+    add_clause,
+    add_link,
+    add_pair_content,
+    add_passkey,
+    add_recovery_code,
+)
 
 from app import authz, create_app
 from app.extensions import db
 from app.models import User
-from support.apps import make_app, reset_schema, sign_in
-from support.pages import inline_code_in
-from support.records import add_clause, add_link, add_pair_content, add_passkey, add_recovery_code
-from factories import AdminFactory, PairFactory, UserFactory, use_session
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_REFUSAL = "didn't save it"  # from the page shown when a form's CSRF token is missing or wrong
@@ -96,10 +102,7 @@ def csrf_app(tmp_path_factory) -> Flask:
 def csrf_world(csrf_app: Flask):
     """A member with a pair, a passkey, a recovery code and a usable sign-in link, committed to the
     CSRF app's own database."""
-    with csrf_app.app_context():
-        session = Session(bind=db.engine, expire_on_commit=False)
-    use_session(session)
-    try:
+    with committed_session(csrf_app) as session:
         pair = PairFactory()
         member = pair.mentor
         world = {
@@ -113,9 +116,6 @@ def csrf_world(csrf_app: Flask):
         }
         session.commit()
         yield world
-    finally:
-        use_session(None)
-        session.close()
 
 
 def snapshot(app: Flask) -> dict[str, list[tuple]]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from factories import UserFactory
 from sqlalchemy import update
 
 from app.models import User
-from factories import UserFactory
 
 
 def session_cookie(client):

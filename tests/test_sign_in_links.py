@@ -7,13 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import UserFactory
 from flask import Flask
 from sqlalchemy import func, select, update
+from support.pages import text
 
 from app.auth import links
 from app.models import Passkey, SignInLink, User, utcnow
-from factories import UserFactory
-from support.pages import text
 
 
 def issue_link(app: Flask, user: User) -> str:

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import pytest
+from support.authenticator import SoftAuthenticator
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -12,9 +13,14 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.authentication.verify_authentication_response import VerifiedAuthentication
+from webauthn.authentication.verify_authentication_response import (
+    VerifiedAuthentication,
+)
 from webauthn.helpers import base64url_to_bytes
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import (
+    InvalidAuthenticationResponse,
+    InvalidRegistrationResponse,
+)
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     CredentialDeviceType,
@@ -22,8 +28,6 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 from webauthn.registration.verify_registration_response import VerifiedRegistration
-
-from support.authenticator import SoftAuthenticator
 
 ORIGIN = "http://localhost:5000"
 RP_ID = "localhost"

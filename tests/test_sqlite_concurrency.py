@@ -6,10 +6,10 @@ import threading
 import time
 
 from sqlalchemy import func, select, text
+from support.apps import make_app, reset_schema
 
 from app.extensions import db
 from app.models import User
-from support.apps import make_app, reset_schema
 
 WRITERS = 4
 WRITES_EACH = 25

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
@@ -42,3 +45,19 @@ def sign_in(client: FlaskClient, user: User) -> None:
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = user.get_id()
         flask_session["_fresh"] = True
+
+
+@contextmanager
+def committed_session(app: Flask) -> Iterator[Session]:
+    """A session on ``app``'s own database whose commits are real, also used by the factories:
+    for tests that build an app of their own (CSRF on, a mail server…) and need data in it."""
+    from factories import use_session
+
+    with app.app_context():
+        session = Session(bind=db.engine, expire_on_commit=False)
+    use_session(session)
+    try:
+        yield session
+    finally:
+        use_session(None)
+        session.close()

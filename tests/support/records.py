@@ -9,7 +9,17 @@ from sqlalchemy.orm import Session
 
 from app.auth.links import hash_secret
 from app.auth.recovery import normalise
-from app.models import Agreement, Clause, ClauseRevision, Pair, Passkey, RecoveryCode, SignInLink, User, utcnow
+from app.models import (
+    Agreement,
+    Clause,
+    ClauseRevision,
+    Pair,
+    Passkey,
+    RecoveryCode,
+    SignInLink,
+    User,
+    utcnow,
+)
 
 
 def add_passkey(session: Session, user: User, nickname: str = "Work laptop") -> Passkey:
@@ -65,7 +75,16 @@ def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, in
     every route."""
     from datetime import date
 
-    from app.models import ActionItem, Goal, HelpRequest, Meeting, Milestone, Participant, Role, Topic
+    from app.models import (
+        ActionItem,
+        Goal,
+        HelpRequest,
+        Meeting,
+        Milestone,
+        Participant,
+        Role,
+        Topic,
+    )
 
     role = Role.MENTOR if author.id == pair.mentor.id else Role.MENTEE
     topic = Topic(pair_id=pair.id, text="Onboarding as new hires see it", added_by_id=author.id, added_by_role=role)

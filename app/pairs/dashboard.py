@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.feedback import rounds
-from app.journal import agenda
+from app.journal import agenda, meetings
 from app.models import (
     ActionItem,
     Agreement,
@@ -145,13 +145,7 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
             .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
         )
     ]
-    actions = list(
-        db.session.scalars(
-            select(ActionItem)
-            .where(ActionItem.pair_id == pair_id, ActionItem.done.is_(False))
-            .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-        )
-    )
+    actions = meetings.open_action_items(pair_id)
     return Dashboard(
         planned=planned,
         ground_rules=_state(version, current or 0, bool(ever_both)),

@@ -11,14 +11,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, url_for
-from sqlalchemy import func, select
 
 from app import authz, htmx
 from app.authz import public
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.ground_rules import agreement
-from app.models import Meeting, NextMeeting
+from app.journal import meetings
+from app.models import NextMeeting
 from app.rhythm import calendar, planning
 from app.rhythm.forms import NextMeetingForm
 from app.rhythm.status import pace, suggest_next
@@ -30,16 +30,12 @@ feeds = Blueprint("calendar", __name__, url_prefix="/calendar")
 TEMPLATE = "rhythm/next_meeting.html"
 
 
-def last_met_on(pair_id: int) -> date | None:
-    return db.session.scalar(select(func.max(Meeting.held_on)).where(Meeting.pair_id == pair_id))
-
-
 def _context(form: NextMeetingForm | None = None, **extra: Any) -> dict[str, Any]:
     membership = authz.current_membership()
     pair_id = membership.pair_id
     planned = planning.upcoming(pair_id)
     rhythm = agreement.rhythm(pair_id)
-    met = last_met_on(pair_id)
+    met = meetings.last_met_on(pair_id)
     today = date.today()
     if form is None:
         if planned is not None:

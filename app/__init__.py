@@ -38,14 +38,18 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (the models must be known before migrations compare them)
-    from app import authz
+    from app import (
+        authz,
+        models,  # noqa: F401  (the models must be known before migrations compare them)
+    )
     from app.database import configure_engine
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True, compare_type=True
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     csrf.init_app(app)
@@ -58,10 +62,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.dashboard import bp as admin_dashboard_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.next_meeting.views import feeds as calendar_bp
     from app.pairs.views import bp as pairs_bp
     from app.pairs.views import pair_bp
     from app.pwa.views import bp as pwa_bp
-    from app.rhythm.views import feeds as calendar_bp
 
     for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, admin_dashboard_bp, pwa_bp, calendar_bp):
         app.register_blueprint(blueprint)

@@ -78,7 +78,9 @@ def login_link(email: str) -> None:
 
 @click.command("demo")
 @with_appcontext
-@click.option("--pairs", "pair_count", default=3, show_default=True, type=click.IntRange(1, 500), help="How many pairs.")
+@click.option(
+    "--pairs", "pair_count", default=3, show_default=True, type=click.IntRange(1, 500), help="How many pairs."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--if-empty", is_flag=True, help="Seed only an empty database; otherwise print fresh links.")
 def demo(pair_count: int, as_json: bool, if_empty: bool) -> None:

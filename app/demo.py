@@ -285,7 +285,9 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
         db.session.add_all(
             [
                 Participant(program_id=program.id, user_id=mentor.id, department=DEPARTMENTS[i % 5], level="Graduate"),
-                Participant(program_id=program.id, user_id=mentee.id, department=DEPARTMENTS[(i + 2) % 5], level="Director"),
+                Participant(
+                    program_id=program.id, user_id=mentee.id, department=DEPARTMENTS[(i + 2) % 5], level="Director"
+                ),
             ]
         )
         _write_ground_rules(pair, i)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, make_response, redirect as http_redirect, render_template, request
+from flask import Response, current_app, make_response, render_template, request
+from flask import redirect as http_redirect
 
 
 def is_htmx() -> bool:

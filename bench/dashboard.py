@@ -74,7 +74,12 @@ def seed(pair_count: int) -> tuple[int, int]:
     """A program of ``pair_count`` pairs and an admin; returns (program id, admin id)."""
     today = date.today()
     now = datetime.now(UTC)
-    program = Program(name="Bench cohort", starts_on=today - timedelta(days=180), ends_on=today + timedelta(days=180), privacy_threshold=5)
+    program = Program(
+        name="Bench cohort",
+        starts_on=today - timedelta(days=180),
+        ends_on=today + timedelta(days=180),
+        privacy_threshold=5,
+    )
     admin = User(name="Bench Admin", email="bench-admin@example.org", is_admin=True)
     db.session.add_all([program, admin])
     db.session.flush()
@@ -83,44 +88,95 @@ def seed(pair_count: int) -> tuple[int, int]:
     db.session.flush()
     prompts = [
         Prompt(prompt_set_id=prompt_set.id, position=i, text=words, kind=PromptKind.SCALE)
-        for i, words in enumerate(("How useful was our last meeting?", "I felt safe to be candid", "I learned something new from my partner"))
+        for i, words in enumerate(
+            ("How useful was our last meeting?", "I felt safe to be candid", "I learned something new from my partner")
+        )
     ]
     db.session.add_all(prompts)
     db.session.flush()
 
     user_ids = _insert_returning_ids(
-        User, [{"name": f"Person {i}", "email": f"person{i}@bench.example", "webauthn_user_handle": uuid.uuid4().bytes * 2} for i in range(2 * pair_count)]
+        User,
+        [
+            {"name": f"Person {i}", "email": f"person{i}@bench.example", "webauthn_user_handle": uuid.uuid4().bytes * 2}
+            for i in range(2 * pair_count)
+        ],
     )
     pair_ids = _insert_returning_ids(Pair, [{"program_id": program.id} for _ in range(pair_count)])
-    _insert(PairMember, [
-        {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
-        for i, p in enumerate(pair_ids) for r, role in enumerate((Role.MENTOR, Role.MENTEE))
-    ])
-    _insert(Participant, [
-        {"program_id": program.id, "user_id": user_ids[2 * i + r], "department": DEPARTMENTS[(i * 7 + r) % len(DEPARTMENTS)]}
-        for i in range(pair_count) for r in (0, 1)
-    ])
-    _insert(Meeting, [
-        {"pair_id": p, "held_on": today - timedelta(days=(i % 40) + 14 * j), "notes": "Notes", "author_id": user_ids[2 * i]}
-        for i, p in enumerate(pair_ids) for j in range(i % 8)
-    ])
-    _insert(Goal, [
-        {"pair_id": p, "learner": (Role.MENTOR, Role.MENTEE)[j % 2], "title": "A goal", "status": GOAL_STATUSES[(i + j) % 4]}
-        for i, p in enumerate(pair_ids) for j in range(i % 4)
-    ])
+    _insert(
+        PairMember,
+        [
+            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
+            for i, p in enumerate(pair_ids)
+            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
+        ],
+    )
+    _insert(
+        Participant,
+        [
+            {
+                "program_id": program.id,
+                "user_id": user_ids[2 * i + r],
+                "department": DEPARTMENTS[(i * 7 + r) % len(DEPARTMENTS)],
+            }
+            for i in range(pair_count)
+            for r in (0, 1)
+        ],
+    )
+    _insert(
+        Meeting,
+        [
+            {
+                "pair_id": p,
+                "held_on": today - timedelta(days=(i % 40) + 14 * j),
+                "notes": "Notes",
+                "author_id": user_ids[2 * i],
+            }
+            for i, p in enumerate(pair_ids)
+            for j in range(i % 8)
+        ],
+    )
+    _insert(
+        Goal,
+        [
+            {
+                "pair_id": p,
+                "learner": (Role.MENTOR, Role.MENTEE)[j % 2],
+                "title": "A goal",
+                "status": GOAL_STATUSES[(i + j) % 4],
+            }
+            for i, p in enumerate(pair_ids)
+            for j in range(i % 4)
+        ],
+    )
     _insert(Agreement, [{"pair_id": p, "version": 2} for p in pair_ids])
-    _insert(AgreementSignature, [
-        {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": version}
-        for i, p in enumerate(pair_ids)
-        for version in (1, 2)[: 1 + i % 2]
-        for r in ((0, 1) if i % 3 else (0,))
-    ])
-    _insert(FeedbackAnswer, [
-        {"pair_id": p, "round_key": f"week-{month}", "prompt_id": prompt.id, "user_id": user_ids[2 * i + r],
-         "score": 1 + (i + month + r + n) % 5, "created_at": now - timedelta(days=30 * month + i % 25)}
-        for i, p in enumerate(pair_ids) for month in range(6) for r in (0, 1) for n, prompt in enumerate(prompts)
-        if (i + month) % 3
-    ])
+    _insert(
+        AgreementSignature,
+        [
+            {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": version}
+            for i, p in enumerate(pair_ids)
+            for version in (1, 2)[: 1 + i % 2]
+            for r in ((0, 1) if i % 3 else (0,))
+        ],
+    )
+    _insert(
+        FeedbackAnswer,
+        [
+            {
+                "pair_id": p,
+                "round_key": f"week-{month}",
+                "prompt_id": prompt.id,
+                "user_id": user_ids[2 * i + r],
+                "score": 1 + (i + month + r + n) % 5,
+                "created_at": now - timedelta(days=30 * month + i % 25),
+            }
+            for i, p in enumerate(pair_ids)
+            for month in range(6)
+            for r in (0, 1)
+            for n, prompt in enumerate(prompts)
+            if (i + month) % 3
+        ],
+    )
     db.session.commit()
     return program.id, admin.id
 
@@ -154,14 +210,21 @@ def run(url: str, pair_count: int, runs: int) -> None:
         flask_session["_fresh"] = True
     for label, path in (("dashboard", "dashboard"), ("CSV download", "dashboard.csv")):
         timings = time_get(client, f"/admin/programs/{program_id}/{path}", runs)
-        print(f"{label:>13}: median {statistics.median(timings):6.1f} ms  (min {min(timings):.1f}, max {max(timings):.1f}, {runs} runs)")
+        print(
+            f"{label:>13}: median {statistics.median(timings):6.1f} ms  (min {min(timings):.1f}, max {max(timings):.1f}, {runs} runs)"
+        )
     with app.app_context():
         db.engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("url", nargs="?", default=os.environ.get("BENCH_DATABASE_URL"), help="a PostgreSQL server URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "url",
+        nargs="?",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a PostgreSQL server URL (default: a fresh SQLite file)",
+    )
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
@@ -171,7 +234,11 @@ def main() -> None:
             run(args.url or f"sqlite:///{tmp}/bench.sqlite3", args.pairs, args.runs)
         return
 
-    server = make_url(args.url.replace("postgresql://", "postgresql+psycopg://", 1) if args.url.startswith("postgresql://") else args.url)
+    server = make_url(
+        args.url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if args.url.startswith("postgresql://")
+        else args.url
+    )
     name = f"twoway_bench_{os.getpid()}"
     admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:

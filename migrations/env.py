@@ -16,6 +16,15 @@ db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
 
 
+def render_item(type_, obj, autogen_context):
+    # A revision must read the same whatever the models become: app types are written out as the
+    # plain SQLAlchemy type they store (UTCDateTime is a timezone-aware DateTime), never imported.
+    impl = getattr(obj, "impl", None)
+    if type_ == "type" and impl is not None and type(obj).__module__.startswith("app."):
+        return f"sa.{impl!r}"
+    return False
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=db.engine.url.render_as_string(hide_password=False),
@@ -36,6 +45,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_revision)
+    conf_args.setdefault("render_item", render_item)
 
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, **conf_args)

@@ -60,11 +60,11 @@ ACCESS = {
     "pair.journal.search": PAIR,
     "pair.add_topic": PAIR,
     "pair.remove_topic": PAIR,
-    "pair.rhythm.plan": PAIR,
-    "pair.rhythm.save_plan": PAIR,
-    "pair.rhythm.download": PAIR,
-    "pair.rhythm.new_feed": PAIR,
-    "pair.rhythm.revoke_feed": PAIR,
+    "pair.next_meeting.plan": PAIR,
+    "pair.next_meeting.save_plan": PAIR,
+    "pair.next_meeting.download": PAIR,
+    "pair.next_meeting.new_feed": PAIR,
+    "pair.next_meeting.revoke_feed": PAIR,
     "calendar.feed": PUBLIC,
     "pair.ground_rules.start": PAIR,
     "pair.ground_rules.show_clause": PAIR,
@@ -110,7 +110,17 @@ def _rules(app: Flask, level: str):
 def _url(rule, pair_id: int, clause_id: int = 1, content: dict[str, int] | None = None) -> str:
     values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css", "clause_id": clause_id}
     values |= content or dict.fromkeys(
-        ("topic_id", "goal_id", "milestone_id", "meeting_id", "action_id", "program_id", "participant_id", "request_id"), 1
+        (
+            "topic_id",
+            "goal_id",
+            "milestone_id",
+            "meeting_id",
+            "action_id",
+            "program_id",
+            "participant_id",
+            "request_id",
+        ),
+        1,
     )
     return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
 
@@ -182,7 +192,9 @@ def test_pair_routes(app, client, htmx_client, login, people, session):
             # Each write gets a pair of its own, so one (dropping a clause, say) can't spoil the next.
             fresh = PairFactory(mentee=people["member"])
             client.post(f"/pairs/{fresh.id}/ground-rules/start")
-            url = _url(rule, fresh.id, first_clause(session, fresh.id), add_pair_content(session, fresh, people["member"]))
+            url = _url(
+                rule, fresh.id, first_clause(session, fresh.id), add_pair_content(session, fresh, people["member"])
+            )
             assert client.post(url).status_code not in (401, 403, 404, 405, 500), f"member POST {url}"
 
 

@@ -98,7 +98,11 @@ def test_an_admin_creates_a_program_with_its_own_default_questions(client, sessi
     program = session.scalar(select(Program).where(Program.name == "Spring cohort"))
     assert response.location == f"/admin/programs/{program.id}/participants"
     assert (program.privacy_threshold, program.feedback_every_weeks) == (5, 4)
-    assert (program.feedback_after_meeting, program.feedback_at_midpoint, program.feedback_at_end) == (True, False, True)
+    assert (program.feedback_after_meeting, program.feedback_at_midpoint, program.feedback_at_end) == (
+        True,
+        False,
+        True,
+    )
     prompt_set = session.get(PromptSet, program.prompt_set_id)
     assert prompt_set.program_id == program.id
     assert "Spring cohort" in client.get("/admin").text
@@ -225,7 +229,12 @@ def test_the_same_person_may_join_another_program(client, session, admin, progra
 )
 def test_a_bad_participant_is_refused(client, session, admin, program, values, message):
     before = count(session, Participant)
-    data = {"name": "Kwame Mensah", "email": "kwame@northwind.example", "department": "Sales", "level": "Junior"} | values
+    data = {
+        "name": "Kwame Mensah",
+        "email": "kwame@northwind.example",
+        "department": "Sales",
+        "level": "Junior",
+    } | values
     response = client.post(f"/admin/programs/{program.id}/participants", data=data)
     assert response.status_code == 422
     assert message in text(response)
@@ -251,7 +260,9 @@ def test_a_valid_file_adds_everyone(client, session, admin, program):
     people = {
         user.email: (user.name, row.department, row.level)
         for row, user in session.execute(
-            select(Participant, User).join(User, User.id == Participant.user_id).where(Participant.program_id == program.id)
+            select(Participant, User)
+            .join(User, User.id == Participant.user_id)
+            .where(Participant.program_id == program.id)
         )
     }
     assert people == {
@@ -325,9 +336,7 @@ def test_a_missing_header_column_is_named(client, session, admin, program):
 
 
 def test_no_file_empty_files_and_oversized_files_are_refused(client, session, admin, program, monkeypatch):
-    none = client.post(
-        f"/admin/programs/{program.id}/participants/import", data={}, content_type="multipart/form-data"
-    )
+    none = client.post(f"/admin/programs/{program.id}/participants/import", data={}, content_type="multipart/form-data")
     assert none.status_code == 422 and "Choose a CSV file" in none.text
     assert "The file is empty" in text(upload(client, program, b""))
     assert "nobody in it" in text(upload(client, program, "name,email,department,level\n"))
@@ -359,7 +368,9 @@ def test_an_admin_makes_a_pair_choosing_who_mentors(client, session, admin, prog
     )
     assert response.status_code == 303
     pair = session.scalar(select(Pair).where(Pair.program_id == program.id))
-    roles = dict(session.execute(select(PairMember.user_id, PairMember.role).where(PairMember.pair_id == pair.id)).all())
+    roles = dict(
+        session.execute(select(PairMember.user_id, PairMember.role).where(PairMember.pair_id == pair.id)).all()
+    )
     assert roles == {junior.user_id: Role.MENTOR, senior.user_id: Role.MENTEE}
     listed = words(client.get(response.location))
     assert "Kwame Mensah (mentor) and Peter Lindqvist (mentee)" in listed
@@ -405,7 +416,10 @@ def test_a_sign_in_link_is_shown_once_as_a_link_and_a_qr_code(app, client, sessi
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     url = re.search(r'id="issued-link" type="url" value="(http://localhost:5000/auth/link/[^"]+)"', response.text)[1]
-    assert re.search(r'<img class="qr" src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="QR code of the sign-in link for Amara Okafor">', response.text)
+    assert re.search(
+        r'<img class="qr" src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="QR code of the sign-in link for Amara Okafor">',
+        response.text,
+    )
     assert inline_code_in(response.text) == []
     assert count(session, SignInLink, SignInLink.user_id == row.user_id) == 1
 
@@ -460,7 +474,12 @@ def test_people_who_are_not_admins_find_no_such_pages(client, session, login, pr
         login(person)
         for method, url in admin_routes(program.id, row.id):
             assert client.open(url, method=method).status_code == 404, f"{method} {url}"
-    assert (count(session, Program), count(session, Participant), count(session, Pair), count(session, SignInLink)) == counts
+    assert (
+        count(session, Program),
+        count(session, Participant),
+        count(session, Pair),
+        count(session, SignInLink),
+    ) == counts
 
 
 def test_ids_that_do_not_exist_are_404_for_admins_too(client, session, admin, program):
@@ -547,7 +566,7 @@ def test_control_characters_and_nul_in_a_csv_are_dropped(client, session, admin,
 
 def _grow(session, program: Program, people: int) -> None:
     rows = [participant(session, program, department="Data", level="Graduate") for _ in range(people)]
-    for mentor, mentee in zip(rows[::2], rows[1::2]):
+    for mentor, mentee in zip(rows[::2], rows[1::2], strict=False):
         PairFactory(program=program, mentor=session.get(User, mentor.user_id), mentee=session.get(User, mentee.user_id))
 
 
@@ -591,7 +610,10 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
 
         def token(url: str) -> str:
             page = client.get(url).text
-            return re.search(r'<form method="post"[^>]*>\s*<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+            return re.search(
+                r'<form method="post"[^>]*>\s*<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"',
+                page,
+            )[1]
 
         assert client.post("/admin/programs/new", data=program_values()).status_code == 400
         made = client.post("/admin/programs/new", data=program_values(csrf_token=token("/admin/programs/new")))
@@ -601,9 +623,21 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
         session.rollback()  # end the read, so the app can write (SQLite has one writer)
         writes = [
             (f"{base}/settings", program_values(name="Renamed", prompt_set_id=prompt_set_id), {}),
-            (f"{base}/participants", {"name": "Mei Lin", "email": "mei@northwind.example", "department": "", "level": ""}, {}),
-            (f"{base}/participants", {"name": "Kwame", "email": "kwame@northwind.example", "department": "", "level": ""}, {}),
-            (f"{base}/participants/import", {}, {"file": (io.BytesIO(b"name,email,department,level\nA B,ab@x.example,,\n"), "a.csv")}),
+            (
+                f"{base}/participants",
+                {"name": "Mei Lin", "email": "mei@northwind.example", "department": "", "level": ""},
+                {},
+            ),
+            (
+                f"{base}/participants",
+                {"name": "Kwame", "email": "kwame@northwind.example", "department": "", "level": ""},
+                {},
+            ),
+            (
+                f"{base}/participants/import",
+                {},
+                {"file": (io.BytesIO(b"name,email,department,level\nA B,ab@x.example,,\n"), "a.csv")},
+            ),
         ]
         for url, data, files in writes:
             form_page = url if url.endswith("/settings") else f"{base}/participants"
@@ -611,7 +645,9 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
             assert without.status_code == 400, url
             if files:
                 files = {"file": (io.BytesIO(b"name,email,department,level\nA B,ab@x.example,,\n"), "a.csv")}
-            with_token = client.post(url, data=data | files | {"csrf_token": token(form_page)}, content_type="multipart/form-data")
+            with_token = client.post(
+                url, data=data | files | {"csrf_token": token(form_page)}, content_type="multipart/form-data"
+            )
             assert with_token.status_code == 303, url
         people = session.scalars(select(Participant.id).order_by(Participant.id)).all()
         session.rollback()
@@ -672,8 +708,14 @@ def test_the_privacy_threshold_only_goes_up_once_there_are_pairs(client, admin, 
     from factories import PairFactory
 
     def save(k: int):
-        data = {"name": program.name, "starts_on": program.starts_on.isoformat(), "ends_on": program.ends_on.isoformat(),
-                "privacy_threshold": str(k), "feedback_every_weeks": "4", "feedback_after_meeting": "y"}
+        data = {
+            "name": program.name,
+            "starts_on": program.starts_on.isoformat(),
+            "ends_on": program.ends_on.isoformat(),
+            "privacy_threshold": str(k),
+            "feedback_every_weeks": "4",
+            "feedback_after_meeting": "y",
+        }
         return client.post(f"/admin/programs/{program.id}/settings", data=data)
 
     assert save(4).status_code == 303  # no pairs yet: the admin is still setting up

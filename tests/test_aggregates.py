@@ -76,10 +76,10 @@ def test_hidden_cells_never_sum_to_fewer_than_k():
 
     for counts in itertools.product(range(9), repeat=4):
         cells = suppress([(str(i), n) for i, n in enumerate(counts)], 5)
-        hidden = [n for n, c in zip(counts, cells) if c.hidden]
+        hidden = [n for n, c in zip(counts, cells, strict=True) if c.hidden]
         if hidden and any(not c.hidden for c in cells):
             assert len(hidden) >= 2 and sum(hidden) >= 5, counts
-        for n, c in zip(counts, cells):
+        for n, c in zip(counts, cells, strict=True):
             assert c.hidden or n >= 5
 
 
@@ -98,7 +98,8 @@ def scale_prompt(session, program: Program, text: str = "How useful was our last
 
 def meet(session, pair: Pair, times: int, days_ago: int = 3) -> None:
     session.add_all(
-        Meeting(pair_id=pair.id, held_on=TODAY - timedelta(days=days_ago + i), author_id=pair.mentor.id) for i in range(times)
+        Meeting(pair_id=pair.id, held_on=TODAY - timedelta(days=days_ago + i), author_id=pair.mentor.id)
+        for i in range(times)
     )
 
 
@@ -117,7 +118,14 @@ def in_department(session, program: Program, pair: Pair, department: str) -> Non
 
 def score(session, pair: Pair, prompt: Prompt, value: int, when: datetime, round_key: str = "week-1") -> None:
     session.add(
-        FeedbackAnswer(pair_id=pair.id, round_key=round_key, prompt_id=prompt.id, user_id=pair.mentee.id, score=value, created_at=when)
+        FeedbackAnswer(
+            pair_id=pair.id,
+            round_key=round_key,
+            prompt_id=prompt.id,
+            user_id=pair.mentee.id,
+            score=value,
+            created_at=when,
+        )
     )
 
 
@@ -171,7 +179,7 @@ def twelve(session):
     # Scores: this month 6 pairs (shown), a month in the past only 2 pairs (hidden).
     prompt = scale_prompt(session, program)
     now = utcnow()
-    for pair, value in zip(pairs[:6], (4, 5, 4, 3, 5, 3)):
+    for pair, value in zip(pairs[:6], (4, 5, 4, 3, 5, 3), strict=True):
         score(session, pair, prompt, value, now)
     past = datetime(2025, 3, 10, 12, tzinfo=UTC)
     for pair in pairs[6:8]:
@@ -192,7 +200,9 @@ def test_four_pairs_show_no_figures_at_all(session, client, admin, dashboard_of)
     assert page.status_code == 200
     assert "fewer than 5 pairs, so no figures are shown" in words(page)
     assert "<svg" not in text(page)
-    rows = list(csv.reader(io.StringIO(client.get(f"/admin/programs/{program.id}/dashboard.csv").get_data(as_text=True))))
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/admin/programs/{program.id}/dashboard.csv").get_data(as_text=True)))
+    )
     assert rows == [["section", "item", "value"], ["Program", "Pairs", "hidden: fewer than 5 pairs"]]
 
 
@@ -234,7 +244,11 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
     # differencing guard hides the smallest shown one too.
     assert values(board.meetings.cells) == [None, 5, None, None]
     # Sales 6, Engineering 5, Legal 1: Legal alone would be 12 − 6 − 5, so Engineering goes too.
-    assert [(c.label, c.value) for c in board.departments.cells] == [("Engineering", None), ("Legal", None), ("Sales", 6)]
+    assert [(c.label, c.value) for c in board.departments.cells] == [
+        ("Engineering", None),
+        ("Legal", None),
+        ("Sales", 6),
+    ]
     [question] = board.scores
     assert question.question == "How useful was our last meeting?"
     assert [(c.label, c.value) for c in question.months] == [("Mar 2025", None), (f"{utcnow():%b %Y}", 4.0)]
@@ -246,7 +260,12 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
     assert "Goals done 7" in shown and f"Goals in progress {HIDDEN}" in shown
     assert "Mentor pool" not in shown
 
-    table = {(r[0], r[1]): r[2] for r in csv.reader(io.StringIO(client.get(f"/admin/programs/{twelve.id}/dashboard.csv").get_data(as_text=True)))}
+    table = {
+        (r[0], r[1]): r[2]
+        for r in csv.reader(
+            io.StringIO(client.get(f"/admin/programs/{twelve.id}/dashboard.csv").get_data(as_text=True))
+        )
+    }
     assert table[("Pairs by department", "Sales")] == "6"
     assert table[("Pairs by department", "Legal")] == "hidden: fewer than 5 pairs"
     assert table[("Pairs by department", "Engineering")] == "hidden: fewer than 5 pairs"
@@ -282,7 +301,11 @@ def test_dashboard_routes_are_404_for_anyone_but_an_admin(app, client, login, se
         login(pair.mentee)
     elif who == "other":
         login(UserFactory())
-    for url in (f"/admin/programs/{twelve.id}/dashboard", f"/admin/programs/{twelve.id}/dashboard.csv", f"/admin/programs/{twelve.id}/help"):
+    for url in (
+        f"/admin/programs/{twelve.id}/dashboard",
+        f"/admin/programs/{twelve.id}/dashboard.csv",
+        f"/admin/programs/{twelve.id}/help",
+    ):
         response = client.get(url)
         assert response.status_code == (302 if who == "anonymous" else 404), url
     response = client.post(f"/admin/programs/{twelve.id}/help/1/handled")
@@ -326,7 +349,7 @@ def content_read_by(statement: str) -> list[str]:
 
 
 def test_the_content_check_can_fail():
-    assert content_read_by('SELECT goal.id, goal.title FROM goal') == ["goal.title"]
+    assert content_read_by("SELECT goal.id, goal.title FROM goal") == ["goal.title"]
     assert content_read_by('SELECT count(*) FROM (SELECT "user".name AS n FROM "user") AS anon') == ["user.name"]
     assert content_read_by("SELECT topic.* FROM topic") == ["*"]
     assert content_read_by("SELECT prompt.text, goal.status FROM prompt") == []
@@ -367,15 +390,40 @@ def write_everywhere(session, pair: Pair, n: int) -> list[str]:
     clause = Clause(pair_id=pair.id, title=m(), body=m(), hint=m(), position=0)
     session.add(clause)
     session.flush()
-    session.add(ClauseRevision(pair_id=pair.id, clause_id=clause.id, agreement_version=1, action="added", kind=clause.kind, title=m(), body=m(), fields={"custom": m()}, position=0))
-    session.add(ClauseConflict(pair_id=pair.id, clause_id=clause.id, author_id=mentor.id, based_on_version=1, kind=clause.kind, title=m(), body=m(), fields={}))
+    session.add(
+        ClauseRevision(
+            pair_id=pair.id,
+            clause_id=clause.id,
+            agreement_version=1,
+            action="added",
+            kind=clause.kind,
+            title=m(),
+            body=m(),
+            fields={"custom": m()},
+            position=0,
+        )
+    )
+    session.add(
+        ClauseConflict(
+            pair_id=pair.id,
+            clause_id=clause.id,
+            author_id=mentor.id,
+            based_on_version=1,
+            kind=clause.kind,
+            title=m(),
+            body=m(),
+            fields={},
+        )
+    )
     session.add_all(AgreementSignature(pair_id=pair.id, user_id=p.id, agreement_version=2) for p in (mentor, mentee))
     goal = Goal(pair_id=pair.id, learner=Role.MENTEE, title=m(), why=m(), success=m(), status=GoalStatus.DONE)
     meeting = Meeting(pair_id=pair.id, held_on=TODAY, notes=m(), author_id=mentor.id)
     session.add_all([goal, meeting])
     session.flush()
     session.add(Milestone(goal_id=goal.id, pair_id=pair.id, title=m()))
-    session.add(Topic(pair_id=pair.id, text=m(), added_by_id=mentee.id, added_by_role=Role.MENTEE, meeting_id=meeting.id))
+    session.add(
+        Topic(pair_id=pair.id, text=m(), added_by_id=mentee.id, added_by_role=Role.MENTEE, meeting_id=meeting.id)
+    )
     session.add(ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=m(), owner_id=mentee.id))
     session.add(Reflection(meeting_id=meeting.id, pair_id=pair.id, author_id=mentor.id, body=m()))
     session.add(NextMeeting(pair_id=pair.id, starts_at=utcnow() + timedelta(days=3), place=m()))
@@ -393,7 +441,16 @@ def test_signed_in_as_admin_no_page_or_download_shows_a_pair_s_words(app, sessio
         markers += write_everywhere(session, pair, n)
         marker = MARKER.format(f"{n}-answer")
         markers.append(marker)
-        session.add(FeedbackAnswer(pair_id=pair.id, round_key="end", prompt_id=text_prompt.id, user_id=pair.mentor.id, text=marker, shared=True))
+        session.add(
+            FeedbackAnswer(
+                pair_id=pair.id,
+                round_key="end",
+                prompt_id=text_prompt.id,
+                user_id=pair.mentor.id,
+                text=marker,
+                shared=True,
+            )
+        )
     session.flush()
 
     params = {"program_id": twelve.id}
@@ -421,35 +478,76 @@ def bulk_program(session, pair_count: int, start_user: int) -> Program:
     """``pair_count`` pairs with meetings, goals, signatures, departments and scores, inserted in bulk."""
     program = ProgramFactory(privacy_threshold=5)
     prompt = scale_prompt(session, program)
-    users = [{"name": f"P {start_user + i}", "email": f"bulk{start_user + i}@example.org"} for i in range(2 * pair_count)]
+    users = [
+        {"name": f"P {start_user + i}", "email": f"bulk{start_user + i}@example.org"} for i in range(2 * pair_count)
+    ]
     user_ids = list(session.scalars(insert(User).returning(User.id), users))
     pair_ids = list(session.scalars(insert(Pair).returning(Pair.id), [{"program_id": program.id}] * pair_count))
-    session.execute(insert(PairMember), [
-        {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
-        for i, p in enumerate(pair_ids) for r, role in enumerate((Role.MENTOR, Role.MENTEE))
-    ])
-    session.execute(insert(Participant), [
-        {"program_id": program.id, "user_id": user_ids[2 * i + 1], "department": f"Dept {i % 7}"} for i in range(pair_count)
-    ])
-    session.execute(insert(Meeting), [
-        {"pair_id": p, "held_on": TODAY - timedelta(days=7 * j + i % 20), "notes": "n", "author_id": user_ids[2 * i]}
-        for i, p in enumerate(pair_ids) for j in range(i % 7)
-    ])
-    session.execute(insert(Goal), [
-        {"pair_id": p, "learner": Role.MENTEE, "title": "g", "status": (GoalStatus.DONE, GoalStatus.IN_PROGRESS, GoalStatus.NOT_STARTED)[i % 3]}
-        for i, p in enumerate(pair_ids)
-    ])
+    session.execute(
+        insert(PairMember),
+        [
+            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
+            for i, p in enumerate(pair_ids)
+            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
+        ],
+    )
+    session.execute(
+        insert(Participant),
+        [
+            {"program_id": program.id, "user_id": user_ids[2 * i + 1], "department": f"Dept {i % 7}"}
+            for i in range(pair_count)
+        ],
+    )
+    session.execute(
+        insert(Meeting),
+        [
+            {
+                "pair_id": p,
+                "held_on": TODAY - timedelta(days=7 * j + i % 20),
+                "notes": "n",
+                "author_id": user_ids[2 * i],
+            }
+            for i, p in enumerate(pair_ids)
+            for j in range(i % 7)
+        ],
+    )
+    session.execute(
+        insert(Goal),
+        [
+            {
+                "pair_id": p,
+                "learner": Role.MENTEE,
+                "title": "g",
+                "status": (GoalStatus.DONE, GoalStatus.IN_PROGRESS, GoalStatus.NOT_STARTED)[i % 3],
+            }
+            for i, p in enumerate(pair_ids)
+        ],
+    )
     session.execute(insert(Agreement), [{"pair_id": p, "version": 1} for p in pair_ids])
-    session.execute(insert(AgreementSignature), [
-        {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": 1}
-        for i, p in enumerate(pair_ids) for r in ((0, 1) if i % 2 else (0,))
-    ])
+    session.execute(
+        insert(AgreementSignature),
+        [
+            {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": 1}
+            for i, p in enumerate(pair_ids)
+            for r in ((0, 1) if i % 2 else (0,))
+        ],
+    )
     now = utcnow()
-    session.execute(insert(FeedbackAnswer), [
-        {"pair_id": p, "round_key": f"week-{m}", "prompt_id": prompt.id, "user_id": user_ids[2 * i + 1], "score": 1 + (i + m) % 5,
-         "created_at": now - timedelta(days=31 * m)}
-        for i, p in enumerate(pair_ids) for m in range(3)
-    ])
+    session.execute(
+        insert(FeedbackAnswer),
+        [
+            {
+                "pair_id": p,
+                "round_key": f"week-{m}",
+                "prompt_id": prompt.id,
+                "user_id": user_ids[2 * i + 1],
+                "score": 1 + (i + m) % 5,
+                "created_at": now - timedelta(days=31 * m),
+            }
+            for i, p in enumerate(pair_ids)
+            for m in range(3)
+        ],
+    )
     session.flush()
     return program
 
@@ -471,5 +569,5 @@ def test_the_dashboard_query_count_stays_flat_from_100_to_10000_pairs(client, ad
 def test_csv_cells_never_start_a_spreadsheet_formula():
     from app.admin.dashboard import _cell
 
-    assert _cell("=HYPERLINK(\"https://evil.example\")") == "'=HYPERLINK(\"https://evil.example\")"
+    assert _cell('=HYPERLINK("https://evil.example")') == '\'=HYPERLINK("https://evil.example")'
     assert [_cell(v) for v in ("+1", "-1", "@SUM(A1)", "Sales", "12")] == ["'+1", "'-1", "'@SUM(A1)", "Sales", "12"]

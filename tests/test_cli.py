@@ -116,7 +116,9 @@ def test_login_link_prints_one_absolute_url(cli, client, session):
     assert session.scalar(select(func.count(SignInLink.id)).where(SignInLink.user_id == person.id)) == 1
 
 
-@pytest.mark.parametrize(("email", "message"), [("nobody@example.org", "Nobody with the address"), ("nonsense", "is not an email address")])
+@pytest.mark.parametrize(
+    ("email", "message"), [("nobody@example.org", "Nobody with the address"), ("nonsense", "is not an email address")]
+)
 def test_login_link_for_an_unknown_or_bad_address_fails_clearly(cli, session, email, message):
     result = run(cli, "login-link", email)
     assert result.exit_code == 1

@@ -45,18 +45,27 @@ def test_postgres_urls_use_psycopg_3(tmp_path, url):
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/twoway"
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"BASE_URL": "localhost:5000"}, "BASE_URL must be an http"),
-    ({"TRUSTED_PROXIES": "one"}, "TRUSTED_PROXIES must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BASE_URL": "localhost:5000"}, "BASE_URL must be an http"),
+        ({"TRUSTED_PROXIES": "one"}, "TRUSTED_PROXIES must be a whole number"),
+    ],
+)
 def test_bad_settings_are_named(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         load(tmp_path, {"SECRET_KEY": "s", **env})
 
 
 def test_passkey_options_ignore_the_host_header(tmp_path):
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False},
-                     environ={"SECRET_KEY": "s", "DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite3", "BASE_URL": "https://twoway.example.org"})
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False},
+        environ={
+            "SECRET_KEY": "s",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite3",
+            "BASE_URL": "https://twoway.example.org",
+        },
+    )
     from support.apps import reset_schema
 
     reset_schema(app)

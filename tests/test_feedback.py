@@ -51,7 +51,8 @@ def give_prompts(session, program: Program) -> dict[str, Prompt]:
     """The default prompt set, made in the test's session; prompts by their words."""
     prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
     prompt_set.prompts = [
-        Prompt(position=i, text=words_, kind=kind, about_rhythm=about) for i, (words_, kind, about) in enumerate(DEFAULT_PROMPTS)
+        Prompt(position=i, text=words_, kind=kind, about_rhythm=about)
+        for i, (words_, kind, about) in enumerate(DEFAULT_PROMPTS)
     ]
     session.add(prompt_set)
     session.flush()
@@ -64,8 +65,12 @@ def give_prompts(session, program: Program) -> dict[str, Prompt]:
 def program(session):
     # Only the after-meeting cadence unless a test asks for more: each test controls its rounds.
     return ProgramFactory(
-        starts_on=TODAY - timedelta(days=30), ends_on=TODAY + timedelta(days=150),
-        feedback_after_meeting=True, feedback_every_weeks=0, feedback_at_midpoint=False, feedback_at_end=False,
+        starts_on=TODAY - timedelta(days=30),
+        ends_on=TODAY + timedelta(days=150),
+        feedback_after_meeting=True,
+        feedback_every_weeks=0,
+        feedback_at_midpoint=False,
+        feedback_at_end=False,
     )
 
 
@@ -76,7 +81,9 @@ def prompts(session, program):
 
 @pytest.fixture
 def pair(session, program, prompts):
-    return PairFactory(program=program, mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway"))
+    return PairFactory(
+        program=program, mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Margaret Holloway")
+    )
 
 
 @pytest.fixture
@@ -95,26 +102,46 @@ def mentee(app, pair, login):
 
 
 def add_meeting(session, pair, days_ago: int) -> Meeting:
-    meeting = Meeting(pair_id=pair.id, held_on=TODAY - timedelta(days=days_ago), author_id=pair.mentor.id, notes="We met.")
+    meeting = Meeting(
+        pair_id=pair.id, held_on=TODAY - timedelta(days=days_ago), author_id=pair.mentor.id, notes="We met."
+    )
     session.add(meeting)
     session.flush()
     return meeting
 
 
-def add_ground_rules(session, pair, *, cadence: str | None = None, midpoint: date | None = None, end: date | None = None) -> None:
+def add_ground_rules(
+    session, pair, *, cadence: str | None = None, midpoint: date | None = None, end: date | None = None
+) -> None:
     if session.get(Agreement, pair.id) is None:
         session.add(Agreement(pair_id=pair.id, version=1))
         session.flush()
     if cadence:
-        session.add(Clause(pair_id=pair.id, kind=ClauseKind.RHYTHM, title="How often we meet", position=0,
-                           fields={"cadence": cadence, "custom": "", "length_minutes": 45}))
+        session.add(
+            Clause(
+                pair_id=pair.id,
+                kind=ClauseKind.RHYTHM,
+                title="How often we meet",
+                position=0,
+                fields={"cadence": cadence, "custom": "", "length_minutes": 45},
+            )
+        )
     if midpoint or end:
-        session.add(Clause(pair_id=pair.id, kind=ClauseKind.DATES, title="Our dates", position=1,
-                           fields={"midpoint": midpoint.isoformat() if midpoint else "", "end": end.isoformat() if end else ""}))
+        session.add(
+            Clause(
+                pair_id=pair.id,
+                kind=ClauseKind.DATES,
+                title="Our dates",
+                position=1,
+                fields={"midpoint": midpoint.isoformat() if midpoint else "", "end": end.isoformat() if end else ""},
+            )
+        )
     session.flush()
 
 
-def full_answers(prompts: dict[str, Prompt], *, working: str = "", change: str = "", share_working=False, share_change=False) -> dict[str, str]:
+def full_answers(
+    prompts: dict[str, Prompt], *, working: str = "", change: str = "", share_working=False, share_change=False
+) -> dict[str, str]:
     p = {text_: prompt.id for text_, prompt in prompts.items()}
     data = {
         f"p{p['How useful was our last meeting?']}": "4",
@@ -140,7 +167,9 @@ def stored(session, pair) -> list[tuple]:
     return [
         (a.round_key, a.user_id, a.prompt_id, a.score, a.yes, a.text, a.shared)
         for a in session.scalars(
-            select(FeedbackAnswer).where(FeedbackAnswer.pair_id == pair.id).order_by(FeedbackAnswer.id)
+            select(FeedbackAnswer)
+            .where(FeedbackAnswer.pair_id == pair.id)
+            .order_by(FeedbackAnswer.id)
             .execution_options(populate_existing=True)
         )
     ]
@@ -153,8 +182,13 @@ def submissions(session, pair) -> int:
 def bare_program(**values) -> Program:
     """A program that isn't stored, for the pure round arithmetic: every cadence off unless asked."""
     settings = {
-        "starts_on": date(2026, 1, 5), "ends_on": date(2026, 6, 29), "feedback_after_meeting": False,
-        "feedback_every_weeks": 0, "feedback_at_midpoint": False, "feedback_at_end": False, "prompt_set_id": 1,
+        "starts_on": date(2026, 1, 5),
+        "ends_on": date(2026, 6, 29),
+        "feedback_after_meeting": False,
+        "feedback_every_weeks": 0,
+        "feedback_at_midpoint": False,
+        "feedback_at_end": False,
+        "prompt_set_id": 1,
     }
     return Program(**(settings | values))
 
@@ -217,8 +251,14 @@ def test_the_end_comes_from_the_ground_rules_or_else_the_program():
 
 
 def test_cadences_together_newest_first_one_round_a_day_and_only_the_latest_few():
-    program = bare_program(feedback_after_meeting=True, feedback_every_weeks=4, feedback_at_midpoint=True, feedback_at_end=True,
-                           starts_on=date(2026, 1, 5), ends_on=date(2026, 4, 27))  # 16 weeks: week-4 falls on the end
+    program = bare_program(
+        feedback_after_meeting=True,
+        feedback_every_weeks=4,
+        feedback_at_midpoint=True,
+        feedback_at_end=True,
+        starts_on=date(2026, 1, 5),
+        ends_on=date(2026, 4, 27),
+    )  # 16 weeks: week-4 falls on the end
     found = rounds.Facts(NO_RULES, [(3, date(2026, 4, 20)), (2, date(2026, 3, 2))])
     everything = rounds.open_rounds(program, found, date(2026, 5, 1))
     assert keys(everything) == ["end", "meeting-3", "week-3"]  # week-4 is the end's day: one check-in, not two
@@ -228,7 +268,9 @@ def test_cadences_together_newest_first_one_round_a_day_and_only_the_latest_few(
 # --- due rounds, for the pair's home -------------------------------------------------------------
 
 
-def test_due_for_lists_what_a_person_has_not_answered_in_two_queries(app, session, pair, mentee, base, prompts, queries):
+def test_due_for_lists_what_a_person_has_not_answered_in_two_queries(
+    app, session, pair, mentee, base, prompts, queries
+):
     older = add_meeting(session, pair, 9)
     newer = add_meeting(session, pair, 2)
     add_meeting(session, pair, -1)  # logged ahead of time: not a round yet
@@ -280,18 +322,23 @@ def test_the_form_is_quick_on_a_phone_and_private_by_default(mentee, base, sessi
 def test_answering_stores_scores_yes_no_and_text_with_the_chosen_privacy(mentee, base, session, pair, prompts):
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
-    response = answer(mentee, base, key, full_answers(prompts, working=f"{SHARED} the questions", change=PRIVATE, share_working=True))
+    response = answer(
+        mentee, base, key, full_answers(prompts, working=f"{SHARED} the questions", change=PRIVATE, share_working=True)
+    )
     assert response.status_code == 303 and response.location == f"{base}#round-{key}"
     ids = {t: p.id for t, p in prompts.items()}
     me = pair.mentee.id
-    assert sorted(stored(session, pair), key=lambda row: row[2]) == sorted([
-        (key, me, ids["How useful was our last meeting?"], 4, None, "", True),
-        (key, me, ids["I felt safe to be candid."], 5, None, "", True),
-        (key, me, ids["I learned something new from my partner."], 3, None, "", True),
-        (key, me, ids["Are we meeting as often as we agreed?"], None, True, "", True),
-        (key, me, ids["What is working?"], None, None, f"{SHARED} the questions", True),
-        (key, me, ids["What should change?"], None, None, PRIVATE, False),
-    ], key=lambda row: row[2])
+    assert sorted(stored(session, pair), key=lambda row: row[2]) == sorted(
+        [
+            (key, me, ids["How useful was our last meeting?"], 4, None, "", True),
+            (key, me, ids["I felt safe to be candid."], 5, None, "", True),
+            (key, me, ids["I learned something new from my partner."], 3, None, "", True),
+            (key, me, ids["Are we meeting as often as we agreed?"], None, True, "", True),
+            (key, me, ids["What is working?"], None, None, f"{SHARED} the questions", True),
+            (key, me, ids["What should change?"], None, None, PRIVATE, False),
+        ],
+        key=lambda row: row[2],
+    )
     page = mentee.get(base)
     assert "Once Aisha answers too, you'll both see what you shared" in words(page)
     assert "You're up to date" in words(page)
@@ -344,7 +391,15 @@ def test_a_double_submit_stores_one_set_of_answers(app, mentee, base, session, p
 def test_a_round_that_is_not_open_is_not_answered(mentee, base, session, pair, prompts):
     meeting = add_meeting(session, pair, 1)
     other_pair_meeting = add_meeting(session, PairFactory(program=pair.program), 1)
-    for key in ("week-1", "midpoint", "end", f"meeting-{other_pair_meeting.id}", "meeting-x", "", f"meeting-{meeting.id}x"):
+    for key in (
+        "week-1",
+        "midpoint",
+        "end",
+        f"meeting-{other_pair_meeting.id}",
+        "meeting-x",
+        "",
+        f"meeting-{meeting.id}x",
+    ):
         response = answer(mentee, base, key, full_answers(prompts, working="Lost?"))
         assert response.status_code == 303 and response.location == base, key
     assert submissions(session, pair) == 0
@@ -385,14 +440,26 @@ def test_another_due_round_swaps_in_with_htmx_or_loads_without(mentee, base, ses
 def test_shared_answers_wait_for_both_then_show_side_by_side(mentor, mentee, base, session, pair, prompts):
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
-    answer(mentee, base, key, full_answers(prompts, working=f"{SHARED} from Margaret", change=PRIVATE, share_working=True))
+    answer(
+        mentee, base, key, full_answers(prompts, working=f"{SHARED} from Margaret", change=PRIVATE, share_working=True)
+    )
     before = mentor.get(base)
     assert SHARED not in text(before) and PRIVATE not in text(before)
     assert "Margaret has answered. Once you do, you'll both see what you shared." in words(before)
 
-    answer(mentor, base, key, {**full_answers(prompts, working="Aisha shares this", change="Aisha keeps this", share_working=True),
-                               f"p{prompts['How useful was our last meeting?'].id}": "2"})
-    for viewer, own_private, partner_private in ((mentor, "Aisha keeps this", PRIVATE), (mentee, PRIVATE, "Aisha keeps this")):
+    answer(
+        mentor,
+        base,
+        key,
+        {
+            **full_answers(prompts, working="Aisha shares this", change="Aisha keeps this", share_working=True),
+            f"p{prompts['How useful was our last meeting?'].id}": "2",
+        },
+    )
+    for viewer, own_private, partner_private in (
+        (mentor, "Aisha keeps this", PRIVATE),
+        (mentee, PRIVATE, "Aisha keeps this"),
+    ):
         page = viewer.get(base)
         seen = text(page)
         assert f"{SHARED} from Margaret" in seen and "Aisha shares this" in seen
@@ -408,7 +475,12 @@ def test_a_partners_scores_are_hidden_until_both_answered(mentor, mentee, base, 
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
     answer(mentee, base, key, {f"p{prompts['I felt safe to be candid.'].id}": "1"})
-    answer(mentor, base, f"meeting-{add_meeting(session, pair, 3).id}", {f"p{prompts['I felt safe to be candid.'].id}": "5"})
+    answer(
+        mentor,
+        base,
+        f"meeting-{add_meeting(session, pair, 3).id}",
+        {f"p{prompts['I felt safe to be candid.'].id}": "5"},
+    )
     assert "1 out of 5" not in words(mentor.get(base))  # Aisha answered another round, not this one
     answer(mentor, base, key, {f"p{prompts['I felt safe to be candid.'].id}": "4"})
     assert "I felt safe to be candid. 1 out of 5" in words(mentor.get(base))
@@ -425,21 +497,38 @@ def gettable_urls(app, params: dict[str, object]) -> list[str]:
     return urls
 
 
-def test_a_private_answer_never_reaches_the_partner_or_an_admin(app, mentor, mentee, base, session, pair, prompts, login):
+def test_a_private_answer_never_reaches_the_partner_or_an_admin(
+    app, mentor, mentee, base, session, pair, prompts, login
+):
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
-    params = {"pair_id": pair.id, "clause_id": add_clause(session, pair).id, **add_pair_content(session, pair, pair.mentor),
-              "meeting_id": meeting.id, "token": "no-such-token", "filename": "css/app.css"}
+    params = {
+        "pair_id": pair.id,
+        "clause_id": add_clause(session, pair).id,
+        **add_pair_content(session, pair, pair.mentor),
+        "meeting_id": meeting.id,
+        "token": "no-such-token",
+        "filename": "css/app.css",
+    }
     answer(mentor, base, key, full_answers(prompts, working=f"{PRIVATE} one", change=f"{PRIVATE} two"))
     answer(mentee, base, key, full_answers(prompts, working="Margaret shares", share_working=True))
     second = add_meeting(session, pair, 0)  # a round the partner hasn't answered yet
-    answer(mentor, base, f"meeting-{second.id}", full_answers(prompts, working=f"{PRIVATE} three", change=f"{SHARED} early", share_change=True))
+    answer(
+        mentor,
+        base,
+        f"meeting-{second.id}",
+        full_answers(prompts, working=f"{PRIVATE} three", change=f"{SHARED} early", share_change=True),
+    )
 
     urls = gettable_urls(app, params)
     assert base in urls and len(urls) > 20
     variants = ["", f"?round={key}", f"?round=meeting-{second.id}"]
-    fragments = [{}, {"HX-Request": "true"}, {"HX-Request": "true", "HX-Target": "answer_form"},
-                 {"HX-Request": "true", "HX-Target": "feedback"}]
+    fragments = [
+        {},
+        {"HX-Request": "true"},
+        {"HX-Request": "true", "HX-Target": "answer_form"},
+        {"HX-Request": "true", "HX-Target": "feedback"},
+    ]
     admin = login(AdminFactory(), on=app.test_client())
     for who, client in (("partner", mentee), ("admin", admin)):
         leaks, reached = [], 0
@@ -459,7 +548,10 @@ def test_a_private_answer_never_reaches_the_partner_or_an_admin(app, mentor, men
     mine = text(mentor.get(base))
     assert f"{PRIVATE} one" in mine and f"{PRIVATE} three" in mine and f"{SHARED} early" in mine
     # The partner's own writes answer without them too.
-    for response in (answer(mentee, base, f"meeting-{second.id}", {}), answer(mentee, base, f"meeting-{second.id}", {}, htmx=True)):
+    for response in (
+        answer(mentee, base, f"meeting-{second.id}", {}),
+        answer(mentee, base, f"meeting-{second.id}", {}, htmx=True),
+    ):
         assert response.status_code == 422 and PRIVATE not in response.text and SHARED not in response.text
 
 
@@ -480,7 +572,15 @@ def test_hostile_text_is_stored_as_typed_and_rendered_harmless(mentor, mentee, b
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
     for client in (mentor, mentee):
-        assert answer(client, base, key, full_answers(prompts, working=f"Shared {hostile}", change=f"Mine {hostile}", share_working=True)).status_code == 303
+        assert (
+            answer(
+                client,
+                base,
+                key,
+                full_answers(prompts, working=f"Shared {hostile}", change=f"Mine {hostile}", share_working=True),
+            ).status_code
+            == 303
+        )
     assert {row[5] for row in stored(session, pair) if row[5]} == {f"Shared {hostile}", f"Mine {hostile}"}
     for client in (mentor, mentee):
         for headers in ({}, {"HX-Request": "true", "HX-Target": "answer_form"}):
@@ -495,11 +595,19 @@ def test_hostile_text_is_stored_as_typed_and_rendered_harmless(mentor, mentee, b
 @pytest.mark.parametrize("htmx", [False, True])
 def test_too_much_text_is_refused_clearly_and_kept(mentee, base, session, pair, prompts, htmx):
     meeting = add_meeting(session, pair, 1)
-    refused = answer(mentee, base, f"meeting-{meeting.id}", full_answers(prompts, working=HUGE, change=IMG, share_working=True), htmx=htmx)
+    refused = answer(
+        mentee,
+        base,
+        f"meeting-{meeting.id}",
+        full_answers(prompts, working=HUGE, change=IMG, share_working=True),
+        htmx=htmx,
+    )
     assert refused.status_code == 422
     assert "Keep it under 2,000 characters" in text(refused)
     assert HUGE in text(refused) and IMG in text(refused)  # what was typed is still there
-    assert re.search(r'name="share\d+"[^>]*checked', refused.text) or re.search(r'checked[^>]*name="share\d+"', refused.text)
+    assert re.search(r'name="share\d+"[^>]*checked', refused.text) or re.search(
+        r'checked[^>]*name="share\d+"', refused.text
+    )
     assert ('<div id="answer_form"' in refused.text) and (("<html" in refused.text) != htmx)
     assert inline_code_in(refused.text) == []
     assert submissions(session, pair) == 0 and stored(session, pair) == []
@@ -530,13 +638,25 @@ def test_pages_never_write_and_query_counts_stay_flat(mentor, mentee, base, sess
                 key = f"meeting-{meeting.id}"
                 session.add(FeedbackSubmission(pair_id=pair.id, round_key=key, user_id=who))
                 for prompt in prompts.values():
-                    values = {"score": 4} if prompt.kind == PromptKind.SCALE else {"yes": True} if prompt.kind == PromptKind.YES_NO else {"text": "Yes"}
-                    session.add(FeedbackAnswer(pair_id=pair.id, round_key=key, user_id=who, prompt_id=prompt.id, shared=True, **values))
+                    values = (
+                        {"score": 4}
+                        if prompt.kind == PromptKind.SCALE
+                        else {"yes": True}
+                        if prompt.kind == PromptKind.YES_NO
+                        else {"text": "Yes"}
+                    )
+                    session.add(
+                        FeedbackAnswer(
+                            pair_id=pair.id, round_key=key, user_id=who, prompt_id=prompt.id, shared=True, **values
+                        )
+                    )
         session.flush()
 
     def measure() -> dict[str, int]:
         counts = {}
-        newest = session.scalar(select(Meeting.id).where(Meeting.pair_id == pair.id).order_by(Meeting.held_on.desc()).limit(1))
+        newest = session.scalar(
+            select(Meeting.id).where(Meeting.pair_id == pair.id).order_by(Meeting.held_on.desc()).limit(1)
+        )
         for name, url, headers in (
             ("page", base, {}),
             ("page as htmx", base, {"HX-Request": "true"}),
@@ -571,8 +691,16 @@ def test_a_partners_answer_without_their_submission_stays_hidden(app, mentor, ba
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
     answer(mentor, base, key, full_answers(prompts, working="Aisha's"))
-    session.add(FeedbackAnswer(pair_id=pair.id, round_key=key, user_id=pair.mentee.id,
-                               prompt_id=prompts["What is working?"].id, text=SHARED, shared=True))
+    session.add(
+        FeedbackAnswer(
+            pair_id=pair.id,
+            round_key=key,
+            user_id=pair.mentee.id,
+            prompt_id=prompts["What is working?"].id,
+            text=SHARED,
+            shared=True,
+        )
+    )
     session.flush()
     page = text(mentor.get(base))
     assert "Aisha's" in page and SHARED not in page

@@ -32,7 +32,14 @@ def base(pair) -> str:
 
 
 def goal_values(**values) -> dict[str, str]:
-    return {"learner": "mentor", "title": "Use TikTok to explain our product", "why": "", "success": "", "target_on": "", **values}
+    return {
+        "learner": "mentor",
+        "title": "Use TikTok to explain our product",
+        "why": "",
+        "success": "",
+        "target_on": "",
+        **values,
+    }
 
 
 def add_goal(client, base, htmx: bool = True, **values):
@@ -116,10 +123,15 @@ def test_an_empty_board_invites_one_goal_each(mentee, base, queries):
     assert response.status_code == 200 and log.writes == []
     page = words(response)
     assert "Start with one goal each" in page
-    assert "Write one goal for what you want to learn from Aisha, and one for what Aisha wants to learn from you." in page
+    assert (
+        "Write one goal for what you want to learn from Aisha, and one for what Aisha wants to learn from you." in page
+    )
     assert list(groups(response.text)) == ["not-started", "in-progress", "done", "dropped"]
     assert re.findall(r'<h2 id="group-[\w-]+-heading">(.*?) <span', response.text) == [
-        "Not started", "In progress", "Done", "Dropped",
+        "Not started",
+        "In progress",
+        "Done",
+        "Dropped",
     ]
     assert groups(response.text) == {
         "not-started": "Not started (0) Nothing waiting to start.",
@@ -127,7 +139,7 @@ def test_an_empty_board_invites_one_goal_each(mentee, base, queries):
         "done": "Done (0) Nothing done yet. It will come.",
         "dropped": "Dropped (0) Nothing dropped.",
     }
-    assert "<details class=\"card add-goal\" open>" in response.text  # the form is open, ready to write
+    assert '<details class="card add-goal" open>' in response.text  # the form is open, ready to write
 
 
 def test_each_person_adds_a_goal_and_the_board_says_whose_it_is(mentor, mentee, base, session, pair):
@@ -221,7 +233,9 @@ def test_two_people_saving_the_same_goal_lose_nothing(mentor, mentee, goal, base
     mine = re.search(r'<section class="mine".*?</section>', conflict, re.DOTALL).group(0)
     assert re.search(rf'<textarea[^>]*name="goal-{goal.id}-why"[^>]*>\s*Margaret\'s reason', mine)
     assert re.search(rf'<input[^>]*name="goal-{goal.id}-title"[^>]*value="Margaret\'s title"', mine)
-    assert f'name="goal-{goal.id}-version" type="hidden" value="2"' in mine  # saving from here goes over the new version
+    assert (
+        f'name="goal-{goal.id}-version" type="hidden" value="2"' in mine
+    )  # saving from here goes over the new version
     assert "Save my version" in mine
 
     stored = goal_titled(session, pair, "Run a meeting in Figma")
@@ -345,7 +359,9 @@ def test_a_move_from_an_outdated_page_is_refused(mentor, mentee, goal, base, ses
 
 
 def test_a_forged_move_is_refused_without_harm(mentor, goal, base, session, pair):
-    response = mentor.post(f"{base}/{goal.id}/move", data={"status": "archived"}, headers={**HTMX, "HX-Target": "board"})
+    response = mentor.post(
+        f"{base}/{goal.id}/move", data={"status": "archived"}, headers={**HTMX, "HX-Target": "board"}
+    )
     assert response.status_code == 422 and "Nothing moved" in words(response)
     assert goal_titled(session, pair, "Run a meeting in Figma").status == GoalStatus.NOT_STARTED
 
@@ -382,7 +398,11 @@ def test_another_pairs_goals_and_milestones_are_out_of_reach(app, mentor, goal, 
 # --- hostile and odd input ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hostile", [SCRIPT, IMG, "[click](javascript:alert(1))", *ODD], ids=["script", "img", "js-link", "rtl", "zwj", "combining", "emoji"])
+@pytest.mark.parametrize(
+    "hostile",
+    [SCRIPT, IMG, "[click](javascript:alert(1))", *ODD],
+    ids=["script", "img", "js-link", "rtl", "zwj", "combining", "emoji"],
+)
 def test_hostile_text_in_every_field_is_rendered_harmless(mentor, mentee, base, session, pair, hostile):
     title = f"Goal {hostile}"
     response = add_goal(mentor, base, title=title, why=hostile, success=hostile)
@@ -410,11 +430,14 @@ def test_hostile_text_in_every_field_is_rendered_harmless(mentor, mentee, base, 
         assert inline_code_in(page.text) == []  # no handler, no script, no javascript: link got through
 
 
-@pytest.mark.parametrize("field_name, message", [
-    ("title", "Keep the title under 200 characters."),
-    ("why", "Keep it under 10,000 characters"),
-    ("success", "Keep it under 10,000 characters"),
-])
+@pytest.mark.parametrize(
+    "field_name, message",
+    [
+        ("title", "Keep the title under 200 characters."),
+        ("why", "Keep it under 10,000 characters"),
+        ("success", "Keep it under 10,000 characters"),
+    ],
+)
 def test_too_long_input_is_explained_and_kept(mentor, goal, base, session, pair, field_name, message):
     for response in (add_goal(mentor, base, **{field_name: HUGE}), save_goal(mentor, base, goal, **{field_name: HUGE})):
         assert response.status_code == 422
@@ -434,7 +457,7 @@ def test_missing_or_odd_values_are_explained_and_kept(mentor, base, session, pai
     response = add_goal(mentor, base, learner="admin")
     assert response.status_code == 422 and "Choose whose goal this is." in text(response)
     plain = add_goal(mentor, base, htmx=False, title="")
-    assert plain.status_code == 422 and "<html" in plain.text and "<details class=\"card add-goal\" open>" in plain.text
+    assert plain.status_code == 422 and "<html" in plain.text and '<details class="card add-goal" open>' in plain.text
     assert session.scalar(select(func.count(Goal.id)).where(Goal.pair_id == pair.id)) == 0
 
 

@@ -94,7 +94,9 @@ def test_a_clause_is_edited_in_place_and_saved_on_its_own(mentee, started, base,
     stored = clause_titled(session, pair, MENTEE_WANTS)
     assert stored.version == 2 and stored.body.startswith("Learn how")
     assert session.get(Agreement, pair.id, populate_existing=True).version == 2
-    revision = session.scalar(select(ClauseRevision).where(ClauseRevision.clause_id == clause.id, ClauseRevision.action == "edited"))
+    revision = session.scalar(
+        select(ClauseRevision).where(ClauseRevision.clause_id == clause.id, ClauseRevision.action == "edited")
+    )
     assert revision.author_id == pair.mentee.id and revision.agreement_version == 2
 
 
@@ -156,13 +158,16 @@ def test_bad_input_is_explained_and_kept(mentee, started, base, session, pair):
     assert clause_titled(session, pair, MENTEE_WANTS).body == ""
 
 
-@pytest.mark.parametrize("hostile", [
-    SCRIPT,
-    '"><img src=x onerror=alert(1)>',
-    "[click](javascript:alert(1))",
-    "<a href='javascript:alert(1)'>x</a>",
-    "\u202eevil\u200d\u0301 🎉",
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        SCRIPT,
+        '"><img src=x onerror=alert(1)>',
+        "[click](javascript:alert(1))",
+        "<a href='javascript:alert(1)'>x</a>",
+        "\u202eevil\u200d\u0301 🎉",
+    ],
+)
 def test_hostile_text_is_rendered_harmless(mentee, started, base, session, pair, hostile):
     clause = started[MENTEE_WANTS]
     assert save(mentee, base, clause, title=f"Title {hostile}", body=hostile).status_code == 200
@@ -176,7 +181,9 @@ def test_hostile_text_is_rendered_harmless(mentee, started, base, session, pair,
 
 def test_markdown_links_are_safe(mentee, started, base):
     clause = started[MENTEE_WANTS]
-    page = save(mentee, base, clause, body="[our wiki](https://wiki.example/mentoring) and [bad](javascript:alert(1))").text
+    page = save(
+        mentee, base, clause, body="[our wiki](https://wiki.example/mentoring) and [bad](javascript:alert(1))"
+    ).text
     assert '<a href="https://wiki.example/mentoring" rel="noopener noreferrer nofollow">our wiki</a>' in page
     assert 'href="javascript:' not in page and inline_code_in(page) == []
 
@@ -221,7 +228,9 @@ def agree(client, base, session, pair):
     return client.post(f"{base}/agree", data={"version": str(version)}, headers={"HX-Request": "true"})
 
 
-def test_both_agree_and_a_later_change_asks_again_showing_exactly_what_changed(mentor, mentee, started, base, session, pair):
+def test_both_agree_and_a_later_change_asks_again_showing_exactly_what_changed(
+    mentor, mentee, started, base, session, pair
+):
     assert status_heading(mentor, base) == "Draft"
     assert agree(mentor, base, session, pair).status_code == 200
     assert status_heading(mentor, base) == "Agreed by you"
@@ -254,14 +263,20 @@ def text_of(fragment: str) -> str:
 def test_agreeing_to_an_outdated_version_is_refused(mentor, mentee, started, base, session, pair):
     old = session.get(Agreement, pair.id).version
     save(mentee, base, started[MENTEE_WANTS], body="Changed meanwhile")
-    response = mentor.post(f"{base}/agree", data={"version": str(old)}, headers={"HX-Request": "true", "HX-Target": "agreement_status"})
+    response = mentor.post(
+        f"{base}/agree", data={"version": str(old)}, headers={"HX-Request": "true", "HX-Target": "agreement_status"}
+    )
     assert response.status_code == 409
     assert "changed while you were reading" in text(response)
     assert session.scalar(select(func.count(AgreementSignature.id))) == 0
 
 
 def test_adding_moving_and_dropping_clauses_and_comparing_any_two_versions(mentor, started, base, session, pair):
-    added = mentor.post(f"{base}/clauses", data={"title": "Coffee", "body": "We meet at the café on Fridays."}, headers={"HX-Request": "true", "HX-Target": "clauses"})
+    added = mentor.post(
+        f"{base}/clauses",
+        data={"title": "Coffee", "body": "We meet at the café on Fridays."},
+        headers={"HX-Request": "true", "HX-Target": "clauses"},
+    )
     assert added.status_code == 200 and added.text.lstrip().startswith('<div id="clauses"')
     coffee = clause_titled(session, pair, "Coffee")
     mentor.post(f"{base}/clauses/{coffee.id}/move", data={"direction": "up"}, headers={"HX-Request": "true"})
@@ -270,7 +285,9 @@ def test_adding_moving_and_dropping_clauses_and_comparing_any_two_versions(mento
 
     feedback = started["How we give each other feedback"]
     mentor.post(f"{base}/clauses/{feedback.id}/remove", headers={"HX-Request": "true"})
-    assert "How we give each other feedback" not in re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
+    assert "How we give each other feedback" not in re.findall(
+        r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text
+    )
 
     # Versions: 1 template, 2 added, 3 moved, 4 removed. Compare 1 with 4.
     history = text(mentor.get(f"{base}/history?from=1&to=4"))

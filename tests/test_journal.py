@@ -44,7 +44,13 @@ def add_goal(session, pair, title: str = "Get comfortable with Figma", **values)
 
 def log(client, base, *, htmx: bool = False, **values):
     """Log a meeting through the form, as a person would; ``values`` override the defaults."""
-    data = {"held_on": date.today().isoformat(), "length_minutes": "45", "format": "video", "notes": "", "reflection": ""}
+    data = {
+        "held_on": date.today().isoformat(),
+        "length_minutes": "45",
+        "format": "video",
+        "notes": "",
+        "reflection": "",
+    }
     data.update(values)
     headers = {"HX-Request": "true", "HX-Target": "log_form"} if htmx else {}
     return client.post(f"{base}/new", data=data, headers=headers)
@@ -53,7 +59,10 @@ def log(client, base, *, htmx: bool = False, **values):
 def meetings_of(session, pair) -> list[Meeting]:
     return list(
         session.scalars(
-            select(Meeting).where(Meeting.pair_id == pair.id).order_by(Meeting.id).execution_options(populate_existing=True)
+            select(Meeting)
+            .where(Meeting.pair_id == pair.id)
+            .order_by(Meeting.id)
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -64,14 +73,19 @@ def only_meeting(session, pair) -> Meeting:
 
 
 def topics_of(session, pair) -> dict[str, int | None]:
-    rows = session.execute(select(Topic.text, Topic.meeting_id).where(Topic.pair_id == pair.id).execution_options(populate_existing=True))
+    rows = session.execute(
+        select(Topic.text, Topic.meeting_id).where(Topic.pair_id == pair.id).execution_options(populate_existing=True)
+    )
     return {row.text: row.meeting_id for row in rows}
 
 
 def items_of(session, pair) -> list[ActionItem]:
     return list(
         session.scalars(
-            select(ActionItem).where(ActionItem.pair_id == pair.id).order_by(ActionItem.id).execution_options(populate_existing=True)
+            select(ActionItem)
+            .where(ActionItem.pair_id == pair.id)
+            .order_by(ActionItem.id)
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -140,7 +154,12 @@ def test_a_topic_already_covered_or_from_another_pair_is_left_alone(mentor, base
     # A stale form (say, a second tab) ticks the same topic again, and another pair's.
     assert log(mentor, base, covered=[str(mine.id), str(elsewhere.id)]).status_code == 303
     assert topics_of(session, pair) == {"Ours": first.id}
-    assert session.scalar(select(Topic.meeting_id).where(Topic.id == elsewhere.id).execution_options(populate_existing=True)) is None
+    assert (
+        session.scalar(
+            select(Topic.meeting_id).where(Topic.id == elsewhere.id).execution_options(populate_existing=True)
+        )
+        is None
+    )
 
 
 def test_action_items_are_stored_with_who_when_and_which_goal(mentor, base, pair, session):
@@ -228,8 +247,16 @@ def test_a_bad_date_or_length_is_explained_and_kept(mentor, base, pair, session)
 
 def test_entries_show_everything_about_the_meeting(mentor, mentee, base, pair, session):
     topic = add_topic(session, pair, "Slack etiquette")
-    log(mentor, base, held_on="2026-01-05", length_minutes="50", format="in-person", covered=[str(topic.id)],
-        notes="- threads, not channels\n- **emoji** reactions", **{"actions-0-text": "Set a status", "actions-0-owner": str(pair.mentee.id)})
+    log(
+        mentor,
+        base,
+        held_on="2026-01-05",
+        length_minutes="50",
+        format="in-person",
+        covered=[str(topic.id)],
+        notes="- threads, not channels\n- **emoji** reactions",
+        **{"actions-0-text": "Set a status", "actions-0-owner": str(pair.mentee.id)},
+    )
     page = mentee.get(base)
     entry = words(page)
     assert "5 Jan 2026 In person · 50 minutes · logged by Aisha" in entry
@@ -241,7 +268,14 @@ def test_entries_show_everything_about_the_meeting(mentor, mentee, base, pair, s
 def test_entries_are_newest_first_ten_to_a_page(mentor, base, pair, session):
     start = date(2025, 1, 1)
     for n in range(12):
-        session.add(Meeting(pair_id=pair.id, held_on=start + timedelta(days=7 * n), notes=f"Meeting number {n}", author_id=pair.mentor.id))
+        session.add(
+            Meeting(
+                pair_id=pair.id,
+                held_on=start + timedelta(days=7 * n),
+                notes=f"Meeting number {n}",
+                author_id=pair.mentor.id,
+            )
+        )
     session.flush()
     first = mentor.get(base)
     numbers = [int(n) for n in re.findall(r"Meeting number (\d+)", first.text)]
@@ -270,7 +304,11 @@ def test_an_entry_has_its_own_page(mentor, base, pair, session):
 
 def test_ticking_an_action_item_swaps_it_in_place(mentor, mentee, base, pair, session):
     goal = add_goal(session, pair, "Speak up in design reviews")
-    log(mentor, base, **{"actions-0-text": "Book the review", "actions-0-owner": str(pair.mentee.id), "actions-0-goal": str(goal.id)})
+    log(
+        mentor,
+        base,
+        **{"actions-0-text": "Book the review", "actions-0-owner": str(pair.mentee.id), "actions-0-goal": str(goal.id)},
+    )
     [item] = items_of(session, pair)
     url = f"{base}/actions/{item.id}/toggle"
     ticked = mentee.post(url, data={"done": "1"}, headers={"HX-Request": "true"})
@@ -292,7 +330,11 @@ def test_ticking_an_action_item_swaps_it_in_place(mentor, mentee, base, pair, se
 def test_ticking_without_javascript_returns_to_the_page_it_came_from(mentor, base, pair, session):
     log(mentor, base, **{"actions-0-text": "Share the survey"})
     [item] = items_of(session, pair)
-    back = mentor.post(f"{base}/actions/{item.id}/toggle", data={"done": "1"}, headers={"Referer": f"http://localhost:5000{base}?page=1"})
+    back = mentor.post(
+        f"{base}/actions/{item.id}/toggle",
+        data={"done": "1"},
+        headers={"Referer": f"http://localhost:5000{base}?page=1"},
+    )
     assert back.status_code == 303 and back.location == f"{base}?page=1#action-{item.id}"
     unknown = mentor.post(f"{base}/actions/{item.id}/toggle", data={"done": "0"})
     assert unknown.status_code == 303 and unknown.location == f"{base}#action-{item.id}"
@@ -303,8 +345,14 @@ def test_ticking_without_javascript_returns_to_the_page_it_came_from(mentor, bas
 
 
 def edit(client, base, meeting: Meeting, version: int, htmx: bool = True, **values):
-    data = {"held_on": meeting.held_on.isoformat(), "length_minutes": str(meeting.length_minutes or ""),
-            "format": meeting.format.value, "notes": meeting.notes, "version": str(version), **values}
+    data = {
+        "held_on": meeting.held_on.isoformat(),
+        "length_minutes": str(meeting.length_minutes or ""),
+        "format": meeting.format.value,
+        "notes": meeting.notes,
+        "version": str(version),
+        **values,
+    }
     headers = {"HX-Request": "true", "HX-Target": f"entry-{meeting.id}"} if htmx else {}
     return client.post(f"{base}/meetings/{meeting.id}", data=data, headers=headers)
 
@@ -312,7 +360,9 @@ def edit(client, base, meeting: Meeting, version: int, htmx: bool = True, **valu
 def test_the_author_edits_an_entry_in_place(mentor, base, pair, session):
     log(mentor, base, notes="First draft")
     meeting = only_meeting(session, pair)
-    form = mentor.get(f"{base}/meetings/{meeting.id}/edit", headers={"HX-Request": "true", "HX-Target": f"entry-{meeting.id}"})
+    form = mentor.get(
+        f"{base}/meetings/{meeting.id}/edit", headers={"HX-Request": "true", "HX-Target": f"entry-{meeting.id}"}
+    )
     assert form.text.lstrip().startswith(f'<div id="entry-{meeting.id}" class="entry entry-edit">')
     assert 'name="version" type="hidden" value="1"' in form.text
     saved = edit(mentor, base, meeting, 1, notes="Second **draft**", length_minutes="60", format="call")
@@ -320,9 +370,16 @@ def test_the_author_edits_an_entry_in_place(mentor, base, pair, session):
     assert saved.text.lstrip().startswith(f'<div id="entry-{meeting.id}" class="entry entry-view">')
     assert "Second <strong>draft</strong>" in saved.text and "Call · 60 minutes" in text(saved)
     stored = only_meeting(session, pair)
-    assert (stored.notes, stored.length_minutes, stored.format.value, stored.version) == ("Second **draft**", 60, "call", 2)
+    assert (stored.notes, stored.length_minutes, stored.format.value, stored.version) == (
+        "Second **draft**",
+        60,
+        "call",
+        2,
+    )
     # Cancel brings back the entry as it is.
-    shown = mentor.get(f"{base}/meetings/{meeting.id}", headers={"HX-Request": "true", "HX-Target": f"entry-{meeting.id}"})
+    shown = mentor.get(
+        f"{base}/meetings/{meeting.id}", headers={"HX-Request": "true", "HX-Target": f"entry-{meeting.id}"}
+    )
     assert shown.text.lstrip().startswith(f'<div id="entry-{meeting.id}"') and "Second" in shown.text
 
 
@@ -347,7 +404,9 @@ def test_a_stale_save_is_refused_and_shows_both_versions(mentor, base, pair, ses
     page = text(stale)
     assert "saved from another tab or device while you were editing it here" in page
     assert "Saved from my phone" in page  # the saved version…
-    assert re.search(r'<textarea[^>]*name="notes"[^>]*>\s*Typed on my laptop</textarea>', stale.text)  # …beside the unsaved input
+    assert re.search(
+        r'<textarea[^>]*name="notes"[^>]*>\s*Typed on my laptop</textarea>', stale.text
+    )  # …beside the unsaved input
     assert re.search(r'name="length_minutes"[^>]*value="30"', stale.text)
     assert 'name="version" type="hidden" value="2"' in stale.text  # saving from here goes over the newer version
     assert only_meeting(session, pair).notes == "Saved from my phone"  # nothing overwritten
@@ -391,7 +450,12 @@ def test_another_pairs_meetings_and_action_items_are_out_of_reach(mentor, base, 
         assert client.get(f"{other_base}/meetings/{meeting.id}").status_code == 404
         assert client.get(f"{other_base}/meetings/{meeting.id}/edit").status_code == 404
         assert edit(client, other_base, meeting, 1, notes="hijack").status_code == 404
-        assert client.post(f"{other_base}/meetings/{meeting.id}/reflection", data={f"reflection-{meeting.id}-body": "x"}).status_code == 404
+        assert (
+            client.post(
+                f"{other_base}/meetings/{meeting.id}/reflection", data={f"reflection-{meeting.id}-body": "x"}
+            ).status_code
+            == 404
+        )
         assert client.post(f"{other_base}/actions/{item.id}/toggle", data={"done": "1"}).status_code == 404
     # And someone outside the pair can't open the pair at all.
     assert outsider.get(base).status_code == 404
@@ -407,7 +471,9 @@ SECRET = "only-Aisha-may-read-this-4b9d"  # the rest of the reflection: never sh
 
 def reflect(client, base, meeting: Meeting, body: str, htmx: bool = True):
     headers = {"HX-Request": "true", "HX-Target": f"reflection-{meeting.id}"} if htmx else {}
-    return client.post(f"{base}/meetings/{meeting.id}/reflection", data={f"reflection-{meeting.id}-body": body}, headers=headers)
+    return client.post(
+        f"{base}/meetings/{meeting.id}/reflection", data={f"reflection-{meeting.id}-body": body}, headers=headers
+    )
 
 
 def test_each_person_keeps_their_own_reflection_on_any_meeting(mentor, mentee, base, pair, session):
@@ -419,7 +485,9 @@ def test_each_person_keeps_their_own_reflection_on_any_meeting(mentor, mentee, b
     assert "Margaret's own thought" in text(response) and "Saved." in text(response)
     reflect(mentor, base, meeting, "Aisha's own thought")
     reflect(mentor, base, meeting, "Aisha's second thought")  # an edit, not a second reflection
-    stored = {r.author_id: r.body for r in session.scalars(select(Reflection).execution_options(populate_existing=True))}
+    stored = {
+        r.author_id: r.body for r in session.scalars(select(Reflection).execution_options(populate_existing=True))
+    }
     assert stored == {pair.mentee.id: "Margaret's own thought", pair.mentor.id: "Aisha's second thought"}
     mine = text(mentee.get(base))
     assert "Margaret's own thought" in mine and "Aisha's" not in mine
@@ -432,7 +500,11 @@ def test_each_person_keeps_their_own_reflection_on_any_meeting(mentor, mentee, b
 def test_a_reflection_written_while_logging_is_the_authors(mentor, base, pair, session):
     log(mentor, base, reflection="Written with the log")
     [reflection] = session.scalars(select(Reflection)).all()
-    assert (reflection.author_id, reflection.body, reflection.pair_id) == (pair.mentor.id, "Written with the log", pair.id)
+    assert (reflection.author_id, reflection.body, reflection.pair_id) == (
+        pair.mentor.id,
+        "Written with the log",
+        pair.id,
+    )
 
 
 def crawl_params(session, pair, meeting: Meeting, item: ActionItem, goal: Goal) -> dict[str, object]:
@@ -474,7 +546,9 @@ def crawl(app, client, params: dict[str, object], meeting_id: int) -> dict[str, 
             for headers in fragments:
                 response = client.get(url + query, headers=headers)
                 assert response.status_code < 500, f"GET {url}{query} {headers}"
-                seen[f"GET {url}{query} {headers}"] = f"{response.status_code}\n{response.headers}{response.get_data(as_text=True)}"
+                seen[f"GET {url}{query} {headers}"] = (
+                    f"{response.status_code}\n{response.headers}{response.get_data(as_text=True)}"
+                )
     return seen
 
 
@@ -482,8 +556,14 @@ def test_the_private_reflection_never_reaches_the_partner_or_an_admin(app, mento
     goal = add_goal(session, pair, "Learn the informal organisation", why="Promotions", success="A mentor of my own")
     topic = add_topic(session, pair, "Covered topic")
     add_topic(session, pair, "Still open")
-    log(mentor, base, covered=[str(topic.id)], notes="Shared notes", reflection=f"{MARKER} {SECRET} written while logging",
-        **{"actions-0-text": "Shared action", "actions-0-goal": str(goal.id)})
+    log(
+        mentor,
+        base,
+        covered=[str(topic.id)],
+        notes="Shared notes",
+        reflection=f"{MARKER} {SECRET} written while logging",
+        **{"actions-0-text": "Shared action", "actions-0-goal": str(goal.id)},
+    )
     meeting = only_meeting(session, pair)
     log(mentor, base, held_on=(date.today() - timedelta(days=14)).isoformat(), notes="An older meeting")
     older = meetings_of(session, pair)[-1]
@@ -499,11 +579,14 @@ def test_the_private_reflection_never_reaches_the_partner_or_an_admin(app, mento
         assert len(seen) > 100, "the crawl should have reached every route"
         # A search page repeats what was searched for; the reflection's own words never appear.
         leaks = [
-            request for request, body in seen.items()
+            request
+            for request, body in seen.items()
             if SECRET.lower() in body.lower() or ("q=" not in request and MARKER.lower() in body.lower())
         ]
         assert leaks == [], f"{who} saw the private reflection: {leaks[:5]}"
-        searched = [body for request, body in seen.items() if "/journal/search?q=" in request and body.startswith("200")]
+        searched = [
+            body for request, body in seen.items() if "/journal/search?q=" in request and body.startswith("200")
+        ]
         assert len(searched) == (21 if who == "partner" else 0)  # 3 searches × 7 ways of asking; admins get 404
         assert all("Your private reflections" not in body for body in searched)
         if who == "partner":
@@ -532,11 +615,23 @@ def test_the_private_reflection_never_reaches_the_partner_or_an_admin(app, mento
 
 
 def test_search_finds_notes_goals_topics_and_actions_whatever_the_case(mentor, mentee, base, pair, session):
-    goal = add_goal(session, pair, "Present at the Town Hall", why="Visibility with the LEADERSHIP team", success="Questions answered calmly")
+    goal = add_goal(
+        session,
+        pair,
+        "Present at the Town Hall",
+        why="Visibility with the LEADERSHIP team",
+        success="Questions answered calmly",
+    )
     covered = add_topic(session, pair, "Reading the org chart")
     add_topic(session, pair, "Leadership styles across teams")
-    log(mentor, base, held_on="2026-03-02", covered=[str(covered.id)], notes="We talked about leadership offsites.",
-        **{"actions-0-text": "Ask a LeaderShip coach", "actions-0-goal": str(goal.id)})
+    log(
+        mentor,
+        base,
+        held_on="2026-03-02",
+        covered=[str(covered.id)],
+        notes="We talked about leadership offsites.",
+        **{"actions-0-text": "Ask a LeaderShip coach", "actions-0-goal": str(goal.id)},
+    )
     meeting = only_meeting(session, pair)
     [item] = items_of(session, pair)
     page = mentee.get(f"{base}/search?q=leadership")
@@ -547,10 +642,14 @@ def test_search_finds_notes_goals_topics_and_actions_whatever_the_case(mentor, m
     assert f'href="{base}/meetings/{meeting.id}"' in page.text
     assert f'href="/pairs/{pair.id}/goals#goal-{goal.id}">Goal: Present at the Town Hall</a>' in page.text
     assert f'href="/pairs/{pair.id}">On the agenda for next time</a>' in page.text
-    assert f'href="{base}/meetings/{meeting.id}#action-{item.id}">Action from the meeting on 2 Mar 2026</a>' in page.text
+    assert (
+        f'href="{base}/meetings/{meeting.id}#action-{item.id}">Action from the meeting on 2 Mar 2026</a>' in page.text
+    )
     assert "<mark>LEADERSHIP</mark>" in page.text and "<mark>LeaderShip</mark>" in page.text
     # A covered topic links to its meeting; goal success is searched too.
-    assert f"#meeting-{meeting.id}\">Covered at the meeting on 2 Mar 2026" in mentee.get(f"{base}/search?q=ORG CHART").text
+    assert (
+        f'#meeting-{meeting.id}">Covered at the meeting on 2 Mar 2026' in mentee.get(f"{base}/search?q=ORG CHART").text
+    )
     assert "Goal: Present at the Town Hall" in text(mentee.get(f"{base}/search?q=calmly"))
 
 
@@ -587,8 +686,14 @@ def test_an_empty_or_huge_search(mentor, base):
 def test_hostile_text_in_every_field_is_rendered_harmless(mentor, mentee, base, pair, session, hostile):
     goal = add_goal(session, pair, f"Goal {hostile}")
     topic = add_topic(session, pair, f"Topic {hostile}")
-    response = log(mentor, base, covered=[str(topic.id)], notes=f"Notes {hostile}", reflection=f"Mine {hostile}",
-                   **{"actions-0-text": f"Action {hostile}", "actions-0-goal": str(goal.id)})
+    response = log(
+        mentor,
+        base,
+        covered=[str(topic.id)],
+        notes=f"Notes {hostile}",
+        reflection=f"Mine {hostile}",
+        **{"actions-0-text": f"Action {hostile}", "actions-0-goal": str(goal.id)},
+    )
     assert response.status_code == 303
     meeting = only_meeting(session, pair)
     [item] = items_of(session, pair)
@@ -630,9 +735,13 @@ def test_too_much_text_when_editing_or_reflecting_is_refused_clearly_and_kept(me
     meeting = only_meeting(session, pair)
     for htmx in (True, False):
         refused = edit(mentor, base, meeting, 1, htmx=htmx, notes=HUGE)
-        assert refused.status_code == 422 and "Keep it under 10,000 characters" in text(refused) and HUGE in text(refused)
+        assert (
+            refused.status_code == 422 and "Keep it under 10,000 characters" in text(refused) and HUGE in text(refused)
+        )
         refused = reflect(mentor, base, meeting, HUGE, htmx=htmx)
-        assert refused.status_code == 422 and "Keep it under 10,000 characters" in text(refused) and HUGE in text(refused)
+        assert (
+            refused.status_code == 422 and "Keep it under 10,000 characters" in text(refused) and HUGE in text(refused)
+        )
     assert only_meeting(session, pair).notes == "Short"
     assert session.scalar(select(func.count(Reflection.id))) == 0
 
@@ -664,7 +773,12 @@ def test_every_journal_form_works_with_its_own_token_and_not_without(tmp_path):
         base = f"/pairs/{pair.id}/journal"
 
         form = client.get(f"{base}/new").text
-        data = {"held_on": date.today().isoformat(), "format": "call", "notes": "With a token", "actions-0-text": "Tick me"}
+        data = {
+            "held_on": date.today().isoformat(),
+            "format": "call",
+            "notes": "With a token",
+            "actions-0-text": "Tick me",
+        }
         assert client.post(f"{base}/new", data=data).status_code == 400  # no token: refused
         assert client.post(f"{base}/new", data=dict(data, csrf_token=hidden(form, "csrf_token")[1])).status_code == 303
 
@@ -672,15 +786,25 @@ def test_every_journal_form_works_with_its_own_token_and_not_without(tmp_path):
         meeting_id = int(re.search(r'id="meeting-(\d+)"', journal).group(1))
         action_id = int(re.search(r'id="action-(\d+)"', journal).group(1))
         name, token = hidden(journal, f"reflection-{meeting_id}-csrf_token")  # each entry's own form
-        reflected = client.post(f"{base}/meetings/{meeting_id}/reflection", data={name: token, f"reflection-{meeting_id}-body": "Mine"})
+        reflected = client.post(
+            f"{base}/meetings/{meeting_id}/reflection", data={name: token, f"reflection-{meeting_id}-body": "Mine"}
+        )
         assert reflected.status_code == 303
-        ticked = client.post(f"{base}/actions/{action_id}/toggle", data={"done": "1", "csrf_token": hidden(journal, "csrf_token")[1]})
+        ticked = client.post(
+            f"{base}/actions/{action_id}/toggle", data={"done": "1", "csrf_token": hidden(journal, "csrf_token")[1]}
+        )
         assert ticked.status_code == 303
         edit_page = client.get(f"{base}/meetings/{meeting_id}/edit").text
-        edited = client.post(f"{base}/meetings/{meeting_id}", data={
-            "csrf_token": hidden(edit_page, "csrf_token")[1], "version": "1", "held_on": date.today().isoformat(),
-            "format": "call", "notes": "Edited with a token",
-        })
+        edited = client.post(
+            f"{base}/meetings/{meeting_id}",
+            data={
+                "csrf_token": hidden(edit_page, "csrf_token")[1],
+                "version": "1",
+                "held_on": date.today().isoformat(),
+                "format": "call",
+                "notes": "Edited with a token",
+            },
+        )
         assert edited.status_code == 303
         assert "Edited with a token" in text(client.get(base))
         assert client.post(f"{base}/actions/{action_id}/toggle", data={"done": "0"}).status_code == 400
@@ -696,11 +820,24 @@ def test_the_journal_helpers_for_the_pairs_home(app, mentor, base, pair, session
     topic = add_topic(session, pair, "Covered last time")
     soon, later = date.today() + timedelta(days=2), date.today() + timedelta(days=9)
     log(mentor, base, held_on=(date.today() - timedelta(days=20)).isoformat(), notes="Older")
-    log(mentor, base, held_on=(date.today() - timedelta(days=6)).isoformat(), notes="Newest", covered=[str(topic.id)], **{
-        "actions-0-text": "No date", "actions-1-text": "Later", "actions-1-due_on": later.isoformat(),
-        "actions-2-text": "Soon", "actions-2-due_on": soon.isoformat(), "actions-2-goal": str(goal.id),
-    })
-    done = log(mentor, base, held_on=(date.today() - timedelta(days=30)).isoformat(), **{"actions-0-text": "Done already"})
+    log(
+        mentor,
+        base,
+        held_on=(date.today() - timedelta(days=6)).isoformat(),
+        notes="Newest",
+        covered=[str(topic.id)],
+        **{
+            "actions-0-text": "No date",
+            "actions-1-text": "Later",
+            "actions-1-due_on": later.isoformat(),
+            "actions-2-text": "Soon",
+            "actions-2-due_on": soon.isoformat(),
+            "actions-2-goal": str(goal.id),
+        },
+    )
+    done = log(
+        mentor, base, held_on=(date.today() - timedelta(days=30)).isoformat(), **{"actions-0-text": "Done already"}
+    )
     assert done.status_code == 303
     finished = items_of(session, pair)[-1]
     mentor.post(f"{base}/actions/{finished.id}/toggle", data={"done": "1"})
@@ -725,14 +862,35 @@ def test_the_journal_helpers_for_the_pairs_home(app, mentor, base, pair, session
 
 def add_meetings(session, pair, how_many: int, goal: Goal, start: int = 0) -> None:
     for n in range(start, start + how_many):
-        meeting = Meeting(pair_id=pair.id, held_on=date(2025, 1, 1) + timedelta(days=n), notes=f"Notes {n} leadership", author_id=pair.mentor.id)
+        meeting = Meeting(
+            pair_id=pair.id,
+            held_on=date(2025, 1, 1) + timedelta(days=n),
+            notes=f"Notes {n} leadership",
+            author_id=pair.mentor.id,
+        )
         session.add(meeting)
         session.flush()
         for k in range(2):
-            session.add(Topic(pair_id=pair.id, text=f"Topic {n}.{k} leadership", added_by_id=pair.mentee.id, added_by_role=Role.MENTEE, meeting_id=meeting.id))
-            session.add(ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=f"Action {n}.{k} leadership", goal_id=goal.id))
-        session.add(Topic(pair_id=pair.id, text=f"Open topic {n}", added_by_id=pair.mentor.id, added_by_role=Role.MENTOR))
-        session.add(Reflection(pair_id=pair.id, meeting_id=meeting.id, author_id=pair.mentor.id, body=f"Reflection {n} leadership"))
+            session.add(
+                Topic(
+                    pair_id=pair.id,
+                    text=f"Topic {n}.{k} leadership",
+                    added_by_id=pair.mentee.id,
+                    added_by_role=Role.MENTEE,
+                    meeting_id=meeting.id,
+                )
+            )
+            session.add(
+                ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=f"Action {n}.{k} leadership", goal_id=goal.id)
+            )
+        session.add(
+            Topic(pair_id=pair.id, text=f"Open topic {n}", added_by_id=pair.mentor.id, added_by_role=Role.MENTOR)
+        )
+        session.add(
+            Reflection(
+                pair_id=pair.id, meeting_id=meeting.id, author_id=pair.mentor.id, body=f"Reflection {n} leadership"
+            )
+        )
     session.flush()
 
 
@@ -741,7 +899,9 @@ def test_query_counts_are_pinned_and_flat(mentor, base, pair, session, queries):
     add_meetings(session, pair, 3, goal)
 
     def measure() -> dict[str, int]:
-        newest = session.scalar(select(Meeting).where(Meeting.pair_id == pair.id).order_by(Meeting.held_on.desc()).limit(1))
+        newest = session.scalar(
+            select(Meeting).where(Meeting.pair_id == pair.id).order_by(Meeting.held_on.desc()).limit(1)
+        )
         item = session.scalar(select(ActionItem).where(ActionItem.meeting_id == newest.id).limit(1))
         fragment = {"HX-Request": "true", "HX-Target": f"entry-{newest.id}"}
         counts = {}
@@ -756,7 +916,9 @@ def test_query_counts_are_pinned_and_flat(mentor, base, pair, session, queries):
             ("tick fragment", "POST", f"{base}/actions/{item.id}/toggle", {"HX-Request": "true"}),
         ):
             with queries() as log_:
-                response = mentor.open(url, method=method, headers=headers, data={"done": "1"} if method == "POST" else None)
+                response = mentor.open(
+                    url, method=method, headers=headers, data={"done": "1"} if method == "POST" else None
+                )
                 assert response.status_code == 200, name
             counts[name] = log_.count
         return counts
@@ -767,8 +929,14 @@ def test_query_counts_are_pinned_and_flat(mentor, base, pair, session, queries):
     # the log form the open topics, the agreed length and the goals; search one query per kind;
     # a fragment only the meeting; a tick reads the item, writes it and names its goal.
     assert first == {
-        "journal": 7, "older page": 2 + 1, "entry page": 7, "log form": 5, "search": 7,
-        "entry fragment": 3, "edit fragment": 3, "tick fragment": 5,
+        "journal": 7,
+        "older page": 2 + 1,
+        "entry page": 7,
+        "log form": 5,
+        "search": 7,
+        "entry fragment": 3,
+        "edit fragment": 3,
+        "tick fragment": 5,
     }
     assert max(first[k] for k in ("journal", "entry page", "log form", "search")) <= 8
     assert max(first[k] for k in ("entry fragment", "edit fragment")) <= 4

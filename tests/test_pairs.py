@@ -42,7 +42,12 @@ def test_pair_home_names_both_people_and_the_sections(client, login, session):
     page = text(response)
     assert "You and Kwame Mensah" in page
     assert "You're the mentee and Kwame is the mentor" in words(response)
-    for label, path in (("Ground rules", "ground-rules"), ("Goals", "goals"), ("Journal", "journal"), ("Feedback", "feedback")):
+    for label, path in (
+        ("Ground rules", "ground-rules"),
+        ("Goals", "goals"),
+        ("Journal", "journal"),
+        ("Feedback", "feedback"),
+    ):
         assert f'href="/pairs/{pair.id}/{path}">{label}</a>' in page
 
 
@@ -81,5 +86,13 @@ def test_query_counts_are_pinned_and_flat(client, login, queries, session):
     for doubling in range(3):  # 1 → 8 pairs, programs and passkeys
         for _ in range(len(pairs)):
             pairs.append(PairFactory(mentee=me))
-            session.add(Passkey(user_id=me.id, credential_id=f"c{len(pairs)}".encode(), public_key=b"k", aaguid="0" * 36, nickname="Phone"))
+            session.add(
+                Passkey(
+                    user_id=me.id,
+                    credential_id=f"c{len(pairs)}".encode(),
+                    public_key=b"k",
+                    aaguid="0" * 36,
+                    nickname="Phone",
+                )
+            )
         assert measure() == PINNED, f"after doubling {doubling + 1} times"

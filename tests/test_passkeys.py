@@ -21,7 +21,9 @@ def phone() -> SoftAuthenticator:
 
 def add_passkey(client, phone: SoftAuthenticator, **create_args):
     options = client.post("/account/passkeys/options").get_json()
-    return client.post("/account/passkeys", json=phone.create(options, **create_args), headers={"User-Agent": "Mozilla/5.0 (iPhone)"})
+    return client.post(
+        "/account/passkeys", json=phone.create(options, **create_args), headers={"User-Agent": "Mozilla/5.0 (iPhone)"}
+    )
 
 
 def sign_in_with(client, phone: SoftAuthenticator, **get_args):
@@ -30,7 +32,9 @@ def sign_in_with(client, phone: SoftAuthenticator, **get_args):
 
 
 def passkeys_of(session, user: User) -> list[Passkey]:
-    return list(session.scalars(select(Passkey).where(Passkey.user_id == user.id).execution_options(populate_existing=True)))
+    return list(
+        session.scalars(select(Passkey).where(Passkey.user_id == user.id).execution_options(populate_existing=True))
+    )
 
 
 @pytest.fixture
@@ -46,7 +50,9 @@ def test_register_then_sign_in_with_the_passkey(app, client, session, person, ph
     assert options["authenticatorSelection"]["residentKey"] == "required"
     assert options["authenticatorSelection"]["userVerification"] == "required"
 
-    response = client.post("/account/passkeys", json=phone.create(options), headers={"User-Agent": "Mozilla/5.0 (iPhone)"})
+    response = client.post(
+        "/account/passkeys", json=phone.create(options), headers={"User-Agent": "Mozilla/5.0 (iPhone)"}
+    )
     assert response.status_code == 200
     assert response.get_json()["redirect"] == "/account/passkeys"
     [passkey] = passkeys_of(session, person)

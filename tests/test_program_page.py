@@ -76,7 +76,12 @@ def test_help_reaches_the_admin_with_the_sender_s_name_only(app, client, login, 
     assert "Sent." in words(client.get(response.headers["Location"]))
 
     [stored] = session.scalars(select(HelpRequest)).all()
-    assert (stored.sender_id, stored.pair_id, stored.program_id, stored.partner_told) == (pair.mentee.id, pair.id, program.id, False)
+    assert (stored.sender_id, stored.pair_id, stored.program_id, stored.partner_told) == (
+        pair.mentee.id,
+        pair.id,
+        program.id,
+        False,
+    )
 
     admin = login(AdminFactory(), on=app.test_client())
     page = words(admin.get(f"/admin/programs/{program.id}/help"))
@@ -104,7 +109,9 @@ def test_the_partner_is_told_when_the_sender_chooses(app, client, login, session
 
 def test_the_tell_box_starts_unticked(client, login, pair):
     login(pair.mentee)
-    box = re.search(r'<input[^>]*name="tell_partner"[^>]*>', client.get(f"/pairs/{pair.id}/program").get_data(as_text=True)).group(0)
+    box = re.search(
+        r'<input[^>]*name="tell_partner"[^>]*>', client.get(f"/pairs/{pair.id}/program").get_data(as_text=True)
+    ).group(0)
     assert "checked" not in box
     assert f"Tell {pair.mentor.first_name} I asked" in words(client.get(f"/pairs/{pair.id}/program"))
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app import authz, htmx
 from app.auth import passkeys, recovery
 from app.auth.forms import RenamePasskeyForm
-from app.forms import EmptyForm
 from app.extensions import db, limiter
+from app.forms import EmptyForm
 from app.models import Passkey
 from app.urls import safe_next
 

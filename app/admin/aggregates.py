@@ -213,12 +213,25 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
     ]
     cutoff = today - timedelta(days=ACTIVE_DAYS)
     active_column = func.coalesce(func.sum(case((per_pair.c.last_met >= cutoff, 1), else_=0)), 0)
-    pairs, active, *buckets = db.session.execute(select(func.count(), active_column, *bucket_columns).select_from(per_pair)).one()
+    pairs, active, *buckets = db.session.execute(
+        select(func.count(), active_column, *bucket_columns).select_from(per_pair)
+    ).one()
 
     empty = Cell("", None)
     if pairs < k:
-        return Dashboard(program.id, program.name, k, None, empty, empty, empty, empty,
-                         Breakdown("Meetings per pair", []), Breakdown("Pairs by department", []), [])
+        return Dashboard(
+            program.id,
+            program.name,
+            k,
+            None,
+            empty,
+            empty,
+            empty,
+            empty,
+            Breakdown("Meetings per pair", []),
+            Breakdown("Pairs by department", []),
+            [],
+        )
 
     # Pairs where both people agreed to the same version of their ground rules.
     both_agreed = (
@@ -246,7 +259,9 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
     by_department = db.session.execute(
         select(department, func.count(Pair.id))
         .join(PairMember, (PairMember.pair_id == Pair.id) & (PairMember.role == Role.MENTEE))
-        .outerjoin(Participant, (Participant.user_id == PairMember.user_id) & (Participant.program_id == Pair.program_id))
+        .outerjoin(
+            Participant, (Participant.user_id == PairMember.user_id) & (Participant.program_id == Pair.program_id)
+        )
         .where(Pair.program_id == program_id)
         .group_by(department)
         .order_by(department)
@@ -254,7 +269,13 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
 
     month = _month(FeedbackAnswer.created_at)
     score_rows = db.session.execute(
-        select(Prompt.id, Prompt.text, month, func.avg(FeedbackAnswer.score), func.count(func.distinct(FeedbackAnswer.pair_id)))
+        select(
+            Prompt.id,
+            Prompt.text,
+            month,
+            func.avg(FeedbackAnswer.score),
+            func.count(func.distinct(FeedbackAnswer.pair_id)),
+        )
         .select_from(Prompt)
         .join(PromptSet, PromptSet.id == Prompt.prompt_set_id)
         # From the program's questions to their answers, along the (prompt_id, created_at) index.
@@ -282,7 +303,8 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
         goals_done=_at_least_k_pairs("Goals done", done, done_pairs, k),
         goals_in_progress=_at_least_k_pairs("Goals in progress", doing, doing_pairs, k),
         meetings=Breakdown(
-            "Meetings per pair", suppress([(label, int(n)) for (label, _l, _h), n in zip(MEETING_BUCKETS, buckets)], k)
+            "Meetings per pair",
+            suppress([(label, int(n)) for (label, _l, _h), n in zip(MEETING_BUCKETS, buckets, strict=True)], k),
         ),
         departments=Breakdown("Pairs by department", suppress([(name, n) for name, n in by_department], k)),
         scores=list(scores.values()),
@@ -290,7 +312,7 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
 
 
 def _month_label(key: str) -> str:
-    """"2026-11" as "Nov 2026"."""
+    """ "2026-11" as "Nov 2026"."""
     return datetime.strptime(key, "%Y-%m").strftime("%b %Y")
 
 

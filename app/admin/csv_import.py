@@ -69,11 +69,21 @@ def read(data: bytes, already_in_program: set[str] | None = None) -> list[Row]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid(
-            [Problem(None, "The file is not in UTF-8. In your spreadsheet, save it as “CSV UTF-8” and upload it again.")]
+            [
+                Problem(
+                    None, "The file is not in UTF-8. In your spreadsheet, save it as “CSV UTF-8” and upload it again."
+                )
+            ]
         ) from None
     text = drop_control_characters(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
-        raise Invalid([Problem(None, "The file is empty. Its first line should name the columns: name, email, department, level.")])
+        raise Invalid(
+            [
+                Problem(
+                    None, "The file is empty. Its first line should name the columns: name, email, department, level."
+                )
+            ]
+        )
 
     try:
         return _rows(csv.reader(io.StringIO(text), delimiter=_delimiter(text)), already_in_program or set())
@@ -85,8 +95,15 @@ def _rows(reader, already: set[str]) -> list[Row]:
     header = [column.strip().lower() for column in next(reader)]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
-        raise Invalid([Problem(1, f"The header row has no {_names(missing)} column{'s' if len(missing) > 1 else ''}. "
-                                  "The first line should name the columns: name, email, department, level.")])
+        raise Invalid(
+            [
+                Problem(
+                    1,
+                    f"The header row has no {_names(missing)} column{'s' if len(missing) > 1 else ''}. "
+                    "The first line should name the columns: name, email, department, level.",
+                )
+            ]
+        )
     index = {column: header.index(column) for column in COLUMNS}
 
     rows: list[Row] = []
@@ -101,7 +118,9 @@ def _rows(reader, already: set[str]) -> list[Row]:
             raise Invalid([Problem(None, f"The file has more than {MAX_ROWS:,} people. Split it into smaller files.")])
         absent = [column for column in COLUMNS if index[column] >= len(fields)]
         if absent:
-            problems.append(Problem(line, f"The {_names(absent)} column{'s are' if len(absent) > 1 else ' is'} missing."))
+            problems.append(
+                Problem(line, f"The {_names(absent)} column{'s are' if len(absent) > 1 else ' is'} missing.")
+            )
             continue
         values = {column: fields[index[column]].strip() for column in COLUMNS}
         reasons = _row_problems(values, line, first_seen, already)

@@ -56,7 +56,9 @@ class ProgramForm(Form):
         validators=[DataRequired("Give the program a name people will recognise."), _longest(PROGRAM_NAME_MAX, "name")],
     )
     starts_on = DateField(
-        "Starts on", validators=[InputRequired("Pick the day the program starts.")], invalid_value_message="Pick a date."
+        "Starts on",
+        validators=[InputRequired("Pick the day the program starts.")],
+        invalid_value_message="Pick a date.",
     )
     ends_on = DateField(
         "Ends on", validators=[InputRequired("Pick the day the program ends.")], invalid_value_message="Pick a date."
@@ -110,14 +112,18 @@ class ProgramForm(Form):
 
 def new_program_form(*, from_request: bool = False) -> ProgramForm:
     """The set-up form of a new program: blank, it suggests every feedback moment."""
-    form = ProgramForm() if from_request else ProgramForm(
-        formdata=None, feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True
+    form = (
+        ProgramForm()
+        if from_request
+        else ProgramForm(formdata=None, feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True)
     )
     del form.prompt_set_id
     return form
 
 
-def edit_program_form(program: Program, prompt_sets: list[tuple[int, str]], *, from_request: bool = False) -> ProgramForm:
+def edit_program_form(
+    program: Program, prompt_sets: list[tuple[int, str]], *, from_request: bool = False
+) -> ProgramForm:
     """The set-up form of ``program``: from what was submitted, or filled with what is stored."""
     form = ProgramForm() if from_request else ProgramForm(formdata=None, obj=program)
     form.prompt_set_id.choices = prompt_sets
@@ -155,12 +161,8 @@ class ImportForm(Form):
 
 
 class PairForm(Form):
-    mentor = SelectField(
-        "Mentor", coerce=int, invalid_choice_message="Choose the mentor from the list."
-    )
-    mentee = SelectField(
-        "Mentee", coerce=int, invalid_choice_message="Choose the mentee from the list."
-    )
+    mentor = SelectField("Mentor", coerce=int, invalid_choice_message="Choose the mentor from the list.")
+    mentee = SelectField("Mentee", coerce=int, invalid_choice_message="Choose the mentee from the list.")
 
     def validate_mentor(self, field: SelectField) -> None:
         if not field.data:

@@ -170,7 +170,9 @@ def add_participant(program: Program, values: dict[str, str]) -> tuple[User, boo
 def participant_emails(program_id: int) -> set[str]:
     return set(
         db.session.scalars(
-            select(User.email).join(Participant, Participant.user_id == User.id).where(Participant.program_id == program_id)
+            select(User.email)
+            .join(Participant, Participant.user_id == User.id)
+            .where(Participant.program_id == program_id)
         )
     )
 
@@ -219,7 +221,9 @@ def make_pair(program: Program, mentor: Person, mentee: Person) -> Pair:
     )
     if existing is not None:
         raise AlreadyPaired
-    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_((mentor.user_id, mentee.user_id))))}
+    users = {
+        user.id: user for user in db.session.scalars(select(User).where(User.id.in_((mentor.user_id, mentee.user_id))))
+    }
     pair = Pair.create(program, mentor=users[mentor.user_id], mentee=users[mentee.user_id])
     db.session.add(pair)
     db.session.flush()

@@ -34,6 +34,9 @@ class RenamePasskeyForm(Form):
         "Name",
         validators=[
             DataRequired("Give the passkey a name, such as the device it lives on."),
-            Length(max=Passkey.nickname.type.length, message=f"Keep the name to {Passkey.nickname.type.length} characters or fewer."),
+            Length(
+                max=Passkey.nickname.type.length,
+                message=f"Keep the name to {Passkey.nickname.type.length} characters or fewer.",
+            ),
         ],
     )

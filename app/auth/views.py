@@ -9,9 +9,9 @@ from sqlalchemy import exists, select
 from app import htmx, mail
 from app.auth import links, passkeys, recovery, sessions
 from app.auth.forms import EmailLinkForm, RecoveryCodeForm
-from app.forms import EmptyForm
 from app.authz import public
 from app.extensions import db, limiter
+from app.forms import EmptyForm
 from app.models import Passkey, User
 from app.urls import safe_next
 

@@ -67,13 +67,27 @@ def answer_form(prompts: list[Prompt], partner_name: str, round_key: str, from_r
     for prompt in prompts:
         name = f"p{prompt.id}"
         if prompt.kind == PromptKind.SCALE:
-            fields[name] = RadioField(prompt.text, choices=[SelectChoice(n, n) for n in SCALE], validate_choice=False, validators=[_one_of(SCALE)])
+            fields[name] = RadioField(
+                prompt.text,
+                choices=[SelectChoice(n, n) for n in SCALE],
+                validate_choice=False,
+                validators=[_one_of(SCALE)],
+            )
         elif prompt.kind == PromptKind.YES_NO:
-            fields[name] = RadioField(prompt.text, choices=[SelectChoice(v, label) for v, label in YES_NO.items()], validate_choice=False, validators=[_one_of(list(YES_NO))])
+            fields[name] = RadioField(
+                prompt.text,
+                choices=[SelectChoice(v, label) for v, label in YES_NO.items()],
+                validate_choice=False,
+                validators=[_one_of(list(YES_NO))],
+            )
         else:
             fields[name] = TextAreaField(
                 prompt.text,
-                validators=[Length(max=ANSWER_MAX, message=f"Keep it under {ANSWER_MAX:,} characters: a few sentences is plenty.")],
+                validators=[
+                    Length(
+                        max=ANSWER_MAX, message=f"Keep it under {ANSWER_MAX:,} characters: a few sentences is plenty."
+                    )
+                ],
             )
             fields[f"share{prompt.id}"] = BooleanField(f"Share with {partner_name}")
     form_class = type("PromptAnswerForm", (AnswerForm,), fields)

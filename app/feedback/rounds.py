@@ -39,7 +39,7 @@ from app.models import (
     PromptKind,
     Rhythm,
 )
-from app.rhythm.status import Pace, pace
+from app.next_meeting.pace import Pace, pace
 
 OPEN_ROUNDS = 3  # the most recent rounds one can still answer; older ones lapse
 HISTORY = 5  # rounds one answered, shown with their answers
@@ -109,9 +109,14 @@ def facts(pair_id: int, today: date) -> Facts:
     ).all()
     rhythm_fields, dates_fields = (rows[0][0], rows[0][1]) if rows else (None, None)
     rhythm = Rhythm.from_clauses(
-        [Clause(kind=ClauseKind.RHYTHM, fields=rhythm_fields or {}), Clause(kind=ClauseKind.DATES, fields=dates_fields or {})]
+        [
+            Clause(kind=ClauseKind.RHYTHM, fields=rhythm_fields or {}),
+            Clause(kind=ClauseKind.DATES, fields=dates_fields or {}),
+        ]
     )
-    meetings = sorted(((row[2], row[3]) for row in rows if row[2] is not None), key=lambda m: (m[1], m[0]), reverse=True)
+    meetings = sorted(
+        ((row[2], row[3]) for row in rows if row[2] is not None), key=lambda m: (m[1], m[0]), reverse=True
+    )
     return Facts(rhythm, meetings)
 
 
@@ -134,7 +139,9 @@ def open_rounds(program: Program, found: Facts, today: date) -> list[Round]:
     if program.feedback_at_end and end <= today:
         candidates.append(Round("end", "end", end, f"Closing check-in ({_short(end, today)})"))
     if program.feedback_every_weeks > 0:
-        candidates += _week_rounds(program, today, end, taken={r.on for r in candidates if r.kind in ("midpoint", "end")})
+        candidates += _week_rounds(
+            program, today, end, taken={r.on for r in candidates if r.kind in ("midpoint", "end")}
+        )
     candidates.sort(key=lambda r: (r.on, _WEIGHT[r.kind], r.key), reverse=True)
     return candidates[:OPEN_ROUNDS]
 
@@ -146,7 +153,11 @@ def _week_rounds(program: Program, today: date, end: date, taken: set[date]) -> 
     for n in range(max(1, last - OPEN_ROUNDS + 1), last + 1):
         on = program.starts_on + timedelta(days=n * period)
         if on not in taken:
-            rounds.append(Round(f"week-{n}", "week", on, f"Check-in, week {n * program.feedback_every_weeks} ({_short(on, today)})"))
+            rounds.append(
+                Round(
+                    f"week-{n}", "week", on, f"Check-in, week {n * program.feedback_every_weeks} ({_short(on, today)})"
+                )
+            )
     return rounds
 
 
@@ -190,12 +201,16 @@ def due_for(membership: PairMember, today: date | None = None, found: Facts | No
 
 
 def rhythm_words(rhythm: Rhythm, found_pace: Pace, partner_name: str) -> str | None:
-    """"You and Sam agreed to meet every two weeks; you last met 5 days ago.", or None when the
+    """ "You and Sam agreed to meet every two weeks; you last met 5 days ago.", or None when the
     ground rules say nothing about how often."""
     if rhythm.cadence is None:
         return None
     if rhythm.cadence == Cadence.CUSTOM:
-        agreed = f"You and {partner_name} agreed: “{rhythm.custom}”" if rhythm.custom else f"You and {partner_name} agreed a rhythm of your own"
+        agreed = (
+            f"You and {partner_name} agreed: “{rhythm.custom}”"
+            if rhythm.custom
+            else f"You and {partner_name} agreed a rhythm of your own"
+        )
     else:
         agreed = f"You and {partner_name} agreed to meet {CADENCE_LABELS[rhythm.cadence]}"
     if found_pace.days_since is None:
@@ -311,7 +326,9 @@ def page(membership: PairMember, today: date) -> Page:
     )
     held_on = (
         select(Meeting.held_on)
-        .where(Meeting.pair_id == pair_id, literal("meeting-") + cast(Meeting.id, String) == FeedbackSubmission.round_key)
+        .where(
+            Meeting.pair_id == pair_id, literal("meeting-") + cast(Meeting.id, String) == FeedbackSubmission.round_key
+        )
         .scalar_subquery()
     )
     submissions = db.session.execute(
@@ -327,7 +344,10 @@ def page(membership: PairMember, today: date) -> Page:
     mine_keys = {row.round_key for row in mine}
     by_key = {r.key: r for r in rounds}
     answered = [
-        Answered(by_key.get(row.round_key) or round_for_key(program, row.round_key, today, row[3]), row.round_key in partner_keys)
+        Answered(
+            by_key.get(row.round_key) or round_for_key(program, row.round_key, today, row[3]),
+            row.round_key in partner_keys,
+        )
         for row in mine[:HISTORY]
     ]
     if answered:
@@ -356,11 +376,15 @@ def submit(membership: PairMember, round_key: str, answers: list[dict[str, Any]]
     written) when they had already answered it: a double tap, or a second tab."""
     try:
         with db.session.begin_nested():
-            db.session.add(FeedbackSubmission(pair_id=membership.pair_id, round_key=round_key, user_id=membership.user_id))
+            db.session.add(
+                FeedbackSubmission(pair_id=membership.pair_id, round_key=round_key, user_id=membership.user_id)
+            )
             db.session.flush()
             for values in answers:
                 db.session.add(
-                    FeedbackAnswer(pair_id=membership.pair_id, round_key=round_key, user_id=membership.user_id, **values)
+                    FeedbackAnswer(
+                        pair_id=membership.pair_id, round_key=round_key, user_id=membership.user_id, **values
+                    )
                 )
             db.session.flush()
     except IntegrityError:

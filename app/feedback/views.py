@@ -14,7 +14,7 @@ from app.extensions import db
 from app.feedback import rounds
 from app.feedback.forms import AnswerForm, answer_form
 from app.models import PromptKind
-from app.rhythm.status import pace
+from app.next_meeting.pace import pace
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
@@ -31,8 +31,13 @@ def _partner_name() -> str:
     return authz.current_membership().partner().user.first_name
 
 
-def _form_context(current: rounds.Round | None, asked: rounds.Asked, data: rounds.Facts | rounds.Page, today: date,
-                  form: AnswerForm | None = None) -> dict[str, Any]:
+def _form_context(
+    current: rounds.Round | None,
+    asked: rounds.Asked,
+    data: rounds.Facts | rounds.Page,
+    today: date,
+    form: AnswerForm | None = None,
+) -> dict[str, Any]:
     """What the answer form block needs, whether it is rendered alone or inside the page."""
     found_pace = data.pace if isinstance(data, rounds.Page) else pace(data.rhythm, data.last_met_on, today)
     if current is not None and form is None:
@@ -87,7 +92,10 @@ def answer() -> Response:
     found = rounds.facts(membership.pair_id, today)
     current = next((r for r in rounds.open_rounds(program, found, today) if r.key == key), None)
     if current is None or program.prompt_set_id is None:
-        flash("That check-in has closed, as newer ones came along, so nothing was saved. The latest one is below.", "error")
+        flash(
+            "That check-in has closed, as newer ones came along, so nothing was saved. The latest one is below.",
+            "error",
+        )
         return htmx.redirect(url_for(".index"))
     asked = rounds.asked(membership, current.key)
     if asked.i_answered:

@@ -72,7 +72,9 @@ class Group:
 
 def grouped(found: list[Goal]) -> list[Group]:
     """The board's four columns, always all four and in this order, each keeping ``found``'s order."""
-    return [Group(status, GOAL_STATUS_LABELS[status], [g for g in found if g.status == status]) for status in GoalStatus]
+    return [
+        Group(status, GOAL_STATUS_LABELS[status], [g for g in found if g.status == status]) for status in GoalStatus
+    ]
 
 
 def load_milestones(goal: Goal) -> Goal:
@@ -121,7 +123,12 @@ def save(membership: PairMember, goal: Goal, base_version: int, values: dict[str
         db.session.refresh(goal)
         raise Conflict(goal)
     # What was written is known exactly: no need to read it back.
-    for key, value in {**values, "version": base_version + 1, "updated_at": now, "updated_by_id": membership.user_id}.items():
+    for key, value in {
+        **values,
+        "version": base_version + 1,
+        "updated_at": now,
+        "updated_by_id": membership.user_id,
+    }.items():
         set_committed_value(goal, key, value)
     return True
 

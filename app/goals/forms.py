@@ -59,7 +59,9 @@ def _learners(membership: PairMember) -> list[SelectChoice]:
 
 def new_goal_form(membership: PairMember, *, from_request: bool = False) -> GoalForm:
     """The form for a new goal; blank, it suggests a goal of the person writing it."""
-    form = GoalForm(prefix="new") if from_request else GoalForm(formdata=None, prefix="new", learner=membership.role.value)
+    form = (
+        GoalForm(prefix="new") if from_request else GoalForm(formdata=None, prefix="new", learner=membership.role.value)
+    )
     form.learner.choices = _learners(membership)
     return form
 

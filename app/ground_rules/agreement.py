@@ -222,7 +222,9 @@ def agreed_count(agreement: Agreement) -> int:
     return db.session.scalar(
         select(func.count())
         .select_from(AgreementSignature)
-        .where(AgreementSignature.pair_id == agreement.pair_id, AgreementSignature.agreement_version == agreement.version)
+        .where(
+            AgreementSignature.pair_id == agreement.pair_id, AgreementSignature.agreement_version == agreement.version
+        )
     )
 
 
@@ -304,7 +306,9 @@ def history(pair_id: int) -> list[Version]:
     for row in db.session.scalars(
         select(ClauseRevision).where(ClauseRevision.pair_id == pair_id).order_by(ClauseRevision.id)
     ):
-        version = versions.setdefault(row.agreement_version, Version(row.agreement_version, row.created_at, row.author_id))
+        version = versions.setdefault(
+            row.agreement_version, Version(row.agreement_version, row.created_at, row.author_id)
+        )
         version.actions.append((row.action, row.title))
     return sorted(versions.values(), key=lambda v: v.number, reverse=True)
 
@@ -340,4 +344,3 @@ def needs_review(target: Clause, midpoint: date | None, today: date) -> bool:
     since = datetime(midpoint.year, midpoint.month, midpoint.day, tzinfo=utcnow().tzinfo)
     touched = max(filter(None, (target.reviewed_at, target.updated_at)), default=None)
     return touched is None or touched < since
-

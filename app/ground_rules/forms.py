@@ -12,7 +12,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.forms import Form, VersionedForm
 from app.models import BODY_MAX, CADENCE_LABELS, TITLE_MAX, Cadence, Clause, ClauseKind
 
-_TITLE = [DataRequired("Give the clause a title."), Length(max=TITLE_MAX, message=f"Keep the title under {TITLE_MAX} characters.")]
+_TITLE = [
+    DataRequired("Give the clause a title."),
+    Length(max=TITLE_MAX, message=f"Keep the title under {TITLE_MAX} characters."),
+]
 _BODY = [Length(max=BODY_MAX, message=f"Keep it under {BODY_MAX:,} characters: a few short paragraphs.")]
 
 
@@ -32,7 +35,9 @@ class TextClauseForm(_ClauseForm):
 
 class RhythmClauseForm(_ClauseForm):
     cadence = SelectField("How often", choices=[SelectChoice(c.value, CADENCE_LABELS[c].capitalize()) for c in Cadence])
-    custom = StringField("If custom, describe it", validators=[Length(max=200, message="Keep it under 200 characters.")])
+    custom = StringField(
+        "If custom, describe it", validators=[Length(max=200, message="Keep it under 200 characters.")]
+    )
     length_minutes = IntegerField(
         "How long, in minutes",
         validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
@@ -43,7 +48,11 @@ class RhythmClauseForm(_ClauseForm):
             raise ValidationError("Describe how often you meet, for example “twice a month, more before launches”.")
 
     def values(self) -> dict[str, Any]:
-        fields = {"cadence": self.cadence.data, "custom": (self.custom.data or "").strip(), "length_minutes": self.length_minutes.data}
+        fields = {
+            "cadence": self.cadence.data,
+            "custom": (self.custom.data or "").strip(),
+            "length_minutes": self.length_minutes.data,
+        }
         return {**super().values(), "fields": fields}
 
 

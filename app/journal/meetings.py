@@ -57,9 +57,7 @@ class NotAuthor(Forbidden):
 def member_names(membership: PairMember) -> dict[int, str]:
     """First names of the pair's two people by user id, the signed-in person as "You" (the pair's
     members must be loaded, as they are on every pair page)."""
-    return {
-        m.user_id: "You" if m.user_id == membership.user_id else m.user.first_name for m in membership.pair.members
-    }
+    return {m.user_id: "You" if m.user_id == membership.user_id else m.user.first_name for m in membership.pair.members}
 
 
 def goal_choices(pair_id: int) -> list[tuple[int, str]]:
@@ -102,14 +100,18 @@ def meetings_page(pair_id: int, page: int, per_page: int = PER_PAGE) -> tuple[li
     """One page of the pair's meetings, newest first, with topics and action items loaded; and
     whether an older page follows."""
     page = min(max(page, 1), MAX_PAGE)
-    rows = list(db.session.scalars(_with_details(_newest_first(pair_id)).offset((page - 1) * per_page).limit(per_page + 1)))
+    rows = list(
+        db.session.scalars(_with_details(_newest_first(pair_id)).offset((page - 1) * per_page).limit(per_page + 1))
+    )
     return rows[:per_page], len(rows) > per_page
 
 
 def load_details(meeting: Meeting) -> Meeting:
     """Load the topics and action items of one meeting fetched on its own (two queries)."""
     set_committed_value(
-        meeting, "topics", list(db.session.scalars(select(Topic).where(Topic.meeting_id == meeting.id).order_by(Topic.id)))
+        meeting,
+        "topics",
+        list(db.session.scalars(select(Topic).where(Topic.meeting_id == meeting.id).order_by(Topic.id))),
     )
     set_committed_value(
         meeting,
@@ -179,7 +181,9 @@ def log(
             action = {**action, "owner_id": None}
         db.session.add(ActionItem(pair_id=pair_id, meeting_id=meeting.id, **action))
     if reflection:
-        db.session.add(Reflection(meeting_id=meeting.id, pair_id=pair_id, author_id=membership.user_id, body=reflection))
+        db.session.add(
+            Reflection(meeting_id=meeting.id, pair_id=pair_id, author_id=membership.user_id, body=reflection)
+        )
     db.session.flush()
     return meeting
 
@@ -291,7 +295,12 @@ def search(pair_id: int, q: str) -> dict[str, list[Hit]]:
         .limit(SEARCH_LIMIT)
     )
     hits["goals"] = [
-        Hit("goal", next((t for t in (row.title, row.why, row.success) if _find(t, q)), row.title), goal_id=row.id, title=row.title)
+        Hit(
+            "goal",
+            next((t for t in (row.title, row.why, row.success) if _find(t, q)), row.title),
+            goal_id=row.id,
+            title=row.title,
+        )
         for row in goals
     ]
     topics = db.session.execute(
@@ -301,7 +310,9 @@ def search(pair_id: int, q: str) -> dict[str, list[Hit]]:
         .order_by(Topic.meeting_id.is_not(None), Topic.id.desc())
         .limit(SEARCH_LIMIT)
     )
-    hits["topics"] = [Hit("topic", row.text, meeting_id=row.meeting_id, held_on=row.held_on, item_id=row.id) for row in topics]
+    hits["topics"] = [
+        Hit("topic", row.text, meeting_id=row.meeting_id, held_on=row.held_on, item_id=row.id) for row in topics
+    ]
     actions = db.session.execute(
         select(ActionItem.id, ActionItem.text, ActionItem.meeting_id, Meeting.held_on)
         .outerjoin(Meeting, Meeting.id == ActionItem.meeting_id)
@@ -320,7 +331,9 @@ def search(pair_id: int, q: str) -> dict[str, list[Hit]]:
         .order_by(Meeting.held_on.desc())
         .limit(SEARCH_LIMIT)
     )
-    hits["reflections"] = [Hit("reflection", row.body, meeting_id=row.meeting_id, held_on=row.held_on) for row in reflections]
+    hits["reflections"] = [
+        Hit("reflection", row.body, meeting_id=row.meeting_id, held_on=row.held_on) for row in reflections
+    ]
     return hits
 
 

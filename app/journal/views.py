@@ -43,9 +43,7 @@ def _entries_context(entries: list[Meeting], **extra: Any) -> dict[str, Any]:
         "names": meetings.member_names(membership),
         "goals": meetings.goal_titles(membership.pair_id, meetings.goals_of(items)),
         "reflections": mine,
-        "reflection_forms": {
-            m.id: reflection_form(m.id, mine[m.id].body if m.id in mine else "") for m in entries
-        },
+        "reflection_forms": {m.id: reflection_form(m.id, mine[m.id].body if m.id in mine else "") for m in entries},
     } | extra
 
 
@@ -70,7 +68,8 @@ def index() -> Response:
     page = min(max(page, 1), meetings.MAX_PAGE)
     entries, has_more = meetings.meetings_page(authz.current_membership().pair_id, page)
     return htmx.render(
-        TEMPLATE, **_entries_context(entries, page=page, has_more=has_more, single=False, search_form=SearchForm(formdata=None))
+        TEMPLATE,
+        **_entries_context(entries, page=page, has_more=has_more, single=False, search_form=SearchForm(formdata=None)),
     )
 
 

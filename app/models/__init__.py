@@ -2,15 +2,13 @@
 
 from app.models.feedback import (
     ANSWER_MAX,
-    HELP_MAX,
     FeedbackAnswer,
     FeedbackSubmission,
-    HelpRequest,
-    Participant,
     Prompt,
     PromptKind,
     PromptSet,
 )
+from app.models.goals import GOAL_STATUS_LABELS, GOAL_TITLE_MAX, Goal, GoalStatus, Milestone
 from app.models.ground_rules import (
     BODY_MAX,
     CADENCE_LABELS,
@@ -26,28 +24,25 @@ from app.models.ground_rules import (
 )
 from app.models.journal import (
     ACTION_MAX,
-    GOAL_STATUS_LABELS,
-    GOAL_TITLE_MAX,
     MEETING_FORMAT_LABELS,
     TEXT_MAX,
     TOPIC_MAX,
     ActionItem,
-    CalendarFeed,
-    Goal,
-    GoalStatus,
     Meeting,
     MeetingFormat,
-    Milestone,
-    NextMeeting,
     Reflection,
     Topic,
 )
+from app.models.next_meeting import CalendarFeed, NextMeeting
 from app.models.program import (
     DEFAULT_PRIVACY_THRESHOLD,
+    HELP_MAX,
     MIN_PRIVACY_THRESHOLD,
+    HelpRequest,
     Pair,
     PairMember,
     PairStatus,
+    Participant,
     Program,
     Role,
 )

@@ -1,4 +1,4 @@
-"""Participants of a program, feedback prompts and answers, and requests for help.
+"""Feedback prompts and the answers both partners give.
 
 Rounds of feedback are not stored: which rounds are due follows from the program's cadences and
 the pair's meetings and dates (so opening a page never has to write). An answer names its round
@@ -10,35 +10,20 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, enum_values, utcnow
+from app.models.types import UTCDateTime, enum_column, utcnow
 
 ROUND_KEY_MAX = 40
 ANSWER_MAX = 2_000
-HELP_MAX = 4_000
 
 
 class PromptKind(enum.StrEnum):
     SCALE = "scale"  # 1 to 5
     YES_NO = "yes-no"
     TEXT = "text"
-
-
-class Participant(db.Model):
-    """Someone taking part in a program, with what the admin may break figures down by."""
-
-    __tablename__ = "participant"
-    __table_args__ = (UniqueConstraint("program_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    department: Mapped[str] = mapped_column(String(120), default="")
-    level: Mapped[str] = mapped_column(String(60), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PromptSet(db.Model):
@@ -61,9 +46,7 @@ class Prompt(db.Model):
     prompt_set_id: Mapped[int] = mapped_column(ForeignKey("prompt_set.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[PromptKind] = mapped_column(
-        Enum(PromptKind, name="prompt_kind", native_enum=False, create_constraint=True, values_callable=enum_values)
-    )
+    kind: Mapped[PromptKind] = mapped_column(enum_column(PromptKind, "prompt_kind"))
     # "Are we meeting as often as we agreed?" is answered with the ground rules' cadence in view.
     about_rhythm: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -103,19 +86,3 @@ class FeedbackSubmission(db.Model):
     round_key: Mapped[str] = mapped_column(String(ROUND_KEY_MAX))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class HelpRequest(db.Model):
-    """A participant asking the program's admin for help. Only this message and the sender's
-    name reach the admin; the partner is told only if the sender chose so."""
-
-    __tablename__ = "help_request"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
-    sender_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pair.id", ondelete="SET NULL"))
-    message: Mapped[str] = mapped_column(Text)
-    partner_told: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, enum_values, utcnow
+from app.models.types import UTCDateTime, enum_column, utcnow
 from app.models.user import User
 
 TITLE_MAX = 120
@@ -46,8 +46,8 @@ CADENCE_LABELS = {
 }
 
 
-def _kind_enum() -> Enum:
-    return Enum(ClauseKind, name="clause_kind", native_enum=False, create_constraint=True, values_callable=enum_values)
+def _kind_enum():
+    return enum_column(ClauseKind, "clause_kind")
 
 
 class Agreement(db.Model):

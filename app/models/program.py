@@ -1,19 +1,21 @@
-"""Programs, the pairs in them, and who is the mentor and who the mentee."""
+"""Programs, the people taking part, the pairs in them (who is the mentor and who the mentee), and
+requests for the program's help."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.types import UTCDateTime, enum_values, utcnow
+from app.models.types import UTCDateTime, enum_column, utcnow
 from app.models.user import User
 
 DEFAULT_PRIVACY_THRESHOLD = 5
 MIN_PRIVACY_THRESHOLD = 3
+HELP_MAX = 4_000
 
 
 class Role(enum.StrEnum):
@@ -60,7 +62,7 @@ class Pair(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
     status: Mapped[PairStatus] = mapped_column(
-        Enum(PairStatus, name="pair_status", native_enum=False, create_constraint=True, values_callable=enum_values),
+        enum_column(PairStatus, "pair_status"),
         default=PairStatus.ACTIVE,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -100,9 +102,7 @@ class PairMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="pair_role", native_enum=False, create_constraint=True, values_callable=enum_values)
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role, "pair_role"))
 
     pair: Mapped[Pair] = relationship(back_populates="members", lazy="raise")
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
@@ -110,3 +110,33 @@ class PairMember(db.Model):
     def partner(self) -> PairMember:
         """The other person in this pair (the pair's members must be loaded)."""
         return next(m for m in self.pair.members if m.id != self.id)
+
+
+class Participant(db.Model):
+    """Someone taking part in a program, with what the admin may break figures down by."""
+
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("program_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    department: Mapped[str] = mapped_column(String(120), default="")
+    level: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HelpRequest(db.Model):
+    """A participant asking the program's admin for help. Only this message and the sender's
+    name reach the admin; the partner is told only if the sender chose so."""
+
+    __tablename__ = "help_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pair.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(Text)
+    partner_told: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

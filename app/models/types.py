@@ -5,13 +5,19 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
 def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
     """Store an enum's values ("mentor"), not its member names ("MENTOR")."""
     return [member.value for member in enum_cls]
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """A column type storing ``enum_cls`` by its values, checked by a named constraint (portable
+    across SQLite and PostgreSQL, and renaming a member's Python name never touches stored rows)."""
+    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, values_callable=enum_values)
 
 
 def utcnow() -> datetime:

@@ -28,8 +28,8 @@ from app.models import (
     Rhythm,
     Topic,
 )
-from app.rhythm.planning import still_ahead
-from app.rhythm.status import Pace, pace
+from app.next_meeting.pace import Pace, pace
+from app.next_meeting.planning import still_ahead
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def _plan_and_signoff(membership: PairMember):
         .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
         .exists()
     )
+
     def clause_fields(kind: ClauseKind):
         return (
             select(Clause.fields)

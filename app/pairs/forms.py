@@ -12,6 +12,8 @@ class TopicForm(Form):
         "A topic for next time",
         validators=[
             DataRequired("Write the topic first."),
-            Length(max=TOPIC_MAX, message=f"Keep it under {TOPIC_MAX} characters: the details can wait for the meeting."),
+            Length(
+                max=TOPIC_MAX, message=f"Keep it under {TOPIC_MAX} characters: the details can wait for the meeting."
+            ),
         ],
     )

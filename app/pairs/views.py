@@ -14,21 +14,21 @@ from flask_login import current_user
 
 from app import authz, htmx
 from app.extensions import db
-from app.journal import agenda, meetings
-from app.models import Role, Topic
-from app.pairs import dashboard
-from app.pairs.forms import TopicForm
 from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
+from app.journal import agenda, meetings
 from app.journal.views import bp as journal_bp
+from app.models import Role, Topic
+from app.next_meeting.views import bp as next_meeting_bp
+from app.pairs import dashboard
+from app.pairs.forms import TopicForm
 from app.program.views import bp as program_bp
-from app.rhythm.views import bp as rhythm_bp
 
 bp = Blueprint("pairs", __name__)
 pair_bp = Blueprint("pair", __name__, url_prefix="/pairs/<int:pair_id>")
 # Every section of a pair hangs under the pair blueprint, which decides access for all of them.
-for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, rhythm_bp, program_bp):
+for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, next_meeting_bp, program_bp):
     pair_bp.register_blueprint(_section)
 
 

@@ -5,22 +5,20 @@ Revises: 0004_feedback_admin
 Create Date: 2026-11-22 12:30:09.196492
 
 """
-from alembic import op
+
 import sqlalchemy as sa
-
-import app.models.types
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0005_last_signed_in'
-down_revision = '0004_feedback_admin'
+revision = "0005_last_signed_in"
+down_revision = "0004_feedback_admin"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_signed_in_at', app.models.types.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_signed_in_at", sa.DateTime(timezone=True), nullable=True))
 
     # Whoever has a passkey or has used a link or recovery code has signed in before.
     op.execute(
@@ -33,8 +31,6 @@ def upgrade():
     )
 
 
-
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('last_signed_in_at')
-
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.drop_column("last_signed_in_at")

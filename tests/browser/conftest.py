@@ -113,7 +113,10 @@ class LiveServer:
                 starts_on=date.today() - timedelta(days=7),
                 ends_on=date.today() + timedelta(days=90),
             )
-            people = [User(name=name, email=f"browser{n}-{role}@example.org") for role, name in (("mentor", mentor), ("mentee", mentee))]
+            people = [
+                User(name=name, email=f"browser{n}-{role}@example.org")
+                for role, name in (("mentor", mentor), ("mentee", mentee))
+            ]
             pair = Pair.create(program, mentor=people[0], mentee=people[1])
             db.session.add(pair)
             db.session.commit()

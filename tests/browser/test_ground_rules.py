@@ -83,7 +83,9 @@ def test_a_partners_saved_change_shows_up_without_a_reload(live_server, phone):
 
     card = clause(mentee_page, MENTEE_GOALS)
     expect(card.locator(".clause-body")).to_have_text(text, timeout=LIVE_MS)
-    expect(card.get_by_role("status").filter(has_text="Changed by")).to_have_text("Changed by Maya just now", timeout=LIVE_MS)
+    expect(card.get_by_role("status").filter(has_text="Changed by")).to_have_text(
+        "Changed by Maya just now", timeout=LIVE_MS
+    )
     # Only that clause was brought in; the mentor's own page marks nothing as changed by someone else.
     expect(mentee_page.get_by_role("status").filter(has_text="Changed by")).to_have_count(1)
     expect(mentor_page.get_by_role("status").filter(has_text="Changed by")).to_have_count(0)
@@ -111,7 +113,8 @@ def test_a_clause_being_edited_is_never_overwritten(live_server, phone):
     # The probe says so in the open form, and leaves the typed text alone.
     notice = card.locator("[data-remote-change]")
     expect(notice).to_have_text(
-        "Ines just changed this clause. When you save, you'll see both versions and keep what you want.", timeout=LIVE_MS
+        "Ines just changed this clause. When you save, you'll see both versions and keep what you want.",
+        timeout=LIVE_MS,
     )
     expect(notice).to_have_role("status")
     expect(typing).to_have_value(mine)
@@ -137,7 +140,12 @@ def test_a_clause_being_edited_is_never_overwritten(live_server, phone):
     assert_never_reloaded(mentor_page, mentee_page)
     # The collided save is answered 409 Conflict (with both versions), which Chromium logs.
     assert_no_errors(mentor)
-    assert_no_errors(mentee, allowed=re.compile(r"status of 409 \(CONFLICT\) \(at http://localhost:\d+/pairs/\d+/ground-rules/clauses/\d+\)$"))
+    assert_no_errors(
+        mentee,
+        allowed=re.compile(
+            r"status of 409 \(CONFLICT\) \(at http://localhost:\d+/pairs/\d+/ground-rules/clauses/\d+\)$"
+        ),
+    )
 
 
 def agree(page: Page) -> None:

@@ -21,7 +21,9 @@ def sign_in_with_link(page: Page, live_server, person) -> None:
     expect(page.get_by_role("heading", name=f"Hello, {person.name.split()[0]}")).to_be_visible()
 
 
-def test_service_worker_controls_pages_and_shows_the_offline_page(context: BrowserContext, page: Page, page_errors, live_server):
+def test_service_worker_controls_pages_and_shows_the_offline_page(
+    context: BrowserContext, page: Page, page_errors, live_server
+):
     pair = live_server.create_pair(mentor="Lena Fischer", mentee="Tomas Varga")
     page.goto("/auth/sign-in")
     assert wait_for_service_worker(page) == f"{live_server.url}/sw.js"
@@ -68,7 +70,9 @@ def test_installable(playwright: Playwright, browser_type_launch_args: dict, liv
     origin (localhost counts), a manifest with a name, start URL, display mode and large enough
     icons that load. It needs a persistent profile: from an incognito (throwaway) context, which
     is what every other test uses, Chromium answers "in-incognito" whatever the app does."""
-    context = playwright.chromium.launch_persistent_context(user_data_dir=tmp_path / "profile", **browser_type_launch_args)
+    context = playwright.chromium.launch_persistent_context(
+        user_data_dir=tmp_path / "profile", **browser_type_launch_args
+    )
     try:
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(f"{live_server.url}/auth/sign-in")

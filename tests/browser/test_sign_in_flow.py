@@ -138,7 +138,9 @@ def test_adding_a_second_passkey_on_the_same_device_says_so(page: Page, page_err
     assert page_errors == [], "\n".join(page_errors)
 
 
-def test_a_passkey_twoway_does_not_know_is_refused_with_a_way_out(page: Page, page_errors, live_server, attach_authenticator):
+def test_a_passkey_twoway_does_not_know_is_refused_with_a_way_out(
+    page: Page, page_errors, live_server, attach_authenticator
+):
     page.add_init_script(WITHOUT_PASSKEY_AUTOFILL)
     page.goto("/auth/sign-in")
     # A passkey for this site that the server never registered (or one whose owner removed it).
@@ -148,7 +150,9 @@ def test_a_passkey_twoway_does_not_know_is_refused_with_a_way_out(page: Page, pa
             "credentialId": base64.b64encode(secrets.token_bytes(16)).decode(),
             "isResidentCredential": True,
             "rpId": "localhost",
-            "privateKey": base64.b64encode(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())).decode(),
+            "privateKey": base64.b64encode(
+                key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+            ).decode(),
             "userHandle": base64.b64encode(secrets.token_bytes(32)).decode(),
             "signCount": 0,
         }

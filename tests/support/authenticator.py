@@ -77,7 +77,9 @@ class SoftAuthenticator:
         """The base64url ids of every credential created, oldest first, for tests that target one explicitly."""
         return [_b64url(credential.credential_id) for credential in self._credentials]
 
-    def create(self, options: dict[str, Any], *, user_verified: bool = True, origin: str | None = None) -> dict[str, Any]:
+    def create(
+        self, options: dict[str, Any], *, user_verified: bool = True, origin: str | None = None
+    ) -> dict[str, Any]:
         """Answer PublicKeyCredentialCreationOptionsJSON with the RegistrationResponseJSON a browser would send.
 
         Attestation is "none" because that is what synced passkeys give and py_webauthn's default asks for.

@@ -51,7 +51,9 @@ def add_recovery_code(session: Session, user: User) -> str:
     return code
 
 
-def add_clause(session: Session, pair: Pair, title: str = "How we give each other feedback", body: str = "Kindly.") -> Clause:
+def add_clause(
+    session: Session, pair: Pair, title: str = "How we give each other feedback", body: str = "Kindly."
+) -> Clause:
     """Ground rules with one clause (and its first revision), for tests about what surrounds them."""
     if session.get(Agreement, pair.id) is None:
         session.add(Agreement(pair_id=pair.id, version=1))
@@ -61,8 +63,15 @@ def add_clause(session: Session, pair: Pair, title: str = "How we give each othe
     session.flush()
     session.add(
         ClauseRevision(
-            pair_id=pair.id, clause_id=clause.id, agreement_version=1, action="added",
-            kind=clause.kind, title=title, body=body, fields={}, position=0,
+            pair_id=pair.id,
+            clause_id=clause.id,
+            agreement_version=1,
+            action="added",
+            kind=clause.kind,
+            title=title,
+            body=body,
+            fields={},
+            position=0,
         )
     )
     session.flush()

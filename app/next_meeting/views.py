@@ -19,15 +19,15 @@ from app.forms import EmptyForm
 from app.ground_rules import agreement
 from app.journal import meetings
 from app.models import NextMeeting
-from app.rhythm import calendar, planning
-from app.rhythm.forms import NextMeetingForm
-from app.rhythm.status import pace, suggest_next
+from app.next_meeting import calendar, planning
+from app.next_meeting.forms import NextMeetingForm
+from app.next_meeting.pace import pace, suggest_next
 from app.urls import absolute_url
 
-bp = Blueprint("rhythm", __name__, url_prefix="/next-meeting")
+bp = Blueprint("next_meeting", __name__, url_prefix="/next-meeting")
 feeds = Blueprint("calendar", __name__, url_prefix="/calendar")
 
-TEMPLATE = "rhythm/next_meeting.html"
+TEMPLATE = "next_meeting/index.html"
 
 
 def _context(form: NextMeetingForm | None = None, **extra: Any) -> dict[str, Any]:

@@ -11,14 +11,17 @@ from sqlalchemy import func, select
 from support.pages import inline_code_in, text, words
 
 from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic
-from app.rhythm.status import pace, suggest_next
+from app.next_meeting.pace import pace, suggest_next
 
 FORTNIGHTLY = Rhythm(cadence=Cadence.FORTNIGHTLY, custom="", length_minutes=45, midpoint=None, ends_on=None)
 NO_RHYTHM = Rhythm(cadence=None, custom="", length_minutes=None, midpoint=None, ends_on=None)
 TODAY = date(2026, 11, 22)
 
 
-@pytest.mark.parametrize(("days_ago", "state"), [(0, "on-track"), (13, "on-track"), (14, "due"), (20, "due"), (21, "overdue"), (60, "overdue")])
+@pytest.mark.parametrize(
+    ("days_ago", "state"),
+    [(0, "on-track"), (13, "on-track"), (14, "due"), (20, "due"), (21, "overdue"), (60, "overdue")],
+)
 def test_pace_against_a_fortnightly_rhythm(days_ago, state):
     assert pace(FORTNIGHTLY, TODAY - timedelta(days=days_ago), TODAY).state == state
 
@@ -35,8 +38,15 @@ def test_the_cadence_suggests_the_next_date():
 
 
 def plan(client, pair, version="0", **values):
-    data = {"version": version, "day": "2026-12-03", "time": "08:30", "length_minutes": "45", "format": "video",
-            "place": "Teams", "timezone": "Europe/London"} | values
+    data = {
+        "version": version,
+        "day": "2026-12-03",
+        "time": "08:30",
+        "length_minutes": "45",
+        "format": "video",
+        "place": "Teams",
+        "timezone": "Europe/London",
+    } | values
     return client.post(f"/pairs/{pair.id}/next-meeting", data=data)
 
 
@@ -129,10 +139,14 @@ def test_a_feed_dies_with_the_membership(app, mentee, pair, session):
 def test_the_plan_page_suggests_a_date_from_the_ground_rules(mentee, pair, session):
     mentee.post(f"/pairs/{pair.id}/ground-rules/start")
     session.add(Meeting(pair_id=pair.id, held_on=date.today() - timedelta(days=3), author_id=pair.mentee.id))
-    assert "You last met 3 days ago. On track: you agreed to meet every two weeks." in words(mentee.get(f"/pairs/{pair.id}"))
+    assert "You last met 3 days ago. On track: you agreed to meet every two weeks." in words(
+        mentee.get(f"/pairs/{pair.id}")
+    )
     page = words(mentee.get(f"/pairs/{pair.id}/next-meeting"))
     suggested = date.today() + timedelta(days=11)
-    assert f"Your ground rules say you meet every two weeks, so we've suggested {suggested.day} {suggested:%b %Y}" in page
+    assert (
+        f"Your ground rules say you meet every two weeks, so we've suggested {suggested.day} {suggested:%b %Y}" in page
+    )
     assert "You last met 3 days ago. On track: you agreed to meet every two weeks." in page
 
 
@@ -150,7 +164,9 @@ def test_topics_for_next_time_from_the_home_page(app, mentor, mentee, pair, sess
     page = text(mentor.get(f"/pairs/{pair.id}"))
     # The mentee leads: their topic comes first though it was added later.
     assert page.index("Using Teams channels well") < page.index("How I prepare a board paper")
-    assert "Using Teams channels well · Margaret" in words_of(page) and "How I prepare a board paper · You" in words_of(page)
+    assert "Using Teams channels well · Margaret" in words_of(page) and "How I prepare a board paper · You" in words_of(
+        page
+    )
 
     empty = mentee.post(f"/pairs/{pair.id}/topics", data={"text": "  "}, headers=htmx)
     assert empty.status_code == 422 and "Write the topic first." in text(empty)
@@ -169,7 +185,9 @@ def test_topics_for_next_time_from_the_home_page(app, mentor, mentee, pair, sess
     assert session.scalar(select(func.count(Topic.id))) == 1
 
 
-@pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "\u202eevil\u200d🎉"])
+@pytest.mark.parametrize(
+    "hostile", ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "\u202eevil\u200d🎉"]
+)
 def test_hostile_topics_are_harmless(mentee, pair, hostile):
     mentee.post(f"/pairs/{pair.id}/topics", data={"text": hostile})
     page = mentee.get(f"/pairs/{pair.id}")
@@ -185,7 +203,9 @@ def test_the_home_page_stays_within_budget_as_the_pair_grows(mentee, pair, sessi
             session.add(meeting)
             session.flush()
             session.add(ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=f"Do {i}", owner_id=pair.mentee.id))
-            session.add(Topic(pair_id=pair.id, text=f"Topic {i}", added_by_id=pair.mentor.id, added_by_role=Role.MENTOR))
+            session.add(
+                Topic(pair_id=pair.id, text=f"Topic {i}", added_by_id=pair.mentor.id, added_by_role=Role.MENTOR)
+            )
             goal = Goal(pair_id=pair.id, learner=Role.MENTEE, title=f"Goal {i}", status=GoalStatus.IN_PROGRESS)
             session.add(goal)
             session.flush()

@@ -22,7 +22,9 @@ class NextMeetingForm(VersionedForm):
         validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
     )
     format = SelectField("How", choices=[SelectChoice(f.value, MEETING_FORMAT_LABELS[f]) for f in MeetingFormat])
-    place = StringField("Where (a room, or the link)", validators=[Length(max=200, message="Keep it under 200 characters.")])
+    place = StringField(
+        "Where (a room, or the link)", validators=[Length(max=200, message="Keep it under 200 characters.")]
+    )
     # Filled in by the browser (Intl) so the time means the person's own clock; UTC otherwise.
     timezone = HiddenField(default="UTC")
 

@@ -44,7 +44,9 @@ def test_topic_meeting_and_action_item_on_a_phone(live_server, phone):
     tick = page.get_by_role("button", name="Done: Post in the leadership channel")
     expect(tick).to_have_attribute("aria-pressed", "false")
     tick.click()
-    expect(page.get_by_role("button", name="Done: Post in the leadership channel")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Done: Post in the leadership channel")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.reload()
     expect(page.locator("#actions").get_by_text("No open action items.")).to_be_visible()
     assert mentee.errors == []

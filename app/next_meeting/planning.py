@@ -110,9 +110,7 @@ def feed_pair(token: str) -> Pair | None:
         return None
     return (
         db.session.execute(
-            select(Pair)
-            .where(Pair.id == feed.pair_id)
-            .options(joinedload(Pair.members).joinedload(PairMember.user))
+            select(Pair).where(Pair.id == feed.pair_id).options(joinedload(Pair.members).joinedload(PairMember.user))
         )
         .unique()
         .scalar_one()

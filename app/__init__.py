@@ -28,8 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, security, templating
+    from app import cli, errors, htmx, security, templating
 
+    htmx.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     security.init_app(app)

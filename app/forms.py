@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Self
 
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, HiddenField
@@ -17,7 +18,18 @@ def drop_control_characters(value: object) -> object:
 
 
 class Form(FlaskForm):
-    """A CSRF-protected form whose text inputs are cleaned of control characters."""
+    """A CSRF-protected form whose text inputs are cleaned of control characters.
+
+    Build a form with ``Form()`` only in the view that handles its POST; build every form that is
+    only drawn with ``Form.blank()``.
+    """
+
+    @classmethod
+    def blank(cls, obj: object | None = None, **data: object) -> Self:
+        """A form drawn only to be shown, filled from ``obj`` and ``data``: it never binds to the
+        request, so the words of a failed or finished POST can't leak into it (a topic box that
+        keeps the topic just added invites duplicates; a stale version makes every press a 409)."""
+        return cls(formdata=None, obj=obj, **data)
 
     class Meta:
         def bind_field(self, form, unbound_field, options):

@@ -22,6 +22,7 @@ from app.models.ground_rules import (
     ClauseRevision,
     Rhythm,
 )
+from app.models.idempotency import IDEMPOTENCY_KEY_MAX, IdempotencyKey
 from app.models.journal import (
     ACTION_MAX,
     MEETING_FORMAT_LABELS,
@@ -50,6 +51,8 @@ from app.models.types import UTCDateTime, utcnow
 from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
 
 __all__ = [
+    "IDEMPOTENCY_KEY_MAX",
+    "IdempotencyKey",
     "ANSWER_MAX",
     "HELP_MAX",
     "FeedbackAnswer",

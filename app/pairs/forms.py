@@ -4,10 +4,11 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.forms import Form
+from app.idempotency import IdempotentForm
 from app.models import TOPIC_MAX
 
 
-class TopicForm(Form):
+class TopicForm(IdempotentForm, Form):
     text = StringField(
         "A topic for next time",
         validators=[

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
+from app.idempotency import idempotent
 from app.journal import agenda, meetings
 from app.journal.views import bp as journal_bp
 from app.models import Role, Topic
@@ -71,23 +72,23 @@ def _home_context(**extra: Any) -> dict[str, Any]:
     membership = authz.current_membership()
     return {
         "board": dashboard.load(membership),
-        "topic_form": TopicForm(),
+        "topic_form": TopicForm.blank(),
         "names": meetings.member_names(membership),
         "mentee": membership.pair.member(Role.MENTEE),
     } | extra
 
 
 @pair_bp.post("/topics")
+@idempotent
 def add_topic() -> Response:
     """The quick-add box on the pair's home: one field, one button."""
     form = TopicForm()
     if not form.validate():
-        return htmx.render("pairs/home.html", "topics", status=422, **_home_context(topic_form=form))
+        return htmx.render("pairs/home.html", blocks=("topics",), status=422, **_home_context(topic_form=form))
     agenda.add(authz.current_membership(), form.text.data.strip())
-    db.session.commit()
-    if not htmx.is_htmx():
-        return htmx.redirect(url_for(".home") + "#topics")
-    return htmx.render("pairs/home.html", "topics", **_home_context(added=True))
+    return htmx.after_write(
+        url_for(".home") + "#topics", "pairs/home.html", blocks=("topics",), context=lambda: _home_context(added=True)
+    )
 
 
 @pair_bp.post("/topics/<int:topic_id>/remove")

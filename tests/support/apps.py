@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -21,6 +22,28 @@ BASE_URL = "http://localhost:5000"
 
 def database_url(tmp_dir) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/twoway-test.sqlite3"
+
+
+@contextmanager
+def own_database(tmp_dir) -> Iterator[str]:
+    """A database of a test's own, on the suite's engine (a SQLite file, or a new PostgreSQL
+    database beside the suite's, dropped afterwards): for tests whose requests commit for real and
+    run in parallel, such as two people saving at the same moment."""
+    suite_url = os.environ.get("TEST_DATABASE_URL")
+    if not suite_url:
+        yield f"sqlite:///{tmp_dir}/own.sqlite3"
+        return
+    url = make_url(suite_url)
+    name = f"{url.database}_own_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def make_app(url: str, **config) -> Flask:

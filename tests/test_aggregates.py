@@ -552,9 +552,10 @@ def bulk_program(session, pair_count: int, start_user: int) -> Program:
     return program
 
 
-def test_the_dashboard_query_count_stays_flat_from_100_to_10000_pairs(client, admin, session, queries):
+def test_the_dashboard_query_count_stays_flat_when_the_program_doubles(client, admin, session, queries):
+    # bench/dashboard.py makes the same count, and times it, at 10,000 pairs.
     counts = {}
-    for size, start in ((100, 0), (10_000, 1000)):
+    for size, start in ((100, 0), (200, 1000)):
         program = bulk_program(session, size, start)
         with queries() as log:
             page = client.get(f"/admin/programs/{program.id}/dashboard")
@@ -562,7 +563,7 @@ def test_the_dashboard_query_count_stays_flat_from_100_to_10000_pairs(client, ad
         assert page.status_code == download.status_code == 200
         assert f"Pairs {size}" in words(page)
         counts[size] = log.count
-    assert counts[100] == counts[10_000]
+    assert counts[100] == counts[200]
     assert counts[100] <= 2 * 8  # each of the two requests: the session, the program, and six aggregates
 
 

@@ -35,7 +35,10 @@ def _secret_key(raw: str | None, debug: bool, instance_path: Path) -> str:
     if raw:
         return raw
     if not debug:
-        raise ConfigError("SECRET_KEY must be set (a long random string) unless FLASK_DEBUG=1.")
+        raise ConfigError(
+            "set SECRET_KEY to a long random string (python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or FLASK_DEBUG=1 in development."
+        )
     # In development the key is made once and kept, so sessions survive a restart of `make run`.
     key_file = instance_path / "secret_key"
     if key_file.exists():

@@ -118,3 +118,19 @@ def test_switching_the_limiter_back_off_frees_the_other_apps(limited_app, client
     limiter.enabled = False  # what the fixture's teardown does, done early to check it suffices
     statuses = request_links(client, "repeat@example.org", PER_ADDRESS + 2)
     assert 429 not in statuses
+
+
+@pytest.mark.parametrize(("storage", "shared"), [(STORAGES[0], False), (STORAGES[1], True)], ids=["memory", "redis"])
+def test_per_client_counters_are_shared_by_workers_only_in_redis(connection, storage, shared):
+    """What the README promises: with Redis every worker sees the same per-client count; with
+    memory:// each worker process counts on its own."""
+    require_storage(storage)
+    with build_limited_app(connection, storage) as first_worker:
+        client = first_worker.test_client()
+        assert {client.post("/auth/passkey/options").status_code for _ in range(PASSKEY_OPTIONS)} == {200}
+        # A second worker: the same configuration, a limiter storage object of its own.
+        first_worker_storage = limiter.storage
+        limiter.init_app(first_worker)
+        assert limiter.storage is not first_worker_storage
+        expected = 429 if shared else 200
+        assert first_worker.test_client().post("/auth/passkey/options").status_code == expected

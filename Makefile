@@ -24,7 +24,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 
 ## run: set up, migrate the SQLite database in instance/, seed the demo, serve on http://localhost:5000
+## (PORT=5310 serves on another port; the printed links follow it unless BASE_URL is set)
 run: export FLASK_DEBUG = 1
+run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config as app_config
+from app import numbers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -20,6 +21,8 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     app.config.from_mapping(app_config.load(app.instance_path, environ))
     if config:
         app.config.from_mapping(config)
+    # Before any route is added: an id in a URL beyond what the database holds matches no route.
+    app.url_map.converters["int"] = numbers.IntConverter
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]

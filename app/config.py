@@ -35,7 +35,10 @@ def _secret_key(raw: str | None, debug: bool, instance_path: Path) -> str:
     if raw:
         return raw
     if not debug:
-        raise ConfigError("SECRET_KEY must be set (a long random string) unless FLASK_DEBUG=1.")
+        raise ConfigError(
+            "set SECRET_KEY to a long random string (python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or FLASK_DEBUG=1 in development."
+        )
     # In development the key is made once and kept, so sessions survive a restart of `make run`.
     key_file = instance_path / "secret_key"
     if key_file.exists():
@@ -45,6 +48,28 @@ def _secret_key(raw: str | None, debug: bool, instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+# A Redis that is down or stuck must cost a sign-in at most this long, never a worker.
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+def rate_limit_settings(uri: str) -> dict[str, Any]:
+    """Flask-Limiter's storage settings. The per-client limits are a flood guard, not what keeps
+    anyone safe (the per-address limit on sign-in mails is counted in the database): when Redis is
+    unreachable or stops answering, the limiter logs a warning, counts in this worker's memory
+    until Redis is back, and never turns a sign-in into an error."""
+    settings: dict[str, Any] = {
+        "RATELIMIT_STORAGE_URI": uri,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+    }
+    if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+        }
+    return settings
 
 
 def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -90,7 +115,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "MAIL_URL": env.get("MAIL_URL") or None,
         "MAIL_FROM": env.get("MAIL_FROM", f"Twoway <no-reply@{parts.hostname}>"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        **rate_limit_settings(env.get("RATELIMIT_STORAGE_URI") or "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": trusted_proxies,
     }

@@ -1,10 +1,21 @@
-"""Error pages in Twoway's own words, for pages, htmx fragments and the passkey scripts alike."""
+"""Error pages in Twoway's own words, for pages, htmx fragments and the passkey scripts alike.
+
+An error page needs nothing that may have failed: the 500 handler rolls the session back first,
+and no error page queries the database or reads anything a view loaded (after a failed
+transaction every loaded object is expired, and our relationships refuse lazy loads). The pages
+use their own small layout, rendered without the app's context processors (which read the
+signed-in person and the pair), and know who is signed in only if that was already loaded.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
 
 MESSAGES = {
     400: ("That didn't work", "Something in the request was off. Go back, reload the page and try again."),
@@ -31,10 +42,38 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
-def _render(status: int, title: str, message: str) -> tuple[Response | str, int]:
+def _signed_in(may_query: bool) -> bool:
+    """Whether someone is signed in, from Flask-Login's per-request cache when the request already
+    loaded them; asking the database only when ``may_query`` and it answers."""
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    if not may_query:
+        return False
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 (an error page must show, whatever the database raises)
+        current_app.logger.warning("Error page: could not tell who is signed in", exc_info=True)
+        return False
+
+
+def _render(status: int, title: str, message: str, *, may_query: bool = True) -> tuple[Response | str, int]:
     if _wants_json():
         return jsonify(error=message), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    if _signed_in(may_query):
+        home, label = url_for("pairs.index"), "Back to your pairs"
+    else:
+        home, label = url_for("auth.sign_in"), "Go to sign-in"
+    template = current_app.jinja_env.get_template("errors/error.html")
+    page = template.render(status=status, title=title, message=message, home=home, home_label=label)
+    return page, status
+
+
+def _described(error: HTTPException, default: str) -> str:
+    """For a 400, the message a view gave ``abort(400, description=...)`` (what was wrong with
+    the request, in words for the person); for anything else, or without one, ours."""
+    given = error.description
+    return given if error.code == 400 and given and given != type(error).description else default
 
 
 def init_app(app: Flask) -> None:
@@ -45,5 +84,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
+        if code >= 500:
+            return server_error(error)
         title, message = MESSAGES.get(code, (error.name, error.description or ""))
-        return _render(code, title, message)
+        return _render(code, title, _described(error, message))
+
+    @app.errorhandler(InternalServerError)
+    def server_error(_error: HTTPException):
+        # Whatever failed may have left the session in a failed transaction (or its connection
+        # killed): end it before anything else, and don't ask the database anything more.
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            app.logger.warning("Could not roll back the session after an error", exc_info=True)
+        return _render(500, *MESSAGES[500], may_query=False)

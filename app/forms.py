@@ -8,6 +8,8 @@ from typing import Self
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField, HiddenField
 
+from app.numbers import bounded_int
+
 # C0 control characters other than tab, newline and carriage return. PostgreSQL refuses NUL in
 # text, and none of them can be shown, so they never reach a view or the database.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -49,10 +51,7 @@ class VersionedForm(Form):
     def base_version(self) -> int:
         # A missing or garbled version matches no stored one: the save becomes a conflict, which
         # shows both versions and carries the current one, rather than a dead end.
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return 0
+        return bounded_int(self.version.data) or 0
 
 
 class EmptyForm(Form):

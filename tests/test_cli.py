@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from factories import UserFactory
@@ -149,3 +153,40 @@ def test_demo_pairs_have_met_and_set_goals_and_the_reflection_stays_private(cli,
     journal = client.get(f"{pair['url']}/journal").get_data(as_text=True)
     assert "Set up the team channel together." in journal
     assert "I felt slow at first" not in journal  # the mentee's private reflection
+
+
+# --- login-link from a shell, as an operator runs it ------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+
+
+def flask_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``flask --app wsgi ARGS`` in the checkout, with only ``env`` (and PATH) in the environment."""
+    environ = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+    return subprocess.run([*FLASK, *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=60)
+
+
+def test_login_link_without_a_secret_key_fails_in_one_line_saying_what_to_set(tmp_path):
+    result = flask_cli("login-link", "mei.lin@example.org", DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite3")
+    assert result.returncode != 0
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "SECRET_KEY" in lines[0] and "FLASK_DEBUG=1" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_login_link_works_without_flask_debug_when_a_secret_key_is_set(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3", "SECRET_KEY": "operator-secret"}
+    assert flask_cli("db", "upgrade", **env).returncode == 0
+    created = flask_cli("admin", "create", "--email", "mei.lin@example.org", "--name", "Mei Lin", **env)
+    assert created.returncode == 0, created.stderr
+    result = flask_cli("login-link", "Mei.Lin@example.org", **env)
+    assert result.returncode == 0, result.stderr
+    [url] = result.stdout.split()
+    assert url.startswith("http://localhost:5000/auth/link/")
+    unknown = flask_cli("login-link", "nobody@example.org", **env)
+    assert unknown.returncode == 1
+    assert [line for line in unknown.stderr.splitlines() if line.strip()] == [
+        "Error: Nobody with the address nobody@example.org can sign in to Twoway."
+    ]

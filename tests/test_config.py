@@ -9,7 +9,7 @@ from app.config import ConfigError, load
 
 
 def test_secret_key_is_required_outside_debug(tmp_path):
-    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+    with pytest.raises(ConfigError, match="set SECRET_KEY to a long random string"):
         load(tmp_path, {})
 
 

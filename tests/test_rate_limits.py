@@ -6,42 +6,24 @@ import html
 from html.parser import HTMLParser
 
 import pytest
-from flask import Flask
-from sqlalchemy.orm import Session
-from support.apps import make_app, reset_schema
+from factories import UserFactory
+from support.limits import STORAGES, build_limited_app, require_storage
 
+from app.auth.links import MAILS_PER_ADDRESS
 from app.auth.views import LINK_REQUEST_LIMIT
-from app.extensions import db, limiter
-from app.models import User
+from app.extensions import limiter
 
-PER_ADDRESS = 3  # LINK_REQUEST_PER_ADDRESS_LIMIT: "3 per 15 minutes"
+PER_ADDRESS = MAILS_PER_ADDRESS  # 3 per 15 minutes, counted in the database
 PER_CLIENT = int(LINK_REQUEST_LIMIT.split()[0])  # a flood guard: offices share one address
 PASSKEY_OPTIONS = 30  # PASSKEY_OPTIONS_LIMIT: "30 per minute"
 
 
-@pytest.fixture
-def limited_app(tmp_path) -> Flask:
-    # The Limiter is one object for the whole process and `enabled` lives on it: building a
-    # rate-limited app switches limits on for every other app in the test run, too. Put it back.
-    was_enabled = limiter.enabled
-    app = make_app(f"sqlite:///{tmp_path}/limits.sqlite3", RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
-    reset_schema(app)
-    limiter.reset()
-    try:
+@pytest.fixture(params=STORAGES, ids=["memory", "redis"])
+def limited_app(request, connection):
+    """The rate-limited app, its per-client counters in this worker's memory or in Redis."""
+    require_storage(request.param)
+    with build_limited_app(connection, request.param) as app:
         yield app
-    finally:
-        limiter.reset()
-        limiter.enabled = was_enabled
-
-
-def add_person(app: Flask, email: str) -> User:
-    with app.app_context():
-        session = Session(bind=db.engine, expire_on_commit=False)
-    with session:
-        user = User(name="Sam Whitfield", email=email)
-        session.add(user)
-        session.commit()
-        return user
 
 
 class Text(HTMLParser):
@@ -81,8 +63,8 @@ def assert_readable_429(response) -> None:
     assert 'href="/auth/sign-in"' in response.text
 
 
-def test_sign_in_links_for_one_address_stop_after_a_few(limited_app):
-    person = add_person(limited_app, "sam@example.org")
+def test_sign_in_links_for_one_address_stop_after_a_few(limited_app, session):
+    person = UserFactory(name="Sam Whitfield", email="sam@example.org")
     client = limited_app.test_client()
     statuses = request_links(client, person.email, PER_ADDRESS + 1)
     assert statuses == [303] * PER_ADDRESS + [429]
@@ -136,3 +118,19 @@ def test_switching_the_limiter_back_off_frees_the_other_apps(limited_app, client
     limiter.enabled = False  # what the fixture's teardown does, done early to check it suffices
     statuses = request_links(client, "repeat@example.org", PER_ADDRESS + 2)
     assert 429 not in statuses
+
+
+@pytest.mark.parametrize(("storage", "shared"), [(STORAGES[0], False), (STORAGES[1], True)], ids=["memory", "redis"])
+def test_per_client_counters_are_shared_by_workers_only_in_redis(connection, storage, shared):
+    """What the README promises: with Redis every worker sees the same per-client count; with
+    memory:// each worker process counts on its own."""
+    require_storage(storage)
+    with build_limited_app(connection, storage) as first_worker:
+        client = first_worker.test_client()
+        assert {client.post("/auth/passkey/options").status_code for _ in range(PASSKEY_OPTIONS)} == {200}
+        # A second worker: the same configuration, a limiter storage object of its own.
+        first_worker_storage = limiter.storage
+        limiter.init_app(first_worker)
+        assert limiter.storage is not first_worker_storage
+        expected = 429 if shared else 200
+        assert first_worker.test_client().post("/auth/passkey/options").status_code == expected

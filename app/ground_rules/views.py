@@ -15,6 +15,7 @@ from app.forms import EmptyForm
 from app.ground_rules import agreement, diff
 from app.ground_rules.forms import AgreeForm, NewClauseForm, form_for
 from app.models import Clause, utcnow
+from app.numbers import arg_int
 
 bp = Blueprint("ground_rules", __name__, url_prefix="/ground-rules")
 
@@ -193,13 +194,13 @@ def changes() -> Response:
     """The cheap probe an open page polls: 204 while nothing changed, else what did."""
     membership = authz.current_membership()
     found = agreement.load(membership.pair_id)
-    since = request.args.get("since", type=int, default=0)
+    since = arg_int("since", default=0)
     if found is None:
         return Response(status=204)
     if found.version <= since:
         # Agreeing leaves the version as it is, so the page also says how many had agreed when
         # its status was drawn; a different count means the status needs redrawing.
-        shown_agreed = request.args.get("agreed", type=int)
+        shown_agreed = arg_int("agreed")
         if shown_agreed is None or shown_agreed == agreement.agreed_count(found):
             return Response(status=204)
         return jsonify(version=found.version, clauses=[], structure_changed=False)
@@ -221,8 +222,8 @@ def history() -> Response:
     membership = authz.current_membership()
     versions = agreement.history(membership.pair_id)
     newest = versions[0].number if versions else 0
-    to_version = request.args.get("to", type=int, default=newest)
-    from_version = request.args.get("from", type=int, default=max(to_version - 1, 0))
+    to_version = arg_int("to", default=newest)
+    from_version = arg_int("from", default=max(to_version - 1, 0))
     compared = diff.compare(
         agreement.state_at(membership.pair_id, from_version), agreement.state_at(membership.pair_id, to_version)
     )

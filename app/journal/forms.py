@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.forms import Form, VersionedForm
 from app.models import ACTION_MAX, MEETING_FORMAT_LABELS, TEXT_MAX, MeetingFormat, PairMember
+from app.numbers import IntRange
 
 ACTION_ROWS = 3  # empty rows a new log form offers; "Add another action" adds more
 MAX_ACTION_ROWS = 20
@@ -94,7 +95,9 @@ class ActionRowForm(Form):
 
 class LogMeetingForm(_MeetingFields):
     # Rendered by hand from the open topics; an id that is no longer open is simply not covered.
-    covered = SelectMultipleField("Topics you covered", coerce=int, choices=[], validate_choice=False)
+    covered = SelectMultipleField(
+        "Topics you covered", coerce=int, choices=[], validate_choice=False, validators=[IntRange()]
+    )
     actions = FieldList(FormField(ActionRowForm), min_entries=ACTION_ROWS, max_entries=MAX_ACTION_ROWS)
     reflection = TextAreaField("Your private reflection", validators=_TEXT)
 

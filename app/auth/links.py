@@ -14,8 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.forms import drop_control_characters
-from app.models import SignInLink, User, normalise_email, utcnow
-from app.models.sign_in_attempt import SignInAttempt
+from app.models import SignInAttempt, SignInLink, User, normalise_email, utcnow
 from app.urls import absolute_url
 
 LINK_TTL = timedelta(minutes=15)

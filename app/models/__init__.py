@@ -47,6 +47,7 @@ from app.models.program import (
     Program,
     Role,
 )
+from app.models.sign_in_attempt import SignInAttempt
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
 
@@ -98,6 +99,7 @@ __all__ = [
     "Program",
     "RecoveryCode",
     "Role",
+    "SignInAttempt",
     "SignInLink",
     "UTCDateTime",
     "User",

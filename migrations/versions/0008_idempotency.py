@@ -1,7 +1,7 @@
 """Idempotency keys for create forms
 
 Revision ID: 0008_idempotency
-Revises: 0005_last_signed_in
+Revises: 0007_sign_in_attempts
 Create Date: 2026-12-01 10:06:35.669953
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0008_idempotency"
-down_revision = "0005_last_signed_in"
+down_revision = "0007_sign_in_attempts"
 branch_labels = None
 depends_on = None
 

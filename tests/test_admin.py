@@ -1,6 +1,6 @@
-"""The admin's program set-up: settings, participants (one by one or from a CSV), pairs and
-sign-in links. Admins see names, emails, departments and levels, and which pairs exist; nothing
-a pair writes."""
+"""The admin's program set-up: settings, participants (one by one or from a CSV), pairs and the
+join link. Admins see names, emails, departments and levels, who has joined and which pairs
+exist; nothing a pair writes, and nothing that signs anyone in."""
 
 from __future__ import annotations
 

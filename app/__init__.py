@@ -63,13 +63,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
-    from app.admin.dashboard import bp as admin_dashboard_bp
-    from app.admin.views import bp as admin_bp
+    from app.admin.area import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.next_meeting.views import feeds as calendar_bp
     from app.pairs.views import bp as pairs_bp
     from app.pairs.views import pair_bp
+    from app.program.join import bp as join_bp
     from app.pwa.views import bp as pwa_bp
 
-    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, admin_dashboard_bp, pwa_bp, calendar_bp):
+    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, join_bp, pwa_bp, calendar_bp):
         app.register_blueprint(blueprint)

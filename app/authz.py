@@ -4,8 +4,13 @@
 - Pair routes hang under the ``pair`` blueprint, whose ``before_request`` calls ``load_membership``:
   the signed-in person must be one of the pair's two members, or the answer is 404. Never 403,
   which would confirm that the pair exists. Program admins are not members and get 404 too.
-- The admin blueprint calls ``require_admin``.
+- The whole admin area hangs under the ``admin`` blueprint, whose ``before_request`` is
+  ``require_admin``. Admins are never pair members: ``may_take_part`` says who may be added to a
+  program or a pair, and ``load_membership`` refuses admins even if a membership slipped in.
 - Objects that belong to a person are fetched through ``get_own``, which filters by owner.
+- The only way into a program for its participants is its join page: ``joining_person`` decides
+  who gets a sign-in link mailed from there. Nothing an admin is shown signs anyone in.
+- Adding a way in to an account (a passkey, recovery codes) needs ``signed_in_recently``.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Row, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from app import htmx
+from app.auth import sessions
 from app.extensions import db, login_manager
-from app.models import Pair, PairMember, User
+from app.models import HelpRequest, Pair, PairMember, Participant, User, normalise_email
 
 F = TypeVar("F", bound=Callable)
 T = TypeVar("T")
@@ -90,6 +96,10 @@ def load_membership(pair_id: int) -> PairMember:
     )
     if membership is None:
         abort(404)
+    # A second line of defence: admins are never added to pairs (see ``may_take_part``), and even
+    # if a membership slipped in (a promotion done by hand in the database), it opens nothing.
+    if current_user.is_admin:
+        abort(404)
     return membership
 
 
@@ -139,5 +149,68 @@ def memberships_of(user: User) -> list[PairMember]:
                 joinedload(PairMember.pair).joinedload(Pair.program),
                 joinedload(PairMember.pair).selectinload(Pair.members).joinedload(PairMember.user),
             )
+        )
+    )
+
+
+# --- Additions for joining and the admin area (issue 8 and 9) ----------------------------------
+
+ADMINS_ARE_NOT_MEMBERS = (
+    "{name} is a program admin. Admins can't take part in a program or be in a pair: a pair's space "
+    "is theirs alone, and the admin sees only the program's numbers."
+)
+IN_A_PROGRAM = (
+    "{name} takes part in a program, so they can't be made an admin: admins can't take part in a "
+    "program or be in a pair."
+)
+
+
+def may_take_part(user: User) -> bool:
+    """Whether ``user`` may be a participant of a program and so a pair member: never an admin."""
+    return not user.is_admin
+
+
+def takes_part(user_id: int) -> bool:
+    """Whether the person is a participant of any program or in any pair (and so may not be an admin)."""
+    return bool(
+        db.session.scalar(
+            select(exists().where(Participant.user_id == user_id) | exists().where(PairMember.user_id == user_id))
+        )
+    )
+
+
+def joining_person(program_id: int, email: str) -> User | None:
+    """Who gets a sign-in link mailed from the program's join page for ``email``: a participant of
+    that program, with an open account, who is not an admin. Anyone else gets nothing (and the
+    page answers them exactly as it answers a participant)."""
+    return db.session.scalar(
+        select(User)
+        .join(Participant, Participant.user_id == User.id)
+        .where(
+            Participant.program_id == program_id,
+            User.email == normalise_email(email),
+            User.active.is_(True),
+            User.is_admin.is_(False),
+        )
+    )
+
+
+def signed_in_recently() -> bool:
+    """Whether this session may add a way in (a passkey, new recovery codes): it must have signed
+    in within the last ten minutes, so a session someone else holds can't add their own."""
+    return current_user.is_authenticated and sessions.signed_in_recently()
+
+
+def help_requests_known_to(membership: PairMember) -> list[Row]:
+    """When this person asked for help from this pair, and when their partner did and chose to tell
+    them. Never the message: the partner learns only that they asked."""
+    return list(
+        db.session.execute(
+            select(HelpRequest.sender_id, HelpRequest.partner_told, HelpRequest.created_at, HelpRequest.handled_at)
+            .where(
+                HelpRequest.pair_id == membership.pair_id,
+                or_(HelpRequest.sender_id == membership.user_id, HelpRequest.partner_told.is_(True)),
+            )
+            .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
         )
     )

@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app import authz
 from app import demo as demo_data
 from app.auth import links
 from app.extensions import db
@@ -55,6 +56,9 @@ def create_admin(email: str, name: str) -> None:
         db.session.flush()
         verb = "Created admin"
     else:
+        if authz.takes_part(user.id):
+            # The admin is an adversary of pairs' privacy: someone in a pair can't become one.
+            _fail(authz.IN_A_PROGRAM.format(name=f"{user.name} <{user.email}>"))
         user.is_admin = True
         verb = "Made an admin of existing person"
     url = links.issue(user)

@@ -80,21 +80,22 @@ ACCESS = {
     "pair.ground_rules.printable": PAIR,
     "pair.ground_rules.download": PAIR,
     "admin.index": ADMIN,
-    "admin.new_program": ADMIN,
-    "admin.create_program": ADMIN,
-    "admin.edit_program": ADMIN,
-    "admin.save_program": ADMIN,
-    "admin.participants": ADMIN,
-    "admin.add_participant": ADMIN,
-    "admin.import_participants": ADMIN,
-    "admin.issue_link": ADMIN,
-    "admin.pairs": ADMIN,
-    "admin.make_pair": ADMIN,
+    "admin.programs.new_program": ADMIN,
+    "admin.programs.create_program": ADMIN,
+    "admin.programs.edit_program": ADMIN,
+    "admin.programs.save_program": ADMIN,
+    "admin.programs.participants": ADMIN,
+    "admin.programs.add_participant": ADMIN,
+    "admin.programs.import_participants": ADMIN,
+    "admin.programs.pairs": ADMIN,
+    "admin.programs.make_pair": ADMIN,
     "pair.feedback.answer": PAIR,
-    "admin_dashboard.show": ADMIN,
-    "admin_dashboard.download": ADMIN,
-    "admin_dashboard.help_requests": ADMIN,
-    "admin_dashboard.mark_handled": ADMIN,
+    "admin.dashboard.show": ADMIN,
+    "admin.dashboard.download": ADMIN,
+    "admin.dashboard.help_requests": ADMIN,
+    "admin.dashboard.mark_handled": ADMIN,
+    "join.page": PUBLIC,
+    "join.send_link": PUBLIC,
     "pair.program.index": PAIR,
     "pair.program.ask_for_help": PAIR,
 }
@@ -135,6 +136,17 @@ def test_pair_routes_sit_under_the_guarded_blueprint(app):
     for rule, _method in _rules(app, PAIR):
         assert rule.rule.startswith("/pairs/<int:pair_id>"), rule.rule
         assert rule.endpoint.startswith("pair."), rule.endpoint
+
+
+def test_admin_routes_sit_under_the_one_guarded_blueprint(app):
+    from app.authz import require_admin
+
+    for rule, _method in _rules(app, ADMIN):
+        assert rule.rule.startswith("/admin"), rule.rule
+        assert rule.endpoint.startswith("admin."), rule.endpoint
+    # One guard, on the parent: no section guards itself (or forgets to).
+    guarded = [name for name, funcs in app.before_request_funcs.items() if require_admin in funcs]
+    assert guarded == ["admin"]
 
 
 @pytest.fixture
@@ -240,7 +252,7 @@ def test_public_pages_open_without_signing_in(app, client):
             continue
         response = client.get(_url(rule, 0))
         # A made-up sign-in link is a readable "can't be used" page; a made-up feed is simply not there.
-        expected = {"auth.link": 410, "calendar.feed": 404}.get(rule.endpoint, 200)
+        expected = {"auth.link": 410, "calendar.feed": 404, "join.page": 404}.get(rule.endpoint, 200)
         assert response.status_code == expected, rule.rule
 
 

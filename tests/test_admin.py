@@ -1,6 +1,6 @@
-"""The admin's program set-up: settings, participants (one by one or from a CSV), pairs and
-sign-in links. Admins see names, emails, departments and levels, and which pairs exist; nothing
-a pair writes."""
+"""The admin's program set-up: settings, participants (one by one or from a CSV), pairs and the
+join link. Admins see names, emails, departments and levels, who has joined and which pairs
+exist; nothing a pair writes, and nothing that signs anyone in."""
 
 from __future__ import annotations
 
@@ -407,41 +407,130 @@ def test_the_pairs_page_shows_names_and_nothing_a_pair_wrote(client, session, ad
     assert f"/pairs/{pair.id}" not in page.text  # an admin is never sent into a pair's space
 
 
-# --- sign-in links -------------------------------------------------------------------------------
+# --- joining: nothing the admin is shown signs anyone in -------------------------------------------
 
 
-def test_a_sign_in_link_is_shown_once_as_a_link_and_a_qr_code(app, client, session, admin, program):
-    row = participant(session, program, UserFactory(name="Amara Okafor"))
-    response = client.post(f"/admin/programs/{program.id}/participants/{row.id}/sign-in-link")
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    url = re.search(r'id="issued-link" type="url" value="(http://localhost:5000/auth/link/[^"]+)"', response.text)[1]
+def test_the_participants_page_shows_the_join_link_and_qr_code(app, client, session, admin, program):
+    participant(session, program, UserFactory(name="Amara Okafor"))
+    page = client.get(f"/admin/programs/{program.id}/participants")
+    assert page.status_code == 200
+    url = re.search(r'id="join-link" type="url" value="(http://localhost:5000/join/[^"]+)"', page.text)[1]
+    assert url == f"http://localhost:5000/join/{program.join_token}"
     assert re.search(
-        r'<img class="qr" src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="QR code of the sign-in link for Amara Okafor">',
-        response.text,
+        r'<img class="qr" src="data:image/png;base64,[A-Za-z0-9+/=]+" alt="QR code of the join page of Northwind cohort">',
+        page.text,
     )
-    assert inline_code_in(response.text) == []
-    assert count(session, SignInLink, SignInLink.user_id == row.user_id) == 1
+    assert "/auth/link/" not in page.text and "Sign-in link" not in page.text
+    assert inline_code_in(page.text) == []
 
+    # Whoever opens it (the admin's own phone included) gets a form, and no session.
     phone = app.test_client()
-    landing = phone.get(url.removeprefix("http://localhost:5000"))
-    assert landing.status_code == 200 and "Continue as Amara Okafor" in text(landing)
-    # The link is not on any page the admin can fetch again.
-    assert url not in client.get(f"/admin/programs/{program.id}/participants").text
+    join = phone.get(url.removeprefix("http://localhost:5000"))
+    assert join.status_code == 200 and "Join Northwind cohort" in text(join)
+    assert "Amara" not in text(join)
+    assert phone.get("/").status_code == 302
 
 
-def test_a_link_for_someone_outside_the_program_is_404(client, session, admin, program):
-    elsewhere = participant(session, ProgramFactory())
-    assert client.post(f"/admin/programs/{program.id}/participants/{elsewhere.id}/sign-in-link").status_code == 404
-    assert client.post(f"/admin/programs/{program.id}/participants/999999/sign-in-link").status_code == 404
+def test_no_admin_page_or_form_makes_a_sign_in_link(app, client, session, admin, program):
+    """Before, a POST here made a one-time link for a participant and showed it to the admin."""
+    row = participant(session, program, UserFactory(name="Amara Okafor"))
+    for method, url in admin_routes(program.id, row.id):
+        client.open(url, method=method)
+    assert client.post(f"/admin/programs/{program.id}/participants/{row.id}/sign-in-link").status_code == 404
+    assert count(session, SignInLink) == 0
+    assert not [rule.rule for rule in app.url_map.iter_rules() if "sign-in-link" in rule.rule]
+
+
+def test_joined_means_signed_in_at_least_once(app, client, session, admin, program):
+    """Before, someone who had never signed in showed as "Started" once their partner had."""
+    from app.models import utcnow
+
+    mentor, mentee = UserFactory(name="Aisha Khan"), UserFactory(name="Margaret Holloway")
+    for user in (mentor, mentee):
+        participant(session, program, user)
+    PairFactory(program=program, mentor=mentor, mentee=mentee)
+    mentee.first_signed_in_at = mentee.last_signed_in_at = utcnow()
+    session.flush()
+    rows = dict(
+        re.findall(
+            r"<th scope=\"row\"><bdi>([^<]+)</bdi></th>.*?<td>(Joined|Not joined yet)</td>",
+            client.get(f"/admin/programs/{program.id}/participants").text,
+            re.DOTALL,
+        )
+    )
+    assert rows == {"Aisha Khan": "Not joined yet", "Margaret Holloway": "Joined"}
+
+
+def test_an_existing_account_is_added_as_itself(client, admin, session):
+    """The admin may add someone who already uses Twoway to a program of their own, but not rename
+    them or point their account at another address: their sign-in mail keeps going to them."""
+    from app.models import utcnow
+
+    elsewhere = PairFactory()
+    person = elsewhere.mentee
+    person.first_signed_in_at = person.last_signed_in_at = utcnow()
+    name, email = person.name, person.email
+    mine = ProgramFactory(name="A program of my own")
+    added = client.post(
+        f"/admin/programs/{mine.id}/participants",
+        data={"name": "Someone Else", "email": email.upper(), "department": "Data", "level": ""},
+    )
+    assert added.status_code == 303
+    assert "they take part as themselves" in text(client.get(added.location))
+    imported = upload(client, ProgramFactory(), f"name,email,department,level\nRenamed,{email},,\n")
+    assert imported.status_code == 303
+    session.refresh(person)
+    assert (person.name, person.email) == (name, email)
     assert count(session, SignInLink) == 0
 
 
-def test_no_link_for_a_switched_off_account(client, session, admin, program):
-    row = participant(session, program, UserFactory(name="Left Company", active=False))
-    response = client.post(f"/admin/programs/{program.id}/participants/{row.id}/sign-in-link")
-    assert response.status_code == 409 and "switched off" in text(response)
-    assert count(session, SignInLink) == 0
+# --- admins are never pair members ------------------------------------------------------------------
+
+ADMIN_REFUSED = "is a program admin. Admins can't take part in a program or be in a pair"
+
+
+def test_an_admin_s_own_address_cannot_be_added_as_a_participant(client, session, admin, program):
+    other_admin = AdminFactory(email="other.admin@northwind.example")
+    for email in (admin.email, other_admin.email.upper()):
+        response = client.post(
+            f"/admin/programs/{program.id}/participants",
+            data={"name": "Me Myself", "email": email, "department": "", "level": ""},
+        )
+        assert response.status_code == 422
+        assert ADMIN_REFUSED in text(response)
+        assert f'value="{email}"' in response.text  # what was typed, kept
+    assert count(session, Participant) == 0
+
+
+def test_a_file_with_an_admin_s_address_is_refused_whole(client, session, admin, program):
+    response = upload(
+        client, program, f"name,email,department,level\nNew One,new@northwind.example,,\nMe,{admin.email},,\n"
+    )
+    assert response.status_code == 422
+    assert f"Line 3: {admin.email} {ADMIN_REFUSED}" in words(response)
+    assert count(session, Participant) == 0
+
+
+def test_a_pair_with_an_admin_in_it_is_refused(client, session, admin, program):
+    promoted = UserFactory(name="Promoted Later")
+    rows = [participant(session, program, promoted), participant(session, program)]
+    promoted.is_admin = True  # made an admin (by hand, say) after being added
+    session.flush()
+    response = client.post(
+        f"/admin/programs/{program.id}/pairs", data={"mentor": str(rows[0].id), "mentee": str(rows[1].id)}
+    )
+    assert response.status_code == 422
+    assert f"Promoted Later {ADMIN_REFUSED}" in text(response)
+    assert count(session, Pair) == 0
+
+
+def test_an_admin_in_a_pair_is_404_even_so(client, session, login):
+    pair = PairFactory()
+    pair.mentor.is_admin = True  # slipped in by hand: the guard still refuses
+    session.flush()
+    login(pair.mentor)
+    assert client.get(f"/pairs/{pair.id}").status_code == 404
+    assert client.get(f"/pairs/{pair.id}/journal").status_code == 404
 
 
 # --- who may ---------------------------------------------------------------------------------------
@@ -457,7 +546,6 @@ def admin_routes(program_id: int, participant_id: int) -> list[tuple[str, str]]:
         ("GET", f"{base}/participants"),
         ("POST", f"{base}/participants"),
         ("POST", f"{base}/participants/import"),
-        ("POST", f"{base}/participants/{participant_id}/sign-in-link"),
         ("GET", f"{base}/pairs"),
         ("POST", f"{base}/pairs"),
     ]
@@ -509,7 +597,6 @@ def test_hostile_text_is_shown_as_text(client, session, admin, typed):
         client.get(f"/admin/programs/{program.id}/settings"),
         client.get(f"/admin/programs/{program.id}/participants"),
         client.get(f"/admin/programs/{program.id}/pairs"),
-        client.post(f"/admin/programs/{program.id}/participants/{me.id}/sign-in-link"),
     ]
     for page in pages:
         assert page.status_code == 200
@@ -588,14 +675,6 @@ def test_admin_pages_use_few_queries_however_big_the_program(client, session, ad
     assert large.count == small.count, large.statements
 
 
-def test_issuing_a_link_uses_few_queries(client, session, admin, program, queries):
-    _grow(session, program, 12)
-    row = session.scalar(select(Participant).where(Participant.program_id == program.id).limit(1))
-    with queries() as log:
-        assert client.post(f"/admin/programs/{program.id}/participants/{row.id}/sign-in-link").status_code == 200
-    assert log.count <= 8, log.statements
-
-
 # --- with CSRF protection on, every admin form carries its token -----------------------------------
 
 
@@ -652,56 +731,10 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
         people = session.scalars(select(Participant.id).order_by(Participant.id)).all()
         session.rollback()
         assert len(people) == 3
-        link_url = f"{base}/participants/{people[0]}/sign-in-link"
-        assert client.post(link_url).status_code == 400
-        assert client.post(link_url, data={"csrf_token": token(f"{base}/participants")}).status_code == 200
         pair = {"mentor": str(people[0]), "mentee": str(people[1])}
         assert client.post(f"{base}/pairs", data=pair).status_code == 400
         assert client.post(f"{base}/pairs", data=pair | {"csrf_token": token(f"{base}/pairs")}).status_code == 303
         assert session.scalar(select(func.count()).select_from(Pair)) == 1
-
-
-def test_admin_links_are_for_getting_started_only(app, client, admin, program, session):
-    """The admin sees the link it hands out, so a link must never open a pair space that has
-    anything in it: only people who have never signed in, in pairs where nobody has, get one."""
-    from factories import PairFactory, UserFactory
-
-    from app.models import Pair, Participant, utcnow
-
-    mentor, mentee = UserFactory(name="Aisha Khan"), UserFactory(name="Margaret Holloway")
-    pair = PairFactory(program=program, mentor=mentor, mentee=mentee)
-    rows = {u.id: Participant(program_id=program.id, user_id=u.id) for u in (mentor, mentee)}
-    session.add_all(rows.values())
-    session.flush()
-
-    def link_for(user) -> int:
-        return client.post(f"/admin/programs/{program.id}/participants/{rows[user.id].id}/sign-in-link").status_code
-
-    assert link_for(mentee) == 200  # the kick-off: nobody has started
-    # Margaret signs in once; from then on neither she nor her partner gets a link from the admin.
-    mentee.last_signed_in_at = utcnow()
-    session.flush()
-    assert link_for(mentee) == 409
-    refused = client.post(f"/admin/programs/{program.id}/participants/{rows[mentor.id].id}/sign-in-link")
-    assert refused.status_code == 409 and "has started using Twoway" in refused.get_data(as_text=True)
-    page = client.get(f"/admin/programs/{program.id}/participants").get_data(as_text=True)
-    assert "Sign-in link for Aisha Khan" not in page and "Started: signs in with a passkey" in page
-    assert isinstance(pair, Pair)
-
-
-def test_an_admin_cannot_borrow_someone_elses_account_through_a_new_program(client, admin, session):
-    """Adding a person who already uses Twoway to a program of one's own gives no way in."""
-    from factories import PairFactory, ProgramFactory
-
-    from app.models import Participant, utcnow
-
-    elsewhere = PairFactory()
-    elsewhere.mentee.last_signed_in_at = utcnow()
-    mine = ProgramFactory(name="A program of my own")
-    row = Participant(program_id=mine.id, user_id=elsewhere.mentee.id)
-    session.add(row)
-    session.flush()
-    assert client.post(f"/admin/programs/{mine.id}/participants/{row.id}/sign-in-link").status_code == 409
 
 
 def test_the_privacy_threshold_only_goes_up_once_there_are_pairs(client, admin, program, session):

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from support.pages import inline_code_in, text, words
 
 from app.admin import aggregates
-from app.admin.aggregates import Cell, suppress
+from app.admin.aggregates import Cell, Hidden, suppress
 from app.models import (
     ActionItem,
     Agreement,
@@ -43,6 +43,7 @@ from app.models import (
 
 TODAY = date.today()
 HIDDEN = "fewer than 5 pairs: hidden"
+GUARDED = "hidden so that a smaller hidden figure can't be worked out from the others"
 
 
 # --- The rule itself --------------------------------------------------------------------------
@@ -60,6 +61,15 @@ def test_cells_under_k_are_hidden_and_a_lone_hidden_cell_takes_the_next_smallest
 def test_hidden_cells_holding_fewer_than_k_pairs_together_take_another_cell_with_them():
     # 3 and 1 are hidden; together they still hold only 4 pairs, so the smallest shown cell goes too.
     assert values(suppress([("A", 6), ("B", 3), ("C", 1), ("D", 5), ("E", 7)], 5)) == [6, None, None, None, 7]
+
+
+def test_each_hidden_cell_carries_the_rule_that_hid_it():
+    cells = suppress([("Sales", 6), ("Engineering", 5), ("Legal", 1)], 5)
+    assert [(c.value, c.reason) for c in cells] == [
+        (6, None),
+        (None, Hidden.DIFFERENCING),  # 5 pairs is enough; it is hidden only to protect Legal
+        (None, Hidden.FEW_PAIRS),
+    ]
 
 
 def test_a_breakdown_with_nothing_under_k_is_shown_whole():
@@ -219,7 +229,11 @@ def test_five_pairs_all_alike_show_the_count_but_nothing_that_splits_them(sessio
     assert all(cell.hidden for cell in board.meetings.cells)
     page = words(client.get(f"/admin/programs/{program.id}/dashboard"))
     assert "Pairs 5" in page
-    assert f"Active pairs (met in the last 30 days) {HIDDEN}" in page
+    # Each hidden figure gives the rule that hid it: all 5 met, so "active" (5) is hidden only because
+    # "not active" (0) is; it never claims to describe fewer than 5 pairs.
+    assert f"Active pairs (met in the last 30 days) {GUARDED}" in page
+    assert f"1–2 meetings {GUARDED}" in page
+    assert f"No meetings {HIDDEN}" in page
 
 
 def test_five_pairs_split_evenly_enough_are_shown(session, dashboard_of):
@@ -255,7 +269,10 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
 
     page = client.get(f"/admin/programs/{twelve.id}/dashboard")
     shown = words(page)
-    assert "Sales 6" in shown and f"Legal {HIDDEN}" in shown and f"Engineering {HIDDEN}" in shown
+    # Engineering has 5 pairs: it is hidden by the differencing guard, and says so, not "fewer than 5".
+    assert "Sales 6" in shown and f"Legal {HIDDEN}" in shown and f"Engineering {GUARDED}" in shown
+    assert f"Engineering {HIDDEN}" not in shown
+    assert f"No meetings {GUARDED}" in shown and f"6 or more {HIDDEN}" in shown
     assert f"Mar 2025 {HIDDEN}" in shown
     assert "Goals done 7" in shown and f"Goals in progress {HIDDEN}" in shown
     assert "Mentor pool" not in shown
@@ -268,9 +285,10 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
     }
     assert table[("Pairs by department", "Sales")] == "6"
     assert table[("Pairs by department", "Legal")] == "hidden: fewer than 5 pairs"
-    assert table[("Pairs by department", "Engineering")] == "hidden: fewer than 5 pairs"
+    assert table[("Pairs by department", "Engineering")] == GUARDED
     assert table[("Meetings per pair", "1–2 meetings")] == "5"
-    assert table[("Meetings per pair", "No meetings")] == "hidden: fewer than 5 pairs"
+    assert table[("Meetings per pair", "No meetings")] == GUARDED
+    assert table[("Meetings per pair", "6 or more")] == "hidden: fewer than 5 pairs"
     assert table[("Program", "Active pairs")] == "5"
     assert table[("Average score: How useful was our last meeting?", "Mar 2025")] == "hidden: fewer than 5 pairs"
 
@@ -284,6 +302,7 @@ def test_charts_are_accessible_svg_with_a_table_and_no_inline_styles(client, adm
         assert "style" not in svg
     # The chart's description carries the same words as its table: hidden stays hidden.
     assert "Legal: hidden, fewer than 5 pairs" in page
+    assert f"Engineering: {GUARDED}" in page
     assert page.count("<table") == 3
     assert inline_code_in(page) == []
 

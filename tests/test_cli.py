@@ -93,6 +93,26 @@ def test_admin_create_promotes_an_existing_person(cli, session):
     assert session.scalar(select(func.count(User.id)).where(User.email == "sam@example.org")) == 1
 
 
+def test_admin_create_refuses_someone_who_takes_part(cli, session):
+    """An admin is an adversary of pairs' privacy: someone in a pair (or a program) can't become one."""
+    from factories import PairFactory, ProgramFactory
+
+    from app.models import Participant
+
+    pair = PairFactory()
+    participant = UserFactory(email="kwame@example.org", name="Kwame Mensah")
+    session.add(Participant(program_id=ProgramFactory().id, user_id=participant.id))
+    session.flush()
+    for person in (pair.mentee, participant):
+        result = run(cli, "admin", "create", "--email", person.email, "--name", "Anyone")
+        assert result.exit_code != 0
+        [line] = result.output.strip().splitlines()
+        assert f"Error: {person.name} <{person.email}> takes part in a program, so they can't be made an admin" in line
+        session.refresh(person)
+        assert not person.is_admin
+    assert session.scalar(select(func.count(SignInLink.id))) == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

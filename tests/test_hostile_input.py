@@ -170,6 +170,49 @@ def test_email_field_accepts_unusual_valid_addresses(client, htmx_client, typed,
     assert f"If {typed} belongs to someone in Twoway" in shown_text(response)
 
 
+# --- a program's join page: the same email field, the same answers ---------------------------------
+
+
+@pytest.fixture
+def join_url(session):
+    from factories import ProgramFactory
+
+    return f"/join/{ProgramFactory(name='Northwind cohort').join_token}"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+@pytest.mark.parametrize("typed", [*BAD_EMAILS.values(), HUGE], ids=[*BAD_EMAILS.keys(), "100kb"])
+def test_join_email_field_refuses_bad_addresses_and_keeps_them(client, htmx_client, join_url, typed, htmx):
+    response = send(htmx_client if htmx else client, "POST", join_url, data={"email": typed})
+    assert response.status_code == 422
+    assert_no_live_markup(response)
+    expected = "longer than any email address can be" if typed == HUGE else "doesn't look like an email address"
+    assert expected in shown_text(response)
+    if typed != HUGE:
+        assert parse(response.text).values["email"] == [typed]
+    if htmx:
+        assert "<html" not in response.text
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
+@pytest.mark.parametrize(
+    "typed",
+    ["ada\x00@example.org", "ada\x07\x1b@example.org", *ODD_VALID_EMAILS.values()],
+    ids=["nul", "bell-esc", *ODD_VALID_EMAILS.keys()],
+)
+def test_join_email_field_cleans_control_characters_and_accepts_odd_valid_addresses(
+    client, htmx_client, join_url, typed, htmx
+):
+    response = send(htmx_client if htmx else client, "POST", join_url, data={"email": typed})
+    if not htmx:
+        assert response.status_code == 303
+        response = send(client, "GET", response.headers["Location"])
+    assert response.status_code == 200
+    assert_no_live_markup(response)
+    cleaned = "".join(ch for ch in typed if ch.isprintable())
+    assert f"a sign-in link is on its way to {cleaned}" in shown_text(response)
+
+
 # --- the recovery code field ---------------------------------------------------------------------
 
 CODES = {"script": SCRIPT, "img": IMG, **ODD, "nul": NUL}

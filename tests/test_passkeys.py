@@ -217,3 +217,64 @@ def test_a_switched_off_account_cannot_sign_in_with_its_passkey(client, session,
     session.execute(update(User).where(User.id == person.id).values(active=False))
     assert sign_in_with(client, registered).status_code == 400
     assert client.get("/").status_code == 302
+
+
+# --- a new way in needs a fresh sign-in, and the owner hears about it --------------------------------
+
+
+def stale(client, user: User) -> None:
+    """``user`` signed in on ``client`` eleven minutes ago (a session left open, or someone else's)."""
+    from support.apps import sign_in
+
+    sign_in(client, user, signed_in_at=utcnow() - timedelta(minutes=11))
+
+
+def test_adding_a_passkey_needs_a_sign_in_from_the_last_ten_minutes(app, client, session, person, phone, caplog):
+    stale(client, person)
+    page = client.get("/account/passkeys")
+    assert "sign in again first" in page.text
+    assert 'href="/auth/sign-in?again=1&amp;next=/account/passkeys"' in page.text
+    assert 'data-passkey="register"' not in page.text
+    for url in ("/account/passkeys/options", "/account/passkeys"):
+        refused = client.post(url, json={})
+        assert refused.status_code == 403
+        assert "Sign in again" in refused.get_json()["error"]
+    assert passkeys_of(session, person) == []
+
+    # Signing in again (here with a fresh mailed link) and coming back works.
+    again = client.get("/auth/sign-in?again=1&next=/account/passkeys")
+    assert again.status_code == 200 and "Sign in again to continue" in again.text
+    client.post("/auth/sign-in/link", data={"email": person.email, "next": "/account/passkeys"})
+    import re
+
+    [path] = re.findall(r"http://localhost:5000(/auth/link/\S+)", caplog.text)
+    assert client.post(path.replace("&amp;", "&")).location.startswith("/account/passkeys")
+    assert add_passkey(client, phone).status_code == 200
+    assert len(passkeys_of(session, person)) == 1
+
+
+def test_the_owner_is_told_by_mail_when_a_passkey_is_added(client, session, person, phone, caplog):
+    assert add_passkey(client, phone).status_code == 200
+    assert f"To: {person.email}" in caplog.text
+    assert "Subject: A passkey was added to your Twoway account" in caplog.text
+    assert "A passkey (“Passkey on iPhone”) was added to your Twoway account on" in caplog.text
+    assert "If it wasn't you, sign in and remove it" in caplog.text
+
+
+def test_removing_a_passkey_can_end_every_other_session(app, client, session, login, person, phone):
+    add_passkey(client, phone)
+    add_passkey(client, SoftAuthenticator(origin=ORIGIN))
+    first, second = passkeys_of(session, person)
+    session.add(RecoveryCode(user_id=person.id, code_hash="0" * 64))  # so the last passkey may go
+    laptop = login(person, on=app.test_client())
+    assert client.get("/account/passkeys").text.count('name="end_other_sessions" value="y" checked') == 2
+
+    kept = client.post(f"/account/passkeys/{first.id}/remove", data={})  # box unticked
+    assert kept.status_code == 303
+    assert laptop.get("/account/passkeys").status_code == 200
+
+    ended = client.post(f"/account/passkeys/{second.id}/remove", data={"end_other_sessions": "y"})
+    assert ended.status_code == 303
+    assert "signed out everywhere else" in client.get(ended.location).text
+    assert laptop.get("/account/passkeys").status_code == 302  # the other session is over
+    assert client.get("/account/passkeys").status_code == 200  # this one goes on

@@ -46,6 +46,12 @@ def test_the_page_shows_exactly_what_the_admin_sees(app, client, login, session,
     assert inline_code_in(page.get_data(as_text=True)) == []
 
 
+def test_the_page_says_the_admin_sees_who_has_joined(client, login, pair):
+    login(pair.mentee)
+    shown = words(client.get(f"/pairs/{pair.id}/program"))
+    assert "They can see who has joined: whether each person has signed in to Twoway at least once." in shown
+
+
 def test_a_small_program_says_so(client, login, session):
     pair = PairFactory(program=ProgramFactory(privacy_threshold=5))
     login(pair.mentor)

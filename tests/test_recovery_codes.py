@@ -73,3 +73,25 @@ def test_one_persons_code_never_signs_in_another(client, login, person):
     client.post("/auth/sign-out")
     client.post("/auth/recovery", data={"code": codes[0]})
     assert "Helen" in client.get("/").text
+
+
+def test_making_codes_needs_a_recent_sign_in_and_tells_the_owner(client, session, person, caplog):
+    from datetime import timedelta
+
+    from support.apps import sign_in
+
+    from app.models import utcnow
+
+    sign_in(client, person, signed_in_at=utcnow() - timedelta(minutes=11))
+    assert "sign in again first" in client.get("/account/recovery-codes").text
+    refused = client.post("/account/recovery-codes")
+    assert refused.status_code == 303
+    assert refused.location == "/auth/sign-in?again=1&next=/account/recovery-codes"
+    assert session.scalar(select(func.count(RecoveryCode.id))) == 0
+    assert "Subject: New recovery codes" not in caplog.text
+
+    sign_in(client, person)
+    assert len(make_codes(client)) == 10
+    assert f"To: {person.email}" in caplog.text
+    assert "Subject: New recovery codes for your Twoway account" in caplog.text
+    assert "If it wasn't you, sign in and make a new set" in caplog.text

@@ -61,3 +61,26 @@ def test_cookie_is_http_only_and_same_site_lax(client, login):
     cookie = session_cookie(client)
     assert cookie.http_only
     assert cookie.same_site == "Lax"
+
+
+def test_every_way_of_signing_in_records_when_for_the_recent_sign_in_rule(app, client, session):
+    from datetime import timedelta
+
+    from support.records import add_link
+
+    from app.models import utcnow
+
+    person = UserFactory()
+    assert client.post(f"/auth/link/{add_link(session, person)}").status_code == 303
+    with client.session_transaction() as cookie:
+        assert abs(cookie["signed_in_at"] - utcnow().timestamp()) < 5
+    session.refresh(person)
+    first = person.first_signed_in_at
+    assert first is not None and person.last_signed_in_at == first
+    # A later sign-in moves "last" on but never "first": joined stays the day they joined.
+    person.first_signed_in_at = first - timedelta(days=3)
+    session.flush()
+    client.post("/auth/sign-out")
+    client.post(f"/auth/link/{add_link(session, person)}")
+    session.refresh(person)
+    assert person.first_signed_in_at == first - timedelta(days=3) and person.last_signed_in_at > first

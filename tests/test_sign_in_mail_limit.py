@@ -89,3 +89,18 @@ def test_old_attempts_are_pruned_a_batch_at_a_time(limits_on, client, session):
 def test_an_invalid_address_counts_for_nothing(limits_on, client, session):
     assert [ask(client, "not an address") for _ in range(LIMIT + 2)] == [422] * (LIMIT + 2)
     assert session.scalar(select(func.count(SignInAttempt.id))) == 0
+
+
+def test_the_join_page_and_the_sign_in_page_share_one_count(limits_on, client, session):
+    from factories import ProgramFactory
+
+    from app.models import Participant
+
+    program = ProgramFactory()
+    person = UserFactory(email="ana@example.org")
+    session.add(Participant(program_id=program.id, user_id=person.id))
+    session.flush()
+    join = [client.post(f"/join/{program.join_token}", data={"email": person.email}).status_code for _ in range(2)]
+    sign_in = [ask(client, person.email) for _ in range(2)]
+    assert join + sign_in == [303, 303, 303, 429]
+    assert links_for(session, person) == LIMIT

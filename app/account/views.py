@@ -7,16 +7,20 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import authz, htmx
-from app.auth import passkeys, recovery
+from app.auth import notices, passkeys, recovery, sessions
 from app.auth.forms import RenamePasskeyForm
 from app.extensions import db, limiter
 from app.forms import EmptyForm
-from app.models import Passkey
+from app.models import Passkey, utcnow
 from app.urls import safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 PASSKEY_REGISTER_LIMIT = "20 per hour"
+SIGN_IN_AGAIN = (
+    "It's been more than 10 minutes since you signed in. Sign in again, then add the passkey: "
+    "a new way into your account needs a fresh sign-in."
+)
 
 
 def _my_passkeys() -> list[Passkey]:
@@ -30,17 +34,24 @@ def passkeys_page() -> Response:
         passkeys=_my_passkeys(),
         unused_codes=recovery.unused_count(current_user),
         form=EmptyForm(),
+        recent=authz.signed_in_recently(),
     )
 
 
 @bp.get("/passkeys/offer")
 def offer_passkey() -> Response:
-    return htmx.render("account/offer_passkey.html", next=safe_next(request.args.get("next"), url_for("pairs.index")))
+    return htmx.render(
+        "account/offer_passkey.html",
+        next=safe_next(request.args.get("next"), url_for("pairs.index")),
+        recent=authz.signed_in_recently(),
+    )
 
 
 @bp.post("/passkeys/options")
 @limiter.limit(PASSKEY_REGISTER_LIMIT)
 def passkey_options() -> Response:
+    if not authz.signed_in_recently():
+        return jsonify(error=SIGN_IN_AGAIN), 403
     options = passkeys.registration_options(current_user, _my_passkeys())
     db.session.commit()
     return Response(options, mimetype="application/json")
@@ -49,6 +60,8 @@ def passkey_options() -> Response:
 @bp.post("/passkeys")
 @limiter.limit(PASSKEY_REGISTER_LIMIT)
 def add_passkey() -> Response:
+    if not authz.signed_in_recently():
+        return jsonify(error=SIGN_IN_AGAIN), 403
     try:
         passkey = passkeys.register(
             current_user,
@@ -59,6 +72,7 @@ def add_passkey() -> Response:
         db.session.commit()  # the challenge stays used up
         return jsonify(error=str(error)), 400
     db.session.commit()
+    notices.passkey_added(current_user, passkey.nickname, passkey.created_at or utcnow())
     flash(f"Passkey added: “{passkey.nickname}”. Next time, sign in with it.", "success")
     return jsonify(redirect=safe_next(request.args.get("next"), url_for(".passkeys")))
 
@@ -98,19 +112,38 @@ def remove_passkey(passkey_id: int) -> Response:
         )
         return htmx.redirect(url_for(".passkeys"))
     db.session.delete(passkey)
+    # Ticked by default on the page: whoever used this passkey may still have a session open.
+    end_others = bool(request.form.get("end_other_sessions"))
+    if end_others:
+        sessions.end_others(current_user._get_current_object())
     db.session.commit()
-    flash(f"Removed “{passkey.nickname}”. It can no longer sign you in.", "success")
+    flash(
+        f"Removed “{passkey.nickname}”. It can no longer sign you in"
+        + (", and you're signed out everywhere else." if end_others else "."),
+        "success",
+    )
     return htmx.redirect(url_for(".passkeys"))
 
 
 @bp.get("/recovery-codes")
 def recovery_codes() -> Response:
-    return htmx.render("account/recovery_codes.html", unused=recovery.unused_count(current_user), form=EmptyForm())
+    return htmx.render(
+        "account/recovery_codes.html",
+        unused=recovery.unused_count(current_user),
+        form=EmptyForm(),
+        recent=authz.signed_in_recently(),
+    )
 
 
 @bp.post("/recovery-codes")
 def new_recovery_codes() -> Response:
+    if not authz.signed_in_recently():
+        flash(
+            "To make recovery codes, sign in again first: a new way into your account needs a fresh sign-in.", "error"
+        )
+        return htmx.redirect(url_for("auth.sign_in", again=1, next=url_for(".recovery_codes")))
     codes = recovery.generate(current_user)
     db.session.commit()
+    notices.recovery_codes_made(current_user, utcnow())
     # Shown in this response only: they are stored as hashes and can never be displayed again.
-    return htmx.render("account/recovery_codes.html", codes=codes, unused=len(codes), form=EmptyForm())
+    return htmx.render("account/recovery_codes.html", codes=codes, unused=len(codes), form=EmptyForm(), recent=True)

@@ -7,6 +7,7 @@ a message a participant chose to send *to* the admin, with their name (see the e
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -75,12 +76,22 @@ MEETING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 NO_DEPARTMENT = "Not given"
 
 
+class Hidden(enum.StrEnum):
+    """Which rule hid a figure, so the page can say why in words that are true."""
+
+    # Rules 1, 2 and 4: the figure itself describes fewer than k pairs.
+    FEW_PAIRS = "few pairs"
+    # Rule 3: the figure is large enough, but shown it would let a hidden one be worked out.
+    DIFFERENCING = "differencing"
+
+
 @dataclass(frozen=True)
 class Cell:
-    """One figure of a breakdown; ``value`` is None when it is hidden."""
+    """One figure of a breakdown; ``value`` is None when it is hidden, and ``reason`` says why."""
 
     label: str
     value: int | float | None
+    reason: Hidden | None = None
 
     @property
     def hidden(self) -> bool:
@@ -130,8 +141,10 @@ class Dashboard:
 
 
 def suppress(counts: list[tuple[str, int]], k: int) -> list[Cell]:
-    """Cells of a breakdown whose parts sum to a shown total, with the rule above applied."""
-    hidden = {label for label, n in counts if n < k}
+    """Cells of a breakdown whose parts sum to a shown total, with the rule above applied; each
+    hidden cell carries the rule that hid it."""
+    too_few = {label for label, n in counts if n < k}
+    hidden = set(too_few)
     while hidden:
         hidden_sum = sum(n for label, n in counts if label in hidden)
         if len(hidden) > 1 and hidden_sum >= k:
@@ -140,7 +153,12 @@ def suppress(counts: list[tuple[str, int]], k: int) -> list[Cell]:
         if not visible:
             break
         hidden.add(min(visible)[2])
-    return [Cell(label, None if label in hidden else n) for label, n in counts]
+    return [
+        Cell(label, n)
+        if label not in hidden
+        else Cell(label, None, Hidden.FEW_PAIRS if label in too_few else Hidden.DIFFERENCING)
+        for label, n in counts
+    ]
 
 
 def _share(label: str, part: int, total: int, k: int) -> Cell:
@@ -149,7 +167,9 @@ def _share(label: str, part: int, total: int, k: int) -> Cell:
 
 
 def _at_least_k_pairs(label: str, value: float | None, pairs: int, k: int) -> Cell:
-    return Cell(label, value if pairs >= k and value is not None else None)
+    if pairs >= k and value is not None:
+        return Cell(label, value)
+    return Cell(label, None, Hidden.FEW_PAIRS)
 
 
 def _month(column):
@@ -316,15 +336,21 @@ def _month_label(key: str) -> str:
     return datetime.strptime(key, "%Y-%m").strftime("%b %Y")
 
 
+def hidden_reason(cell: Cell, k: int) -> str:
+    """Why ``cell`` is hidden, in the words the dashboard, its CSV and the participants' page use."""
+    if cell.reason is Hidden.DIFFERENCING:
+        return "hidden so that a smaller hidden figure can't be worked out from the others"
+    return f"hidden: fewer than {k} pairs"
+
+
 def dashboard_rows(board: Dashboard) -> list[tuple[str, str, str]]:
     """The dashboard as (section, item, value) rows for the CSV download: the same suppressions."""
-    hidden = f"hidden: fewer than {board.k} pairs"
 
     def show(cell: Cell) -> str:
-        return hidden if cell.hidden else str(cell.value)
+        return hidden_reason(cell, board.k) if cell.hidden else str(cell.value)
 
     if board.hidden_entirely:
-        return [("Program", "Pairs", hidden)]
+        return [("Program", "Pairs", hidden_reason(Cell("Pairs", None, Hidden.FEW_PAIRS), board.k))]
     rows = [
         ("Program", "Pairs", str(board.pairs)),
         ("Program", board.active.label, show(board.active)),

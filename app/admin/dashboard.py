@@ -11,13 +11,13 @@ import io
 
 from flask import Blueprint, Response, abort, flash, url_for
 
-from app import authz, htmx
+from app import htmx
 from app.admin import aggregates
 from app.extensions import db
 from app.forms import EmptyForm
 
-bp = Blueprint("admin_dashboard", __name__, url_prefix="/admin/programs/<int:program_id>")
-bp.before_request(authz.require_admin)
+# Registered under the ``admin`` blueprint (app/admin/area.py), which has checked for an admin.
+bp = Blueprint("dashboard", __name__, url_prefix="/programs/<int:program_id>")
 
 
 def _board(program_id: int) -> aggregates.Dashboard:

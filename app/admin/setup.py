@@ -7,13 +7,13 @@ departments, levels) and which pairs exist. It never selects anything a pair wri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from flask import abort
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
-from app.admin.csv_import import Row
+from app import authz
+from app.admin.csv_import import Problem, Row
 from app.extensions import db
 from app.feedback.prompts import create_default_set
 from app.models import (
@@ -36,6 +36,14 @@ class AlreadyPaired(Exception):
     """These two people are already a pair in the program: no second pair was made."""
 
 
+class AdminsDontTakePart(Exception):
+    """The person is a program admin, who may be neither a participant nor in a pair: nothing was
+    added. The message says so in words for the admin."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(authz.ADMINS_ARE_NOT_MEMBERS.format(name=name))
+
+
 @dataclass(frozen=True)
 class Person:
     """A participant as the admin sees them."""
@@ -47,7 +55,8 @@ class Person:
     department: str
     level: str
     active: bool
-    may_get_link: bool  # see may_hand_out_link
+    # When they first signed in: "joined". Until then, "not joined yet".
+    joined_on: datetime | None
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,7 @@ class PairNames:
 
 def get_program(program_id: int) -> Program:
     """The program ``program_id``, or 404."""
-    program = db.session.get(Program, program_id)
-    if program is None:
-        abort(404)
-    return program
+    return db.get_or_404(Program, program_id)
 
 
 def prompt_set_choices(program_id: int) -> list[tuple[int, str]]:
@@ -91,28 +97,6 @@ def update_program(program: Program, values: dict[str, Any]) -> None:
         setattr(program, name, value)
 
 
-def _link_allowed(user_id):
-    """SQL: the admin may hand this person a sign-in link (see ``may_hand_out_link``)."""
-    partner = aliased(User)
-    mine, theirs = aliased(PairMember), aliased(PairMember)
-    someone_started = (
-        select(mine.id)
-        .join(theirs, theirs.pair_id == mine.pair_id)
-        .join(partner, partner.id == theirs.user_id)
-        .where(mine.user_id == user_id, partner.last_signed_in_at.is_not(None))
-        .exists()
-    )
-    return and_(User.last_signed_in_at.is_(None), User.is_admin.is_(False), ~someone_started)
-
-
-def may_hand_out_link(user: User) -> bool:
-    """Sign-in links from the admin are for getting started: only for someone who has never
-    signed in, in pairs where nobody has yet. An admin who holds the link could use it, so it
-    must never open a pair space with anything written in it; afterwards people sign in with
-    their passkey or an email link sent to them alone."""
-    return bool(db.session.scalar(select(_link_allowed(User.id)).where(User.id == user.id)))
-
-
 def people(program_id: int) -> list[Person]:
     """Everyone taking part in the program, by name, in one query."""
     rows = db.session.execute(
@@ -124,7 +108,7 @@ def people(program_id: int) -> list[Person]:
             Participant.department,
             Participant.level,
             User.active,
-            _link_allowed(User.id),
+            User.first_signed_in_at,
         )
         .join(User, User.id == Participant.user_id)
         .where(Participant.program_id == program_id)
@@ -133,24 +117,16 @@ def people(program_id: int) -> list[Person]:
     return [Person(*row) for row in rows]
 
 
-def get_person(program_id: int, participant_id: int) -> tuple[Participant, User]:
-    """One participant of the program with their account, or 404 (another program's too)."""
-    row = db.session.execute(
-        select(Participant, User)
-        .join(User, User.id == Participant.user_id)
-        .where(Participant.id == participant_id, Participant.program_id == program_id)
-    ).one_or_none()
-    if row is None:
-        abort(404)
-    return row.Participant, row.User
-
-
 def add_participant(program: Program, values: dict[str, str]) -> tuple[User, bool]:
-    """Add one person to ``program``: their account is made if the email is new (an existing one
-    keeps its name). Returns the account and whether it is new; raises ``AlreadyInProgram``."""
+    """Add one person to ``program``: their account is made if the email is new. An existing
+    account is added as it is: the admin's name for them is ignored, and their address is theirs,
+    so nothing typed here changes where their sign-in mail goes. Returns the account and whether it
+    is new; raises ``AlreadyInProgram``, or ``AdminsDontTakePart`` for an admin's address."""
     email = normalise_email(values["email"])
     user = db.session.scalar(User.by_email(email))
     created = user is None
+    if user is not None and not authz.may_take_part(user):
+        raise AdminsDontTakePart(email)
     if user is None:
         user = User(name=values["name"], email=email)
         db.session.add(user)
@@ -175,6 +151,16 @@ def participant_emails(program_id: int) -> set[str]:
             .where(Participant.program_id == program_id)
         )
     )
+
+
+def admins_among(rows: list[Row]) -> list[Problem]:
+    """A problem for each row whose address is a program admin's: admins don't take part."""
+    admins = set(
+        db.session.scalars(select(User.email).where(User.email.in_([row.email for row in rows]), User.is_admin))
+    )
+    return [
+        Problem(row.line, authz.ADMINS_ARE_NOT_MEMBERS.format(name=row.email)) for row in rows if row.email in admins
+    ]
 
 
 def import_rows(program: Program, rows: list[Row]) -> int:
@@ -224,6 +210,9 @@ def make_pair(program: Program, mentor: Person, mentee: Person) -> Pair:
     users = {
         user.id: user for user in db.session.scalars(select(User).where(User.id.in_((mentor.user_id, mentee.user_id))))
     }
+    for user in users.values():
+        if not authz.may_take_part(user):  # promoted to admin after they were added
+            raise AdminsDontTakePart(user.name)
     pair = Pair.create(program, mentor=users[mentor.user_id], mentee=users[mentee.user_id])
     db.session.add(pair)
     db.session.flush()

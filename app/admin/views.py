@@ -1,8 +1,9 @@
-"""The admin area: program set-up and aggregates only. Admins are never pair members here.
+"""Program set-up: settings, participants and pairs. Admins are never pair members here.
 
-Every route sits behind ``require_admin``. A program or participant id that doesn't exist (or a
-participant of another program) is a 404. Sign-in links are shown once, in the answer to the POST
-that made them, and never on a page that can be fetched again.
+Registered under the ``admin`` blueprint (app/admin/area.py), which has checked for an admin. A
+program id that doesn't exist is a 404. Nothing on these pages signs anyone in: the kick-off link
+and QR code open the program's join page, where each person types their own address and gets a
+sign-in link by mail (app/program/join.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import segno
 from flask import Blueprint, Response, flash, url_for
 from sqlalchemy.exc import IntegrityError
 
-from app import authz, htmx
-from app.admin import aggregates, csv_import, setup
+from app import htmx
+from app.admin import csv_import, setup
 from app.admin.forms import (
     ImportForm,
     ParticipantForm,
@@ -22,22 +23,15 @@ from app.admin.forms import (
     new_program_form,
     pair_form,
 )
-from app.auth import links
 from app.extensions import db
-from app.forms import EmptyForm
 from app.models import Program
+from app.urls import absolute_url
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.before_request(authz.require_admin)
+bp = Blueprint("programs", __name__)
 
 PROGRAM_TEMPLATE = "admin/program.html"
 PARTICIPANTS_TEMPLATE = "admin/participants.html"
 PAIRS_TEMPLATE = "admin/pairs.html"
-
-
-@bp.get("")
-def index() -> Response:
-    return htmx.render("admin/index.html", programs=aggregates.program_summaries())
 
 
 # --- program set-up ------------------------------------------------------------------------------
@@ -89,13 +83,20 @@ def save_program(program_id: int) -> Response:
 # --- participants --------------------------------------------------------------------------------
 
 
+def _kick_off(program: Program) -> dict[str, str]:
+    """The program's join page as a link and a QR code, to show at a kick-off or put in a mail.
+    It signs nobody in: whoever opens it types their address and gets a link only in that inbox."""
+    url = absolute_url("join.page", token=program.join_token)
+    return {"url": url, "qr": segno.make(url, error="m").png_data_uri(scale=5, border=2, dark="#1d2b2a")}
+
+
 def _participants_page(program: Program, status: int = 200, **extra: Any) -> Response:
     context = {
         "program": program,
         "people": setup.people(program.id),
+        "join": _kick_off(program),
         "form": ParticipantForm(formdata=None),
         "import_form": ImportForm(formdata=None),
-        "link_form": EmptyForm(formdata=None),
     } | extra
     return htmx.render(PARTICIPANTS_TEMPLATE, status=status, **context)
 
@@ -123,9 +124,18 @@ def add_participant(program_id: int) -> Response:
     except setup.AlreadyInProgram as already:
         form.email.errors = [f"{already.args[0]} is already in this program."]
         return _participants_page(program, 422, form=form)
+    except setup.AdminsDontTakePart as refused:
+        form.email.errors = [str(refused)]
+        return _participants_page(program, 422, form=form)
     except IntegrityError:
         return _changed_meanwhile(program, form=form)
-    flash(f"Added {user.name}." if created else f"Added {user.name}, who already had a Twoway account.", "success")
+    flash(
+        f"Added {user.name}."
+        if created
+        else f"Added {user.name}, who already has a Twoway account: they take part as themselves, "
+        "with the name and address they have.",
+        "success",
+    )
     return htmx.redirect(url_for(".participants", program_id=program.id))
 
 
@@ -140,6 +150,8 @@ def import_participants(program_id: int) -> Response:
         rows = csv_import.read(data, setup.participant_emails(program.id))
     except csv_import.Invalid as invalid:
         return _participants_page(program, 422, import_form=form, import_problems=invalid.problems)
+    if problems := setup.admins_among(rows):
+        return _participants_page(program, 422, import_form=form, import_problems=problems)
     try:
         added = setup.import_rows(program, rows)
         db.session.commit()
@@ -147,25 +159,6 @@ def import_participants(program_id: int) -> Response:
         return _changed_meanwhile(program, import_form=form)
     flash(f"Added {added} {'person' if added == 1 else 'people'} from the file.", "success")
     return htmx.redirect(url_for(".participants", program_id=program.id))
-
-
-@bp.post("/programs/<int:program_id>/participants/<int:participant_id>/sign-in-link")
-def issue_link(program_id: int, participant_id: int) -> Response:
-    program = setup.get_program(program_id)
-    _participant, user = setup.get_person(program.id, participant_id)
-    if not EmptyForm().validate():
-        return _participants_page(program, 422)
-    if not user.active:
-        return _participants_page(program, 409, inactive=user.name)
-    if not setup.may_hand_out_link(user):
-        return _participants_page(program, 409, started=user.name)
-    url = links.issue(user)
-    db.session.commit()
-    qr = segno.make(url, error="m").png_data_uri(scale=5, border=2, dark="#1d2b2a")
-    # The answer to this POST is the only place the link ever appears: it works once, for 15 minutes.
-    response = _participants_page(program, issued={"name": user.name, "url": url, "qr": qr})
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 # --- pairs ---------------------------------------------------------------------------------------
@@ -208,6 +201,10 @@ def make_pair(program_id: int) -> Response:
         setup.make_pair(program, mentor, mentee)
     except setup.AlreadyPaired:
         form.mentee.errors = [f"{mentor.name} and {mentee.name} are already a pair in this program."]
+        return _pairs_page(program, people, 422, form=form)
+    except setup.AdminsDontTakePart as refused:
+        db.session.rollback()
+        form.mentee.errors = [str(refused)]
         return _pairs_page(program, people, 422, form=form)
     db.session.commit()
     flash(f"Paired {mentor.name} (mentor) with {mentee.name} (mentee).", "success")

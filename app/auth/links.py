@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
+from app import mail
 from app.extensions import db
 from app.forms import drop_control_characters
 from app.models import SignInAttempt, SignInLink, User, normalise_email, utcnow
@@ -39,6 +40,21 @@ def issue(user: User, next_path: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(SignInLink(user_id=user.id, token_hash=hash_secret(token), expires_at=utcnow() + LINK_TTL))
     return absolute_url("auth.link", token=token, next=next_path or None)
+
+
+def mail_to(user: User, next_path: str | None = None) -> None:
+    """Mail ``user`` a new link (to their own address, the only place a link ever goes from a
+    page). The sign-in page and a program's join page both send through here, so whatever limits
+    apply to one apply to the other. Commits: the link must exist before the mail is read."""
+    url = issue(user, next_path)
+    db.session.commit()
+    mail.send(
+        user.email,
+        "Your Twoway sign-in link",
+        f"Hi {user.first_name},\n\n"
+        f"Here is your link to sign in to Twoway. It works once, within 15 minutes:\n\n{url}\n\n"
+        "If you didn't ask for it, you can ignore this mail: nobody can sign in without the link.\n",
+    )
 
 
 def find_usable(token: str) -> SignInLink | None:

@@ -1,11 +1,18 @@
-"""Starting and ending a signed-in session."""
+"""Starting and ending a signed-in session, and how recently this session proved who it is."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from flask import session
 from flask_login import login_user, logout_user
 
 from app.models import User, utcnow
+
+# Adding a way in (a passkey, recovery codes) needs a sign-in this recent: a session left open on a
+# shared computer, or one somebody else got hold of, can't quietly add their own way in.
+RECENT_SIGN_IN = timedelta(minutes=10)
+_SIGNED_IN_AT = "signed_in_at"
 
 
 def start(user: User) -> None:
@@ -13,7 +20,19 @@ def start(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
-    user.last_signed_in_at = utcnow()
+    now = utcnow()
+    session[_SIGNED_IN_AT] = now.timestamp()
+    user.last_signed_in_at = now
+    if user.first_signed_in_at is None:
+        user.first_signed_in_at = now
+
+
+def signed_in_recently() -> bool:
+    """Whether this session began with a sign-in (passkey, link or code) in the last ten minutes."""
+    stamp = session.get(_SIGNED_IN_AT)
+    if not isinstance(stamp, int | float):
+        return False
+    return utcnow() - datetime.fromtimestamp(stamp, UTC) <= RECENT_SIGN_IN
 
 
 def end(user: User) -> None:
@@ -22,3 +41,10 @@ def end(user: User) -> None:
     user.session_generation += 1
     logout_user()
     session.clear()
+
+
+def end_others(user: User) -> None:
+    """End every session of ``user`` except this one: the generation moves on and this session's
+    cookie is reissued with the new one (the time it signed in is kept)."""
+    user.session_generation += 1
+    login_user(user)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import exists, select
 
-from app import htmx, mail
+from app import htmx
 from app.auth import links, passkeys, recovery, sessions
 from app.auth.forms import EmailLinkForm, RecoveryCodeForm
 from app.authz import public
@@ -39,10 +39,12 @@ def _after_sign_in(user: User) -> str:
 @bp.get("/sign-in")
 @public
 def sign_in() -> Response:
-    if current_user.is_authenticated:
+    # ``again``: a signed-in person proving it is still them, before adding a passkey or codes.
+    again = bool(request.args.get("again")) and current_user.is_authenticated
+    if current_user.is_authenticated and not again:
         return htmx.redirect(_continue_to())
     form = EmailLinkForm(next=request.args.get("next", ""))
-    return htmx.render("auth/sign_in.html", form=form)
+    return htmx.render("auth/sign_in.html", form=form, again=again)
 
 
 @bp.post("/sign-in/link")
@@ -57,22 +59,16 @@ def email_link() -> Response:
     if not form.validate():
         return htmx.render("auth/sign_in.html", "link_form", form=form, status=422)
     user = db.session.scalar(User.by_email(form.email.data))
-    url = links.issue(user, safe_next(form.next.data, "") or None) if user is not None and user.active else None
-    db.session.commit()  # the attempt is stored whether or not the address is known
-    if url is not None:
-        mail.send(
-            user.email,
-            "Your Twoway sign-in link",
-            f"Hi {user.first_name},\n\n"
-            f"Here is your link to sign in to Twoway. It works once, within 15 minutes:\n\n{url}\n\n"
-            "If you didn't ask for it, you can ignore this mail: nobody can sign in without the link.\n",
-        )
+    db.session.commit()  # the attempt counts whether or not the address is known
+    if user is not None and user.active:
+        links.mail_to(user, safe_next(form.next.data, "") or None)
     # The same answer whether or not the address is known: the page must not reveal who uses Twoway.
     sent = f"If {form.email.data} belongs to someone in Twoway, a sign-in link is on its way. It works once, for 15 minutes."
     if htmx.is_htmx():
         return htmx.render("auth/sign_in.html", "link_form", form=form, sent=sent)
     flash(sent, "success")
-    return htmx.redirect(url_for(".sign_in", next=form.next.data or None))
+    again = 1 if current_user.is_authenticated else None
+    return htmx.redirect(url_for(".sign_in", next=form.next.data or None, again=again))
 
 
 @bp.get("/link/<token>")

@@ -4,6 +4,7 @@ requests for the program's help."""
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -29,6 +30,12 @@ class PairStatus(enum.StrEnum):
     ENDED = "ended"
 
 
+def new_join_token() -> str:
+    """The random part of a program's join page URL: it names no program id, so outsiders can't
+    walk through programs, and holding it lets nobody sign in (the page only mails links)."""
+    return secrets.token_urlsafe(12)
+
+
 class Program(db.Model):
     __tablename__ = "program"
     __table_args__ = (
@@ -52,6 +59,8 @@ class Program(db.Model):
         ForeignKey("prompt_set.id", ondelete="SET NULL", use_alter=True, name="fk_program_prompt_set_id_prompt_set")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # /join/<join_token>: the kick-off link and QR code the admin hands out (see app/program/join.py).
+    join_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_token)
 
     pairs: Mapped[list[Pair]] = relationship(back_populates="program", lazy="raise")
 

@@ -47,9 +47,11 @@ class User(db.Model):
     # Part of the session cookie's user id: bumping it ends every session this person has.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Set at every sign-in. Admins may hand out sign-in links only to people who have never
-    # signed in (and whose partners haven't either), so a link can't open a space with content.
+    # Set at every sign-in.
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set once, at the first sign-in: "joined" on the admin's participants page means exactly this,
+    # never a guess from other columns.
+    first_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan", order_by="Passkey.created_at"
@@ -78,6 +80,11 @@ class User(db.Model):
     @staticmethod
     def by_email(email: str) -> Select[tuple[User]]:
         return select(User).where(User.email == normalise_email(email))
+
+    @property
+    def has_joined(self) -> bool:
+        """Signed in at least once. From then on the address is theirs: nobody else may change it."""
+        return self.first_signed_in_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

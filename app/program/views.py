@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, url_for
-from sqlalchemy import Row, or_, select
 
 from app import authz, htmx
 from app.admin import aggregates
 from app.extensions import db
-from app.models import HELP_MAX, HelpRequest, PairMember
+from app.models import HELP_MAX, HelpRequest
 from app.program.forms import HelpForm
 
 bp = Blueprint("program", __name__, url_prefix="/program")
@@ -23,26 +22,11 @@ bp = Blueprint("program", __name__, url_prefix="/program")
 TEMPLATE = "program/index.html"
 
 
-def _asked(membership: PairMember) -> list[Row]:
-    """When this person asked for help from this pair, and when their partner did and chose to
-    tell them. Never the message: the partner learns only that they asked."""
-    return list(
-        db.session.execute(
-            select(HelpRequest.sender_id, HelpRequest.partner_told, HelpRequest.created_at, HelpRequest.handled_at)
-            .where(
-                HelpRequest.pair_id == membership.pair_id,
-                or_(HelpRequest.sender_id == membership.user_id, HelpRequest.partner_told.is_(True)),
-            )
-            .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
-        )
-    )
-
-
 def _context(**extra: Any) -> dict[str, Any]:
     membership = authz.current_membership()
     return {
         "board": aggregates.dashboard(membership.pair.program_id),
-        "asked": _asked(membership),
+        "asked": authz.help_requests_known_to(membership),
         "form": HelpForm(formdata=None),
         "help_max": HELP_MAX,
     } | extra

@@ -1,7 +1,7 @@
 """Count sign-in mail requests per address in the database
 
 Revision ID: 0007_sign_in_attempts
-Revises: 0005_last_signed_in
+Revises: 0006_joining
 Create Date: 2026-12-01 10:15:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0007_sign_in_attempts"
-down_revision = "0005_last_signed_in"
+down_revision = "0006_joining"
 branch_labels = None
 depends_on = None
 

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -63,11 +64,13 @@ def reset_schema(app: Flask) -> None:
         db.engine.dispose()
 
 
-def sign_in(client: FlaskClient, user: User) -> None:
-    """Put ``user``'s signed-in session in ``client``'s cookie (the real sign-in paths have their own tests)."""
+def sign_in(client: FlaskClient, user: User, signed_in_at: datetime | None = None) -> None:
+    """Put ``user``'s signed-in session in ``client``'s cookie (the real sign-in paths have their own
+    tests), as if they signed in at ``signed_in_at`` (default: just now)."""
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = user.get_id()
         flask_session["_fresh"] = True
+        flask_session["signed_in_at"] = (signed_in_at or datetime.now(UTC)).timestamp()
 
 
 @contextmanager

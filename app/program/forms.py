@@ -6,10 +6,11 @@ from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.forms import Form
+from app.idempotency import IdempotentForm
 from app.models import HELP_MAX
 
 
-class HelpForm(Form):
+class HelpForm(IdempotentForm, Form):
     message = TextAreaField(
         "What would you like help with?",
         validators=[

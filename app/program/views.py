@@ -15,6 +15,7 @@ from sqlalchemy import Row, or_, select
 from app import authz, htmx
 from app.admin import aggregates
 from app.extensions import db
+from app.idempotency import idempotent
 from app.models import HELP_MAX, HelpRequest, PairMember
 from app.program.forms import HelpForm
 
@@ -43,7 +44,7 @@ def _context(**extra: Any) -> dict[str, Any]:
     return {
         "board": aggregates.dashboard(membership.pair.program_id),
         "asked": _asked(membership),
-        "form": HelpForm(formdata=None),
+        "form": HelpForm.blank(),
         "help_max": HELP_MAX,
     } | extra
 
@@ -54,11 +55,12 @@ def index() -> Response:
 
 
 @bp.post("/help")
+@idempotent
 def ask_for_help() -> Response:
     membership = authz.current_membership()
     form = HelpForm()
     if not form.validate():
-        return htmx.render(TEMPLATE, "help", status=422, **_context(form=form))
+        return htmx.render(TEMPLATE, blocks=("help",), status=422, **_context(form=form))
     db.session.add(
         HelpRequest(
             program_id=membership.pair.program_id,
@@ -68,8 +70,8 @@ def ask_for_help() -> Response:
             partner_told=bool(form.tell_partner.data),
         )
     )
-    db.session.commit()
-    if not htmx.is_htmx():
+    if htmx.chosen_block(("help",)) is None:
         flash("Sent. The program's admin will get back to you.", "success")
-        return htmx.redirect(url_for(".index") + "#help")
-    return htmx.render(TEMPLATE, "help", **_context(sent=True))
+    return htmx.after_write(
+        url_for(".index") + "#help", TEMPLATE, blocks=("help",), context=lambda: _context(sent=True)
+    )

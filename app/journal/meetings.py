@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import Select, case, delete, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -203,17 +203,10 @@ def save_reflection(meeting: Meeting, body: str, base_version: int) -> Reflectio
             return None
         return _first_reflection(meeting, body)
     if not body:
-        removed = db.session.execute(
-            delete(Reflection)
-            .where(
-                Reflection.id == mine.id, Reflection.author_id == current_user.id, Reflection.version == base_version
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if removed != 1:
-            db.session.refresh(mine)
-            raise versions.Conflict(mine)
-        db.session.expunge(mine)
+        # Through the version check first: a stale tab clearing it must not remove a newer text.
+        versions.save_over(mine, base_version, {"body": ""})
+        db.session.delete(mine)
+        db.session.flush()
         return None
     versions.save_over(mine, base_version, {"body": body}, stamp={"updated_at": utcnow()})
     return mine

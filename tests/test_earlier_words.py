@@ -4,9 +4,11 @@ time. Private reflections never go there."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
+import pytest
 from factories import PairFactory
 from sqlalchemy import select
 from support.pages import text
@@ -188,3 +190,34 @@ def test_earlier_words_come_a_page_at_a_time(mentor, mentee, session, pair, quer
     second = re.findall(r"Topic number (\d\d)", text(mentee.get(f"/pairs/{pair.id}/journal/history?page=2")))
     assert second == ["04", "03", "02", "01", "00"]
     assert "Nothing older." in text(mentee.get(f"/pairs/{pair.id}/journal/history?page=9"))
+
+
+HOSTILE = {
+    "script": SCRIPT,
+    "img": '"><img src=x onerror=alert(1)>',
+    "rtl-override": "Pixel \u202eenohp\u202c",
+    "zero-width-joiner": "\U0001f469\u200d\U0001f4bb laptop",
+    "combining-marks": "Zo\u0065\u0301 phone\u0308",
+}
+
+
+@pytest.mark.parametrize("typed", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_words_are_kept_exactly_and_shown_harmless(mentor, mentee, session, pair, typed):
+    goal = _goal(session, pair, why=typed)
+    assert _save_goal(mentee, pair, goal, 1, why="Plain words").status_code == 200
+    lost = _save_goal(mentor, pair, goal, 1, why=typed + " again")
+    assert lost.status_code == 409
+    assert [snapshot["why"] for _, _, snapshot in _history(session, pair)] == [typed, typed + " again"]
+    page = mentee.get(f"/pairs/{pair.id}/goals/history")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text
+    assert html.escape(typed, quote=False) in page.text or typed in text(page)
+
+
+def test_100kb_of_words_is_refused_and_kept_in_the_form_not_the_history(mentor, session, pair):
+    goal = _goal(session, pair, why="Short")
+    huge = ("Reverse mentoring works both ways. " * 3000)[:100_000]
+    refused = _save_goal(mentor, pair, goal, 1, why=huge)
+    assert refused.status_code == 422 and "Keep it under 10,000 characters" in text(refused)
+    assert huge in refused.text
+    assert _history(session, pair) == []

@@ -5,12 +5,12 @@ as the first did. (The topic box has its own tests in test_idempotency.py.)"""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date
 
 from factories import PairFactory
 from sqlalchemy import func, select
 from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.parallel import at_once
 
 from app.extensions import db
 from app.models import Goal, HelpRequest, Meeting, Milestone
@@ -127,19 +127,12 @@ def test_parallel_copies_of_one_meeting_log_one(tmp_path):
             client = app.test_client()
             sign_in(client, mentor)
             clients.append(client)
-        start = threading.Barrier(copies)
-        answers: list[tuple[int, str]] = []
 
-        def send(client) -> None:
-            start.wait()
+        def send(client) -> tuple[int, str]:
             response = client.post(f"/pairs/{pair_id}/journal/new", data=_log_data("m" * 22, "Only once"))
-            answers.append((response.status_code, response.headers.get("Location", "")))
+            return response.status_code, response.headers.get("Location", "")
 
-        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(send, [(client,) for client in clients])
         with app.app_context():
             logged = db.session.scalar(select(func.count(Meeting.id)).where(Meeting.pair_id == pair_id))
             db.engine.dispose()

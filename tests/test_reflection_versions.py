@@ -14,6 +14,7 @@ from factories import PairFactory
 from sqlalchemy import select
 from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
 from support.pages import text
+from support.parallel import at_once
 
 from app.extensions import db
 from app.journal import meetings
@@ -136,18 +137,11 @@ def test_two_first_saves_at_once_never_fail(tmp_path, monkeypatch, bodies):
             client = app.test_client()
             sign_in(client, mentor)
             clients.append(client)
-        start = threading.Barrier(len(bodies))
-        answers: list[int] = []
 
-        def send(client, body: str) -> None:
-            start.wait()
-            answers.append(_reflect(client, pair_id, meeting_id, body, "0", htmx=False).status_code)
+        def send(client, body: str) -> int:
+            return _reflect(client, pair_id, meeting_id, body, "0", htmx=False).status_code
 
-        threads = [threading.Thread(target=send, args=pair_) for pair_ in zip(clients, bodies, strict=True)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(send, list(zip(clients, bodies, strict=True)))
         with app.app_context():
             stored = list(db.session.scalars(select(Reflection.body).where(Reflection.meeting_id == meeting_id)))
             db.engine.dispose()

@@ -107,7 +107,9 @@ def save_meeting(meeting_id: int) -> Response:
     if not form.validate():
         return _entry(meeting, status=422, mode="edit", edit_form=form)
     try:
-        changed = meetings.save(meeting, form.base_version(), form.meeting_values(), by_id=meeting.author_id)
+        changed = meetings.save(
+            meeting, form.base_version(), form.meeting_values(), by_id=authz.current_membership().user_id
+        )
     except versions.Conflict:
         # The meeting was not written; the notes typed are kept in the history (committed here)
         # and go back in the form, over the newer version.

@@ -11,6 +11,8 @@
 - The only way into a program for its participants is its join page: ``joining_person`` decides
   who gets a sign-in link mailed from there. Nothing an admin is shown signs anyone in.
 - Adding a way in to an account (a passkey, recovery codes) needs ``signed_in_recently``.
+- In the journal only a meeting's author edits it (``meeting_to_edit``), and reflections are read
+  through ``my_reflections`` alone.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Row, exists, or_, select
+from sqlalchemy import Row, Select, exists, or_, select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Forbidden
 
 from app import htmx
 from app.auth import sessions
 from app.extensions import db, login_manager
-from app.models import HelpRequest, Pair, PairMember, Participant, User, normalise_email
+from app.models import HelpRequest, Meeting, Pair, PairMember, Participant, Reflection, User, normalise_email
 
 F = TypeVar("F", bound=Callable)
 T = TypeVar("T")
@@ -213,4 +216,36 @@ def help_requests_known_to(membership: PairMember) -> list[Row]:
             )
             .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
         )
+    )
+
+
+# --- the journal: who edits a meeting, whose reflections -----------------------------------------
+
+
+class NotAuthor(Forbidden):
+    name = "Only its author can change this entry"
+    description = (
+        "The person who logged a meeting is the one who edits it. You can still tick its action "
+        "items, and write your own private reflection on it."
+    )
+
+
+def meeting_to_edit(meeting_id: int) -> Meeting:
+    """The current pair's meeting ``meeting_id`` if the signed-in person logged it: 404 for an id
+    outside the pair, 403 (``NotAuthor``) for the partner.
+
+    403 rather than 404: the partner can already read the entry, so saying no openly hides
+    nothing, and "only its author can change this" is kinder than "not found"."""
+    meeting = get_in_pair(Meeting, meeting_id)
+    if meeting.author_id != current_user.id:
+        raise NotAuthor()
+    return meeting
+
+
+def my_reflections() -> Select:
+    """Reflections the signed-in person wrote in the current pair: the only reflections anyone can
+    read. Every query for Reflection in Twoway is built on this one (a reflection is read by its
+    author alone: not the partner, not an admin, not any export or search of anyone else)."""
+    return select(Reflection).where(
+        Reflection.author_id == current_user.id, Reflection.pair_id == current_membership().pair_id
     )

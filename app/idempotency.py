@@ -47,6 +47,14 @@ class IdempotentForm:
 
     idempotency_key = HiddenField(default=new_key)
 
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            # Under a form prefix the key keeps the bare name ``@idempotent`` reads, and a
+            # prefixed id, so several create forms can share a page (a goal's milestone boxes).
+            if options.get("name") == FIELD and options.get("prefix"):
+                options = {**options, "id": options["prefix"] + FIELD, "prefix": ""}
+            return super().bind_field(form, unbound_field, options)
+
 
 def idempotent(view: F) -> F:
     """Run ``view`` once per (person, key); replay its answer for every later submission."""

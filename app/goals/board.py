@@ -16,16 +16,9 @@ from sqlalchemy import Select, inspect, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import history, versions
 from app.extensions import db
-from app.models import GOAL_STATUS_LABELS, Goal, GoalStatus, Milestone, PairMember, utcnow
-
-
-class Conflict(Exception):
-    """The goal was saved by someone else since the editor loaded it; ``goal`` is now as saved."""
-
-    def __init__(self, goal: Goal) -> None:
-        super().__init__(f"goal {goal.id} changed")
-        self.goal = goal
+from app.models import GOAL_STATUS_LABELS, Goal, GoalStatus, HistorySubject, Milestone, PairMember, utcnow
 
 
 class Moved(Exception):
@@ -47,20 +40,6 @@ def _of_pair(pair_id: int) -> Select[tuple[Goal]]:
 def goals(pair_id: int) -> list[Goal]:
     """Every goal of the pair with its milestones loaded (two queries, however many goals)."""
     return list(db.session.scalars(_of_pair(pair_id).options(selectinload(Goal.milestones))))
-
-
-def in_progress(pair_id: int) -> list[Goal]:
-    """The pair's goals in progress, milestones loaded, oldest target date first (undated last),
-    then newest: for the pair's home."""
-    query = _of_pair(pair_id).where(Goal.status == GoalStatus.IN_PROGRESS).options(selectinload(Goal.milestones))
-    return list(db.session.scalars(query))
-
-
-def all_goals(pair_id: int) -> list[Goal]:
-    """Every goal of the pair, milestones not loaded, in board order (not started, in progress,
-    done, dropped): for choosing the goal an action item belongs to. One query."""
-    rank = {status: n for n, status in enumerate(GoalStatus)}
-    return sorted(db.session.scalars(_of_pair(pair_id)), key=lambda goal: rank[goal.status])
 
 
 @dataclass
@@ -102,35 +81,35 @@ def add(membership: PairMember, values: dict[str, Any]) -> Goal:
     return goal
 
 
-def save(membership: PairMember, goal: Goal, base_version: int, values: dict[str, Any]) -> bool:
-    """Save ``values`` over version ``base_version`` of ``goal``.
+# The words of a goal: what the history keeps when they are overwritten.
+WORDS = ("title", "why", "success")
 
-    Returns False when nothing changed. Raises ``Conflict`` when someone saved the goal since
-    ``base_version``; nothing is written then, and the view keeps the editor's words in the form.
-    """
-    if all(getattr(goal, key) == value for key, value in values.items()):
-        return False  # the same words as stored, whichever version they were typed over
-    now = utcnow()
-    # The version in the WHERE clause makes the check and the write one step: of two people
-    # saving over the same version, exactly one matches.
-    saved = db.session.execute(
-        update(Goal)
-        .where(Goal.id == goal.id, Goal.pair_id == goal.pair_id, Goal.version == base_version)
-        .values(**values, version=Goal.version + 1, updated_at=now, updated_by_id=membership.user_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if saved != 1:
-        db.session.refresh(goal)
-        raise Conflict(goal)
-    # What was written is known exactly: no need to read it back.
-    for key, value in {
-        **values,
-        "version": base_version + 1,
-        "updated_at": now,
-        "updated_by_id": membership.user_id,
-    }.items():
-        set_committed_value(goal, key, value)
-    return True
+
+def words(goal: Goal) -> dict[str, str]:
+    return {key: getattr(goal, key) for key in WORDS}
+
+
+def save(membership: PairMember, goal: Goal, base_version: int, values: dict[str, Any]) -> bool:
+    """Save ``values`` over version ``base_version`` of ``goal``; the words they replace go into
+    the pair's history. Returns False when nothing changed.
+
+    Raises ``versions.Conflict`` when someone saved the goal since ``base_version``: nothing of the
+    goal is written then, the words typed are kept in the history as lost in a conflict (the
+    caller commits them) and the view keeps them in the form."""
+    before = words(goal)
+    try:
+        changed = versions.save_over(
+            goal, base_version, values, stamp={"updated_at": utcnow(), "updated_by_id": membership.user_id}
+        )
+    except versions.Conflict as conflict:
+        typed = {key: values[key] for key in WORDS if key in values}
+        conflict.lost = history.record(
+            goal.pair_id, HistorySubject.GOAL, goal.id, history.LOST, typed, membership.user_id
+        )
+        raise
+    if changed and before != words(goal):
+        history.record(goal.pair_id, HistorySubject.GOAL, goal.id, history.EDITED, before, membership.user_id)
+    return changed
 
 
 def move(goal: Goal, to: GoalStatus, shown: GoalStatus | None) -> bool:
@@ -167,17 +146,17 @@ def add_milestone(goal: Goal, title: str) -> Milestone:
     return milestone
 
 
-def tick(milestone: Milestone, done: bool) -> None:
-    """Tick or untick. Setting the state asked for, rather than flipping it, makes a double tap or a
-    partner's tick a moment earlier harmless."""
-    if milestone.done == done:
-        return
-    milestone.done = done
-    milestone.done_at = utcnow() if done else None
-
-
-def remove_milestone(goal: Goal, milestone: Milestone) -> None:
-    """Remove ``milestone`` from ``goal`` (whose milestones must be loaded)."""
+def remove_milestone(membership: PairMember, goal: Goal, milestone: Milestone) -> None:
+    """Remove ``milestone`` from ``goal`` (whose milestones must be loaded); its words stay in the
+    pair's history."""
+    history.record(
+        goal.pair_id,
+        HistorySubject.MILESTONE,
+        milestone.id,
+        history.REMOVED,
+        {"title": milestone.title, "goal": goal.title},
+        membership.user_id,
+    )
     goal.milestones.remove(milestone)
     db.session.flush()
 

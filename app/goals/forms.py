@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.forms import Form, VersionedForm
+from app.idempotency import IdempotentForm
 from app.models import GOAL_STATUS_LABELS, GOAL_TITLE_MAX, TEXT_MAX, Goal, GoalStatus, PairMember, Role
 
 _TITLE = [
@@ -21,6 +22,8 @@ _MARKDOWN_HINT = "Light Markdown works: **bold**, *italic*, lists starting with 
 
 
 class GoalForm(Form):
+    """The words of a goal, shared by the new-goal and edit forms."""
+
     learner = RadioField(
         "Whose learning is it?",
         validators=[InputRequired("Choose whose goal this is.")],
@@ -45,6 +48,10 @@ class GoalForm(Form):
         }
 
 
+class NewGoalForm(IdempotentForm, GoalForm):
+    """A new goal: carries an idempotency key, so a double tap adds it once."""
+
+
 class EditGoalForm(VersionedForm, GoalForm):
     """Editing a goal: carries the version it was loaded at, so a stale save is caught."""
 
@@ -57,11 +64,9 @@ def _learners(membership: PairMember) -> list[SelectChoice]:
     ]
 
 
-def new_goal_form(membership: PairMember, *, from_request: bool = False) -> GoalForm:
+def new_goal_form(membership: PairMember, *, from_request: bool = False) -> NewGoalForm:
     """The form for a new goal; blank, it suggests a goal of the person writing it."""
-    form = (
-        GoalForm(prefix="new") if from_request else GoalForm(formdata=None, prefix="new", learner=membership.role.value)
-    )
+    form = NewGoalForm(prefix="new") if from_request else NewGoalForm.blank(prefix="new", learner=membership.role.value)
     form.learner.choices = _learners(membership)
     return form
 
@@ -72,8 +77,7 @@ def edit_goal_form(membership: PairMember, goal: Goal, *, from_request: bool = F
     if from_request:
         form = EditGoalForm(prefix=prefix)
     else:
-        form = EditGoalForm(
-            formdata=None,
+        form = EditGoalForm.blank(
             prefix=prefix,
             data={
                 "learner": goal.learner.value,
@@ -88,7 +92,7 @@ def edit_goal_form(membership: PairMember, goal: Goal, *, from_request: bool = F
     return form
 
 
-class MilestoneForm(Form):
+class MilestoneForm(IdempotentForm, Form):
     title = StringField(
         "New milestone",
         validators=[
@@ -100,7 +104,7 @@ class MilestoneForm(Form):
 
 def milestone_form(goal_id: int, *, from_request: bool = False) -> MilestoneForm:
     prefix = f"goal-{goal_id}-milestone"
-    return MilestoneForm(prefix=prefix) if from_request else MilestoneForm(formdata=None, prefix=prefix)
+    return MilestoneForm(prefix=prefix) if from_request else MilestoneForm.blank(prefix=prefix)
 
 
 class MoveForm(Form):

@@ -8,17 +8,22 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
 
-from app import authz, htmx
+from app import authz, htmx, ticks, versions
+from app import history as pair_history
 from app.extensions import db
 from app.goals import board
 from app.goals.forms import MoveForm, edit_goal_form, milestone_form, new_goal_form
-from app.models import GOAL_STATUS_LABELS, Goal, GoalStatus, Milestone
+from app.idempotency import idempotent
+from app.models import GOAL_STATUS_LABELS, Goal, GoalStatus, HistorySubject, Milestone
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
 TEMPLATE = "goals/index.html"
-# The blocks of the page that htmx may ask for, by the id of the element it swaps.
-PAGE_BLOCKS = ("board",)
+# The blocks of the page that htmx may ask for, by the id of the element it swaps: the board
+# (every goal and the new-goal form), or one goal (``goal-12``).
+BLOCKS = ("board", "goal")
+# What the goal board's history holds.
+SUBJECTS = (HistorySubject.GOAL, HistorySubject.MILESTONE)
 
 
 @bp.context_processor
@@ -46,19 +51,28 @@ def _page_context(**extra: Any) -> dict[str, Any]:
     return {"groups": board.grouped(found), "goal_count": len(found), "new_form": new_goal_form(membership)} | extra
 
 
-def _board(status: int = 200, **extra: Any) -> Response:
-    """The page, or for htmx only the board (which holds every goal and the new-goal form)."""
-    block = "board" if htmx.is_htmx() else None
-    return htmx.render(TEMPLATE, block, status=status, **_page_context(**extra))
+def _context(goal: Goal | None = None, **extra: Any) -> dict[str, Any]:
+    """What the block htmx asks for needs: one goal for ``goal-12``, else the board (the whole
+    page shows ``goal`` in the state ``extra`` asks for)."""
+    if goal is not None and htmx.chosen_block(BLOCKS) == "goal":
+        if extra.get("mode", "view") == "view":
+            board.with_milestones(goal)
+        return {"goal": goal, **extra}
+    return _page_context(**({"focus": goal.id} if goal is not None else {}), **extra)
 
 
-def _goal(goal: Goal, status: int = 200, **extra: Any) -> Response:
-    """One goal: its block for htmx, the whole page (showing it in that state) otherwise."""
-    if not htmx.is_htmx():
-        return htmx.render(TEMPLATE, status=status, **_page_context(focus=goal.id, **extra))
-    if extra.get("mode", "view") == "view":
-        board.with_milestones(goal)
-    return htmx.render(TEMPLATE, "goal", status=status, goal=goal, **extra)
+def _answer(goal: Goal | None = None, status: int = 200, **extra: Any) -> Response:
+    """The page, the board, or one goal, as the htmx target asks."""
+    blocks = BLOCKS if goal is not None else ("board",)
+    return htmx.render(TEMPLATE, blocks=blocks, status=status, **_context(goal, **extra))
+
+
+def _written(goal: Goal, **extra: Any) -> Response:
+    """After a successful write: a redirect to the goal without JavaScript, its block (or the
+    board) with htmx."""
+    return htmx.after_write(
+        url_for(".index") + f"#goal-{goal.id}", TEMPLATE, blocks=BLOCKS, context=lambda: _context(goal, **extra)
+    )
 
 
 def _heading(goal: Goal) -> str:
@@ -67,39 +81,39 @@ def _heading(goal: Goal) -> str:
     return f"goal-{goal.id}-heading"
 
 
-def _after_change(goal_id: int | None = None) -> Response:
-    return htmx.redirect(url_for(".index") + (f"#goal-{goal_id}" if goal_id else ""))
-
-
 @bp.get("")
 def index() -> Response:
-    block = htmx.target() if htmx.target() in PAGE_BLOCKS else None
-    return htmx.render(TEMPLATE, block, **_page_context())
+    return _answer()
+
+
+@bp.get("/history")
+def history() -> Response:
+    """Earlier words of the pair's goals and milestones: what was changed, removed, or lost in a
+    conflict, newest first, a page at a time."""
+    return pair_history.render_page(SUBJECTS, heading="Earlier words on your goals", back=url_for(".index"))
 
 
 @bp.post("")
+@idempotent
 def add_goal() -> Response:
     membership = authz.current_membership()
     form = new_goal_form(membership, from_request=True)
     if not form.validate():
-        return _board(status=422, new_form=form)
+        return _answer(status=422, new_form=form)
     goal = board.add(membership, form.values())
-    db.session.commit()
-    if not htmx.is_htmx():
-        return _after_change(goal.id)
-    return _board(autofocus=_heading(goal))
+    return _written(goal, autofocus=_heading(goal))
 
 
 @bp.get("/<int:goal_id>")
 def show_goal(goal_id: int) -> Response:
     goal = authz.get_in_pair(Goal, goal_id)
-    return _goal(goal, autofocus=_heading(goal))
+    return _answer(goal, autofocus=_heading(goal))
 
 
 @bp.get("/<int:goal_id>/edit")
 def edit_goal(goal_id: int) -> Response:
     goal = authz.get_in_pair(Goal, goal_id)
-    return _goal(goal, mode="edit", edit_form=edit_goal_form(authz.current_membership(), goal))
+    return _answer(goal, mode="edit", edit_form=edit_goal_form(authz.current_membership(), goal))
 
 
 @bp.post("/<int:goal_id>")
@@ -108,18 +122,17 @@ def save_goal(goal_id: int) -> Response:
     goal = authz.get_in_pair(Goal, goal_id)
     form = edit_goal_form(membership, goal, from_request=True)
     if not form.validate():
-        return _goal(goal, status=422, mode="edit", edit_form=form)
+        return _answer(goal, status=422, mode="edit", edit_form=form)
     try:
         changed = board.save(membership, goal, form.base_version(), form.values())
-    except board.Conflict:
-        # Nothing was written. The editor's words stay in the form, now over the saved version,
-        # so saving again from the conflict view is a deliberate choice, not another collision.
+    except versions.Conflict:
+        # The goal was not written; the words typed are kept in the history, and stay in the
+        # form, now over the saved version, so saving again is a deliberate choice.
+        db.session.commit()
         form.version.data = str(goal.version)
-        return _goal(goal, status=409, mode="conflict", edit_form=form)
+        return _answer(goal, status=409, mode="conflict", edit_form=form)
     db.session.commit()
-    if not htmx.is_htmx():
-        return _after_change(goal.id)
-    return _goal(goal, saved=changed, autofocus=_heading(goal))
+    return _written(goal, saved=changed, autofocus=_heading(goal))
 
 
 @bp.post("/<int:goal_id>/move")
@@ -127,29 +140,30 @@ def move_goal(goal_id: int) -> Response:
     goal = authz.get_in_pair(Goal, goal_id)
     form = MoveForm()
     if not form.validate():
-        return _board(status=422, unmoved=goal)
+        return _answer(status=422, unmoved=goal)
     try:
         moved = board.move(goal, GoalStatus(form.status.data), form.shown_status())
     except board.Moved:
         # Nothing was written: the goal stays where the partner put it, and the page says so.
-        return _board(status=409, moved_away=goal)
+        return _answer(status=409, moved_away=goal)
     db.session.commit()
-    if not htmx.is_htmx():
-        return _after_change(goal.id)
-    return _board(moved=goal if moved else None, autofocus=_heading(goal))
+    return htmx.after_write(
+        url_for(".index") + f"#goal-{goal.id}",
+        TEMPLATE,
+        blocks=("board",),
+        context=lambda: _page_context(moved=goal if moved else None, autofocus=_heading(goal)),
+    )
 
 
 @bp.post("/<int:goal_id>/milestones")
+@idempotent
 def add_milestone(goal_id: int) -> Response:
     goal = board.with_milestones(authz.get_in_pair(Goal, goal_id))
     form = milestone_form(goal.id, from_request=True)
     if not form.validate():
-        return _goal(goal, status=422, milestone_form=form)
+        return _answer(goal, status=422, milestone_form=form)
     board.add_milestone(goal, form.title.data.strip())
-    db.session.commit()
-    if not htmx.is_htmx():
-        return _after_change(goal.id)
-    return _goal(goal)
+    return _written(goal)
 
 
 def _milestone_and_goal(milestone_id: int) -> tuple[Milestone, Goal]:
@@ -161,20 +175,14 @@ def _milestone_and_goal(milestone_id: int) -> tuple[Milestone, Goal]:
 @bp.post("/milestones/<int:milestone_id>/toggle")
 def toggle_milestone(milestone_id: int) -> Response:
     milestone, goal = _milestone_and_goal(milestone_id)
-    # The button says which state it asks for; without it (an old page, a hand-made POST), flip.
-    wanted = request.form.get("done")
-    board.tick(milestone, wanted == "1" if wanted in ("0", "1") else not milestone.done)
+    ticks.tick(milestone, ticks.wanted(request.form.get("done"), milestone.done))
     db.session.commit()
-    if not htmx.is_htmx():
-        return _after_change(goal.id)
-    return _goal(goal)
+    return _written(goal)
 
 
 @bp.post("/milestones/<int:milestone_id>/remove")
 def remove_milestone(milestone_id: int) -> Response:
     milestone, goal = _milestone_and_goal(milestone_id)
-    board.remove_milestone(goal, milestone)
+    board.remove_milestone(authz.current_membership(), goal, milestone)
     db.session.commit()
-    if not htmx.is_htmx():
-        return _after_change(goal.id)
-    return _goal(goal, milestone_removed=milestone.title, autofocus=_heading(goal))
+    return _written(goal, milestone_removed=milestone.title, autofocus=_heading(goal))

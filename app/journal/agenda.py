@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import case, select
 
+from app import history
 from app.extensions import db
-from app.models import PairMember, Role, Topic
+from app.models import HistorySubject, PairMember, Role, Topic
 
 
 def open_topics(pair_id: int) -> list[Topic]:
@@ -25,3 +26,16 @@ def add(membership: PairMember, text: str) -> Topic:
     db.session.add(topic)
     db.session.flush()
     return topic
+
+
+def remove(membership: PairMember, topic: Topic) -> bool:
+    """Take an open topic off the agenda; its words stay in the pair's history. A covered topic
+    belongs to its meeting's record and stays: False then."""
+    if topic.meeting_id is not None:
+        return False
+    history.record(
+        topic.pair_id, HistorySubject.TOPIC, topic.id, history.REMOVED, {"text": topic.text}, membership.user_id
+    )
+    db.session.delete(topic)
+    db.session.flush()
+    return True

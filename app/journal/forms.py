@@ -21,7 +21,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import Form, VersionedForm
-from app.models import ACTION_MAX, MEETING_FORMAT_LABELS, TEXT_MAX, MeetingFormat, PairMember
+from app.idempotency import IdempotentForm
+from app.models import ACTION_MAX, MEETING_FORMAT_LABELS, TEXT_MAX, TOPIC_MAX, MeetingFormat, PairMember
 from app.numbers import IntRange
 
 ACTION_ROWS = 3  # empty rows a new log form offers; "Add another action" adds more
@@ -32,6 +33,20 @@ _DATE_MESSAGE = "Use a date like 2026-03-14."
 _TEXT = [Length(max=TEXT_MAX, message=f"Keep it under {TEXT_MAX:,} characters: a few short paragraphs.")]
 
 
+class TopicForm(IdempotentForm, Form):
+    """The quick-add topic box on the pair's home."""
+
+    text = StringField(
+        "A topic for next time",
+        validators=[
+            DataRequired("Write the topic first."),
+            Length(
+                max=TOPIC_MAX, message=f"Keep it under {TOPIC_MAX} characters: the details can wait for the meeting."
+            ),
+        ],
+    )
+
+
 def _int_or_none(value: Any) -> int | None:
     if value in (None, ""):
         return None
@@ -39,7 +54,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 class _MeetingFields(Form):
-    held_on = DateField("Date", validators=[DataRequired(_DATE_MESSAGE)], format="%Y-%m-%d")
+    held_on = DateField("Date", validators=[DataRequired(_DATE_MESSAGE)])
     length_minutes = IntegerField(
         "How long, in minutes",
         validators=[Optional(), NumberRange(min=1, max=720, message="Between 1 minute and 12 hours.")],
@@ -74,7 +89,7 @@ class ActionRowForm(Form):
 
     text = StringField("What", validators=[Length(max=ACTION_MAX, message=f"Keep it under {ACTION_MAX} characters.")])
     owner = SelectField("Who", choices=[SelectChoice("", "Both of us")], default="")
-    due_on = DateField("Due", validators=[Optional()], format="%Y-%m-%d")
+    due_on = DateField("Due", validators=[Optional()])
     goal = SelectField("Towards a goal", choices=[SelectChoice("", "No goal")], default="")
 
     def validate_text(self, field) -> None:
@@ -93,7 +108,7 @@ class ActionRowForm(Form):
         }
 
 
-class LogMeetingForm(_MeetingFields):
+class LogMeetingForm(IdempotentForm, _MeetingFields):
     # Rendered by hand from the open topics; an id that is no longer open is simply not covered.
     covered = SelectMultipleField(
         "Topics you covered", coerce=int, choices=[], validate_choice=False, validators=[IntRange()]
@@ -143,21 +158,27 @@ def edit_form_for(meeting, values: dict[str, Any] | None = None) -> EditMeetingF
     }
     if isinstance(data["format"], MeetingFormat):
         data["format"] = data["format"].value
-    return EditMeetingForm(formdata=None, data=data)
+    return EditMeetingForm.blank(data=data)
 
 
-class ReflectionForm(Form):
+class ReflectionForm(VersionedForm):
     """A person's private reflection on one meeting. Prefixed with the meeting, so a page of
-    entries can hold one for each."""
+    entries can hold one for each. Its version is 0 while there is none."""
 
     body = TextAreaField("Your private reflection", validators=_TEXT)
 
 
-def reflection_form(meeting_id: int, body: str | None = None, *, from_request: bool = False) -> ReflectionForm:
+def reflection_form(
+    meeting_id: int, mine=None, *, from_request: bool = False, body: str | None = None
+) -> ReflectionForm:
+    """The reflection form of one meeting: from what was submitted, or showing ``mine`` (the
+    stored reflection, or None), or ``body`` typed over ``mine``'s version (after a conflict)."""
     prefix = f"reflection-{meeting_id}"
     if from_request:
         return ReflectionForm(prefix=prefix)
-    return ReflectionForm(formdata=None, prefix=prefix, data={"body": body or ""})
+    stored = mine.body if mine is not None else ""
+    version = mine.version if mine is not None else 0
+    return ReflectionForm.blank(prefix=prefix, data={"body": stored if body is None else body, "version": str(version)})
 
 
 class SearchForm(Form):

@@ -4,12 +4,11 @@ author's private reflection), edit it, tick action items, search. Views call the
 Pair access is decided before any of this runs (the ``pair`` blueprint loads the membership or
 answers 404) and every query here is filtered by the pair. Two rules belong to the journal itself:
 
-- **Only the person who logged a meeting edits it** (``editable``). Refused with 403 and a plain
-  message rather than 404: the partner can already read the entry, so saying no openly hides
-  nothing, and a plain "only Aisha can change this" is kinder than "not found".
-- **A reflection is read by its author alone**: not the partner, not an admin, not any export or
-  search of anyone else. Every read of the Reflection table in Twoway starts from ``_mine()``,
-  which filters by the signed-in person; nothing outside this module touches that table.
+- **Only the person who logged a meeting edits it**: views fetch it through
+  ``authz.meeting_to_edit``, which says 403 to the partner.
+- **A reflection is read by its author alone**: every read of the Reflection table in Twoway
+  starts from ``authz.my_reflections()``, which filters by the signed-in person; nothing outside
+  this module and authz touches that table. Reflections never go into the pair's history.
 """
 
 from __future__ import annotations
@@ -22,33 +21,17 @@ from typing import Any
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.exceptions import Forbidden
 
-from app import authz
+from app import authz, history, versions
 from app.extensions import db
-from app.models import ActionItem, Goal, GoalStatus, Meeting, PairMember, Reflection, Topic, utcnow
+from app.models import ActionItem, Goal, GoalStatus, HistorySubject, Meeting, PairMember, Reflection, Topic, utcnow
 
 PER_PAGE = 10
 MAX_PAGE = 100_000  # beyond any real journal; keeps OFFSET inside a 64-bit integer
 SEARCH_LIMIT = 20  # hits per kind
-
-
-class Conflict(Exception):
-    """The meeting was saved (from another tab or device) since the editor loaded it."""
-
-    def __init__(self, meeting: Meeting) -> None:
-        super().__init__(f"meeting {meeting.id} changed")
-        self.meeting = meeting
-
-
-class NotAuthor(Forbidden):
-    name = "Only its author can change this entry"
-    description = (
-        "The person who logged a meeting is the one who edits it. You can still tick its action "
-        "items, and write your own private reflection on it."
-    )
 
 
 # --- people and goals ----------------------------------------------------------------------------
@@ -121,11 +104,6 @@ def load_details(meeting: Meeting) -> Meeting:
     return meeting
 
 
-def last_meeting(pair_id: int) -> Meeting | None:
-    """The pair's latest meeting, with its topics and action items loaded ("where we left off")."""
-    return db.session.scalar(_with_details(_newest_first(pair_id)).limit(1))
-
-
 def last_met_on(pair_id: int) -> date | None:
     return db.session.scalar(select(func.max(Meeting.held_on)).where(Meeting.pair_id == pair_id))
 
@@ -139,15 +117,6 @@ def open_action_items(pair_id: int) -> list[ActionItem]:
             .order_by(case((ActionItem.due_on.is_(None), 1), else_=0), ActionItem.due_on, ActionItem.id)
         )
     )
-
-
-def editable(meeting_id: int) -> Meeting:
-    """The current pair's meeting ``meeting_id`` if the signed-in person logged it: 404 for an id
-    outside the pair, 403 (``NotAuthor``) for the partner."""
-    meeting = authz.get_in_pair(Meeting, meeting_id)
-    if meeting.author_id != current_user.id:
-        raise NotAuthor()
-    return meeting
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -188,72 +157,75 @@ def log(
     return meeting
 
 
-def save(meeting: Meeting, base_version: int, values: dict[str, Any]) -> bool:
-    """Save ``values`` over version ``base_version`` of ``meeting``. False when nothing changed;
-    ``Conflict`` when it was saved since ``base_version`` (the caller keeps the unsaved input)."""
-    if all(getattr(meeting, key) == value for key, value in values.items()):
-        return False  # the same as stored, whichever version it was typed over
-    # The version in the WHERE clause makes the check and the write one step.
-    saved = db.session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.version == base_version)
-        .values(**values, version=Meeting.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if saved != 1:
-        db.session.refresh(meeting)
-        raise Conflict(meeting)
-    # The stored row now matches what was written: keep the object in step without reading it back.
-    for key, value in values.items():
-        set_committed_value(meeting, key, value)
-    set_committed_value(meeting, "version", base_version + 1)
-    return True
-
-
-def set_done(item: ActionItem, done: bool) -> None:
-    """Tick or untick. Setting a state (not flipping it) makes a double tap harmless."""
-    if item.done != done:
-        item.done = done
-        item.done_at = utcnow() if done else None
+def save(meeting: Meeting, base_version: int, values: dict[str, Any], by_id: int) -> bool:
+    """Save ``values`` over version ``base_version`` of ``meeting``; notes they replace go into the
+    pair's history. False when nothing changed. ``versions.Conflict`` when it was saved since
+    ``base_version``: the notes typed are kept in the history as lost in a conflict (the caller
+    commits them, and keeps them in the form)."""
+    before = meeting.notes
+    try:
+        changed = versions.save_over(meeting, base_version, values, stamp={"updated_at": utcnow()})
+    except versions.Conflict as conflict:
+        typed = {"notes": values.get("notes", ""), "held_on": values["held_on"].isoformat()}
+        conflict.lost = history.record(meeting.pair_id, HistorySubject.MEETING, meeting.id, history.LOST, typed, by_id)
+        raise
+    if changed and before != meeting.notes:
+        earlier = {"notes": before, "held_on": meeting.held_on.isoformat()}
+        history.record(meeting.pair_id, HistorySubject.MEETING, meeting.id, history.EDITED, earlier, by_id)
+    return changed
 
 
 # --- private reflections: every read starts here -------------------------------------------------
 
 
-def _mine() -> Select:
-    """Reflections the signed-in person wrote in the current pair: the only reflections anyone
-    can read. Every query for Reflection in Twoway is built on this one."""
-    return select(Reflection).where(
-        Reflection.author_id == current_user.id, Reflection.pair_id == authz.current_membership().pair_id
-    )
-
-
 def my_reflection(meeting_id: int) -> Reflection | None:
-    return db.session.scalar(_mine().where(Reflection.meeting_id == meeting_id))
+    return db.session.scalar(authz.my_reflections().where(Reflection.meeting_id == meeting_id))
 
 
 def my_reflections(meeting_ids: list[int]) -> dict[int, Reflection]:
     """The signed-in person's reflections on these meetings, by meeting id (no query for none)."""
     if not meeting_ids:
         return {}
-    return {r.meeting_id: r for r in db.session.scalars(_mine().where(Reflection.meeting_id.in_(meeting_ids)))}
+    return {
+        r.meeting_id: r
+        for r in db.session.scalars(authz.my_reflections().where(Reflection.meeting_id.in_(meeting_ids)))
+    }
 
 
-def save_reflection(meeting: Meeting, body: str) -> Reflection | None:
-    """Write the signed-in person's reflection on ``meeting``; an empty one is removed."""
+def save_reflection(meeting: Meeting, body: str, base_version: int) -> Reflection | None:
+    """Write the signed-in person's reflection on ``meeting`` over ``base_version`` (0: there was
+    none); an empty one is removed. Raises ``versions.Conflict`` with the stored reflection when
+    they saved it from another tab or device since: both texts are their own, so the view shows
+    both. Reflections never go into the pair's history."""
     mine = my_reflection(meeting.id)
-    if not body:
-        if mine is not None:
-            db.session.delete(mine)
-            db.session.flush()
-        return None
     if mine is None:
-        mine = Reflection(meeting_id=meeting.id, pair_id=meeting.pair_id, author_id=current_user.id, body=body)
-        db.session.add(mine)
-    elif mine.body != body:
-        mine.body = body
-        mine.updated_at = utcnow()
-    db.session.flush()
+        if not body:
+            return None
+        return _first_reflection(meeting, body)
+    if not body:
+        # Through the version check first: a stale tab clearing it must not remove a newer text.
+        versions.save_over(mine, base_version, {"body": ""})
+        db.session.delete(mine)
+        db.session.flush()
+        return None
+    versions.save_over(mine, base_version, {"body": body}, stamp={"updated_at": utcnow()})
+    return mine
+
+
+def _first_reflection(meeting: Meeting, body: str) -> Reflection:
+    mine = Reflection(meeting_id=meeting.id, pair_id=meeting.pair_id, author_id=current_user.id, body=body, version=1)
+    try:
+        # Two first saves at once (two tabs, or a double tap): the unique (meeting, author) lets
+        # one insert; the other waits for it, then finds its reflection here.
+        with db.session.begin_nested():
+            db.session.add(mine)
+    except IntegrityError:
+        saved = db.session.scalar(authz.my_reflections().where(Reflection.meeting_id == meeting.id))
+        if saved is None:
+            raise
+        if saved.body == body:
+            return saved  # the same words: a double tap, nothing to choose between
+        raise versions.Conflict(saved) from None
     return mine
 
 
@@ -323,7 +295,7 @@ def search(pair_id: int, q: str) -> dict[str, list[Hit]]:
     hits["actions"] = [
         Hit("action", row.text, meeting_id=row.meeting_id, held_on=row.held_on, item_id=row.id) for row in actions
     ]
-    mine = _mine().subquery()
+    mine = authz.my_reflections().subquery()
     reflections = db.session.execute(
         select(mine.c.meeting_id, mine.c.body, Meeting.held_on)
         .join(Meeting, Meeting.id == mine.c.meeting_id)

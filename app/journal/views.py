@@ -1,6 +1,6 @@
 """The session journal's pages. Registered under the ``pair`` blueprint, which has already loaded
 the membership (or answered 404) before any of these run; meetings, topics and action items are
-fetched only through ``authz.get_in_pair``."""
+fetched only through ``authz``."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, get_template_attribute, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
-from app import authz, htmx
+from app import authz, htmx, ticks, versions
+from app import history as pair_history
 from app.extensions import db
 from app.ground_rules.agreement import rhythm
+from app.idempotency import idempotent
 from app.journal import agenda, meetings
 from app.journal.forms import EditMeetingForm, LogMeetingForm, SearchForm, edit_form_for, reflection_form
-from app.models import MEETING_FORMAT_LABELS, ActionItem, Meeting
+from app.models import MEETING_FORMAT_LABELS, ActionItem, HistorySubject, Meeting
 from app.urls import safe_next
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -23,6 +25,13 @@ bp = Blueprint("journal", __name__, url_prefix="/journal")
 TEMPLATE = "journal/index.html"
 LOG_TEMPLATE = "journal/new.html"
 SEARCH_TEMPLATE = "journal/search.html"
+# The blocks of an entry htmx may ask for, by the id of the element it swaps (``entry-12``…).
+ENTRY = ("entry",)
+REFLECTION = ("reflection",)
+ACTION = ("action",)
+LOG_FORM = ("log_form",)
+# What the journal's history holds.
+SUBJECTS = (HistorySubject.MEETING, HistorySubject.TOPIC)
 
 
 @bp.context_processor
@@ -43,23 +52,23 @@ def _entries_context(entries: list[Meeting], **extra: Any) -> dict[str, Any]:
         "names": meetings.member_names(membership),
         "goals": meetings.goal_titles(membership.pair_id, meetings.goals_of(items)),
         "reflections": mine,
-        "reflection_forms": {m.id: reflection_form(m.id, mine[m.id].body if m.id in mine else "") for m in entries},
+        "reflection_forms": {m.id: reflection_form(m.id, mine.get(m.id)) for m in entries},
     } | extra
 
 
-def _entry_page(meeting: Meeting, status: int = 200, **extra: Any) -> Response:
-    """One entry on a page of its own, in the state ``extra`` asks for (editing, a conflict…)."""
+def _entry_context(meeting: Meeting, blocks: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    """For the block htmx asks for, only what it needs; for the whole page, the entry on a page
+    of its own in the state ``extra`` asks for (editing, a conflict…)."""
+    if htmx.chosen_block(blocks) is not None:
+        return {"meeting": meeting, "names": meetings.member_names(authz.current_membership()), **extra}
     meetings.load_details(meeting)
-    return htmx.render(TEMPLATE, status=status, **_entries_context([meeting], single=True, **extra))
+    return _entries_context([meeting], single=True, **extra)
 
 
-def _entry_block(meeting: Meeting, status: int = 200, **extra: Any) -> Response:
-    """The part of an entry its author edits (date, format, length, notes), for htmx; the whole
-    entry page otherwise."""
-    if htmx.is_htmx():
-        names = meetings.member_names(authz.current_membership())
-        return htmx.render(TEMPLATE, "entry", status=status, meeting=meeting, names=names, **extra)
-    return _entry_page(meeting, status=status, **extra)
+def _entry(meeting: Meeting, status: int = 200, blocks: tuple[str, ...] = ENTRY, **extra: Any) -> Response:
+    """The part of an entry its author edits (date, format, length, notes) or the reflection, for
+    htmx; the whole entry page otherwise."""
+    return htmx.render(TEMPLATE, blocks=blocks, status=status, **_entry_context(meeting, blocks, **extra))
 
 
 @bp.get("")
@@ -69,40 +78,51 @@ def index() -> Response:
     entries, has_more = meetings.meetings_page(authz.current_membership().pair_id, page)
     return htmx.render(
         TEMPLATE,
-        **_entries_context(entries, page=page, has_more=has_more, single=False, search_form=SearchForm(formdata=None)),
+        **_entries_context(entries, page=page, has_more=has_more, single=False, search_form=SearchForm.blank()),
     )
+
+
+@bp.get("/history")
+def history() -> Response:
+    """Earlier words of the journal: meeting notes as they were before an edit or as they lost a
+    conflict, and topics taken off the agenda. Never a reflection."""
+    return pair_history.render_page(SUBJECTS, heading="Earlier words in your journal", back=url_for(".index"))
 
 
 @bp.get("/meetings/<int:meeting_id>")
 def show_meeting(meeting_id: int) -> Response:
-    meeting = authz.get_in_pair(Meeting, meeting_id)
-    if htmx.target() == f"entry-{meeting.id}":
-        return _entry_block(meeting)
-    return _entry_page(meeting)
+    return _entry(authz.get_in_pair(Meeting, meeting_id))
 
 
 @bp.get("/meetings/<int:meeting_id>/edit")
 def edit_meeting(meeting_id: int) -> Response:
-    meeting = meetings.editable(meeting_id)
-    return _entry_block(meeting, mode="edit", edit_form=edit_form_for(meeting))
+    meeting = authz.meeting_to_edit(meeting_id)
+    return _entry(meeting, mode="edit", edit_form=edit_form_for(meeting))
 
 
 @bp.post("/meetings/<int:meeting_id>")
 def save_meeting(meeting_id: int) -> Response:
-    meeting = meetings.editable(meeting_id)
+    meeting = authz.meeting_to_edit(meeting_id)
     form = EditMeetingForm()
     if not form.validate():
-        return _entry_block(meeting, status=422, mode="edit", edit_form=form)
+        return _entry(meeting, status=422, mode="edit", edit_form=form)
     try:
-        changed = meetings.save(meeting, form.base_version(), form.meeting_values())
-    except meetings.Conflict:
-        # Nothing was written. What they typed goes back in the form, over the newer version.
+        changed = meetings.save(
+            meeting, form.base_version(), form.meeting_values(), by_id=authz.current_membership().user_id
+        )
+    except versions.Conflict:
+        # The meeting was not written; the notes typed are kept in the history (committed here)
+        # and go back in the form, over the newer version.
+        db.session.commit()
         retry = edit_form_for(meeting, form.meeting_values())
-        return _entry_block(meeting, status=409, mode="conflict", edit_form=retry)
+        return _entry(meeting, status=409, mode="conflict", edit_form=retry)
     db.session.commit()
-    if not htmx.is_htmx():
-        return htmx.redirect(url_for(".show_meeting", meeting_id=meeting.id))
-    return _entry_block(meeting, saved=changed)
+    return htmx.after_write(
+        url_for(".show_meeting", meeting_id=meeting.id),
+        TEMPLATE,
+        blocks=ENTRY,
+        context=lambda: _entry_context(meeting, ENTRY, saved=changed),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/reflection")
@@ -110,21 +130,30 @@ def save_reflection(meeting_id: int) -> Response:
     meeting = authz.get_in_pair(Meeting, meeting_id)
     form = reflection_form(meeting.id, from_request=True)
     if not form.validate():
-        if htmx.is_htmx():
-            mine = meetings.my_reflection(meeting.id)
-            return htmx.render(TEMPLATE, "reflection", status=422, meeting=meeting, mine=mine, reflection_form=form)
-        return _entry_page(meeting, status=422, reflection_form=form)
-    mine = meetings.save_reflection(meeting, (form.body.data or "").strip())
+        mine = meetings.my_reflection(meeting.id)
+        return _entry(meeting, status=422, blocks=REFLECTION, mine=mine, reflection_form=form)
+    body = (form.body.data or "").strip()
+    try:
+        mine = meetings.save_reflection(meeting, body, form.base_version())
+    except versions.Conflict as conflict:
+        # Saved from another tab or device since: both texts are the author's own. Show both; the
+        # form keeps what was typed, over the saved version. Nothing goes to the pair's history.
+        saved = conflict.current
+        retry = reflection_form(meeting.id, saved, body=body)
+        return _entry(
+            meeting, status=409, blocks=REFLECTION, mine=saved, reflection_form=retry, reflection_conflict=True
+        )
     db.session.commit()
-    if not htmx.is_htmx():
-        return htmx.redirect(url_for(".show_meeting", meeting_id=meeting.id) + f"#reflection-{meeting.id}")
-    return htmx.render(
+    return htmx.after_write(
+        url_for(".show_meeting", meeting_id=meeting.id) + f"#reflection-{meeting.id}",
         TEMPLATE,
-        "reflection",
-        meeting=meeting,
-        mine=mine,
-        reflection_form=reflection_form(meeting.id, mine.body if mine else ""),
-        reflection_saved=True,
+        blocks=REFLECTION,
+        context=lambda: {
+            "meeting": meeting,
+            "mine": mine,
+            "reflection_form": reflection_form(meeting.id, mine),
+            "reflection_saved": True,
+        },
     )
 
 
@@ -140,9 +169,14 @@ def _offered(form: LogMeetingForm) -> LogMeetingForm:
 def _log_page(form: LogMeetingForm, topics: list | None = None, status: int = 200, **extra: Any) -> Response:
     membership = authz.current_membership()
     topics = agenda.open_topics(membership.pair_id) if topics is None else topics
-    block = "log_form" if htmx.target() == "log_form" else None
     return htmx.render(
-        LOG_TEMPLATE, block, status=status, form=form, topics=topics, names=meetings.member_names(membership), **extra
+        LOG_TEMPLATE,
+        blocks=LOG_FORM,
+        status=status,
+        form=form,
+        topics=topics,
+        names=meetings.member_names(membership),
+        **extra,
     )
 
 
@@ -152,16 +186,22 @@ def new_meeting() -> Response:
     topics = agenda.open_topics(pair_id)
     agreed = rhythm(pair_id).length_minutes
     defaults = {"held_on": date.today(), "length_minutes": agreed, "covered": [t.id for t in topics]}
-    return _log_page(_offered(LogMeetingForm(formdata=None, data=defaults)), topics, agreed_length=agreed)
+    return _log_page(_offered(LogMeetingForm.blank(data=defaults)), topics, agreed_length=agreed)
+
+
+@bp.post("/new/rows")
+def add_action_row() -> Response:
+    """ "Add another action": the same form back, one row longer, nothing saved. Works without
+    JavaScript too. A URL of its own, so it never claims the form's idempotency key."""
+    form = _offered(LogMeetingForm())
+    return _log_page(form, rows_full=not form.add_row())
 
 
 @bp.post("/new")
+@idempotent
 def log_meeting() -> Response:
     membership = authz.current_membership()
     form = _offered(LogMeetingForm())
-    if request.form.get("add_action"):
-        # "Add another action" works without JavaScript too: the same form back, one row longer.
-        return _log_page(form, rows_full=not form.add_row())
     if not form.validate():
         return _log_page(form, status=422)
     meeting = meetings.log(
@@ -171,7 +211,6 @@ def log_meeting() -> Response:
         form.action_values(),
         (form.reflection.data or "").strip(),
     )
-    db.session.commit()
     return htmx.redirect(url_for(".index") + f"#meeting-{meeting.id}")
 
 
@@ -191,15 +230,16 @@ def _back_to(anchor: str) -> str:
 @bp.post("/actions/<int:action_id>/toggle")
 def toggle_action(action_id: int) -> Response:
     item = authz.get_in_pair(ActionItem, action_id)
-    wanted = request.form.get("done")
-    meetings.set_done(item, (wanted == "1") if wanted in ("0", "1") else not item.done)
+    ticks.tick(item, ticks.wanted(request.form.get("done"), item.done))
     db.session.commit()
-    if not htmx.is_htmx():
-        return htmx.redirect(_back_to(f"action-{item.id}"))
-    membership = authz.current_membership()
-    action_item = get_template_attribute("journal/_items.html", "action_item")
-    goals = meetings.goal_titles(membership.pair_id, meetings.goals_of([item]))
-    return Response(action_item(item, meetings.member_names(membership), goals))
+
+    def context() -> dict[str, Any]:
+        membership = authz.current_membership()
+        goals = meetings.goal_titles(membership.pair_id, meetings.goals_of([item]))
+        return {"item": item, "names": meetings.member_names(membership), "goals": goals}
+
+    # The item is swapped in place wherever it is shown (the journal, an entry, the pair's home).
+    return htmx.after_write(_back_to(f"action-{item.id}"), TEMPLATE, blocks=ACTION, context=context)
 
 
 # --- search --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.models.ground_rules import (
     ClauseRevision,
     Rhythm,
 )
+from app.models.history import HistoryAction, HistorySubject, PairHistory
 from app.models.idempotency import IDEMPOTENCY_KEY_MAX, IdempotencyKey
 from app.models.journal import (
     ACTION_MAX,
@@ -52,6 +53,9 @@ from app.models.types import UTCDateTime, utcnow
 from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
 
 __all__ = [
+    "HistoryAction",
+    "HistorySubject",
+    "PairHistory",
     "IDEMPOTENCY_KEY_MAX",
     "IdempotencyKey",
     "ANSWER_MAX",

@@ -115,4 +115,6 @@ class Reflection(db.Model):
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text, default="")
+    # Two tabs of the same person can collide too: a stale save gets the conflict view.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,11 +19,11 @@ from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
 from app.idempotency import idempotent
 from app.journal import agenda, meetings
+from app.journal.forms import TopicForm
 from app.journal.views import bp as journal_bp
 from app.models import Role, Topic
 from app.next_meeting.views import bp as next_meeting_bp
 from app.pairs import dashboard
-from app.pairs.forms import TopicForm
 from app.program.views import bp as program_bp
 
 bp = Blueprint("pairs", __name__)
@@ -78,25 +78,33 @@ def _home_context(**extra: Any) -> dict[str, Any]:
     } | extra
 
 
+# The topics box of the home: the journal's agenda, kept on the home where the pair adds to it.
+HOME = "pairs/home.html"
+TOPICS = ("topics",)
+
+
 @pair_bp.post("/topics")
 @idempotent
 def add_topic() -> Response:
     """The quick-add box on the pair's home: one field, one button."""
     form = TopicForm()
     if not form.validate():
-        return htmx.render("pairs/home.html", blocks=("topics",), status=422, **_home_context(topic_form=form))
+        return htmx.render(HOME, blocks=TOPICS, status=422, **_home_context(topic_form=form))
     agenda.add(authz.current_membership(), form.text.data.strip())
     return htmx.after_write(
-        url_for(".home") + "#topics", "pairs/home.html", blocks=("topics",), context=lambda: _home_context(added=True)
+        url_for(".home") + "#topics", HOME, blocks=TOPICS, context=lambda: _home_context(added=True)
     )
 
 
 @pair_bp.post("/topics/<int:topic_id>/remove")
 def remove_topic(topic_id: int) -> Response:
     topic = authz.get_in_pair(Topic, topic_id)
-    if topic.meeting_id is None:  # a covered topic belongs to its meeting's record
-        db.session.delete(topic)
-        db.session.commit()
-    if not htmx.is_htmx():
-        return htmx.redirect(url_for(".home") + "#topics")
-    return htmx.render("pairs/home.html", "topics", **_home_context())
+    text = topic.text
+    removed = agenda.remove(authz.current_membership(), topic)
+    db.session.commit()
+    return htmx.after_write(
+        url_for(".home") + "#topics",
+        HOME,
+        blocks=TOPICS,
+        context=lambda: _home_context(removed=text if removed else None),
+    )

@@ -7,10 +7,11 @@ from wtforms.validators import DataRequired, Length
 
 from app.auth.forms import EmailLinkForm
 from app.forms import Form
+from app.idempotency import IdempotentForm
 from app.models import HELP_MAX
 
 
-class HelpForm(Form):
+class HelpForm(IdempotentForm, Form):
     message = TextAreaField(
         "What would you like help with?",
         validators=[

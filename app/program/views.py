@@ -14,6 +14,7 @@ from flask import Blueprint, Response, flash, url_for
 from app import authz, htmx
 from app.admin import aggregates
 from app.extensions import db
+from app.idempotency import idempotent
 from app.models import HELP_MAX, HelpRequest
 from app.program.forms import HelpForm
 
@@ -27,7 +28,7 @@ def _context(**extra: Any) -> dict[str, Any]:
     return {
         "board": aggregates.dashboard(membership.pair.program_id),
         "asked": authz.help_requests_known_to(membership),
-        "form": HelpForm(formdata=None),
+        "form": HelpForm.blank(),
         "help_max": HELP_MAX,
     } | extra
 
@@ -38,11 +39,12 @@ def index() -> Response:
 
 
 @bp.post("/help")
+@idempotent
 def ask_for_help() -> Response:
     membership = authz.current_membership()
     form = HelpForm()
     if not form.validate():
-        return htmx.render(TEMPLATE, "help", status=422, **_context(form=form))
+        return htmx.render(TEMPLATE, blocks=("help",), status=422, **_context(form=form))
     db.session.add(
         HelpRequest(
             program_id=membership.pair.program_id,
@@ -52,8 +54,8 @@ def ask_for_help() -> Response:
             partner_told=bool(form.tell_partner.data),
         )
     )
-    db.session.commit()
-    if not htmx.is_htmx():
+    if htmx.chosen_block(("help",)) is None:
         flash("Sent. The program's admin will get back to you.", "success")
-        return htmx.redirect(url_for(".index") + "#help")
-    return htmx.render(TEMPLATE, "help", **_context(sent=True))
+    return htmx.after_write(
+        url_for(".index") + "#help", TEMPLATE, blocks=("help",), context=lambda: _context(sent=True)
+    )

@@ -1,0 +1,140 @@
+"""Double submits create one thing: adding a goal, a milestone, logging a meeting and asking the
+program for help each carry an idempotency key, so a double tap or a retry makes one and answers
+as the first did. (The topic box has its own tests in test_idempotency.py.)"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from factories import PairFactory
+from sqlalchemy import func, select
+from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.parallel import at_once
+
+from app.extensions import db
+from app.models import Goal, HelpRequest, Meeting, Milestone
+
+HTMX = {"HX-Request": "true"}
+
+
+def _key(page: str, field_id: str = "idempotency_key") -> str:
+    found = re.search(rf'id="{field_id}" name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    assert found, f"no idempotency key {field_id!r} on the page"
+    return found.group(1)
+
+
+def _count(session, model, **where) -> int:
+    query = select(func.count(model.id)).filter_by(**where)
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def _goal_data(key: str, title: str = "Learn to read a Figma file") -> dict[str, str]:
+    values = {"learner": "mentee", "title": title, "why": "", "success": "", "target_on": ""}
+    return {"idempotency_key": key} | {f"new-{name}": value for name, value in values.items()}
+
+
+def test_adding_a_goal_twice_with_one_key_adds_one(mentee, session, pair):
+    key = _key(mentee.get(f"/pairs/{pair.id}/goals").text, "new-idempotency_key")
+    first = mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key))
+    again = mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert _count(session, Goal, pair_id=pair.id) == 1
+
+
+def test_a_refused_goal_keeps_its_key_and_the_board_after_an_add_has_a_new_one(mentee, session, pair):
+    board = {**HTMX, "HX-Target": "board"}
+    key = _key(mentee.get(f"/pairs/{pair.id}/goals").text, "new-idempotency_key")
+    refused = mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key, title=""), headers=board)
+    assert refused.status_code == 422 and _key(refused.text, "new-idempotency_key") == key
+    added = mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key), headers=board)
+    assert added.status_code == 200
+    assert _key(added.text, "new-idempotency_key") != key  # the blank box is ready for the next goal
+    assert mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key), headers=board).text == added.text
+    assert _count(session, Goal, pair_id=pair.id) == 1
+
+
+def test_adding_a_milestone_twice_with_one_key_adds_one(mentee, session, pair):
+    goal = Goal(pair_id=pair.id, learner="mentee", title="Use Notion", version=1)
+    session.add(goal)
+    session.flush()
+    page = mentee.get(f"/pairs/{pair.id}/goals").text
+    key = _key(page, f"goal-{goal.id}-milestone-idempotency_key")
+    data = {f"goal-{goal.id}-milestone-title": "Make one page", "idempotency_key": key}
+    headers = {**HTMX, "HX-Target": f"goal-{goal.id}"}
+    first = mentee.post(f"/pairs/{pair.id}/goals/{goal.id}/milestones", data=data, headers=headers)
+    again = mentee.post(f"/pairs/{pair.id}/goals/{goal.id}/milestones", data=data, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.text == first.text
+    assert _count(session, Milestone, goal_id=goal.id) == 1
+
+
+def _log_data(key: str, notes: str = "We met on Teams") -> dict[str, str]:
+    return {
+        "idempotency_key": key,
+        "held_on": date.today().isoformat(),
+        "length_minutes": "30",
+        "format": "video",
+        "notes": notes,
+        "reflection": "",
+    }
+
+
+def test_logging_a_meeting_twice_with_one_key_logs_one(mentor, session, pair):
+    key = _key(mentor.get(f"/pairs/{pair.id}/journal/new").text)
+    first = mentor.post(f"/pairs/{pair.id}/journal/new", data=_log_data(key))
+    again = mentor.post(f"/pairs/{pair.id}/journal/new", data=_log_data(key))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert _count(session, Meeting, pair_id=pair.id) == 1
+
+
+def test_another_action_row_keeps_the_key_and_claims_nothing(mentor, session, pair):
+    key = _key(mentor.get(f"/pairs/{pair.id}/journal/new").text)
+    longer = mentor.post(f"/pairs/{pair.id}/journal/new/rows", data=_log_data(key))
+    assert longer.status_code == 200 and _key(longer.text) == key
+    assert mentor.post(f"/pairs/{pair.id}/journal/new", data=_log_data(key)).status_code == 303
+    assert _count(session, Meeting, pair_id=pair.id) == 1
+
+
+def test_asking_for_help_twice_with_one_key_sends_one(mentee, session, pair):
+    key = _key(mentee.get(f"/pairs/{pair.id}/program").text)
+    data = {"message": "We can't find a time to meet", "idempotency_key": key}
+    first = mentee.post(f"/pairs/{pair.id}/program/help", data=data)
+    again = mentee.post(f"/pairs/{pair.id}/program/help", data=data)
+    assert first.status_code == again.status_code == 303
+    assert _count(session, HelpRequest, pair_id=pair.id) == 1
+    fragment = {**HTMX, "HX-Target": "help"}
+    key = _key(mentee.get(f"/pairs/{pair.id}/program").text)
+    data = {"message": "And another thing", "idempotency_key": key}
+    sent = mentee.post(f"/pairs/{pair.id}/program/help", data=data, headers=fragment)
+    assert sent.status_code == 200 and "Sent." in sent.text
+    assert mentee.post(f"/pairs/{pair.id}/program/help", data=data, headers=fragment).text == sent.text
+    assert _count(session, HelpRequest, pair_id=pair.id) == 2
+
+
+def test_parallel_copies_of_one_meeting_log_one(tmp_path):
+    copies = 4
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as session:
+            pair = PairFactory()
+            session.commit()
+            pair_id, mentor = pair.id, pair.mentor
+        clients = []
+        for _ in range(copies):
+            client = app.test_client()
+            sign_in(client, mentor)
+            clients.append(client)
+
+        def send(client) -> tuple[int, str]:
+            response = client.post(f"/pairs/{pair_id}/journal/new", data=_log_data("m" * 22, "Only once"))
+            return response.status_code, response.headers.get("Location", "")
+
+        answers = at_once(send, [(client,) for client in clients])
+        with app.app_context():
+            logged = db.session.scalar(select(func.count(Meeting.id)).where(Meeting.pair_id == pair_id))
+            db.engine.dispose()
+        assert len(answers) == copies and len(set(answers)) == 1 and answers[0][0] == 303
+        assert logged == 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, make_response, render_template
+from flask import Flask, Response, current_app, flash, make_response, render_template
 from flask import redirect as http_redirect
 from htmx_flask import Htmx, request
 
@@ -87,16 +87,20 @@ def after_write(
     *,
     blocks: Iterable[str] = (),
     context: Callable[[], Mapping[str, Any]] | None = None,
+    notice: str | None = None,
     status: int = 200,
 ) -> Response:
     """The answer to a successful POST: without JavaScript a redirect to ``location`` (so a reload
     never posts twice); with htmx, the block the target names, or a real navigation when the
-    target is none of ``blocks``. ``context`` is only called when a block is sent."""
+    target is none of ``blocks``. ``context`` is only called when a block is sent. ``notice`` (what
+    was done, in words) is flashed on the page redirected to, or given to the block as ``notice``."""
     blocks = tuple(blocks)
     chosen = chosen_block(blocks)
     if template_name is None or chosen is None:
+        if notice:
+            flash(notice, "success")
         return redirect(location)
-    return render(template_name, chosen, status=status, **(context() if context else {}))
+    return render(template_name, chosen, status=status, notice=notice, **(context() if context else {}))
 
 
 def trigger(response: Response, event: str) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -64,8 +65,22 @@ def parse(page: str) -> Inputs:
     return inputs
 
 
+# The hx-target each form names, which htmx sends as HX-Target: it picks the block that answers.
+FORM_TARGETS = (
+    (re.compile(r"/auth/sign-in/link"), "link_form"),
+    (re.compile(r"/auth/recovery"), "recovery_form"),
+    (re.compile(r"/join/[^/]+"), "join_form"),
+    (re.compile(r"/account/passkeys/(\d+)/rename"), r"passkey_row-\1"),
+)
+
+
 def send(client, method: str, url: str, **kwargs):
-    """Make the request; an exception inside the app is what a person would see as a 500."""
+    """Make the request as the page's form would (htmx's target included); an exception inside
+    the app is what a person would see as a 500."""
+    if client.environ_base.get("HTTP_HX_REQUEST") and method == "POST":
+        for pattern, target in FORM_TARGETS:
+            if pattern.fullmatch(url):
+                kwargs["headers"] = {"HX-Target": pattern.sub(target, url), **kwargs.get("headers", {})}
     try:
         response = client.open(url, method=method, **kwargs)
     except Exception as error:  # noqa: BLE001  (TESTING propagates errors that would be a 500 page)

@@ -183,7 +183,11 @@ def test_rename_in_place_with_htmx(client, htmx_client, session, login, person, 
     add_passkey(client, phone)
     [passkey] = passkeys_of(session, person)
     login(person, on=htmx_client)
-    response = htmx_client.post(f"/account/passkeys/{passkey.id}/rename", data={"nickname": "  Work laptop "})
+    response = htmx_client.post(
+        f"/account/passkeys/{passkey.id}/rename",
+        data={"nickname": "  Work laptop "},
+        headers={"HX-Target": f"passkey_row-{passkey.id}"},
+    )
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<li class="card passkey" id="passkey_row-{passkey.id}"')
     assert "<html" not in response.text
@@ -195,7 +199,11 @@ def test_an_empty_name_is_refused_and_keeps_the_row(client, htmx_client, session
     add_passkey(client, phone)
     [passkey] = passkeys_of(session, person)
     login(person, on=htmx_client)
-    response = htmx_client.post(f"/account/passkeys/{passkey.id}/rename", data={"nickname": ""})
+    response = htmx_client.post(
+        f"/account/passkeys/{passkey.id}/rename",
+        data={"nickname": ""},
+        headers={"HX-Target": f"passkey_row-{passkey.id}"},
+    )
     assert response.status_code == 422
     assert "Give the passkey a name" in response.text
     session.refresh(passkey)

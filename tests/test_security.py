@@ -264,7 +264,11 @@ def test_htmx_fragments_carry_the_same_headers(htmx_client, login, session):
     user = UserFactory()
     login(user, on=htmx_client)
     passkey = add_passkey(session, user)
-    response = htmx_client.post(f"/account/passkeys/{passkey.id}/rename", data={"nickname": "Phone"})
+    response = htmx_client.post(
+        f"/account/passkeys/{passkey.id}/rename",
+        data={"nickname": "Phone"},
+        headers={"HX-Target": f"passkey_row-{passkey.id}"},
+    )
     assert response.status_code == 200
     assert "<html" not in response.text  # a fragment, not a page
     assert_common_headers(response)

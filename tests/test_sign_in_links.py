@@ -110,14 +110,16 @@ def test_asking_for_a_link_says_the_same_whether_or_not_the_address_is_known(cli
 
 
 def test_asking_with_htmx_answers_in_place(htmx_client, person):
-    response = htmx_client.post("/auth/sign-in/link", data={"email": person.email})
+    response = htmx_client.post("/auth/sign-in/link", data={"email": person.email}, headers={"HX-Target": "link_form"})
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="link_form">')
     assert "a sign-in link is on its way" in response.text
 
 
 def test_a_mistyped_address_is_explained_and_kept(htmx_client):
-    response = htmx_client.post("/auth/sign-in/link", data={"email": "margaret.holloway@"})
+    response = htmx_client.post(
+        "/auth/sign-in/link", data={"email": "margaret.holloway@"}, headers={"HX-Target": "link_form"}
+    )
     assert response.status_code == 422
     assert "doesn't look like an email address" in text(response)
     assert 'value="margaret.holloway@"' in response.text

@@ -84,7 +84,7 @@ def rename_passkey(passkey_id: int) -> Response:
     if not form.validate():
         return htmx.render(
             "account/passkeys.html",
-            "passkey_row",
+            blocks=("passkey_row",),
             passkey=passkey,
             rename_form=form,
             rename_for=passkey.id,
@@ -95,10 +95,13 @@ def rename_passkey(passkey_id: int) -> Response:
         )
     passkey.nickname = form.nickname.data.strip()
     db.session.commit()
-    if htmx.is_htmx():
-        return htmx.render("account/passkeys.html", "passkey_row", passkey=passkey, form=EmptyForm(), renamed=True)
-    flash("Passkey renamed.", "success")
-    return htmx.redirect(url_for(".passkeys"))
+    return htmx.after_write(
+        url_for(".passkeys"),
+        "account/passkeys.html",
+        blocks=("passkey_row",),
+        context=lambda: {"passkey": passkey, "form": EmptyForm()},
+        notice="Passkey renamed.",
+    )
 
 
 @bp.post("/passkeys/<int:passkey_id>/remove")

@@ -115,7 +115,7 @@ def new_program_form(*, from_request: bool = False) -> ProgramForm:
     form = (
         ProgramForm()
         if from_request
-        else ProgramForm(formdata=None, feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True)
+        else ProgramForm.blank(feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True)
     )
     del form.prompt_set_id
     return form
@@ -125,7 +125,7 @@ def edit_program_form(
     program: Program, prompt_sets: list[tuple[int, str]], *, from_request: bool = False
 ) -> ProgramForm:
     """The set-up form of ``program``: from what was submitted, or filled with what is stored."""
-    form = ProgramForm() if from_request else ProgramForm(formdata=None, obj=program)
+    form = ProgramForm() if from_request else ProgramForm.blank(obj=program)
     form.prompt_set_id.choices = prompt_sets
     if not prompt_sets:
         del form.prompt_set_id
@@ -177,7 +177,7 @@ class PairForm(Form):
 
 def pair_form(participants: list[tuple[int, str]], *, from_request: bool = False) -> PairForm:
     """Choose a mentor and a mentee among ``participants`` (participant id, label)."""
-    form = PairForm() if from_request else PairForm(formdata=None)
+    form = PairForm() if from_request else PairForm.blank()
     # The empty first option makes the admin choose, rather than pairing the first two by default.
     choices = [(0, "Choose a person")] + participants
     form.mentor.choices = choices

@@ -95,8 +95,8 @@ def _participants_page(program: Program, status: int = 200, **extra: Any) -> Res
         "program": program,
         "people": setup.people(program.id),
         "join": _kick_off(program),
-        "form": ParticipantForm(formdata=None),
-        "import_form": ImportForm(formdata=None),
+        "form": ParticipantForm.blank(),
+        "import_form": ImportForm.blank(),
     } | extra
     return htmx.render(PARTICIPANTS_TEMPLATE, status=status, **context)
 

@@ -57,18 +57,21 @@ def email_link() -> Response:
     if not links.allow_mail(form.email.data or ""):
         abort(429)
     if not form.validate():
-        return htmx.render("auth/sign_in.html", "link_form", form=form, status=422)
+        return htmx.render("auth/sign_in.html", blocks=("link_form",), form=form, status=422)
     user = db.session.scalar(User.by_email(form.email.data))
     db.session.commit()  # the attempt counts whether or not the address is known
     if user is not None and user.active:
         links.mail_to(user, safe_next(form.next.data, "") or None)
     # The same answer whether or not the address is known: the page must not reveal who uses Twoway.
     sent = f"If {form.email.data} belongs to someone in Twoway, a sign-in link is on its way. It works once, for 15 minutes."
-    if htmx.is_htmx():
-        return htmx.render("auth/sign_in.html", "link_form", form=form, sent=sent)
-    flash(sent, "success")
     again = 1 if current_user.is_authenticated else None
-    return htmx.redirect(url_for(".sign_in", next=form.next.data or None, again=again))
+    return htmx.after_write(
+        url_for(".sign_in", next=form.next.data or None, again=again),
+        "auth/sign_in.html",
+        blocks=("link_form",),
+        context=lambda: {"form": form},
+        notice=sent,
+    )
 
 
 @bp.get("/link/<token>")
@@ -131,7 +134,7 @@ def use_recovery_code() -> Response:
         db.session.rollback()
         if form.code.data and not form.code.errors:
             form.code.errors.append("That code doesn't match an unused recovery code. Check it and try again.")
-        return htmx.render("auth/recovery.html", "recovery_form", form=form, status=422)
+        return htmx.render("auth/recovery.html", blocks=("recovery_form",), form=form, status=422)
     sessions.start(user)
     db.session.commit()
     left = recovery.unused_count(user)

@@ -92,7 +92,7 @@ def add_topic() -> Response:
         return htmx.render(HOME, blocks=TOPICS, status=422, **_home_context(topic_form=form))
     agenda.add(authz.current_membership(), form.text.data.strip())
     return htmx.after_write(
-        url_for(".home") + "#topics", HOME, blocks=TOPICS, context=lambda: _home_context(added=True)
+        url_for(".home") + "#topics", HOME, blocks=TOPICS, context=_home_context, notice="Added for next time."
     )
 
 

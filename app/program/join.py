@@ -9,7 +9,7 @@ every address the same way, and the link ends up only in the participant's own i
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, url_for
+from flask import Blueprint, Response, abort, url_for
 from sqlalchemy import select
 
 from app import authz, htmx
@@ -62,7 +62,7 @@ def send_link(token: str) -> Response:
     if not links.allow_mail(form.email.data or ""):
         abort(429)
     if not form.validate():
-        return htmx.render(TEMPLATE, "join_form", program=program, form=form, status=422)
+        return htmx.render(TEMPLATE, blocks=("join_form",), program=program, form=form, status=422)
     person = authz.joining_person(program.id, form.email.data)
     db.session.commit()  # the attempt counts whether or not the address takes part
     if person is not None:
@@ -73,7 +73,10 @@ def send_link(token: str) -> Response:
         f"If you're taking part in {program.name}, a sign-in link is on its way to {form.email.data}. "
         "It works once, for 15 minutes."
     )
-    if htmx.is_htmx():
-        return htmx.render(TEMPLATE, "join_form", program=program, form=JoinForm.blank(), sent=sent)
-    flash(sent, "success")
-    return htmx.redirect(url_for(".page", token=token))
+    return htmx.after_write(
+        url_for(".page", token=token),
+        TEMPLATE,
+        blocks=("join_form",),
+        context=lambda: {"program": program, "form": JoinForm.blank()},
+        notice=sent,
+    )

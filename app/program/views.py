@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, url_for
+from flask import Blueprint, Response, url_for
 
 from app import authz, htmx
 from app.admin import aggregates
@@ -54,8 +54,10 @@ def ask_for_help() -> Response:
             partner_told=bool(form.tell_partner.data),
         )
     )
-    if htmx.chosen_block(("help",)) is None:
-        flash("Sent. The program's admin will get back to you.", "success")
     return htmx.after_write(
-        url_for(".index") + "#help", TEMPLATE, blocks=("help",), context=lambda: _context(sent=True)
+        url_for(".index") + "#help",
+        TEMPLATE,
+        blocks=("help",),
+        context=_context,
+        notice="Sent. The program's admin will get back to you.",
     )

@@ -141,3 +141,69 @@ def memberships_of(user: User) -> list[PairMember]:
             )
         )
     )
+
+
+# --- the next meeting's calendar feeds and feedback answers (next_meeting, feedback) ------------
+
+
+def calendar_feed_pair(token: str) -> Pair:
+    """The pair a calendar feed's secret opens, with both people loaded; 404 unless the feed is
+    live, its owner is still an active member of the pair, and the pair hasn't ended. The token
+    is the only credential a calendar app can present."""
+    from app.auth.links import hash_secret
+    from app.models import CalendarFeed, PairStatus
+
+    feed_pair_id = db.session.scalar(
+        select(CalendarFeed.pair_id)
+        .join(User, User.id == CalendarFeed.user_id)
+        .join(PairMember, (PairMember.pair_id == CalendarFeed.pair_id) & (PairMember.user_id == CalendarFeed.user_id))
+        .join(Pair, Pair.id == CalendarFeed.pair_id)
+        .where(
+            CalendarFeed.token_hash == hash_secret(token),
+            CalendarFeed.revoked_at.is_(None),
+            User.active.is_(True),
+            Pair.status == PairStatus.ACTIVE,
+        )
+    )
+    if feed_pair_id is None:
+        abort(404)
+    return (
+        db.session.execute(
+            select(Pair).where(Pair.id == feed_pair_id).options(joinedload(Pair.members).joinedload(PairMember.user))
+        )
+        .unique()
+        .scalar_one()
+    )
+
+
+def readable_feedback(membership: PairMember, keys: list[str], revealed: set[str]):
+    """The feedback answers a pair member may read among rounds ``keys``, with their prompts:
+
+    - their own answers, always;
+    - their partner's answers only in the ``revealed`` rounds (both submitted), and only those
+      marked shared. Written answers are private unless their author ticked "share"; scores and
+      yes/no are stored as shared. A private answer is never even selected for anyone but its author.
+
+    Every read of FeedbackAnswer for a pair member starts here."""
+    from sqlalchemy import and_, or_
+
+    from app.models import FeedbackAnswer, Prompt
+
+    partner_id = membership.partner().user_id
+    return (
+        select(FeedbackAnswer, Prompt.text, Prompt.kind, Prompt.position)
+        .join(Prompt, Prompt.id == FeedbackAnswer.prompt_id)
+        .where(
+            FeedbackAnswer.pair_id == membership.pair_id,
+            FeedbackAnswer.round_key.in_(keys),
+            or_(
+                FeedbackAnswer.user_id == membership.user_id,
+                and_(
+                    FeedbackAnswer.user_id == partner_id,
+                    FeedbackAnswer.shared.is_(True),
+                    FeedbackAnswer.round_key.in_(sorted(revealed)),
+                ),
+            ),
+        )
+        .order_by(Prompt.position, Prompt.id)
+    )

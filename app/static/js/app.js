@@ -10,15 +10,30 @@
     });
   }
 
-  // Times people type mean their own clock: tell the server which one.
+  // Times people type and read are on their own clock. On a first visit (the page carries
+  // data-time-zone-url only while the server doesn't know it) tell the server which one, once;
+  // afterwards it is changed on the account page.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const unknownZoneUrl = document.body && document.body.dataset.timeZoneUrl;
+  if (zone && unknownZoneUrl) {
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    fetch(unknownZoneUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf ? csrf.content : "", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ time_zone: zone, detected: "1" }),
+    }).catch(() => {
+      // Offline: the next page load tries again.
+    });
+  }
   const fillZone = (root) => {
+    if (!zone || !unknownZoneUrl) return;
     for (const input of root.querySelectorAll('input[name="timezone"]')) {
-      // Only a new plan takes this browser's zone: an existing one keeps the zone it was made in,
-      // or the partner re-saving it unchanged would move the meeting by the difference.
+      // Only a new plan takes this browser's zone: an existing one was drawn on the clock the
+      // form names, and re-saving it unchanged must not move the meeting.
       const version = input.form && input.form.querySelector('input[name="version"]');
       if (version && version.value && version.value !== "0") continue;
-      if (zone && (!input.value || input.value === "UTC")) input.value = zone;
+      if (!input.value || input.value === "UTC") input.value = zone;
     }
   };
   fillZone(document);

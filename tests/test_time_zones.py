@@ -77,7 +77,7 @@ def test_the_account_page_changes_the_zone(mentee, pair, session):
     ids=["unknown", "script", "img", "rtl", "emoji", "huge", "path", "empty"],
 )
 def test_a_zone_that_does_not_exist_is_refused_clearly_and_kept(mentee, pair, session, typed):
-    for headers in ({}, {"HX-Request": "true", "HX-Target": "time_zone"}):
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "time_zone_form"}):
         refused = mentee.post("/account/time-zone", data={"time_zone": typed}, headers=headers)
         assert refused.status_code == 422
         page = words(refused)

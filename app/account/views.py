@@ -141,7 +141,7 @@ class TimeZoneForm(Form):
 
 def _time_zone_page(form: TimeZoneForm, status: int = 200) -> Response:
     return htmx.render(
-        "account/time_zone.html", blocks=("time_zone",), status=status, form=form, zones=sorted(time_zone_names())
+        "account/time_zone.html", blocks=("time_zone_form",), status=status, form=form, zones=sorted(time_zone_names())
     )
 
 

@@ -5,7 +5,6 @@ next meeting is planned on one person's clock and read on each one's own."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from time import monotonic
 from typing import TYPE_CHECKING
 
 import pytest
@@ -64,9 +63,9 @@ def test_planning_on_a_berlin_phone_shows_berlin_time_and_the_partner_sees_their
     day = date(date.today().year + 1, 1, 21)
     mentee: Phone = phone(pair.mentee, timezone_id="Europe/Berlin")
     page = mentee.page
-    # Signing in landed on a first page, which told the server this browser's zone once (with
-    # CSRF: the live server checks it). Wait for that to have arrived.
-    _wait_for_zone(page, "Europe/Berlin")
+    # The first page after signing in tells the server this browser's zone once it has settled
+    # (with the page's CSRF token: the live server checks it). Wait for it to arrive.
+    _zone_sent(page)
     page.goto(pair.url)
     page.get_by_role("link", name="Plan your next meeting").click()
     page.get_by_label("Day").fill(day.isoformat())
@@ -90,18 +89,16 @@ def test_planning_on_a_berlin_phone_shows_berlin_time_and_the_partner_sees_their
 
     # Lina, on a phone in New York, sees the same moment on her own clock.
     mentor: Phone = phone(pair.mentor, timezone_id="America/New_York")
+    _zone_sent(mentor.page)
     mentor.page.goto(pair.url)
     there = f"{day:%A} {day.day} {day:%B} {day.year}, 03:00 (America/New York)"
     expect(mentor.page.locator("#next_meeting").get_by_text(there)).to_be_visible()
     assert mentee.errors == [] and mentor.errors == []
 
 
-def _wait_for_zone(page, zone: str) -> None:
-    """Reload the account page until it names ``zone`` (the browser's background POST may still
-    be on its way), for at most the usual timeout."""
-    deadline = monotonic() + 10
-    while True:
-        page.goto("/account/time-zone")
-        if page.get_by_label("Your time zone").input_value() == zone or monotonic() > deadline:
-            break
-    expect(page.get_by_label("Your time zone")).to_have_value(zone)
+def _zone_sent(page) -> None:
+    """Wait for the page's one background POST of the browser's zone, and check it was taken."""
+    response = page.wait_for_event(
+        "response", lambda r: r.url.endswith("/account/time-zone") and r.request.method == "POST"
+    )
+    assert response.status == 204

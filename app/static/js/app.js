@@ -12,19 +12,28 @@
 
   // Times people type and read are on their own clock. On a first visit (the page carries
   // data-time-zone-url only while the server doesn't know it) tell the server which one, once;
-  // afterwards it is changed on the account page.
+  // afterwards it is changed on the account page. It waits until the page has settled and been
+  // looked at: requests still finishing from the sign-in can carry the session cookie of a moment
+  // before, without this page's CSRF token, and a page restored from history carries an older one.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const unknownZoneUrl = document.body && document.body.dataset.timeZoneUrl;
-  if (zone && unknownZoneUrl) {
-    const csrf = document.querySelector('meta[name="csrf-token"]');
-    fetch(unknownZoneUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf ? csrf.content : "", "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ time_zone: zone, detected: "1" }),
-    }).catch(() => {
-      // Offline: the next page load tries again.
-    });
+  const [navigation] = performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
+  if (zone && unknownZoneUrl && !(navigation && navigation.type === "back_forward")) {
+    let timer = null;
+    const send = () => {
+      if (document.visibilityState !== "visible") return;
+      const csrf = document.querySelector('meta[name="csrf-token"]');
+      fetch(unknownZoneUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf ? csrf.content : "", "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ time_zone: zone, detected: "1" }),
+      }).catch(() => {
+        // Offline: the next page tries again.
+      });
+    };
+    window.addEventListener("load", () => { timer = window.setTimeout(send, 1500); });
+    window.addEventListener("pagehide", () => window.clearTimeout(timer));
   }
   const fillZone = (root) => {
     if (!zone || !unknownZoneUrl) return;

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from factories import PairFactory
 from icalendar import Calendar
 from sqlalchemy import func, select
+from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
 
+from app.extensions import db
 from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic
 from app.next_meeting.pace import pace, suggest_next
 
@@ -70,7 +73,8 @@ def test_each_person_sees_the_plan_on_their_own_clock(mentee, mentor, pair, sess
     form = mentor.get(f"/pairs/{pair.id}/next-meeting").text
     assert 'value="14:30"' in form and 'name="timezone" type="hidden" value="Europe/Berlin"' in form
     assert plan(mentor, pair, version="1", time="14:30", timezone="Europe/Berlin").status_code == 303
-    assert session.get(NextMeeting, pair.id, populate_existing=True).starts_at == stored.starts_at
+    unchanged = session.get(NextMeeting, pair.id, populate_existing=True)
+    assert unchanged.starts_at == stored.starts_at and unchanged.version == 1  # calendars see no change
 
 
 def test_without_javascript_the_time_means_the_persons_own_zone(mentee, pair, session):
@@ -314,3 +318,62 @@ def test_a_feed_stops_when_the_pair_ends(app, mentee, pair, session):
     pair.status = PairStatus.ENDED
     session.flush()
     assert app.test_client().get(path).status_code == 404
+
+
+def test_two_first_plans_made_at_the_same_moment_keep_both(tmp_path):
+    """Both people plan the first meeting at once, on a database of their own (PostgreSQL too):
+    one plan is saved, the other person gets the conflict view with theirs kept, nobody a 500."""
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as session:
+            pair = PairFactory()
+            session.commit()
+            pair_id, people = pair.id, (pair.mentor, pair.mentee)
+        clients = []
+        for person in people:
+            client = app.test_client()
+            sign_in(client, person)
+            clients.append(client)
+        start = threading.Barrier(len(clients))
+        answers: list[tuple[int, str]] = []
+
+        def send(client, at: str) -> None:
+            data = {
+                "version": "0",
+                "day": DAY.isoformat(),
+                "time": at,
+                "format": "video",
+                "place": at,
+                "timezone": "UTC",
+            }
+            start.wait()
+            response = client.post(f"/pairs/{pair_id}/next-meeting", data=data)
+            answers.append((response.status_code, response.get_data(as_text=True)))
+
+        threads = [
+            threading.Thread(target=send, args=(c, at)) for c, at in zip(clients, ("10:00", "11:00"), strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            assert sorted(status for status, _ in answers) == [303, 409]
+            [refused] = [body for status, body in answers if status == 409]
+            stored = db.session.get(NextMeeting, pair_id)
+            lost = "11:00" if stored.place == "10:00" else "10:00"
+            assert f'value="{lost}"' in refused and "changed the plan while you were editing" in refused
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("place", [("Room 4 " * 20000)[:100_000], '"><img src=x onerror=alert(1)>'])
+def test_a_hostile_place_is_refused_or_kept_harmless(mentee, pair, session, place):
+    response = plan(mentee, pair, place=place)
+    if len(place) > 200:
+        assert response.status_code == 422 and "Keep it under 200 characters." in words(response)
+        assert session.get(NextMeeting, pair.id) is None
+    else:
+        assert response.status_code == 303
+        page = mentee.get(f"/pairs/{pair.id}")
+        assert page.status_code == 200 and inline_code_in(page.text) == [] and "<img src=x" not in page.text

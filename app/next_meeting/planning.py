@@ -30,7 +30,10 @@ def upcoming(pair_id: int) -> NextMeeting | None:
 def save(membership: PairMember, base_version: int, values: dict[str, Any]) -> NextMeeting:
     """Set the next meeting over version ``base_version`` of the plan (0: there was none).
     Raises ``versions.Conflict`` with the plan as it now is when the partner saved since."""
-    stamp = {"updated_by_id": membership.user_id, "updated_at": utcnow()}
+    # Who planned it and on which clock: recorded, but re-saving the same moment from another
+    # zone is no change (no new version, no calendar update).
+    values = dict(values)
+    stamp = {"timezone": values.pop("timezone"), "updated_by_id": membership.user_id, "updated_at": utcnow()}
     planned = db.session.get(NextMeeting, membership.pair_id)
     if planned is None:
         try:

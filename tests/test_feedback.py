@@ -161,7 +161,7 @@ def full_answers(
 
 
 def answer(client, base, round_key: str, data: dict[str, str], htmx: bool = False):
-    headers = {"HX-Request": "true", "HX-Target": "answer_form"} if htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": "feedback"} if htmx else {}  # the form swaps the section
     return client.post(base, data={"round": round_key, **data}, headers=headers)
 
 
@@ -393,15 +393,19 @@ def test_a_double_tap_stores_one_set_of_answers_and_answers_the_same(app, mentee
     assert "Thank you: your answers to" in words(mentee.get(first.location))
 
 
-def test_a_second_tab_finds_the_round_answered_and_nothing_changes(app, mentee, base, session, pair, prompts):
+def test_a_second_tab_finds_the_round_answered_and_gets_its_words_back(app, mentee, base, session, pair, prompts):
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
     answer(mentee, base, key, full_answers(prompts, working="Once"))
-    again = answer(mentee, base, key, full_answers(prompts, working="Twice"))
-    assert again.status_code == 303 and again.location == f"{base}?saved={key}&again=1#round-{key}"
+    for htmx in (False, True):
+        again = answer(mentee, base, key, full_answers(prompts, working="Twice, from the laptop"), htmx=htmx)
+        assert again.status_code == 409
+        page = words(again)
+        assert "You had already answered “After your meeting on" in page and "these answers weren't saved" in page
+        assert re.search(r">\s*Twice, from the laptop</textarea>", again.text)  # kept, to copy from
+        assert "Once" in page  # beside what was saved first
     assert submissions(session, pair) == 1
     assert [row[5] for row in stored(session, pair) if row[5]] == ["Once"]
-    assert "You had already answered “After your meeting on" in words(mentee.get(again.location))
     # Two requests racing past the check: the unique constraint decides, and nothing breaks.
     with app.test_request_context():
         membership = pair.member(Role.MENTEE)
@@ -846,10 +850,12 @@ def test_parallel_submissions_store_one_set_of_answers_and_never_fail(tmp_path, 
         for thread in threads:
             thread.join()
         with app.app_context():
-            assert [status for status, _ in answers] == [303] * copies
-            assert all(location.startswith(f"/pairs/{pair_id}/feedback?saved={key}") for _, location in answers)
             if same_key:
-                assert len({location for _, location in answers}) == 1  # every copy answers the same
+                assert [status for status, _ in answers] == [303] * copies
+                assert {location for _, location in answers} == {f"/pairs/{pair_id}/feedback?saved={key}#round-{key}"}
+            else:
+                # One tab saved; the others get their words back with the round answered.
+                assert sorted(status for status, _ in answers) == [303] + [409] * (copies - 1)
             assert db.session.scalar(select(func.count(FeedbackSubmission.id))) == 1
             texts = db.session.scalars(select(FeedbackAnswer.text).where(FeedbackAnswer.text != "")).all()
             assert len(texts) == 1  # one copy's answers, whole

@@ -64,8 +64,8 @@ def _page_context(
     **extra: Any,
 ) -> dict[str, Any]:
     """The whole section: the form for ``current`` (or the due round ``chosen``, or the latest
-    due), and the thanks for round ``saved`` when the viewer has answered it (``again``: it was
-    answered already, from another tab, so that submission changed nothing)."""
+    due), and the thanks for round ``saved`` when the viewer has answered it (``again``: it had
+    been answered already, from another tab, so this submission was not stored)."""
     membership = authz.current_membership()
     if membership.pair.program.prompt_set_id is None:
         # Nothing to ask yet: the page says so without reading anything else.
@@ -99,7 +99,7 @@ def index() -> Response:
             if not asked.i_answered:
                 return htmx.render(TEMPLATE, blocks=("answer_form",), **_form_context(current, asked, found, today))
     saved = request.args.get("saved", "")[:ROUND_KEY_MAX] or None
-    return htmx.render(TEMPLATE, **_page_context(today, chosen, saved=saved, again="again" in request.args))
+    return htmx.render(TEMPLATE, **_page_context(today, chosen, saved=saved))
 
 
 @bp.post("")
@@ -107,7 +107,8 @@ def index() -> Response:
 def answer() -> Response:
     """Store the viewer's answers to the round the form was opened for. Answers to a round that
     lapsed while they were typed are kept too (``rounds.answerable``); a double tap or a retry
-    gets the first answer again (``@idempotent``), and a second tab finds the round answered."""
+    gets the first answer again (``@idempotent``), and a second tab finds the round answered and
+    gets its words back."""
     membership = authz.current_membership()
     program = membership.pair.program
     today = date.today()
@@ -119,24 +120,31 @@ def answer() -> Response:
         # and what was typed comes back in the latest check-in's form, to save there.
         return _refused(today, notice="unknown-round")
     asked = rounds.asked(membership, current.key)
-    if asked.i_answered:
-        return _answered(today, current.key, again=True)
     form = answer_form(asked.prompts, _partner_name(), current.key, from_request=True)
+    if asked.i_answered:
+        return _already_answered(today, current, form)
     if not form.validate():
         return htmx.render(TEMPLATE, blocks=BLOCKS, status=422, **_page_context(today, current=current, form=form))
-    stored = rounds.submit(membership, current.key, form.answers())
-    return _answered(today, current.key, again=not stored)
-
-
-def _answered(today: date, key: str, again: bool = False) -> Response:
-    """After an answer: the page with the thanks and what is due next. The thanks come from the
-    stored state (the address names the round), so a replayed answer shows them too."""
-    params = {"saved": key, **({"again": "1"} if again else {})}
+    if not rounds.submit(membership, current.key, form.answers()):
+        return _already_answered(today, current, form)
     return htmx.after_write(
-        url_for(".index", **params) + f"#round-{key}",
+        url_for(".index", saved=current.key) + f"#round-{current.key}",
         TEMPLATE,
         blocks=BLOCKS,
-        context=lambda: _page_context(today, saved=key, again=again),
+        # The thanks come from the stored state (the address names the round), so a replayed
+        # answer shows them too.
+        context=lambda: _page_context(today, saved=current.key),
+    )
+
+
+def _already_answered(today: date, current: rounds.Round, form: AnswerForm) -> Response:
+    """The round was answered from another tab or device first. Answers are never overwritten,
+    so these are not stored; they come back in the form (409), to copy from, beside the ones saved."""
+    return htmx.render(
+        TEMPLATE,
+        blocks=BLOCKS,
+        status=409,
+        **_page_context(today, current=current, form=form, saved=current.key, again=True),
     )
 
 

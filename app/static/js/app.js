@@ -12,27 +12,39 @@
 
   // Times people type and read are on their own clock. On a first visit (the page carries
   // data-time-zone-url only while the server doesn't know it) tell the server which one, once;
-  // afterwards it is changed on the account page. It waits until the page has settled and been
-  // looked at: requests still finishing from the sign-in can carry the session cookie of a moment
-  // before, without this page's CSRF token, and a page restored from history carries an older one.
+  // afterwards it is changed on the account page. It waits for the page to settle and for the
+  // service worker's first install (whose requests, still in flight from the sign-in, can put
+  // back a session cookie without this page's CSRF token), then takes a fresh token and cookie
+  // from one GET of that address and posts with them. A page restored from history never posts.
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const unknownZoneUrl = document.body && document.body.dataset.timeZoneUrl;
   const [navigation] = performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
   if (zone && unknownZoneUrl && !(navigation && navigation.type === "back_forward")) {
     let timer = null;
-    const send = () => {
+    const installed = () => Promise.race([
+      "serviceWorker" in navigator ? navigator.serviceWorker.ready : Promise.resolve(),
+      new Promise((resolve) => window.setTimeout(resolve, 5000)),
+    ]);
+    const send = async () => {
       if (document.visibilityState !== "visible") return;
-      const csrf = document.querySelector('meta[name="csrf-token"]');
-      fetch(unknownZoneUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf ? csrf.content : "", "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ time_zone: zone, detected: "1" }),
-      }).catch(() => {
+      try {
+        await installed();
+        const page = await fetch(unknownZoneUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (!page.ok) return;
+        const html = new DOMParser().parseFromString(await page.text(), "text/html");
+        const csrf = html.querySelector('meta[name="csrf-token"]');
+        if (!csrf || !html.body.dataset.timeZoneUrl) return; // signed out, or already known
+        await fetch(unknownZoneUrl, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrf.content, "Content-Type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ time_zone: zone, detected: "1" }),
+        });
+      } catch (_error) {
         // Offline: the next page tries again.
-      });
+      }
     };
-    window.addEventListener("load", () => { timer = window.setTimeout(send, 1500); });
+    window.addEventListener("load", () => { timer = window.setTimeout(send, 1000); });
     window.addEventListener("pagehide", () => window.clearTimeout(timer));
   }
   const fillZone = (root) => {

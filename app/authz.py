@@ -22,14 +22,28 @@ from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Row, Select, exists, or_, select
+from sqlalchemy import Row, Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 
 from app import htmx
 from app.auth import sessions
 from app.extensions import db, login_manager
-from app.models import HelpRequest, Meeting, Pair, PairMember, Participant, Reflection, User, normalise_email
+from app.models import (
+    CalendarFeed,
+    FeedbackAnswer,
+    HelpRequest,
+    Meeting,
+    Pair,
+    PairMember,
+    PairStatus,
+    Participant,
+    Program,
+    Prompt,
+    Reflection,
+    User,
+    normalise_email,
+)
 
 F = TypeVar("F", bound=Callable)
 T = TypeVar("T")
@@ -139,8 +153,6 @@ def get_own(model: type, object_id: int):
 
 def memberships_of(user: User) -> list[PairMember]:
     """Every pair ``user`` is in, with the program and both people loaded, newest program first."""
-    from app.models import Program
-
     return list(
         db.session.scalars(
             select(PairMember)
@@ -156,7 +168,7 @@ def memberships_of(user: User) -> list[PairMember]:
     )
 
 
-# --- Additions for joining and the admin area (issue 8 and 9) ----------------------------------
+# --- joining, and who may be an admin -------------------------------------------------------------
 
 ADMINS_ARE_NOT_MEMBERS = (
     "{name} is a program admin. Admins can't take part in a program or be in a pair: a pair's space "
@@ -248,4 +260,65 @@ def my_reflections() -> Select:
     author alone: not the partner, not an admin, not any export or search of anyone else)."""
     return select(Reflection).where(
         Reflection.author_id == current_user.id, Reflection.pair_id == current_membership().pair_id
+    )
+
+
+# --- the next meeting's calendar feeds and feedback answers (next_meeting, feedback) ------------
+
+
+def calendar_feed_pair(token: str) -> Pair:
+    """The pair a calendar feed's secret opens, with both people loaded; 404 unless the feed is
+    live, its owner is still an active member of the pair, and the pair hasn't ended. The token
+    is the only credential a calendar app can present."""
+    from app.auth.links import hash_secret
+
+    feed_pair_id = db.session.scalar(
+        select(CalendarFeed.pair_id)
+        .join(User, User.id == CalendarFeed.user_id)
+        .join(PairMember, (PairMember.pair_id == CalendarFeed.pair_id) & (PairMember.user_id == CalendarFeed.user_id))
+        .join(Pair, Pair.id == CalendarFeed.pair_id)
+        .where(
+            CalendarFeed.token_hash == hash_secret(token),
+            CalendarFeed.revoked_at.is_(None),
+            User.active.is_(True),
+            Pair.status == PairStatus.ACTIVE,
+        )
+    )
+    if feed_pair_id is None:
+        abort(404)
+    return (
+        db.session.execute(
+            select(Pair).where(Pair.id == feed_pair_id).options(joinedload(Pair.members).joinedload(PairMember.user))
+        )
+        .unique()
+        .scalar_one()
+    )
+
+
+def readable_feedback(membership: PairMember, keys: list[str], revealed: set[str]):
+    """The feedback answers a pair member may read among rounds ``keys``, with their prompts:
+
+    - their own answers, always;
+    - their partner's answers only in the ``revealed`` rounds (both submitted), and only those
+      marked shared. Written answers are private unless their author ticked "share"; scores and
+      yes/no are stored as shared. A private answer is never even selected for anyone but its author.
+
+    Every read of FeedbackAnswer for a pair member starts here."""
+    partner_id = membership.partner().user_id
+    return (
+        select(FeedbackAnswer, Prompt.text, Prompt.kind, Prompt.position)
+        .join(Prompt, Prompt.id == FeedbackAnswer.prompt_id)
+        .where(
+            FeedbackAnswer.pair_id == membership.pair_id,
+            FeedbackAnswer.round_key.in_(keys),
+            or_(
+                FeedbackAnswer.user_id == membership.user_id,
+                and_(
+                    FeedbackAnswer.user_id == partner_id,
+                    FeedbackAnswer.shared.is_(True),
+                    FeedbackAnswer.round_key.in_(sorted(revealed)),
+                ),
+            ),
+        )
+        .order_by(Prompt.position, Prompt.id)
     )

@@ -36,6 +36,8 @@ ACCESS = {
     "account.remove_passkey": SIGNED_IN,
     "account.recovery_codes": SIGNED_IN,
     "account.new_recovery_codes": SIGNED_IN,
+    "account.time_zone": SIGNED_IN,
+    "account.set_time_zone": SIGNED_IN,
     "pairs.index": SIGNED_IN,
     "pair.home": PAIR,
     "pair.ground_rules.index": PAIR,

@@ -4,6 +4,7 @@ may read what: shared answers once both answered, private answers never anyone b
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -14,10 +15,11 @@ from factories import (
     UserFactory,
 )
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, reset_schema, sign_in
+from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
 from support.records import add_clause, add_pair_content
 
+from app.extensions import db
 from app.feedback import rounds
 from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
@@ -159,7 +161,7 @@ def full_answers(
 
 
 def answer(client, base, round_key: str, data: dict[str, str], htmx: bool = False):
-    headers = {"HX-Request": "true", "HX-Target": "answer_form"} if htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": "feedback"} if htmx else {}  # the form swaps the section
     return client.post(base, data={"round": round_key, **data}, headers=headers)
 
 
@@ -325,7 +327,7 @@ def test_answering_stores_scores_yes_no_and_text_with_the_chosen_privacy(mentee,
     response = answer(
         mentee, base, key, full_answers(prompts, working=f"{SHARED} the questions", change=PRIVATE, share_working=True)
     )
-    assert response.status_code == 303 and response.location == f"{base}#round-{key}"
+    assert response.status_code == 303 and response.location == f"{base}?saved={key}#round-{key}"
     ids = {t: p.id for t, p in prompts.items()}
     me = pair.mentee.id
     assert sorted(stored(session, pair), key=lambda row: row[2]) == sorted(
@@ -339,8 +341,8 @@ def test_answering_stores_scores_yes_no_and_text_with_the_chosen_privacy(mentee,
         ],
         key=lambda row: row[2],
     )
-    page = mentee.get(base)
-    assert "Once Aisha answers too, you'll both see what you shared" in words(page)
+    page = mentee.get(response.location)
+    assert "are saved. Once Aisha answers too, you'll both see what you shared" in words(page)
     assert "You're up to date" in words(page)
     # The author reads their own answers back, the private one marked.
     assert re.search(rf"{PRIVATE}</span> <span class=\"only-you\">Only you see this</span>", page.text)
@@ -371,16 +373,39 @@ def test_an_answer_not_offered_is_refused_and_the_rest_kept(mentee, base, sessio
     assert submissions(session, pair) == 0
 
 
-def test_a_double_submit_stores_one_set_of_answers(app, mentee, base, session, pair, prompts):
+def _idempotency_key(page: str) -> str:
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_a_double_tap_stores_one_set_of_answers_and_answers_the_same(app, mentee, base, session, pair, prompts):
     meeting = add_meeting(session, pair, 1)
     key = f"meeting-{meeting.id}"
-    first = answer(mentee, base, key, full_answers(prompts, working="Once"))
-    again = answer(mentee, base, key, full_answers(prompts, working="Twice"), htmx=True)
-    assert first.status_code == 303
-    assert again.status_code == 204 and again.headers["HX-Redirect"] == f"{base}#round-{key}"
+    token = _idempotency_key(mentee.get(base).text)
+    data = {"idempotency_key": token, **full_answers(prompts, working="Once")}
+    first = answer(mentee, base, key, data)
+    again = answer(mentee, base, key, data)
+    assert first.status_code == again.status_code == 303
+    assert first.location == again.location == f"{base}?saved={key}#round-{key}"
+    htmx_again = answer(mentee, base, key, data, htmx=True)  # the retry of a lost htmx answer
+    assert htmx_again.status_code == 303 and htmx_again.location == first.location
     assert submissions(session, pair) == 1
     assert [row[5] for row in stored(session, pair) if row[5]] == ["Once"]
-    assert "You had already answered this check-in, so nothing changed." in words(mentee.get(base))
+    assert "Thank you: your answers to" in words(mentee.get(first.location))
+
+
+def test_a_second_tab_finds_the_round_answered_and_gets_its_words_back(app, mentee, base, session, pair, prompts):
+    meeting = add_meeting(session, pair, 1)
+    key = f"meeting-{meeting.id}"
+    answer(mentee, base, key, full_answers(prompts, working="Once"))
+    for htmx in (False, True):
+        again = answer(mentee, base, key, full_answers(prompts, working="Twice, from the laptop"), htmx=htmx)
+        assert again.status_code == 409
+        page = words(again)
+        assert "You had already answered “After your meeting on" in page and "these answers weren't saved" in page
+        assert re.search(r">\s*Twice, from the laptop</textarea>", again.text)  # kept, to copy from
+        assert "Once" in page  # beside what was saved first
+    assert submissions(session, pair) == 1
+    assert [row[5] for row in stored(session, pair) if row[5]] == ["Once"]
     # Two requests racing past the check: the unique constraint decides, and nothing breaks.
     with app.test_request_context():
         membership = pair.member(Role.MENTEE)
@@ -388,22 +413,75 @@ def test_a_double_submit_stores_one_set_of_answers(app, mentee, base, session, p
     assert submissions(session, pair) == 1 and "Race" not in [row[5] for row in stored(session, pair)]
 
 
-def test_a_round_that_is_not_open_is_not_answered(mentee, base, session, pair, prompts):
+def test_saving_from_the_feedback_tab_shows_thanks_and_what_comes_next(mentee, base, session, pair, prompts):
+    older = add_meeting(session, pair, 8)
+    latest = add_meeting(session, pair, 1)
+    saved = answer(mentee, base, f"meeting-{latest.id}", full_answers(prompts, working="Noted"), htmx=False)
+    assert saved.status_code == 303
+    headers = {"HX-Request": "true", "HX-Target": "feedback"}
+    response = mentee.post(
+        base, data={"round": f"meeting-{older.id}", **full_answers(prompts, working="Also noted")}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="feedback"') and "<html" not in response.text
+    page = words(response)
+    assert "Thank you: your answers to “After your meeting on" in page and "are saved" in page
+    assert "You're up to date" in page  # the next state: nothing left to answer
+    assert "What you've answered" in page and "Also noted" in page and "Noted" in page
+    assert submissions(session, pair) == 2
+
+
+def test_an_answer_to_a_round_that_lapsed_while_it_was_typed_is_kept(mentee, base, session, pair, prompts):
+    opened = add_meeting(session, pair, 9)
+    add_meeting(session, pair, 6)
+    page = mentee.get(f"{base}?round=meeting-{opened.id}")
+    assert f'value="meeting-{opened.id}"' in page.text
+    # While it was typed, two more meetings were logged: only the latest three rounds stay open.
+    add_meeting(session, pair, 2)
+    add_meeting(session, pair, 1)
+    assert f"round=meeting-{opened.id}" not in mentee.get(base).text
+    response = answer(mentee, base, f"meeting-{opened.id}", full_answers(prompts, working="Typed slowly"))
+    assert response.status_code == 303
+    assert {row[0] for row in stored(session, pair)} == {f"meeting-{opened.id}"}
+    page = words(mentee.get(response.location))
+    assert "Thank you: your answers to “After your meeting on" in page
+    assert "Typed slowly" in page and "That check-in has closed" not in page
+
+
+def test_a_lapsed_weekly_round_takes_a_late_answer_but_a_future_one_does_not(mentee, base, session, pair, prompts):
+    pair.program.feedback_every_weeks = 1  # started 30 days ago: weeks 2 to 4 are open, week 1 lapsed
+    session.flush()
+    assert "week-1" not in mentee.get(base).text
+    assert answer(mentee, base, "week-1", full_answers(prompts, working="Late")).status_code == 303
+    refused = answer(mentee, base, "week-9", full_answers(prompts, working="Too early"))
+    assert refused.status_code == 422
+    assert {row[0] for row in stored(session, pair)} == {"week-1"}
+
+
+def test_answers_to_a_round_this_pair_was_never_asked_are_refused_and_kept(mentee, base, session, pair, prompts):
     meeting = add_meeting(session, pair, 1)
+    tomorrow = add_meeting(session, pair, -1)
     other_pair_meeting = add_meeting(session, PairFactory(program=pair.program), 1)
     for key in (
         "week-1",
         "midpoint",
         "end",
         f"meeting-{other_pair_meeting.id}",
+        f"meeting-{tomorrow.id}",
         "meeting-x",
+        "meeting-99999999999999999999",
+        "meeting-0",
         "",
         f"meeting-{meeting.id}x",
+        f"meeting-0{meeting.id}",
     ):
-        response = answer(mentee, base, key, full_answers(prompts, working="Lost?"))
-        assert response.status_code == 303 and response.location == base, key
+        response = answer(mentee, base, key, full_answers(prompts, working="Not lost"))
+        assert response.status_code == 422, key
+        page = words(response)
+        assert "We couldn't find the check-in those answers were for, so nothing was saved yet" in page, key
+        assert re.search(r">\s*Not lost</textarea>", response.text), key  # what was typed is kept
+        assert f'name="round" type="hidden" value="meeting-{meeting.id}"' in response.text  # to save there
     assert submissions(session, pair) == 0
-    assert "That check-in has closed" in words(mentee.get(base))
 
 
 def test_the_rhythm_question_shows_what_the_pair_agreed_and_when_they_last_met(mentee, base, session, pair):
@@ -728,3 +806,57 @@ def test_answering_works_with_the_pages_own_token_and_not_without(tmp_path):
         assert "You're up to date" not in text(client.get(base))  # refused: still waiting
         assert client.post(base, data={**data, "csrf_token": token}).status_code == 303
         assert session.scalar(select(func.count(FeedbackSubmission.id))) == 1
+
+
+@pytest.mark.parametrize("same_key", [True, False], ids=["double-tap", "two-tabs"])
+def test_parallel_submissions_store_one_set_of_answers_and_never_fail(tmp_path, same_key):
+    """Copies of one answer arriving together (a double tap, or two tabs) on a database of their
+    own, PostgreSQL too: one set is stored, every copy gets an answer, none a 500."""
+    copies = 4
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as session:
+            program = ProgramFactory(
+                starts_on=TODAY - timedelta(days=30),
+                ends_on=TODAY + timedelta(days=150),
+                feedback_every_weeks=0,
+                feedback_at_midpoint=False,
+                feedback_at_end=False,
+            )
+            prompts = give_prompts(session, program)
+            pair = PairFactory(program=program)
+            meeting = add_meeting(session, pair, 1)
+            session.commit()
+            pair_id, mentee, key = pair.id, pair.mentee, f"meeting-{meeting.id}"
+        clients = []
+        for _ in range(copies):
+            client = app.test_client()
+            sign_in(client, mentee)
+            clients.append(client)
+        start = threading.Barrier(copies)
+        answers: list[tuple[int, str]] = []
+
+        def send(n: int, client) -> None:
+            token = "k" * 22 if same_key else f"tab{n}" + "k" * 20
+            data = {"round": key, "idempotency_key": token, **full_answers(prompts, working=f"Copy {n}")}
+            start.wait()
+            response = client.post(f"/pairs/{pair_id}/feedback", data=data)
+            answers.append((response.status_code, response.headers.get("Location", "")))
+
+        threads = [threading.Thread(target=send, args=(n, client)) for n, client in enumerate(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            if same_key:
+                assert [status for status, _ in answers] == [303] * copies
+                assert {location for _, location in answers} == {f"/pairs/{pair_id}/feedback?saved={key}#round-{key}"}
+            else:
+                # One tab saved; the others get their words back with the round answered.
+                assert sorted(status for status, _ in answers) == [303] + [409] * (copies - 1)
+            assert db.session.scalar(select(func.count(FeedbackSubmission.id))) == 1
+            texts = db.session.scalars(select(FeedbackAnswer.text).where(FeedbackAnswer.text != "")).all()
+            assert len(texts) == 1  # one copy's answers, whole
+            db.engine.dispose()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import threading
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from factories import PairFactory
 from icalendar import Calendar
 from sqlalchemy import func, select
+from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
 
+from app.extensions import db
 from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic
 from app.next_meeting.pace import pace, suggest_next
 
@@ -37,10 +40,15 @@ def test_the_cadence_suggests_the_next_date():
     assert suggest_next(NO_RHYTHM, None, TODAY) == TODAY + timedelta(days=7)
 
 
+# Always ahead, and in winter, so the offsets below hold whenever the suite runs (three weeks into
+# next January: never in the past, never more than two years ahead).
+DAY = date(date.today().year + 1, 1, 21)
+
+
 def plan(client, pair, version="0", **values):
     data = {
         "version": version,
-        "day": "2026-12-03",
+        "day": DAY.isoformat(),
         "time": "08:30",
         "length_minutes": "45",
         "format": "video",
@@ -50,30 +58,88 @@ def plan(client, pair, version="0", **values):
     return client.post(f"/pairs/{pair.id}/next-meeting", data=data)
 
 
-def test_planning_the_next_meeting_in_the_planners_own_time(mentee, mentor, pair, session):
+def test_each_person_sees_the_plan_on_their_own_clock(mentee, mentor, pair, session):
+    pair.mentee.time_zone, pair.mentor.time_zone = "America/New_York", "Europe/Berlin"
     response = plan(mentee, pair, timezone="America/New_York")
     assert response.status_code == 303 and response.location.endswith("#next_meeting")
     stored = session.get(NextMeeting, pair.id)
-    assert stored.starts_at == datetime(2026, 12, 3, 13, 30, tzinfo=UTC)  # 08:30 in New York
+    assert stored.starts_at == datetime.combine(DAY, time(13, 30), tzinfo=UTC)  # 08:30 in New York
+    weekday = f"{DAY:%A} {DAY.day} {DAY:%B} {DAY.year}"
+    assert f"{weekday}, 08:30 (America/New York)" in words(mentee.get(f"/pairs/{pair.id}"))
     home = words(mentor.get(f"/pairs/{pair.id}"))
-    assert "Thursday 3 December, 08:30 (America/New York)" in home
+    assert f"{weekday}, 14:30 (Europe/Berlin)" in home  # the same moment on Aisha's clock
     assert "Add to calendar" in home
+    # Aisha's form shows it on her clock too, so saving it unchanged moves nothing.
+    form = mentor.get(f"/pairs/{pair.id}/next-meeting").text
+    assert 'value="14:30"' in form and 'name="timezone" type="hidden" value="Europe/Berlin"' in form
+    assert plan(mentor, pair, version="1", time="14:30", timezone="Europe/Berlin").status_code == 303
+    unchanged = session.get(NextMeeting, pair.id, populate_existing=True)
+    assert unchanged.starts_at == stored.starts_at and unchanged.version == 1  # calendars see no change
 
 
-def test_an_unknown_time_zone_falls_back_to_utc(mentee, pair, session):
+def test_without_javascript_the_time_means_the_persons_own_zone(mentee, pair, session):
+    """A browser without JavaScript sends no zone: 09:00 is 09:00 on the person's clock, not UTC."""
+    pair.mentee.time_zone = "Europe/Berlin"
+    page = mentee.get(f"/pairs/{pair.id}/next-meeting")
+    assert 'name="timezone" type="hidden" value="Europe/Berlin"' in page.text
+    assert "Times are on your own clock (Europe/Berlin)" in words(page)
+    plan(mentee, pair, time="09:00", timezone="")
+    assert session.get(NextMeeting, pair.id).starts_at == datetime.combine(DAY, time(8, 0), tzinfo=UTC)
+
+
+def test_an_unknown_time_zone_falls_back_to_the_persons_own(mentee, pair, session):
+    pair.mentee.time_zone = "Asia/Tokyo"
     plan(mentee, pair, timezone="Mars/Olympus_Mons")
-    assert session.get(NextMeeting, pair.id).starts_at == datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
+    assert session.get(NextMeeting, pair.id).starts_at == datetime.combine(DAY, time(8, 30), tzinfo=UTC) - timedelta(
+        hours=9
+    )
+
+
+def test_a_first_plan_tells_the_server_the_planners_zone(mentee, pair, session):
+    assert pair.mentee.time_zone is None
+    plan(mentee, pair, timezone="Europe/Berlin")
+    session.refresh(pair.mentee)
+    assert pair.mentee.time_zone == "Europe/Berlin"
 
 
 def test_two_people_changing_the_plan_at_once(mentee, mentor, pair, session):
     plan(mentee, pair)
     assert plan(mentor, pair, version="1", time="10:00").status_code == 303
-    stale = plan(mentee, pair, version="1", time="11:00")
+    stale = plan(mentee, pair, version="1", time="11:00", place="Room 4")
     assert stale.status_code == 409
-    assert "Your partner changed the plan" in text(stale)
-    assert 'value="11:00"' in stale.text  # what you typed is still in the form
+    page = words(stale)
+    assert "Aisha changed the plan while you were editing" in page
+    day = f"{DAY:%A} {DAY.day} {DAY:%B} {DAY.year}"
+    assert f"Aisha's plan, saved now: {day}, 10:00 (Europe/London) , 45 minutes, Teams." in page
+    assert f"Your plan, still in the form below: {day}, 11:00 (Europe/London) , 45 minutes, Room 4." in page
+    assert 'value="11:00"' in stale.text and 'value="Room 4"' in stale.text  # what you typed is kept
     assert 'name="version" type="hidden" value="2"' in stale.text
     assert session.get(NextMeeting, pair.id, populate_existing=True).starts_at.hour == 10
+    # Saving it again, now over Aisha's version, replaces hers on purpose.
+    assert plan(mentee, pair, version="2", time="11:00", place="Room 4").status_code == 303
+    assert session.get(NextMeeting, pair.id, populate_existing=True).place == "Room 4"
+
+
+def test_a_stale_save_with_htmx_shows_both_plans_in_place(mentee, mentor, pair, session):
+    plan(mentee, pair)
+    plan(mentor, pair, version="1", time="10:00")
+    stale = mentee.post(
+        f"/pairs/{pair.id}/next-meeting",
+        data={"version": "1", "day": DAY.isoformat(), "time": "11:00", "format": "video", "place": "Room 4"},
+        headers={"HX-Request": "true", "HX-Target": "plan_form"},
+    )
+    assert stale.status_code == 409
+    assert stale.text.lstrip().startswith('<section id="plan_form"')
+    page = words(stale)
+    assert "Aisha's plan, saved now" in page and "10:00 (Europe/London)" in page and "11:00 (Europe/London)" in page
+    assert 'value="11:00"' in stale.text and 'value="Room 4"' in stale.text
+
+
+def test_two_first_plans_at_once_keep_both(mentee, mentor, pair, session):
+    assert plan(mentor, pair, time="10:00").status_code == 303
+    stale = plan(mentee, pair, version="0", time="11:00")
+    assert stale.status_code == 409 and 'value="11:00"' in stale.text
+    assert "Aisha's plan, saved now" in words(stale)
 
 
 def test_bad_plans_are_explained_and_kept(mentee, pair):
@@ -91,7 +157,7 @@ def test_the_calendar_file_carries_the_right_time_and_nothing_private(mentee, pa
     assert response.mimetype == "text/calendar"
     assert "attachment" in response.headers["Content-Disposition"]
     [event] = Calendar.from_ical(response.data).walk("VEVENT")
-    assert event.decoded("dtstart") == datetime(2026, 12, 3, 8, 30, tzinfo=UTC)  # London in December is UTC
+    assert event.decoded("dtstart") == datetime.combine(DAY, time(8, 30), tzinfo=UTC)  # London in January is UTC
     assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(minutes=45)
     assert str(event["summary"]) == "Reverse mentoring: Aisha and Margaret"
     assert str(event["location"]) == "Teams"
@@ -116,7 +182,7 @@ def test_a_private_calendar_feed_follows_the_plan_and_can_be_revoked(app, mentee
     assert calendar.walk("VEVENT") == []
     plan(mentee, pair)
     [event] = Calendar.from_ical(anyone.get(path).data).walk("VEVENT")
-    assert event.decoded("dtstart") == datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
+    assert event.decoded("dtstart") == datetime.combine(DAY, time(8, 30), tzinfo=UTC)
     token = path.rsplit("/", 1)[1].removesuffix(".ics")
     assert all(token not in h for h in session.scalars(select(CalendarFeed.token_hash)))
 
@@ -252,3 +318,62 @@ def test_a_feed_stops_when_the_pair_ends(app, mentee, pair, session):
     pair.status = PairStatus.ENDED
     session.flush()
     assert app.test_client().get(path).status_code == 404
+
+
+def test_two_first_plans_made_at_the_same_moment_keep_both(tmp_path):
+    """Both people plan the first meeting at once, on a database of their own (PostgreSQL too):
+    one plan is saved, the other person gets the conflict view with theirs kept, nobody a 500."""
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as session:
+            pair = PairFactory()
+            session.commit()
+            pair_id, people = pair.id, (pair.mentor, pair.mentee)
+        clients = []
+        for person in people:
+            client = app.test_client()
+            sign_in(client, person)
+            clients.append(client)
+        start = threading.Barrier(len(clients))
+        answers: list[tuple[int, str]] = []
+
+        def send(client, at: str) -> None:
+            data = {
+                "version": "0",
+                "day": DAY.isoformat(),
+                "time": at,
+                "format": "video",
+                "place": at,
+                "timezone": "UTC",
+            }
+            start.wait()
+            response = client.post(f"/pairs/{pair_id}/next-meeting", data=data)
+            answers.append((response.status_code, response.get_data(as_text=True)))
+
+        threads = [
+            threading.Thread(target=send, args=(c, at)) for c, at in zip(clients, ("10:00", "11:00"), strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            assert sorted(status for status, _ in answers) == [303, 409]
+            [refused] = [body for status, body in answers if status == 409]
+            stored = db.session.get(NextMeeting, pair_id)
+            lost = "11:00" if stored.place == "10:00" else "10:00"
+            assert f'value="{lost}"' in refused and "changed the plan while you were editing" in refused
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("place", [("Room 4 " * 20000)[:100_000], '"><img src=x onerror=alert(1)>'])
+def test_a_hostile_place_is_refused_or_kept_harmless(mentee, pair, session, place):
+    response = plan(mentee, pair, place=place)
+    if len(place) > 200:
+        assert response.status_code == 422 and "Keep it under 200 characters." in words(response)
+        assert session.get(NextMeeting, pair.id) is None
+    else:
+        assert response.status_code == 303
+        page = mentee.get(f"/pairs/{pair.id}")
+        assert page.status_code == 200 and inline_code_in(page.text) == [] and "<img src=x" not in page.text

@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import HiddenField, StringField, ValidationError
+from wtforms.validators import InputRequired, Length
 
 from app import authz, htmx
 from app.auth import notices, passkeys, recovery, sessions
 from app.auth.forms import RenamePasskeyForm
 from app.extensions import db, limiter
-from app.forms import EmptyForm
+from app.forms import EmptyForm, Form
 from app.models import Passkey, utcnow
+from app.models.user import TIME_ZONE_MAX, time_zone_names, zone_named
 from app.urls import safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -150,3 +153,51 @@ def new_recovery_codes() -> Response:
     notices.recovery_codes_made(current_user, utcnow())
     # Shown in this response only: they are stored as hashes and can never be displayed again.
     return htmx.render("account/recovery_codes.html", codes=codes, unused=len(codes), form=EmptyForm(), recent=True)
+
+
+# --- the person's time zone ----------------------------------------------------------------------
+
+
+class TimeZoneForm(Form):
+    time_zone = StringField(
+        "Your time zone",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            InputRequired("Pick your time zone, such as Europe/Berlin."),
+            Length(max=TIME_ZONE_MAX, message="That is not a time zone we know. Pick one from the list."),
+        ],
+    )
+    # Sent by app.js on a first visit: it sets a zone nobody chose yet and never replaces one.
+    detected = HiddenField()
+
+    def validate_time_zone(self, field) -> None:
+        if zone_named(field.data or "") is None:
+            raise ValidationError("That is not a time zone we know. Pick one from the list, such as Europe/Berlin.")
+
+
+def _time_zone_page(form: TimeZoneForm, status: int = 200) -> Response:
+    return htmx.render(
+        "account/time_zone.html", blocks=("time_zone_form",), status=status, form=form, zones=sorted(time_zone_names())
+    )
+
+
+@bp.get("/time-zone")
+def time_zone() -> Response:
+    return _time_zone_page(TimeZoneForm.blank(time_zone=current_user.time_zone or ""))
+
+
+@bp.post("/time-zone")
+def set_time_zone() -> Response:
+    form = TimeZoneForm()
+    if form.detected.data:
+        # The browser's own guess, posted once in the background: it never overrides the person.
+        if current_user.time_zone is None and form.validate():
+            current_user.time_zone = form.time_zone.data
+            db.session.commit()
+        return Response(status=204)
+    if not form.validate():
+        return _time_zone_page(form, status=422)
+    current_user.time_zone = form.time_zone.data
+    db.session.commit()
+    flash(f"Saved: times are now shown on {form.time_zone.data.replace('_', ' ')} time.", "success")
+    return htmx.after_write(url_for(".time_zone"))

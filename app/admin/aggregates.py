@@ -104,10 +104,6 @@ class Breakdown:
     cells: list[Cell]
 
     @property
-    def any_shown(self) -> bool:
-        return any(not c.hidden for c in self.cells)
-
-    @property
     def largest(self) -> int:
         return max((int(c.value) for c in self.cells if not c.hidden), default=0)
 

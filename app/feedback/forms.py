@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from app.forms import Form
+from app.idempotency import IdempotentForm
 from app.models import ANSWER_MAX, Prompt, PromptKind
 
 SCALE = [str(n) for n in range(1, 6)]
@@ -26,8 +27,9 @@ def _one_of(allowed: list[str]):
     return check
 
 
-class AnswerForm(Form):
-    """Answers to one round. Every prompt may be skipped, but not all of them."""
+class AnswerForm(IdempotentForm, Form):
+    """Answers to one round. Every prompt may be skipped, but not all of them. It carries an
+    idempotency key, so a double tap or a retry stores one set of answers and answers the same."""
 
     round = HiddenField()
     prompts: ClassVar[list[Prompt]] = []  # replaced on each instance by answer_form()

@@ -6,13 +6,9 @@ Rounds are never stored. They follow from the program's cadences, the pair's mee
 dates in their ground rules, so opening a page never writes. Only the few most recent rounds are
 open (``OPEN_ROUNDS``): an older one nobody answered lapses quietly rather than piling up.
 
-Two rules about reading answers live here and nowhere else (``_readable``):
-
-- **Your own answers** are yours to read, always.
-- **Your partner's answers** are read only once both of you submitted that round, and then only
-  those marked shared. Written answers are private unless their author ticked "share"; scores and
-  yes/no are stored as shared, so they are revealed the same way. A private answer is never even
-  selected for anyone but its author.
+Who may read which answers is decided in ``authz.readable_feedback`` and nowhere else: your own
+answers always; your partner's only once you both submitted that round, and then only those
+marked shared (a private answer is never even selected for anyone but its author).
 """
 
 from __future__ import annotations
@@ -21,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, literal, or_, select, true
+from sqlalchemy import String, cast, exists, literal, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
+from app import authz
 from app.extensions import db
 from app.models import (
     CADENCE_LABELS,
@@ -153,12 +150,52 @@ def _week_rounds(program: Program, today: date, end: date, taken: set[date]) -> 
     for n in range(max(1, last - OPEN_ROUNDS + 1), last + 1):
         on = program.starts_on + timedelta(days=n * period)
         if on not in taken:
-            rounds.append(
-                Round(
-                    f"week-{n}", "week", on, f"Check-in, week {n * program.feedback_every_weeks} ({_short(on, today)})"
-                )
-            )
+            rounds.append(_week_round(program, n, today))
     return rounds
+
+
+def _week_round(program: Program, n: int, today: date) -> Round:
+    on = program.starts_on + timedelta(days=n * 7 * program.feedback_every_weeks)
+    return Round(f"week-{n}", "week", on, f"Check-in, week {n * program.feedback_every_weeks} ({_short(on, today)})")
+
+
+def answerable(program: Program, pair_id: int, found: Facts, key: str, today: date) -> Round | None:
+    """The round ``key`` names, if this pair's members may still answer it: an open round, or one
+    that was open for this pair and has lapsed since (newer rounds came along while the form was
+    being filled in). A lapsed round is one whose day has come under the program's cadences: a
+    meeting of this pair held by today, week N once its day has come (before the end, and not on
+    the midpoint's or end's day), the midpoint or the end once reached. Lapsing stops the asking,
+    never an answer typed for it. None for anything else (a garbled key, another pair's meeting,
+    a cadence the program doesn't use, a round whose day hasn't come)."""
+    if program.prompt_set_id is None:
+        return None
+    current = next((r for r in open_rounds(program, found, today) if r.key == key), None)
+    if current is not None:
+        return current
+    midpoint, end = midpoint_of(program, found.rhythm), end_of(program, found.rhythm)
+    if key == "midpoint" and program.feedback_at_midpoint and midpoint <= today:
+        return Round(key, "midpoint", midpoint, f"Halfway check-in ({_short(midpoint, today)})")
+    if key == "end" and program.feedback_at_end and end <= today:
+        return Round(key, "end", end, f"Closing check-in ({_short(end, today)})")
+    kind, _, number = key.partition("-")
+    # Ids and week numbers that fit the database's integers, written the one way keys are written.
+    if not (number.isdigit() and number == str(int(number)) and 0 < int(number) < 2**31):
+        return None
+    if kind == "meeting" and program.feedback_after_meeting:
+        held_on = db.session.scalar(
+            select(Meeting.held_on).where(
+                Meeting.id == int(number), Meeting.pair_id == pair_id, Meeting.held_on <= today
+            )
+        )
+        return _meeting_round(int(number), held_on, today) if held_on is not None else None
+    if kind == "week" and program.feedback_every_weeks > 0:
+        lapsed = _week_round(program, int(number), today)
+        taken = {
+            day for day, asked in ((midpoint, program.feedback_at_midpoint), (end, program.feedback_at_end)) if asked
+        }
+        if lapsed.on <= min(today, end) and lapsed.on not in taken:
+            return lapsed
+    return None
 
 
 def round_for_key(program: Program, key: str, today: date, held_on: date | None) -> Round:
@@ -286,30 +323,6 @@ class Page:
     pace: Pace
 
 
-def _readable(membership: PairMember, keys: list[str], revealed: set[str]):
-    """Answers the viewer may read among rounds ``keys``: their own, and their partner's shared
-    answers in the ``revealed`` rounds (both submitted). Every read of FeedbackAnswer for a pair
-    member starts here."""
-    partner_id = membership.partner().user_id
-    return (
-        select(FeedbackAnswer, Prompt.text, Prompt.kind, Prompt.position)
-        .join(Prompt, Prompt.id == FeedbackAnswer.prompt_id)
-        .where(
-            FeedbackAnswer.pair_id == membership.pair_id,
-            FeedbackAnswer.round_key.in_(keys),
-            or_(
-                FeedbackAnswer.user_id == membership.user_id,
-                and_(
-                    FeedbackAnswer.user_id == partner_id,
-                    FeedbackAnswer.shared.is_(True),
-                    FeedbackAnswer.round_key.in_(sorted(revealed)),
-                ),
-            ),
-        )
-        .order_by(Prompt.position, Prompt.id)
-    )
-
-
 def page(membership: PairMember, today: date) -> Page:
     """Everything the feedback page shows but the prompts: open and due rounds, and the rounds
     the viewer answered with what they may read of them. Three queries, however long the pair
@@ -354,7 +367,7 @@ def page(membership: PairMember, today: date) -> Page:
         keys = [a.round.key for a in answered]
         revealed = {key for key in keys if key in partner_keys}
         index = {a.round.key: a for a in answered}
-        for answer, text, kind, position in db.session.execute(_readable(membership, keys, revealed)):
+        for answer, text, kind, position in db.session.execute(authz.readable_feedback(membership, keys, revealed)):
             entry = Answer(text, kind, position, answer.score, answer.yes, answer.text, answer.shared)
             target = index[answer.round_key]
             (target.mine if answer.user_id == me else target.theirs).append(entry)

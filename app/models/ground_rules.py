@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -158,10 +158,6 @@ class Rhythm:
     @property
     def every_days(self) -> int | None:
         return CADENCE_DAYS.get(self.cadence) if self.cadence else None
-
-    def next_due(self, last_met: date) -> date | None:
-        """When the next meeting is due after ``last_met``, if the pair agreed a regular rhythm."""
-        return last_met + timedelta(days=self.every_days) if self.every_days else None
 
     @classmethod
     def from_clauses(cls, clauses: list[Clause]) -> Rhythm:

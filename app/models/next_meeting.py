@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, tzinfo
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -14,7 +13,8 @@ from app.models.types import UTCDateTime, enum_column, utcnow
 
 
 class NextMeeting(db.Model):
-    """When the pair meets next. ``starts_at`` is UTC; ``timezone`` is where it was planned."""
+    """When the pair meets next. ``starts_at`` is UTC and is shown on each viewer's own clock;
+    ``timezone`` is the zone of the person who last planned it."""
 
     __tablename__ = "next_meeting"
 
@@ -30,12 +30,12 @@ class NextMeeting(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    @property
-    def local_start(self) -> datetime:
-        """The start on the clock of the person who planned it."""
+    def starts_in(self, zone: tzinfo) -> datetime:
+        """The start on the clock of ``zone`` (the viewer's): each person reads the same moment
+        on their own clock. UTC for the rare instant at the calendar's ends that ``zone`` can't show."""
         try:
-            return self.starts_at.astimezone(ZoneInfo(self.timezone))
-        except (ZoneInfoNotFoundError, ValueError):
+            return self.starts_at.astimezone(zone)
+        except (OverflowError, ValueError):
             return self.starts_at
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +26,10 @@ from app.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from app.models.program import PairMember
+
+
+TIME_ZONE_MAX = 64
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def new_user_handle() -> bytes:
@@ -52,6 +58,9 @@ class User(db.Model):
     # Set once, at the first sign-in: "joined" on the admin's participants page means exactly this,
     # never a guess from other columns.
     first_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The person's clock (an IANA name such as "Europe/Berlin"): times they type and read mean it.
+    # Taken from their browser on their first visit, changed on their account page; None until then.
+    time_zone: Mapped[str | None] = mapped_column(String(TIME_ZONE_MAX))
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan", order_by="Passkey.created_at"
@@ -77,6 +86,11 @@ class User(db.Model):
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else self.name
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The person's time zone, UTC while it is not known."""
+        return zone_named(self.time_zone or "") or UTC_ZONE
+
     @staticmethod
     def by_email(email: str) -> Select[tuple[User]]:
         return select(User).where(User.email == normalise_email(email))
@@ -92,6 +106,16 @@ class User(db.Model):
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The time zone called ``name`` if it is one of the system's IANA zones, else None."""
+    return ZoneInfo(name) if name in time_zone_names() else None
 
 
 class Passkey(db.Model):

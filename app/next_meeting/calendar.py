@@ -6,13 +6,24 @@ the two names, the time, the format and the place: never topics, notes or goals.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
 from app.models import MEETING_FORMAT_LABELS, NextMeeting, Pair, utcnow
 
 PRODID = "-//Twoway//Reverse mentoring//EN"
+LONGEST = timedelta(hours=24)
+
+
+def ends_at(meeting: NextMeeting) -> datetime:
+    """When the meeting ends, kept within a day of its start and within the calendar, so no
+    stored plan (however old or odd) can make a file that calendars refuse."""
+    length = min(max(timedelta(minutes=meeting.length_minutes or 0), timedelta(minutes=1)), LONGEST)
+    try:
+        return meeting.starts_at + length
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _calendar(name: str) -> Calendar:
@@ -31,7 +42,7 @@ def event(meeting: NextMeeting, pair: Pair, host: str, url: str) -> Event:
     item.add("sequence", meeting.version)
     item.add("dtstamp", utcnow())
     item.add("dtstart", meeting.starts_at)
-    item.add("dtend", meeting.starts_at + timedelta(minutes=meeting.length_minutes))
+    item.add("dtend", ends_at(meeting))
     item.add("summary", f"Reverse mentoring: {pair.mentor.first_name} and {pair.mentee.first_name}")
     if meeting.place:
         item.add("location", meeting.place)

@@ -1,17 +1,22 @@
-"""The next-meeting form."""
+"""The next-meeting form: a day and a time on the viewer's own clock, and the rest of the plan."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask_login import current_user
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import VersionedForm
-from app.models import MEETING_FORMAT_LABELS, MeetingFormat
+from app.models import MEETING_FORMAT_LABELS, MeetingFormat, utcnow
+from app.models.user import zone_named
+
+# How far ahead a plan may be: further than this is a typo (2062 for 2026), not a meeting.
+FURTHEST_AHEAD = timedelta(days=2 * 366)
+OUT_OF_RANGE = "Pick a day within the next two years."
 
 
 class NextMeetingForm(VersionedForm):
@@ -25,20 +30,34 @@ class NextMeetingForm(VersionedForm):
     place = StringField(
         "Where (a room, or the link)", validators=[Length(max=200, message="Keep it under 200 characters.")]
     )
-    # Filled in by the browser (Intl) so the time means the person's own clock; UTC otherwise.
-    timezone = HiddenField(default="UTC")
+    # The clock the form was drawn on (the viewer's zone), so the day and time are read back on
+    # the same clock. On a first visit, before the server knows the person's zone, app.js puts
+    # the browser's zone into a new plan's form.
+    timezone = HiddenField()
 
     def zone(self) -> ZoneInfo:
-        name = (self.timezone.data or "UTC").strip()
-        try:
-            return ZoneInfo(name) if name in _zones() else ZoneInfo("UTC")
-        except ZoneInfoNotFoundError:
-            return ZoneInfo("UTC")
+        return zone_named((self.timezone.data or "").strip()) or current_user.zone
 
     def starts_at(self) -> datetime:
         return datetime.combine(self.day.data, self.time.data, tzinfo=self.zone()).astimezone(UTC)
 
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        try:
+            starts_at = self.starts_at()
+        except (OverflowError, ValueError):
+            # The first and last days of the calendar have no UTC equivalent in every zone.
+            self.day.errors.append(OUT_OF_RANGE)
+            return False
+        now = utcnow().replace(second=0, microsecond=0)
+        if starts_at < now:
+            if self.day.data < now.astimezone(self.zone()).date():
+                self.day.errors.append("That day has passed: pick today or a day ahead.")
+            else:
+                self.time.errors.append("That time has passed today: pick a later time, or another day.")
+            return False
+        if starts_at > now + FURTHEST_AHEAD:
+            self.day.errors.append(OUT_OF_RANGE)
+            return False
+        return True

@@ -8,19 +8,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
+from app import versions
 from app.auth.links import hash_secret
 from app.extensions import db
-from app.models import CalendarFeed, NextMeeting, Pair, PairMember, PairStatus, User, utcnow
-
-
-class Conflict(Exception):
-    """The partner changed the plan since this form was loaded."""
-
-    def __init__(self, current: NextMeeting) -> None:
-        super().__init__("next meeting changed")
-        self.current = current
+from app.models import CalendarFeed, NextMeeting, PairMember, utcnow
 
 
 def still_ahead(planned: NextMeeting | None) -> NextMeeting | None:
@@ -36,26 +28,24 @@ def upcoming(pair_id: int) -> NextMeeting | None:
 
 
 def save(membership: PairMember, base_version: int, values: dict[str, Any]) -> NextMeeting:
-    """Set the next meeting over version ``base_version`` of the plan (0: there was none)."""
-    values = {**values, "updated_by_id": membership.user_id, "updated_at": utcnow()}
-    if base_version == 0:
+    """Set the next meeting over version ``base_version`` of the plan (0: there was none).
+    Raises ``versions.Conflict`` with the plan as it now is when the partner saved since."""
+    # Who planned it and on which clock: recorded, but re-saving the same moment from another
+    # zone is no change (no new version, no calendar update).
+    values = dict(values)
+    stamp = {"timezone": values.pop("timezone"), "updated_by_id": membership.user_id, "updated_at": utcnow()}
+    planned = db.session.get(NextMeeting, membership.pair_id)
+    if planned is None:
         try:
             with db.session.begin_nested():
-                planned = NextMeeting(pair_id=membership.pair_id, version=1, **values)
+                planned = NextMeeting(pair_id=membership.pair_id, version=1, **values, **stamp)
                 db.session.add(planned)
             return planned
         except IntegrityError:
-            raise Conflict(db.session.get(NextMeeting, membership.pair_id, populate_existing=True)) from None
-    saved = db.session.execute(
-        update(NextMeeting)
-        .where(NextMeeting.pair_id == membership.pair_id, NextMeeting.version == base_version)
-        .values(**values, version=NextMeeting.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    current = db.session.get(NextMeeting, membership.pair_id, populate_existing=True)
-    if saved != 1:
-        raise Conflict(current)
-    return current
+            # Both made the first plan at once: the other one's is there now.
+            raise versions.Conflict(db.session.get(NextMeeting, membership.pair_id, populate_existing=True)) from None
+    versions.save_over(planned, base_version, values, stamp=stamp)
+    return planned
 
 
 def has_feed(membership: PairMember) -> bool:
@@ -91,37 +81,12 @@ def new_feed(membership: PairMember) -> str:
     return token
 
 
-def feed_pair(token: str) -> Pair | None:
-    """The pair a live feed token belongs to, with its people loaded, if its owner is still an
-    active member of it and the pair hasn't ended."""
-    feed = db.session.scalar(
-        select(CalendarFeed)
-        .join(User, User.id == CalendarFeed.user_id)
-        .join(PairMember, (PairMember.pair_id == CalendarFeed.pair_id) & (PairMember.user_id == CalendarFeed.user_id))
-        .join(Pair, Pair.id == CalendarFeed.pair_id)
-        .where(
-            CalendarFeed.token_hash == hash_secret(token),
-            CalendarFeed.revoked_at.is_(None),
-            User.active.is_(True),
-            Pair.status == PairStatus.ACTIVE,
-        )
-    )
-    if feed is None:
-        return None
-    return (
-        db.session.execute(
-            select(Pair).where(Pair.id == feed.pair_id).options(joinedload(Pair.members).joinedload(PairMember.user))
-        )
-        .unique()
-        .scalar_one()
-    )
-
-
 def as_values(day_start: datetime, timezone: str, length: int | None, format_: str, place: str) -> dict[str, Any]:
     return {
         "starts_at": day_start,
         "timezone": timezone,
         "length_minutes": length or 45,
         "format": format_,
-        "place": place,
+        # One line: a place goes into calendar files and onto one line of the page.
+        "place": " ".join(place.split()),
     }

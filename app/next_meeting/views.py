@@ -6,19 +6,19 @@ token is the only credential a calendar app can present.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import datetime, time, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, url_for
+from flask_login import current_user
 
-from app import authz, htmx
+from app import authz, htmx, versions
 from app.authz import public
 from app.extensions import db, limiter
-from app.forms import EmptyForm
 from app.ground_rules import agreement
 from app.journal import meetings
-from app.models import NextMeeting
+from app.models import NextMeeting, utcnow
 from app.next_meeting import calendar, planning
 from app.next_meeting.forms import NextMeetingForm
 from app.next_meeting.pace import pace, suggest_next
@@ -28,6 +28,24 @@ bp = Blueprint("next_meeting", __name__, url_prefix="/next-meeting")
 feeds = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 TEMPLATE = "next_meeting/index.html"
+BLOCKS = ("plan_form", "calendar_feed")
+
+
+@bp.app_template_global()
+def meeting_time(starts_at: datetime, zone: tzinfo | None = None) -> str:
+    """ "Thursday 3 December, 08:30 (Europe/Berlin)": ``starts_at`` on the viewer's clock (or
+    ``zone``'s), with the year when it isn't this year's; in UTC for an instant at the calendar's
+    ends that the zone can't show."""
+    zone = zone or current_user.zone
+    try:
+        local = starts_at.astimezone(zone)
+    except (OverflowError, ValueError):
+        local = starts_at
+    year = f" {local.year}" if local.year != utcnow().astimezone(zone).year else ""
+    name = getattr(local.tzinfo, "key", "UTC")
+    return f"{local:%A} {local.day} {local:%B}{year}, {local:%H:%M}" + (
+        " UTC" if name == "UTC" else f" ({name.replace('_', ' ')})"
+    )
 
 
 def _context(form: NextMeetingForm | None = None, **extra: Any) -> dict[str, Any]:
@@ -36,33 +54,28 @@ def _context(form: NextMeetingForm | None = None, **extra: Any) -> dict[str, Any
     planned = planning.upcoming(pair_id)
     rhythm = agreement.rhythm(pair_id)
     met = meetings.last_met_on(pair_id)
-    today = date.today()
+    zone = current_user.zone
+    today = utcnow().astimezone(zone).date()
     if form is None:
         if planned is not None:
-            local = planned.local_start
-            form = NextMeetingForm(
-                formdata=None,
-                data={
-                    "version": str(planned.version),
-                    "day": local.date(),
-                    "time": local.time().replace(second=0, microsecond=0),
-                    "length_minutes": planned.length_minutes,
-                    "format": planned.format.value,
-                    "place": planned.place,
-                    "timezone": planned.timezone,
-                },
+            local = planned.starts_in(zone)
+            form = NextMeetingForm.blank(
+                version=str(planned.version),
+                day=local.date(),
+                time=local.time().replace(second=0, microsecond=0),
+                length_minutes=planned.length_minutes,
+                format=planned.format.value,
+                place=planned.place,
+                timezone=getattr(local.tzinfo, "key", "UTC"),
             )
         else:
             stored = db.session.get(NextMeeting, pair_id)
-            form = NextMeetingForm(
-                formdata=None,
-                data={
-                    "version": str(stored.version) if stored else "0",
-                    "day": suggest_next(rhythm, met, today),
-                    "time": time(9, 0),
-                    "length_minutes": rhythm.length_minutes or 45,
-                    "timezone": "UTC",
-                },
+            form = NextMeetingForm.blank(
+                version=str(stored.version) if stored else "0",
+                day=suggest_next(rhythm, met, today),
+                time=time(9, 0),
+                length_minutes=rhythm.length_minutes or 45,
+                timezone=zone.key,
             )
     return {
         "planned": planned,
@@ -71,13 +84,12 @@ def _context(form: NextMeetingForm | None = None, **extra: Any) -> dict[str, Any
         "pace": pace(rhythm, met, today),
         "suggested": suggest_next(rhythm, met, today),
         "has_feed": planning.has_feed(membership),
-        "action_form": EmptyForm(),
     } | extra
 
 
 @bp.get("")
 def plan() -> Response:
-    return htmx.render(TEMPLATE, **_context())
+    return htmx.render(TEMPLATE, blocks=BLOCKS, **_context())
 
 
 @bp.post("")
@@ -85,18 +97,25 @@ def save_plan() -> Response:
     membership = authz.current_membership()
     form = NextMeetingForm()
     if not form.validate():
-        return htmx.render(TEMPLATE, "plan_form", status=422, **_context(form))
+        return htmx.render(TEMPLATE, blocks=("plan_form",), status=422, **_context(form))
+    zone = form.zone()
     values = planning.as_values(
-        form.starts_at(), form.zone().key, form.length_minutes.data, form.format.data, (form.place.data or "").strip()
+        form.starts_at(), zone.key, form.length_minutes.data, form.format.data, form.place.data or ""
     )
     try:
         planning.save(membership, form.base_version(), values)
-    except planning.Conflict as conflict:
-        db.session.rollback()
+    except versions.Conflict as conflict:
+        # Nothing was written: the form keeps what was typed, now over the partner's version, so
+        # saving it again replaces theirs on purpose.
         form.version.data = str(conflict.current.version)
-        return htmx.render(TEMPLATE, "plan_form", status=409, **_context(form, conflict=conflict.current))
+        return htmx.render(
+            TEMPLATE, blocks=("plan_form",), status=409, **_context(form, conflict=conflict.current, mine=values)
+        )
+    if current_user.time_zone is None:
+        # A first plan made before the browser told us its zone: it is this person's clock.
+        current_user.time_zone = zone.key
     db.session.commit()
-    return htmx.redirect(url_for("pair.home") + "#next_meeting")
+    return htmx.after_write(url_for("pair.home") + "#next_meeting")
 
 
 @bp.get("/meeting.ics")
@@ -116,15 +135,19 @@ def new_feed() -> Response:
     token = planning.new_feed(authz.current_membership())
     db.session.commit()
     url = absolute_url("calendar.feed", token=token)
-    # Shown in this response only: the token is stored as a hash.
-    return htmx.render(TEMPLATE, **_context(feed_url=url, webcal_url="webcal://" + url.split("://", 1)[1]))
+    # Shown in this response only (the token is stored as a hash), so it is never a redirect.
+    return htmx.render(
+        TEMPLATE,
+        blocks=("calendar_feed",),
+        **_context(feed_url=url, webcal_url="webcal://" + url.split("://", 1)[1]),
+    )
 
 
 @bp.post("/feed/revoke")
 def revoke_feed() -> Response:
     planning.revoke_feeds(authz.current_membership())
     db.session.commit()
-    return htmx.redirect(url_for(".plan") + "#calendar_feed")
+    return htmx.after_write(url_for(".plan") + "#calendar_feed", TEMPLATE, blocks=("calendar_feed",), context=_context)
 
 
 def _host() -> str:
@@ -135,9 +158,7 @@ def _host() -> str:
 @public
 @limiter.limit("120 per hour")
 def feed(token: str) -> Response:
-    pair = planning.feed_pair(token)
-    if pair is None:
-        abort(404)
+    pair = authz.calendar_feed_pair(token)
     planned = planning.upcoming(pair.id)
     body = calendar.ics(planned, pair, _host(), absolute_url("pair.home", pair_id=pair.id))
     response = Response(body, mimetype="text/calendar")

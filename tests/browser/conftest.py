@@ -226,10 +226,11 @@ class Phone:
 @pytest.fixture
 def phone(new_context: Callable[..., BrowserContext], live_server: LiveServer) -> Callable[[Person], Phone]:
     """``phone(person)`` opens a separate phone-sized browser context with ``person`` signed in
-    through a one-time sign-in link, for tests where two people use Twoway at the same time."""
+    through a one-time sign-in link, for tests where two people use Twoway at the same time.
+    Keyword arguments go to the context (``timezone_id="Europe/Berlin"``, say)."""
 
-    def open_phone(person: Person) -> Phone:
-        context = new_context(viewport=PHONE_VIEWPORT)
+    def open_phone(person: Person, **options) -> Phone:
+        context = new_context(viewport=PHONE_VIEWPORT, **options)
         context.set_default_timeout(TIMEOUT_MS)
         context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()

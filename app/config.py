@@ -105,6 +105,10 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         "SESSION_COOKIE_SAMESITE": "Lax",
         # People sign in on their phones and come back between meetings: a month, then sign in again.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # The cookie is written only when the session changes. Refreshing it on every response let a
+        # response to a request sent before sign-in (the service worker fetching /offline while the
+        # passkey page loads) put the signed-out cookie back, and the next form failed its CSRF check.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # A form left open on a phone for hours must still save: the token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         # Flask-WTF's own HTTPS referrer check trusts the Host header, which a reverse proxy may

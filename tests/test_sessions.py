@@ -84,3 +84,18 @@ def test_every_way_of_signing_in_records_when_for_the_recent_sign_in_rule(app, c
     client.post(f"/auth/link/{add_link(session, person)}")
     session.refresh(person)
     assert person.first_signed_in_at == first - timedelta(days=3) and person.last_signed_in_at > first
+
+
+def test_a_response_that_changed_nothing_never_rewrites_the_session_cookie(client, session):
+    """A request sent with the cookie from before sign-in (the service worker fetching /offline
+    while the next page loads) must not put that cookie back over the signed-in one."""
+    from factories import UserFactory
+    from support.records import add_link
+
+    person = UserFactory()
+    assert client.post(f"/auth/link/{add_link(session, person)}").status_code == 303  # a real, lasting sign-in
+    signed_in = client
+    signed_in.get("/")  # the first page makes the session's CSRF token: a real change, written
+    for path in ("/offline", "/sw.js", "/manifest.webmanifest", "/"):
+        response = signed_in.get(path)
+        assert "Set-Cookie" not in response.headers, path

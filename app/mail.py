@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app
+from flask import Flask, current_app
 
 SMTP_TIMEOUT = 10
+# The name of the threads that hand mail to the mail server.
+DELIVERY_THREAD = "twoway-mail"
 
 
 def send(to: str, subject: str, body: str) -> None:
-    """Send a plain-text mail; failures are logged, never shown to the person asking."""
+    """Send a plain-text mail; failures are logged, never shown to the person asking. The mail
+    server is spoken to after the answer has gone: a sign-in link is mailed only to a known
+    address, so an answer that waited for the mail server would tell whoever timed it (on the
+    sign-in page, or a join page the admin holds) who takes part."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -31,10 +37,17 @@ def send(to: str, subject: str, body: str) -> None:
             # The mail holds a sign-in link: in production, logs must never carry it.
             current_app.logger.error("MAIL_URL is not set: a mail to %s (%r) was not sent.", to, subject)
         return
+    # Not a daemon: a worker that is stopping finishes handing over its mail (SMTP_TIMEOUT bounds it).
+    threading.Thread(
+        target=_deliver_logged, args=(current_app._get_current_object(), url, message), name=DELIVERY_THREAD
+    ).start()
+
+
+def _deliver_logged(app: Flask, url: str, message: EmailMessage) -> None:
     try:
         _deliver(url, message)
     except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("Could not send mail %r to %s", subject, to)
+        app.logger.exception("Could not send mail %r to %s", message["Subject"], message["To"])
 
 
 def _deliver(url: str, message: EmailMessage) -> None:

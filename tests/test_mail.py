@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
@@ -14,9 +19,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from support.apps import BASE_URL, make_app, reset_schema
 
-from app import create_app
+from app import create_app, mail
 from app.extensions import db
-from app.models import User
+from app.models import Participant, Program, User
 
 LINK = re.compile(r"http://localhost:5000/auth/link/[A-Za-z0-9_-]{20,}")
 SENT_PAGE_TEXT = "belongs to someone in Twoway, a sign-in link is on its way"
@@ -34,6 +39,28 @@ class Inbox:
 
     def messages(self):
         return [message_from_bytes(envelope.original_content, policy=policy.default) for envelope in self.envelopes]
+
+    def wait_for(self, count: int, seconds: float = 5) -> list:
+        """The envelopes once ``count`` have arrived: mail is delivered after the answer is sent."""
+        deadline = time.monotonic() + seconds
+        while len(self.envelopes) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.envelopes
+
+
+class SlowInbox(Inbox):
+    """A mail server that takes its time, as a real one across the internet can."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(1.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def deliveries_done() -> None:
+    """Wait for mail being delivered after its answer went out (see app/mail.py)."""
+    for thread in threading.enumerate():
+        if thread.name == mail.DELIVERY_THREAD:
+            thread.join(timeout=15)
 
 
 def free_port() -> int:
@@ -104,7 +131,7 @@ def test_a_sign_in_link_arrives_by_mail_and_signs_in(mail_app, inbox):
     assert response.status_code == 200
     assert SENT_PAGE_TEXT in response.text
 
-    assert len(inbox.envelopes) == 1
+    assert len(inbox.wait_for(1)) == 1
     assert inbox.envelopes[0].rcpt_tos == [person.email]
     mail = inbox.messages()[0]
     assert mail["To"] == person.email
@@ -148,6 +175,7 @@ def test_an_unknown_address_gets_the_same_page_and_no_mail(mail_app, inbox):
         answers[email] += (fragment.status_code, without_tokens(fragment.text, email))
 
     assert answers[known.email] == answers[unknown]
+    deliveries_done()
     assert [envelope.rcpt_tos for envelope in inbox.envelopes] == [[known.email], [known.email]]
 
 
@@ -158,7 +186,56 @@ def test_a_switched_off_account_gets_no_mail(mail_app, inbox):
         db.session.commit()
     response = mail_app.test_client().post("/auth/sign-in/link", data={"email": person.email}, follow_redirects=True)
     assert SENT_PAGE_TEXT in response.text
+    deliveries_done()
     assert inbox.envelopes == []
+
+
+@pytest.fixture(scope="module")
+def slow_mail_app(tmp_path_factory) -> Iterator[Flask]:
+    controller = Controller(SlowInbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app = create_app(
+        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False},
+        environ={
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('slow-mail')}/mail.sqlite3",
+            "BASE_URL": BASE_URL,
+            "MAIL_URL": f"smtp://{controller.hostname}:{controller.port}",
+        },
+    )
+    reset_schema(app)
+    try:
+        yield app
+    finally:
+        deliveries_done()
+        controller.stop()
+
+
+def _answer_time(client, url: str, email: str) -> float:
+    started = time.monotonic()
+    response = client.post(url, data={"email": email})
+    assert response.status_code == 303
+    return time.monotonic() - started
+
+
+def test_how_long_the_answer_takes_does_not_tell_who_is_known(slow_mail_app):
+    """Only known addresses get a mail, so waiting for the mail server before answering would tell
+    anyone timing the answer (on the sign-in page, or a join page the admin holds) who takes part."""
+    with slow_mail_app.app_context():
+        session = Session(bind=db.engine, expire_on_commit=False)
+        program = Program(
+            name="Timed", starts_on=date(2026, 1, 1), ends_on=date(2026, 12, 31), join_token="timed-join-token"
+        )
+        person = User(name="Kwame Asante", email="kwame@example.org")
+        session.add_all([program, person])
+        session.flush()
+        session.add(Participant(program_id=program.id, user_id=person.id))
+        session.commit()
+    client = slow_mail_app.test_client()
+    for url in ("/auth/sign-in/link", f"/join/{program.join_token}"):
+        known = _answer_time(client, url, person.email)
+        unknown = _answer_time(client, url, "nobody-here@example.org")
+        assert known < 1 and unknown < 1, (url, known, unknown)
 
 
 @pytest.fixture
@@ -226,6 +303,7 @@ def test_a_mail_server_that_is_down_still_gives_the_same_answer(unreachable_mail
         response = unreachable_mail_app.test_client().post(
             "/auth/sign-in/link", data={"email": person.email}, follow_redirects=True
         )
+        deliveries_done()
     assert response.status_code == 200
     assert SENT_PAGE_TEXT in response.text
     assert any("Could not send mail" in record.getMessage() for record in caplog.records)

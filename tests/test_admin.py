@@ -690,7 +690,7 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
         def token(url: str) -> str:
             page = client.get(url).text
             return re.search(
-                r'<form method="post"[^>]*>\s*<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"',
+                r'<form method="post"[^>]*>(?:\s*<input [^>]*>)*?\s*<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"',
                 page,
             )[1]
 

@@ -1,5 +1,6 @@
-"""Double submits create one thing: adding a goal, a milestone, logging a meeting and asking the
-program for help each carry an idempotency key, so a double tap or a retry makes one and answers
+"""Double submits create one thing: adding a goal, a milestone, logging a meeting, asking the
+program for help, and the admin's program, participant, import and pair forms each carry an
+idempotency key, so a double tap or a retry makes one and answers
 as the first did. (The topic box has its own tests in test_idempotency.py.)"""
 
 from __future__ import annotations
@@ -7,13 +8,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from factories import PairFactory
+from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import func, select
 from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
 from support.parallel import at_once
 
 from app.extensions import db
-from app.models import Goal, HelpRequest, Meeting, Milestone
+from app.models import Goal, HelpRequest, Meeting, Milestone, Pair, Participant, Program
 
 HTMX = {"HX-Request": "true"}
 
@@ -138,3 +139,67 @@ def test_parallel_copies_of_one_meeting_log_one(tmp_path):
             db.engine.dispose()
         assert len(answers) == copies and len(set(answers)) == 1 and answers[0][0] == 303
         assert logged == 1
+
+
+def _program_data(key: str) -> dict[str, str]:
+    today = date.today()
+    return {
+        "idempotency_key": key,
+        "name": "Autumn cohort",
+        "starts_on": today.isoformat(),
+        "ends_on": today.replace(year=today.year + 1).isoformat(),
+        "feedback_every_weeks": "4",
+        "privacy_threshold": "5",
+    }
+
+
+def test_creating_a_program_twice_with_one_key_creates_one(client, session, login):
+    login(AdminFactory())
+    key = _key(client.get("/admin/programs/new").text)
+    first = client.post("/admin/programs/new", data=_program_data(key))
+    again = client.post("/admin/programs/new", data=_program_data(key))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert _count(session, Program, name="Autumn cohort") == 1
+
+
+def test_parallel_copies_of_one_pairing_make_one_pair(tmp_path):
+    copies = 4
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as session:
+            admin, program = AdminFactory(), ProgramFactory()
+            people = [UserFactory(), UserFactory()]
+            session.flush()
+            rows = [Participant(program_id=program.id, user_id=person.id) for person in people]
+            session.add_all(rows)
+            session.commit()
+            program_id, mentor, mentee = program.id, rows[0].id, rows[1].id
+        clients = []
+        for _ in range(copies):
+            client = app.test_client()
+            sign_in(client, admin)
+            clients.append(client)
+
+        def send(client) -> int:
+            data = {"mentor": str(mentor), "mentee": str(mentee), "idempotency_key": "p" * 22}
+            return client.post(f"/admin/programs/{program_id}/pairs", data=data).status_code
+
+        answers = at_once(send, [(client,) for client in clients])
+        with app.app_context():
+            made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+            db.engine.dispose()
+        assert answers == [303] * copies
+        assert made == 1
+
+
+def test_adding_a_participant_twice_with_one_key_answers_as_the_first_time(client, session, login):
+    login(AdminFactory())
+    program = ProgramFactory()
+    key = _key(client.get(f"/admin/programs/{program.id}/participants").text)
+    data = {"idempotency_key": key, "name": "Nia Brown", "email": "nia@example.org", "department": "", "level": ""}
+    first = client.post(f"/admin/programs/{program.id}/participants", data=data)
+    again = client.post(f"/admin/programs/{program.id}/participants", data=data)
+    assert first.status_code == again.status_code == 303  # not "already in this program"
+    assert _count(session, Participant, program_id=program.id) == 1

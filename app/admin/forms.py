@@ -24,6 +24,7 @@ from wtforms.validators import (
 )
 
 from app.forms import Form
+from app.idempotency import IdempotentForm
 from app.models import (
     DEFAULT_PRIVACY_THRESHOLD,
     MIN_PRIVACY_THRESHOLD,
@@ -110,12 +111,16 @@ class ProgramForm(Form):
         return values
 
 
+class NewProgramForm(IdempotentForm, ProgramForm):
+    """Creating a program: a double tap makes one."""
+
+
 def new_program_form(*, from_request: bool = False) -> ProgramForm:
     """The set-up form of a new program: blank, it suggests every feedback moment."""
     form = (
-        ProgramForm()
+        NewProgramForm()
         if from_request
-        else ProgramForm.blank(feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True)
+        else NewProgramForm.blank(feedback_after_meeting=True, feedback_at_midpoint=True, feedback_at_end=True)
     )
     del form.prompt_set_id
     return form
@@ -132,7 +137,7 @@ def edit_program_form(
     return form
 
 
-class ParticipantForm(Form):
+class ParticipantForm(IdempotentForm, Form):
     name = StringField("Full name", validators=[DataRequired("Enter the person's name."), _longest(NAME_MAX, "name")])
     email = EmailField(
         "Work email",
@@ -156,11 +161,11 @@ class ParticipantForm(Form):
         }
 
 
-class ImportForm(Form):
+class ImportForm(IdempotentForm, Form):
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to import.")])
 
 
-class PairForm(Form):
+class PairForm(IdempotentForm, Form):
     mentor = SelectField("Mentor", coerce=int, invalid_choice_message="Choose the mentor from the list.")
     mentee = SelectField("Mentee", coerce=int, invalid_choice_message="Choose the mentee from the list.")
 

@@ -24,6 +24,7 @@ from app.admin.forms import (
     pair_form,
 )
 from app.extensions import db
+from app.idempotency import idempotent
 from app.models import Program
 from app.urls import absolute_url
 
@@ -43,12 +44,12 @@ def new_program() -> Response:
 
 
 @bp.post("/programs/new")
+@idempotent
 def create_program() -> Response:
     form = new_program_form(from_request=True)
     if not form.validate():
         return htmx.render(PROGRAM_TEMPLATE, status=422, form=form, program=None)
     program = setup.create_program(form.values())
-    db.session.commit()
     flash(f"Created {program.name}. Add its participants next.", "success")
     return htmx.redirect(url_for(".participants", program_id=program.id))
 
@@ -113,6 +114,7 @@ def participants(program_id: int) -> Response:
 
 
 @bp.post("/programs/<int:program_id>/participants")
+@idempotent
 def add_participant(program_id: int) -> Response:
     program = setup.get_program(program_id)
     form = ParticipantForm()
@@ -120,7 +122,6 @@ def add_participant(program_id: int) -> Response:
         return _participants_page(program, 422, form=form)
     try:
         user, created = setup.add_participant(program, form.values())
-        db.session.commit()
     except setup.AlreadyInProgram as already:
         form.email.errors = [f"{already.args[0]} is already in this program."]
         return _participants_page(program, 422, form=form)
@@ -140,6 +141,7 @@ def add_participant(program_id: int) -> Response:
 
 
 @bp.post("/programs/<int:program_id>/participants/import")
+@idempotent
 def import_participants(program_id: int) -> Response:
     program = setup.get_program(program_id)
     form = ImportForm()
@@ -154,7 +156,6 @@ def import_participants(program_id: int) -> Response:
         return _participants_page(program, 422, import_form=form, import_problems=problems)
     try:
         added = setup.import_rows(program, rows)
-        db.session.commit()
     except IntegrityError:
         return _changed_meanwhile(program, import_form=form)
     flash(f"Added {added} {'person' if added == 1 else 'people'} from the file.", "success")
@@ -189,6 +190,7 @@ def pairs(program_id: int) -> Response:
 
 
 @bp.post("/programs/<int:program_id>/pairs")
+@idempotent
 def make_pair(program_id: int) -> Response:
     program = setup.get_program(program_id)
     people = setup.people(program.id)
@@ -206,6 +208,5 @@ def make_pair(program_id: int) -> Response:
         db.session.rollback()
         form.mentee.errors = [str(refused)]
         return _pairs_page(program, people, 422, form=form)
-    db.session.commit()
     flash(f"Paired {mentor.name} (mentor) with {mentee.name} (mentee).", "success")
     return htmx.redirect(url_for(".pairs", program_id=program.id))

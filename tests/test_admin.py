@@ -453,7 +453,7 @@ def test_joined_means_signed_in_at_least_once(app, client, session, admin, progr
     session.flush()
     rows = dict(
         re.findall(
-            r"<th scope=\"row\"><bdi>([^<]+)</bdi></th>.*?<td>(Joined|Not joined yet)</td>",
+            r"<th scope=\"row\"><bdi>([^<]+)</bdi>.*?<td>(Joined|Not joined yet)</td>",
             client.get(f"/admin/programs/{program.id}/participants").text,
             re.DOTALL,
         )

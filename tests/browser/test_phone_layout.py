@@ -1,0 +1,58 @@
+"""New pages on a small phone (360 CSS pixels wide): nothing wider than the screen, words whole,
+and what the admin must copy big enough to tap."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from app.extensions import db
+
+from .test_join_flow import make_admin, make_cohort
+
+pytestmark = pytest.mark.browser
+
+SMALL_PHONE = {"width": 360, "height": 740}
+
+# For each table cell without an address: its words that don't fit on one line in it, i.e. that the
+# browser cut between two letters to squeeze the column.
+CUT_WORDS = """() => {
+  const ruler = document.createElement('span');
+  ruler.style.whiteSpace = 'nowrap';
+  ruler.style.position = 'absolute';
+  document.body.append(ruler);
+  const cut = [];
+  for (const cell of document.querySelectorAll('table th, table td')) {
+    if (cell.textContent.includes('@')) continue;
+    ruler.style.font = getComputedStyle(cell).font;
+    const room = cell.clientWidth - parseFloat(getComputedStyle(cell).paddingLeft) - parseFloat(getComputedStyle(cell).paddingRight);
+    for (const word of cell.textContent.split(/\\s+/).filter(Boolean)) {
+      ruler.textContent = word;
+      if (ruler.getBoundingClientRect().width > room + 0.5) cut.push(word);
+    }
+  }
+  ruler.remove();
+  return cut;
+}"""
+
+
+def test_the_participants_page_fits_a_small_phone(new_context, live_server):
+    cohort = make_cohort(live_server, 360)
+    from app.models import Participant
+
+    with live_server.app.app_context():
+        for participant in db.session.scalars(db.select(Participant).filter_by(program_id=cohort.program_id)):
+            participant.department, participant.level = "Engineering", "Director"
+        db.session.commit()
+    admin = make_admin(live_server)
+    page: Page = new_context(viewport=SMALL_PHONE).new_page()
+    page.goto(live_server.sign_in_url(admin))
+    page.get_by_role("button", name=f"Continue as {admin.name}").click()
+
+    page.goto(f"/admin/programs/{cohort.program_id}/participants")
+    expect(page.get_by_role("heading", name="How people join")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    link = page.get_by_role("textbox", name="Join link to copy").bounding_box()
+    assert link["height"] >= 44 and link["width"] >= 280, link
+    assert page.evaluate(CUT_WORDS) == []
+    expect(page.get_by_role("row").filter(has_text=cohort.mentee[0])).to_contain_text("Not joined yet")

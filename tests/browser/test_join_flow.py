@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -32,7 +33,17 @@ def outbox(live_server, monkeypatch) -> list[EmailMessage]:
     sent: list[EmailMessage] = []
     monkeypatch.setitem(live_server.app.config, "MAIL_URL", "smtp://mail.invalid")
     monkeypatch.setattr(mail, "_deliver", lambda _url, message: sent.append(message))
+    # Handed over before the answer rather than after it, so the outbox is complete when a page shows.
+    monkeypatch.setattr(mail, "threading", SimpleNamespace(Thread=_Inline))
     return sent
+
+
+class _Inline:
+    def __init__(self, target, args, name) -> None:
+        self.run = lambda: target(*args)
+
+    def start(self) -> None:
+        self.run()
 
 
 def make_cohort(live_server, n: int) -> Cohort:

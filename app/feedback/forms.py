@@ -93,7 +93,7 @@ def answer_form(prompts: list[Prompt], partner_name: str, round_key: str, from_r
             )
             fields[f"share{prompt.id}"] = BooleanField(f"Share with {partner_name}")
     form_class = type("PromptAnswerForm", (AnswerForm,), fields)
-    form = form_class() if from_request else form_class(formdata=None)
+    form = form_class() if from_request else form_class.blank()
     form.prompts = prompts
     # The round comes from the page's own choice, never trusted from the form alone.
     form.round.data = round_key

@@ -611,8 +611,11 @@ def test_a_private_answer_never_reaches_the_partner_or_an_admin(
     for who, client in (("partner", mentee), ("admin", admin)):
         leaks, reached = [], 0
         for url in urls:
-            for query in variants:
-                for headers in fragments:
+            # Only the feedback pages read ?round= and serve these blocks; elsewhere a page and
+            # htmx's plain request are all there is to ask for.
+            feedback_page = url.startswith(base)
+            for query in variants if feedback_page else [""]:
+                for headers in fragments if feedback_page else fragments[:2]:
                     response = client.get(url + query, headers=headers)
                     assert response.status_code < 500, f"{url}{query} {headers}"
                     body = text(response)

@@ -3,6 +3,7 @@ word, search, and the private reflection that only its author can ever read."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from datetime import date, timedelta
 
@@ -544,12 +545,19 @@ def crawl_params(session, pair, meeting: Meeting, item: ActionItem, goal: Goal) 
     }
 
 
+def _reads_query_string(view) -> bool:
+    # Only a view that reads the query string can answer differently to ?q= or ?page=.
+    source = inspect.getsource(inspect.unwrap(view))
+    return "request.args" in source or "arg_int(" in source
+
+
 def crawl(app, client, params: dict[str, object], meeting_id: int) -> dict[str, str]:
-    """Every GET route, as a page and as each htmx fragment the journal serves, with and without a
-    search for the marker. Returns each response's status, headers and text by request."""
+    """Every GET route, as a page and as htmx asks for it; the journal's routes also as each
+    fragment it serves, and routes that read the query string with and without a search for the
+    marker. Returns each response's status, headers and text by request."""
     seen = {}
     queries = ["", f"?q={MARKER}", f"?q={MARKER.lower()[:12]}", "?page=1", "?page=2", f"?q={MARKER}&page=1"]
-    fragments = [{}, {"HX-Request": "true"}] + [
+    journal_targets = [
         {"HX-Request": "true", "HX-Target": target}
         for target in (f"entry-{meeting_id}", f"reflection-{meeting_id}", "log_form", "entries", "search_results")
     ]
@@ -559,7 +567,11 @@ def crawl(app, client, params: dict[str, object], meeting_id: int) -> dict[str, 
         missing = set(rule.arguments) - params.keys()
         assert not missing, f"{rule.rule} takes {sorted(missing)}: give the reflection crawl a value for it"
         url = app.url_map.bind("localhost").build(rule.endpoint, {k: params[k] for k in rule.arguments})
-        for query in queries:
+        view = app.view_functions[rule.endpoint]
+        fragments = [{}, {"HX-Request": "true"}]
+        if rule.endpoint.startswith("pair.journal."):
+            fragments += journal_targets
+        for query in queries if _reads_query_string(view) else [""]:
             for headers in fragments:
                 response = client.get(url + query, headers=headers)
                 assert response.status_code < 500, f"GET {url}{query} {headers}"

@@ -404,3 +404,57 @@ def test_the_changed_status_with_its_diff_stays_within_budget(mentor, mentee, st
         with queries() as log:
             assert "Changed since you both agreed" in text(mentor.get(base))
         assert log.count == 6  # one more than a draft: the version both agreed to, rebuilt in one query
+
+
+# --- Long clauses: the diff is bounded --------------------------------------------------------
+
+
+def _prose(seed: int, length: int = 10_000) -> str:
+    import random
+
+    rng = random.Random(seed)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
+    return " ".join(rng.choice(vocabulary) for _ in range(length // 3))[:length]
+
+
+def test_two_long_versions_of_clauses_render_everywhere_and_show_the_change(
+    mentor, mentee, started, base, session, pair
+):
+    long_clauses = [MENTEE_WANTS, "What the mentor wants to get out of this", "Confidentiality: what stays between us"]
+    for n, title in enumerate(long_clauses):
+        save(mentor, base, clause_titled(session, pair, title), body=_prose(n))
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    for n, title in enumerate(long_clauses):
+        assert save(mentee, base, clause_titled(session, pair, title), body=_prose(n + 10)).status_code == 200
+
+    status = mentor.get(base, headers={"HX-Request": "true", "HX-Target": "agreement_status"})
+    assert status.status_code == 200 and "Changed since you both agreed" in text(status)
+    assert status.text.count('<li class="change change-edited">') == 3
+    assert _prose(10)[:200] in text(status) and _prose(0)[:200] in text(status)  # new and old, both shown
+    for url in (base, f"{base}/history", f"{base}/print", f"{base}/ground-rules.md"):
+        assert mentor.get(url).status_code == 200
+
+
+def test_the_diff_compares_at_most_its_cap_and_past_it_reads_removed_then_added(monkeypatch):
+    from app.ground_rules import diff
+
+    compared: list[int] = []
+    real = diff.SequenceMatcher
+
+    def counting(a, b, **kwargs):
+        compared.append(len(a) + len(b))
+        return real(a=a, b=b, **kwargs)
+
+    monkeypatch.setattr(diff, "SequenceMatcher", counting)
+    before, after = "a " * 5_000, "b " * 5_000  # 10,000 words: far past the cap
+    assert diff.words(before, after) == [diff.Segment("removed", before), diff.Segment("added", after)]
+    assert compared == []
+
+    # A small change inside a long text is still shown word by word: only the middle is compared.
+    long = _prose(1)
+    cut = long.index(" ", 5_000) + 1
+    changed = long[:cut] + "surprise " + long[cut:]
+    segments = diff.words(long, changed)
+    assert [s.op for s in segments] == ["same", "added", "same"] and "".join(s.text for s in segments) == changed
+    assert max(compared, default=0) <= diff.MAX_DIFF_WORDS

@@ -431,7 +431,8 @@ def test_two_long_versions_of_clauses_render_everywhere_and_show_the_change(
     status = mentor.get(base, headers={"HX-Request": "true", "HX-Target": "agreement_status"})
     assert status.status_code == 200 and "Changed since you both agreed" in text(status)
     assert status.text.count('<li class="change change-edited">') == 3
-    assert _prose(10)[:200] in text(status) and _prose(0)[:200] in text(status)  # new and old, both shown
+    # The old words struck through, the new ones marked as added.
+    assert f"<del>{_prose(0)[:20]}" in status.text and f"<ins>{_prose(10)[:20]}" in status.text
     for url in (base, f"{base}/history", f"{base}/print", f"{base}/ground-rules.md"):
         assert mentor.get(url).status_code == 200
 

@@ -141,3 +141,21 @@ def memberships_of(user: User) -> list[PairMember]:
             )
         )
     )
+
+
+# --- Ground rules ------------------------------------------------------------------------------
+
+
+def get_clause(clause_id: int):
+    """A clause in force of the current pair's ground rules, or 404: never another pair's, whatever
+    the id, and never one the pair dropped."""
+    from app.models import Clause
+
+    clause = db.session.scalar(
+        select(Clause).where(
+            Clause.id == clause_id, Clause.pair_id == g.membership.pair_id, Clause.removed.is_(False)
+        )
+    )
+    if clause is None:
+        abort(404)
+    return clause

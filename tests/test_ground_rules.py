@@ -50,6 +50,11 @@ def save(client, base, clause: Clause, version: int | None = None, htmx: bool = 
 MENTEE_WANTS = "What the mentee wants to get out of this"
 
 
+def hx(target: str) -> dict[str, str]:
+    """The headers htmx sends when it swaps the element with id ``target``."""
+    return {"HX-Request": "true", "HX-Target": target}
+
+
 def test_before_starting_the_page_offers_the_template(mentee, base, session, pair):
     page = words(mentee.get(base))
     assert "Start from the template" in page
@@ -81,7 +86,7 @@ def test_starting_twice_changes_nothing(mentor, mentee, started, base, session, 
 
 def test_a_clause_is_edited_in_place_and_saved_on_its_own(mentee, started, base, session, pair):
     clause = started[MENTEE_WANTS]
-    form = mentee.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"})
+    form = mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}"))
     assert form.text.lstrip().startswith(f'<article id="clause-{clause.id}"')
     assert 'name="version" type="hidden" value="1"' in form.text
 
@@ -112,8 +117,8 @@ def test_without_javascript_the_forms_still_work(mentee, started, base, session,
 def test_two_people_saving_the_same_clause_lose_nothing(mentor, mentee, started, base, session, pair):
     clause = started[MENTEE_WANTS]
     # Both load version 1 of the clause...
-    assert 'value="1"' in mentor.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"}).text
-    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"}).text
+    assert 'value="1"' in mentor.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).text
+    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).text
     # ...the mentor saves first, the mentee second, over the same version.
     first = save(mentor, base, clause, version=1, body="Aisha's words")
     second = save(mentee, base, clause, version=1, body="Margaret's words")
@@ -190,8 +195,10 @@ def test_markdown_links_are_safe(mentee, started, base):
 
 def test_structured_clauses_use_real_inputs(mentor, started, base, session, pair):
     rhythm = started["How often and how long we meet"]
-    form = text(mentor.get(f"{base}/clauses/{rhythm.id}/edit", headers={"HX-Request": "true"}))
-    assert '<select id="cadence" name="cadence"' in form and 'type="number"' in form
+    form = text(mentor.get(f"{base}/clauses/{rhythm.id}/edit", headers=hx(f"clause-{rhythm.id}")))
+    assert f'<select id="clause-{rhythm.id}-cadence" name="cadence"' in form and 'type="number"' in form
+    # The limits come from the validators, once: 10 to 480 minutes, 200 characters of custom words.
+    assert re.search(r'max="480" min="10" name="length_minutes"', form) and 'maxlength="200" name="custom"' in form
     refused = save(mentor, base, rhythm, cadence="custom", custom="", length_minutes="60")
     assert refused.status_code == 422 and "Describe how often you meet" in text(refused)
     assert save(mentor, base, rhythm, cadence="weekly", custom="", length_minutes="30").status_code == 200
@@ -225,7 +232,7 @@ def status_heading(client, base) -> str:
 
 def agree(client, base, session, pair):
     version = session.get(Agreement, pair.id, populate_existing=True).version
-    return client.post(f"{base}/agree", data={"version": str(version)}, headers={"HX-Request": "true"})
+    return client.post(f"{base}/agree", data={"version": str(version)}, headers=hx("agreement_status"))
 
 
 def test_both_agree_and_a_later_change_asks_again_showing_exactly_what_changed(
@@ -279,12 +286,12 @@ def test_adding_moving_and_dropping_clauses_and_comparing_any_two_versions(mento
     )
     assert added.status_code == 200 and added.text.lstrip().startswith('<div id="clauses"')
     coffee = clause_titled(session, pair, "Coffee")
-    mentor.post(f"{base}/clauses/{coffee.id}/move", data={"direction": "up"}, headers={"HX-Request": "true"})
+    mentor.post(f"{base}/clauses/{coffee.id}/move", data={"direction": "up"}, headers=hx("clauses"))
     titles = re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
     assert titles[-2:] == ["Coffee", "Midpoint review and end date"]
 
     feedback = started["How we give each other feedback"]
-    mentor.post(f"{base}/clauses/{feedback.id}/remove", headers={"HX-Request": "true"})
+    mentor.post(f"{base}/clauses/{feedback.id}/remove", headers=hx("clauses"))
     assert "How we give each other feedback" not in re.findall(
         r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text
     )
@@ -315,9 +322,9 @@ def test_the_probe_answers_204_until_the_partner_changes_something(mentor, mente
     # The author isn't told about their own change.
     assert mentor.get(f"{base}/changes?since={version}").get_json()["clauses"] == []
 
-    shown = text(mentee.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
+    shown = text(mentee.get(f"{base}/clauses/{clause.id}", headers=hx(f"clause-{clause.id}")))
     assert "Changed by Aisha just now" in shown and "Aisha edited this" in shown
-    assert "Changed by" not in text(mentor.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
+    assert "Changed by" not in text(mentor.get(f"{base}/clauses/{clause.id}", headers=hx(f"clause-{clause.id}")))
 
 
 def test_the_probe_notices_when_the_partner_agrees(mentor, mentee, started, base, session, pair):
@@ -340,7 +347,7 @@ def test_from_the_midpoint_each_clause_is_reviewed_once(mentor, started, base, s
     assert "Time for your midpoint review" in page
     assert "7 to go" in page  # the dates clause itself was just changed
     confidentiality = started["Confidentiality: what stays between us"]
-    kept = mentor.post(f"{base}/clauses/{confidentiality.id}/keep", headers={"HX-Request": "true"})
+    kept = mentor.post(f"{base}/clauses/{confidentiality.id}/keep", headers=hx(f"clause-{confidentiality.id}"))
     assert "Kept as it is." in text(kept)
     assert "6 to go" in text(mentor.get(base))
 
@@ -377,8 +384,8 @@ def test_query_counts_are_pinned_and_flat(mentor, started, base, session, pair, 
         counts = {}
         for name, url, headers in (
             ("page", base, {}),
-            ("clause", f"{base}/clauses/{clause.id}", {"HX-Request": "true"}),
-            ("edit", f"{base}/clauses/{clause.id}/edit", {"HX-Request": "true"}),
+            ("clause", f"{base}/clauses/{clause.id}", hx(f"clause-{clause.id}")),
+            ("edit", f"{base}/clauses/{clause.id}/edit", hx(f"clause-{clause.id}")),
             ("probe", f"{base}/changes?since=0", {}),
             ("history", f"{base}/history", {}),
         ):

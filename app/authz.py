@@ -152,9 +152,7 @@ def get_clause(clause_id: int):
     from app.models import Clause
 
     clause = db.session.scalar(
-        select(Clause).where(
-            Clause.id == clause_id, Clause.pair_id == g.membership.pair_id, Clause.removed.is_(False)
-        )
+        select(Clause).where(Clause.id == clause_id, Clause.pair_id == g.membership.pair_id, Clause.removed.is_(False))
     )
     if clause is None:
         abort(404)

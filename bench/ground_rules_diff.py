@@ -73,8 +73,13 @@ def time_diff(runs: int) -> None:
 def seed() -> tuple[int, str]:
     """A pair who agreed to their ground rules, then rewrote four clauses at full length."""
     rng = random.Random(2)
-    program = Program(name="Bench", starts_on=date.today() - timedelta(days=30), ends_on=date.today() + timedelta(days=90))
-    mentor, mentee = User(name="Maya Okafor", email="maya@example.org"), User(name="Harold Finch", email="harold@example.org")
+    program = Program(
+        name="Bench", starts_on=date.today() - timedelta(days=30), ends_on=date.today() + timedelta(days=90)
+    )
+    mentor, mentee = (
+        User(name="Maya Okafor", email="maya@example.org"),
+        User(name="Harold Finch", email="harold@example.org"),
+    )
     pair = Pair.create(program, mentor=mentor, mentee=mentee)
     db.session.add(pair)
     db.session.flush()
@@ -126,7 +131,9 @@ def time_pages(runs: int) -> None:
 
             get()  # warm up: templates compiled, connection open
             median, worst = median_ms(get, runs)
-            print(f"{LONG_CLAUSES} rewritten 10,000-character clauses, {label:>15}: median {median:7.1f} ms  (max {worst:.1f})")
+            print(
+                f"{LONG_CLAUSES} rewritten 10,000-character clauses, {label:>15}: median {median:7.1f} ms  (max {worst:.1f})"
+            )
         with app.app_context():
             db.engine.dispose()
 

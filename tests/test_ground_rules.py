@@ -16,6 +16,7 @@ from app.models import (
     Clause,
     ClauseConflict,
     ClauseRevision,
+    PairMember,
     utcnow,
 )
 
@@ -466,3 +467,247 @@ def test_the_diff_compares_at_most_its_cap_and_past_it_reads_removed_then_added(
     segments = diff.words(long, changed)
     assert [s.op for s in segments] == ["same", "added", "same"] and "".join(s.text for s in segments) == changed
     assert max(compared, default=0) <= diff.MAX_DIFF_WORDS
+
+
+# --- Display forms never bind to the request --------------------------------------------------
+
+
+def agree_version_in(page: str) -> str:
+    form = re.search(r'<form method="post" action="[^"]*/agree".*?</form>', page, re.S).group(0)
+    return re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_after_a_stale_agree_the_button_agrees_to_the_current_version(
+    mentor, mentee, started, base, session, pair, htmx
+):
+    stale = str(session.get(Agreement, pair.id).version)
+    save(mentee, base, started[MENTEE_WANTS], body="Changed meanwhile")
+    headers = hx("agreement_status") if htmx else {}
+    refused = mentor.post(f"{base}/agree", data={"version": stale}, headers=headers)
+    assert refused.status_code == 409 and "changed while you were reading" in text(refused)
+    current = agree_version_in(refused.text)
+    assert current == str(session.get(Agreement, pair.id, populate_existing=True).version) != stale
+    # The next press, from the form that came back, agrees.
+    again = mentor.post(f"{base}/agree", data={"version": current}, headers=headers)
+    assert again.status_code == (200 if htmx else 303)
+    assert status_heading(mentor, base) == "Agreed by you"
+
+
+def test_a_failed_save_without_javascript_leaves_the_add_box_empty(mentee, started, base):
+    clause = started[MENTEE_WANTS]
+    refused = save(mentee, base, clause, htmx=False, title="", body="My words, kept in my form")
+    assert refused.status_code == 422 and "<html" in refused.text
+    editing = re.search(rf'<article id="clause-{clause.id}".*?</article>', refused.text, re.S).group(0)
+    assert "My words, kept in my form" in editing and "Give the clause a title." in editing
+    add_box = re.search(r'<details[^>]*class="card add-clause".*?</details>', refused.text, re.S).group(0)
+    assert "My words" not in add_box and "Give the clause a title." not in add_box and " open" not in add_box
+
+
+# --- Adding a clause makes one, however often it is sent ---------------------------------------
+
+
+def key_in(page: str) -> str:
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def titles(session, pair) -> list[str]:
+    return list(
+        session.scalars(
+            select(Clause.title)
+            .where(Clause.pair_id == pair.id, Clause.removed.is_(False))
+            .order_by(Clause.position)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_double_tapped_add_makes_one_clause_and_answers_the_same(mentor, started, base, session, pair, htmx):
+    key = key_in(mentor.get(base).text)
+    headers = hx("clauses") if htmx else {}
+    data = {"title": "Coffee", "body": "Fridays at the café.", "idempotency_key": key}
+    first = mentor.post(f"{base}/clauses", data=data, headers=headers)
+    again = mentor.post(f"{base}/clauses", data=data, headers=headers)
+    assert first.status_code == again.status_code == (200 if htmx else 303)
+    assert again.get_data() == first.get_data() and again.headers.get("Location") == first.headers.get("Location")
+    assert titles(session, pair).count("Coffee") == 1
+    if htmx:  # the box comes back empty, ready for the next clause with a key of its own
+        add_box = re.search(r'<details[^>]*class="card add-clause".*?</details>', first.text, re.S).group(0)
+        assert "Fridays" not in add_box and key_in(add_box) != key
+
+
+def test_an_add_refused_for_bad_input_keeps_its_words_and_key_and_the_corrected_one_adds(
+    mentor, started, base, session, pair
+):
+    key = key_in(mentor.get(base).text)
+    refused = mentor.post(
+        f"{base}/clauses", data={"title": "", "body": "Words to keep", "idempotency_key": key}, headers=hx("clauses")
+    )
+    assert refused.status_code == 422 and "Give the clause a title." in text(refused)
+    assert "Words to keep" in refused.text and key_in(refused.text) == key
+    added = mentor.post(
+        f"{base}/clauses",
+        data={"title": "Kept", "body": "Words to keep", "idempotency_key": key},
+        headers=hx("clauses"),
+    )
+    assert added.status_code == 200 and titles(session, pair)[-1] == "Kept"
+
+
+def test_parallel_copies_of_one_add_make_one_clause(tmp_path):
+    import threading
+
+    from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+
+    from app.extensions import db
+
+    copies = 4
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as own:
+            pair = PairFactory()
+            own.commit()
+            pair_id, mentor = pair.id, pair.mentor
+        clients = []
+        for _ in range(copies):
+            client = app.test_client()
+            sign_in(client, mentor)
+            clients.append(client)
+        assert clients[0].post(f"/pairs/{pair_id}/ground-rules/start").status_code == 303
+        start = threading.Barrier(copies)
+        answers: list[int] = []
+
+        def send(client) -> None:
+            start.wait()
+            response = client.post(
+                f"/pairs/{pair_id}/ground-rules/clauses",
+                data={"title": "Only once", "body": "", "idempotency_key": "k" * 22},
+            )
+            answers.append(response.status_code)
+
+        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            assert answers == [303] * copies
+            assert db.session.scalar(select(func.count(Clause.id)).where(Clause.title == "Only once")) == 1
+            assert (
+                db.session.scalar(select(func.count(ClauseRevision.id)).where(ClauseRevision.title == "Only once")) == 1
+            )
+            db.engine.dispose()
+
+
+# --- One optimistic-locking helper, one conflict type ----------------------------------------
+
+
+def test_a_collided_save_raises_the_shared_conflict_with_the_lost_text_stored(app, started, session, pair):
+    from app import versions
+    from app.extensions import db
+    from app.ground_rules import agreement
+
+    with app.app_context():
+        membership = db.session.scalar(select(PairMember).where(PairMember.user_id == pair.mentor.id))
+        clause = db.session.get(Clause, started[MENTEE_WANTS].id)
+        assert agreement.save(membership, clause, 1, {"body": "First"}) is True
+        with pytest.raises(versions.Conflict) as raised:
+            agreement.save(membership, clause, 1, {"body": "Second"})
+        assert raised.value.current.body == "First"  # what won, to show beside the lost text
+        assert isinstance(raised.value.lost, ClauseConflict) and raised.value.lost.body == "Second"
+        assert db.session.scalars(select(ClauseConflict.body)).all() == ["Second"]
+    assert not hasattr(agreement, "Conflict")  # one conflict type for every shared edit
+
+
+# --- What the agreement implies, one source ----------------------------------------------------
+
+
+def test_the_midpoint_and_end_come_from_the_pair_then_the_program():
+    from app.ground_rules import agreement
+    from app.models import Program, Rhythm
+
+    program = Program(starts_on=date(2027, 1, 1), ends_on=date(2027, 4, 2))  # 91 days: halfway is a half day
+    unset = Rhythm.from_fields(None, None)
+    assert agreement.midpoint(program, unset) == date(2027, 2, 15)
+    assert agreement.ends_on(program, unset) == date(2027, 4, 2)
+    agreed = Rhythm.from_fields({"cadence": "weekly"}, {"midpoint": "2027-03-01", "end": "2027-05-31"})
+    assert (agreement.midpoint(program, agreed), agreement.ends_on(program, agreed)) == (
+        date(2027, 3, 1),
+        date(2027, 5, 31),
+    )
+    assert agreed.every_days == 7
+    # A garbled stored date reads as not set, never as an error.
+    assert Rhythm.from_fields({"cadence": "nonsense"}, {"midpoint": "31/02"}) == unset
+
+
+@pytest.mark.parametrize(
+    ("started_", "agreed_now", "ever_both", "state"),
+    [
+        (False, 0, False, "none"),
+        (True, 0, False, "draft"),
+        (True, 1, False, "one"),
+        (True, 2, True, "agreed"),
+        (True, 1, True, "changed"),
+        (True, 0, True, "changed"),
+    ],
+)
+def test_one_sign_off_state(started_, agreed_now, ever_both, state):
+    from app.ground_rules import agreement
+
+    assert agreement.signoff_state(started_, agreed_now, ever_both) == state
+
+
+def test_the_template_the_feedback_rounds_and_the_home_agree_on_the_dates(app, mentor, started, base, session, pair):
+    from app.feedback import rounds
+    from app.ground_rules import agreement
+    from app.models import Rhythm
+
+    dates = clause_titled(session, pair, "Midpoint review and end date")
+    with app.app_context():
+        found = rounds.facts(pair.id, date.today())
+        rhythm = agreement.rhythm(pair.id)
+    # The midpoint the template proposed is the one feedback rounds fall back on.
+    assert date.fromisoformat(dates.fields["midpoint"]) == agreement.midpoint(
+        pair.program, Rhythm.from_fields(None, None)
+    )
+    assert found.rhythm == rhythm and rhythm.midpoint == date.fromisoformat(dates.fields["midpoint"])
+
+
+@pytest.mark.parametrize("steps", [(), ("mentor",), ("mentor", "mentee"), ("mentor", "mentee", "edit")])
+def test_the_pair_home_and_the_ground_rules_page_tell_the_same_sign_off(
+    mentor, mentee, started, base, session, pair, steps
+):
+    for step in steps:
+        if step == "edit":
+            save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body="Changed after both agreed")
+        else:
+            agree(mentor if step == "mentor" else mentee, base, session, pair)
+    home = words(mentee.get(f"/pairs/{pair.id}"))
+    expected = {
+        "Draft": "A draft: neither of you has agreed yet.",
+        "Agreed by Aisha": "Aisha agreed.",
+        "Agreed by both of you": "Agreed by both of you.",
+        "Changed since you both agreed": "Changed since you both agreed: have a look and agree again.",
+    }
+    assert expected[status_heading(mentee, base)] in home
+
+
+# --- Access in one place -------------------------------------------------------------------------
+
+
+def test_a_dropped_clause_is_out_of_reach_like_another_pairs(mentor, started, base, session, pair):
+    clause = started["How we give each other feedback"]
+    assert mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses")).status_code == 200
+    for url in (f"{base}/clauses/{clause.id}", f"{base}/clauses/{clause.id}/edit"):
+        assert mentor.get(url, headers=hx(f"clause-{clause.id}")).status_code == 404
+    assert save(mentor, base, clause, body="too late").status_code == 404
+
+
+def test_the_ground_rules_decide_no_access_of_their_own():
+    from pathlib import Path
+
+    import app.ground_rules as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        assert "abort(" not in path.read_text(), f"{path.name} decides access: that belongs in app/authz.py"

@@ -60,7 +60,10 @@ def _page_context(*, with_changes: bool = True, **extra: Any) -> dict[str, Any]:
 
 def _clause_context(target: Clause, **extra: Any) -> dict[str, Any]:
     midpoint = agreement.rhythm(target.pair_id).midpoint
-    return {"clause": target, "review": [target.id] if agreement.needs_review(target, midpoint, date.today()) else []} | extra
+    return {
+        "clause": target,
+        "review": [target.id] if agreement.needs_review(target, midpoint, date.today()) else [],
+    } | extra
 
 
 def _clause(target: Clause, status: int = 200, **extra: Any) -> Response:

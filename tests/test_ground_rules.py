@@ -145,6 +145,15 @@ def test_two_people_saving_the_same_clause_lose_nothing(mentor, mentee, started,
     assert clause_titled(session, pair, MENTEE_WANTS).body == "Aisha's words, and Margaret's"
 
 
+def test_a_clause_the_partner_moved_meanwhile_saves_without_a_conflict(mentor, mentee, started, base, session, pair):
+    clause = started[MENTEE_WANTS]
+    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).text
+    mentor.post(f"{base}/clauses/{clause.id}/move", data={"direction": "up"}, headers=hx("clauses"))
+    assert save(mentee, base, clause, version=1, body="Margaret's words").status_code == 200
+    assert clause_titled(session, pair, MENTEE_WANTS).body == "Margaret's words"
+    assert session.scalar(select(func.count(ClauseConflict.id))) == 0
+
+
 def test_saving_the_same_words_twice_is_no_conflict(mentor, mentee, started, base):
     clause = started[MENTEE_WANTS]
     assert save(mentor, base, clause, version=1, body="Same").status_code == 200

@@ -200,8 +200,9 @@ def move(membership: PairMember, target: Clause, direction: str) -> None:
     other = ordered[other_index]
     target.position, other.position = other.position, target.position
     version = _bump(membership.pair_id)
+    # A clause's version guards its words: moving changes none, so someone editing a moved clause
+    # saves over it as usual instead of being told their partner changed it.
     for moved in (target, other):
-        moved.version += 1
         moved.updated_at = utcnow()
         moved.updated_by_id = membership.user_id
         _record(moved, "moved", version, membership.user_id)

@@ -220,6 +220,7 @@ def changes() -> Response:
         ],
         structure_changed=bool(structural),
         structure_by=names.get(structural[-1].author_id, "Your partner") if structural else None,
+        structure_version=max((r.agreement_version for r in structural), default=None),
     )
 
 

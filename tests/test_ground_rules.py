@@ -328,7 +328,7 @@ def test_the_probe_answers_204_until_the_partner_changes_something(mentor, mente
     news = mentee.get(f"{base}/changes?since={version}").get_json()
     assert news["version"] == version + 1
     assert news["clauses"] == [{"id": clause.id, "by": "Aisha", "url": f"{base}/clauses/{clause.id}"}]
-    assert news["structure_changed"] is False
+    assert news["structure_changed"] is False and news["structure_by"] is None
     # The author isn't told about their own change.
     assert mentor.get(f"{base}/changes?since={version}").get_json()["clauses"] == []
 
@@ -720,3 +720,33 @@ def test_the_ground_rules_decide_no_access_of_their_own():
 
     for path in Path(package.__file__).parent.glob("*.py"):
         assert "abort(" not in path.read_text(), f"{path.name} decides access: that belongs in app/authz.py"
+
+
+def test_the_probe_says_who_changed_the_list_and_at_which_version(mentor, mentee, started, base, session, pair):
+    version = session.get(Agreement, pair.id).version
+    mentor.post(f"{base}/clauses", data={"title": "Coffee", "body": ""}, headers=hx("clauses"))
+    news = mentee.get(f"{base}/changes?since={version}").get_json()
+    assert (news["structure_changed"], news["structure_by"], news["structure_version"]) == (True, "Aisha", version + 1)
+    # The list says which version it shows, so a page that already caught up ignores the news.
+    assert f'<div id="clauses" class="clauses" data-version="{version + 1}">' in mentee.get(base).text
+
+
+def test_the_probe_interval_is_a_setting_rendered_into_the_page(app, mentor, started, base):
+    assert 'data-probe-ms="5000"' in mentor.get(base).text
+    app.config["GROUND_RULES_PROBE_MS"] = 750
+    try:
+        assert 'data-probe-ms="750"' in mentor.get(base).text
+    finally:
+        app.config["GROUND_RULES_PROBE_MS"] = 5000
+
+
+@pytest.mark.parametrize(
+    "hostile", [SCRIPT, '"><img src=x onerror=alert(1)>', "x" * 100_000, "\u202eevil\u200d\u0301 🎉"]
+)
+def test_a_hostile_new_clause_is_refused_or_rendered_harmless(mentor, started, base, session, pair, hostile):
+    response = mentor.post(f"{base}/clauses", data={"title": hostile[:200], "body": hostile}, headers=hx("clauses"))
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert "Keep" in text(response) and hostile[:200] in text(response)  # explained, and kept
+    for page in (mentor.get(base), mentor.get(f"{base}/history"), mentor.get(f"{base}/print")):
+        assert page.status_code == 200 and "<script>alert" not in page.text and inline_code_in(page.text) == []

@@ -343,3 +343,25 @@ def test_show_the_latest_keeps_an_open_edit_and_its_words(live_server, phone):
     expect(card.locator(".clause-body")).to_have_text("Graham wants to run a retro.")
     assert_never_reloaded(mentor_page, mentee_page)
     assert_no_errors(mentor, mentee)
+
+
+def test_ones_own_move_or_drop_keeps_another_open_edit(live_server, phone):
+    pair = live_server.create_pair(mentor="Rosa Lind", mentee="Ian Mercer")
+    mentor = phone(pair.mentor)
+    page = open_ground_rules(mentor, pair, start=True)
+
+    card = start_editing(page, MENTEE_GOALS)
+    typing = card.get_by_role("textbox", name="What you agree")
+    typing.fill("Ian wants to try pair programming.")
+    # With that form open, the same person moves another clause and drops a third.
+    page.get_by_role("button", name=f"Move down: {FEEDBACK}").click()
+    expect(page.locator("#clauses > article h3").last).to_have_text(FEEDBACK)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Drop: Confidentiality: what stays between us").click()
+    expect(clause(page, "Confidentiality: what stays between us")).to_have_count(0)
+
+    expect(typing).to_have_value("Ian wants to try pair programming.")
+    card.get_by_role("button", name="Save").click()
+    expect(card.locator(".clause-body")).to_have_text("Ian wants to try pair programming.")
+    assert_never_reloaded(page)
+    assert_no_errors(mentor)

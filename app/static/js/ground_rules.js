@@ -8,8 +8,8 @@
 
   const EVERY_MS = Number(root.dataset.probeMs) || 5000;
   let busy = false;
-  // Who added, moved or dropped a clause while someone was typing: the list catches up as soon as
-  // they save or cancel, or when they ask for it with "Show the latest".
+  // Who added, moved or dropped a clause while someone was typing, and the version that made the
+  // list stale: it catches up as soon as they save or cancel, or ask for it with "Show the latest".
   let behind = null;
 
   const list = () => document.getElementById("clauses");
@@ -39,7 +39,7 @@
 
   function tellBehind() {
     for (const card of cardsInUse()) {
-      note(card, "[data-remote-structure]", `${behind} added, moved or dropped a clause. You can keep typing: nothing you wrote is touched.`);
+      note(card, "[data-remote-structure]", `${behind.by} added, moved or dropped a clause. You can keep typing: nothing you wrote is touched.`);
     }
   }
 
@@ -59,6 +59,7 @@
       if (!kept.has(card.id)) card.remove();
     }
     clauses.dataset.version = fresh.dataset.version;
+    if (behind && behind.version <= Number(fresh.dataset.version)) behind = null;
     let cursor = null;
     for (const card of wanted) {
       if (kept.has(card.id)) {
@@ -79,7 +80,6 @@
 
   async function catchUp(alsoKeep = []) {
     if (!behind) return;
-    behind = null;
     try {
       const response = await fetch(root.dataset.pageUrl, {
         headers: { "HX-Request": "true", "HX-Target": "clauses" },
@@ -88,7 +88,7 @@
       if (!response.ok) throw new Error(String(response.status));
       merge(await response.text(), new Set([...cardsInUse(), ...alsoKeep]));
     } catch (_) {
-      behind = behind || "Your partner";  // offline for a moment: try again on the next chance
+      // Offline for a moment: still behind, so the next save, cancel or probe tries again.
     }
   }
 
@@ -119,7 +119,7 @@
       // The list may already show that change (brought in by "Show the latest" meanwhile).
       const shown = Number((list() && list().dataset.version) || 0);
       if (news.structure_changed && !(news.structure_version <= shown)) {
-        behind = news.structure_by || "Your partner";
+        behind = { by: news.structure_by || "Your partner", version: news.structure_version || news.version };
         if (cardsInUse().length) tellBehind();
         else await catchUp();
       }
@@ -134,7 +134,7 @@
   // "Show the latest": the other clauses come up to date; open forms stay as they are.
   document.addEventListener("click", (event) => {
     if (!event.target.closest("[data-show-latest]")) return;
-    behind = behind || "Your partner";
+    behind = behind || { by: "Your partner", version: Number(root.dataset.version) };
     catchUp();
   });
 
@@ -149,7 +149,6 @@
     if (!keep.length) return;
     event.detail.shouldSwap = false;
     merge(event.detail.serverResponse, new Set(keep));
-    behind = null;
   });
 
   // A save or a cancel closed a form: catch up with what was deferred, keeping that card as it

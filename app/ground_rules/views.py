@@ -20,7 +20,7 @@ bp = Blueprint("ground_rules", __name__, url_prefix="/ground-rules")
 
 TEMPLATE = "ground_rules/index.html"
 # The blocks of the page htmx swaps, named after the ids they replace (a clause's is clause-<id>).
-PAGE_BLOCKS = ("agreement_status", "clauses")
+INDEX_BLOCKS = ("agreement_status", "clauses")
 CLAUSE_BLOCKS = ("clause",)
 CHANGED = "agreement-changed"
 
@@ -87,7 +87,7 @@ def _clauses_changed(anchor: str = "clauses") -> Response:
 
 @bp.get("")
 def index() -> Response:
-    return htmx.render(TEMPLATE, blocks=PAGE_BLOCKS, **_page_context())
+    return htmx.render(TEMPLATE, blocks=INDEX_BLOCKS, **_page_context())
 
 
 @bp.post("/start")

@@ -31,6 +31,7 @@ from app.auth import sessions
 from app.extensions import db, login_manager
 from app.models import (
     CalendarFeed,
+    Clause,
     FeedbackAnswer,
     HelpRequest,
     Meeting,
@@ -322,3 +323,17 @@ def readable_feedback(membership: PairMember, keys: list[str], revealed: set[str
         )
         .order_by(Prompt.position, Prompt.id)
     )
+
+
+# --- Ground rules ------------------------------------------------------------------------------
+
+
+def get_clause(clause_id: int) -> Clause:
+    """A clause in force of the current pair's ground rules, or 404: never another pair's, whatever
+    the id, and never one the pair dropped."""
+    clause = db.session.scalar(
+        select(Clause).where(Clause.id == clause_id, Clause.pair_id == g.membership.pair_id, Clause.removed.is_(False))
+    )
+    if clause is None:
+        abort(404)
+    return clause

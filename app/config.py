@@ -122,4 +122,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         **rate_limit_settings(env.get("RATELIMIT_STORAGE_URI") or "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": trusted_proxies,
+        # How often an open ground rules page asks for the partner's changes (rendered into the
+        # page; the browser tests make it short rather than wait).
+        "GROUND_RULES_PROBE_MS": 5000,
     }

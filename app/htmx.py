@@ -64,20 +64,13 @@ def render_block(template_name: str, block: str, **context: Any) -> str:
     return "".join(render(template.new_context(context)))
 
 
-def render(
-    template_name: str,
-    block: str | None = None,
-    *,
-    blocks: Iterable[str] = (),
-    status: int = 200,
-    **context: Any,
-) -> Response:
-    """The whole page; for htmx, ``block`` or the one of ``blocks`` that ``HX-Target`` names."""
-    chosen = (block if is_htmx() else None) or chosen_block(blocks)
-    if chosen is not None:
-        body = render_block(template_name, chosen, **context)
-    else:
-        body = render_template(template_name, **context)
+def render(template_name: str, *, blocks: Iterable[str] = (), status: int = 200, **context: Any) -> Response:
+    """The whole page; for htmx, the one of ``blocks`` that ``HX-Target`` names."""
+    return _respond(template_name, chosen_block(blocks), status, context)
+
+
+def _respond(template_name: str, block: str | None, status: int, context: dict[str, Any]) -> Response:
+    body = render_template(template_name, **context) if block is None else render_block(template_name, block, **context)
     return make_response(body, status)
 
 
@@ -100,7 +93,7 @@ def after_write(
         if notice:
             flash(notice, "success")
         return redirect(location)
-    return render(template_name, chosen, status=status, notice=notice, **(context() if context else {}))
+    return _respond(template_name, chosen, status, {"notice": notice, **(context() if context else {})})
 
 
 def trigger(response: Response, event: str) -> Response:

@@ -16,6 +16,7 @@ from app.models import (
     Clause,
     ClauseConflict,
     ClauseRevision,
+    PairMember,
     utcnow,
 )
 
@@ -50,6 +51,11 @@ def save(client, base, clause: Clause, version: int | None = None, htmx: bool = 
 MENTEE_WANTS = "What the mentee wants to get out of this"
 
 
+def hx(target: str) -> dict[str, str]:
+    """The headers htmx sends when it swaps the element with id ``target``."""
+    return {"HX-Request": "true", "HX-Target": target}
+
+
 def test_before_starting_the_page_offers_the_template(mentee, base, session, pair):
     page = words(mentee.get(base))
     assert "Start from the template" in page
@@ -81,7 +87,7 @@ def test_starting_twice_changes_nothing(mentor, mentee, started, base, session, 
 
 def test_a_clause_is_edited_in_place_and_saved_on_its_own(mentee, started, base, session, pair):
     clause = started[MENTEE_WANTS]
-    form = mentee.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"})
+    form = mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}"))
     assert form.text.lstrip().startswith(f'<article id="clause-{clause.id}"')
     assert 'name="version" type="hidden" value="1"' in form.text
 
@@ -112,8 +118,8 @@ def test_without_javascript_the_forms_still_work(mentee, started, base, session,
 def test_two_people_saving_the_same_clause_lose_nothing(mentor, mentee, started, base, session, pair):
     clause = started[MENTEE_WANTS]
     # Both load version 1 of the clause...
-    assert 'value="1"' in mentor.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"}).text
-    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers={"HX-Request": "true"}).text
+    assert 'value="1"' in mentor.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).text
+    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).text
     # ...the mentor saves first, the mentee second, over the same version.
     first = save(mentor, base, clause, version=1, body="Aisha's words")
     second = save(mentee, base, clause, version=1, body="Margaret's words")
@@ -137,6 +143,15 @@ def test_two_people_saving_the_same_clause_lose_nothing(mentor, mentee, started,
     merged = save(mentee, base, clause, version=2, body="Aisha's words, and Margaret's")
     assert merged.status_code == 200
     assert clause_titled(session, pair, MENTEE_WANTS).body == "Aisha's words, and Margaret's"
+
+
+def test_a_clause_the_partner_moved_meanwhile_saves_without_a_conflict(mentor, mentee, started, base, session, pair):
+    clause = started[MENTEE_WANTS]
+    assert 'value="1"' in mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).text
+    mentor.post(f"{base}/clauses/{clause.id}/move", data={"direction": "up"}, headers=hx("clauses"))
+    assert save(mentee, base, clause, version=1, body="Margaret's words").status_code == 200
+    assert clause_titled(session, pair, MENTEE_WANTS).body == "Margaret's words"
+    assert session.scalar(select(func.count(ClauseConflict.id))) == 0
 
 
 def test_saving_the_same_words_twice_is_no_conflict(mentor, mentee, started, base):
@@ -190,8 +205,10 @@ def test_markdown_links_are_safe(mentee, started, base):
 
 def test_structured_clauses_use_real_inputs(mentor, started, base, session, pair):
     rhythm = started["How often and how long we meet"]
-    form = text(mentor.get(f"{base}/clauses/{rhythm.id}/edit", headers={"HX-Request": "true"}))
-    assert '<select id="cadence" name="cadence"' in form and 'type="number"' in form
+    form = text(mentor.get(f"{base}/clauses/{rhythm.id}/edit", headers=hx(f"clause-{rhythm.id}")))
+    assert f'<select id="clause-{rhythm.id}-cadence" name="cadence"' in form and 'type="number"' in form
+    # The limits come from the validators, once: 10 to 480 minutes, 200 characters of custom words.
+    assert re.search(r'max="480" min="10" name="length_minutes"', form) and 'maxlength="200" name="custom"' in form
     refused = save(mentor, base, rhythm, cadence="custom", custom="", length_minutes="60")
     assert refused.status_code == 422 and "Describe how often you meet" in text(refused)
     assert save(mentor, base, rhythm, cadence="weekly", custom="", length_minutes="30").status_code == 200
@@ -224,7 +241,7 @@ def status_heading(client, base) -> str:
 
 def agree(client, base, session, pair):
     version = session.get(Agreement, pair.id, populate_existing=True).version
-    return client.post(f"{base}/agree", data={"version": str(version)}, headers={"HX-Request": "true"})
+    return client.post(f"{base}/agree", data={"version": str(version)}, headers=hx("agreement_status"))
 
 
 def test_both_agree_and_a_later_change_asks_again_showing_exactly_what_changed(
@@ -278,12 +295,12 @@ def test_adding_moving_and_dropping_clauses_and_comparing_any_two_versions(mento
     )
     assert added.status_code == 200 and added.text.lstrip().startswith('<div id="clauses"')
     coffee = clause_titled(session, pair, "Coffee")
-    mentor.post(f"{base}/clauses/{coffee.id}/move", data={"direction": "up"}, headers={"HX-Request": "true"})
+    mentor.post(f"{base}/clauses/{coffee.id}/move", data={"direction": "up"}, headers=hx("clauses"))
     titles = re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
     assert titles[-2:] == ["Coffee", "Midpoint review and end date"]
 
     feedback = started["How we give each other feedback"]
-    mentor.post(f"{base}/clauses/{feedback.id}/remove", headers={"HX-Request": "true"})
+    mentor.post(f"{base}/clauses/{feedback.id}/remove", headers=hx("clauses"))
     assert "How we give each other feedback" not in re.findall(
         r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text
     )
@@ -310,13 +327,13 @@ def test_the_probe_answers_204_until_the_partner_changes_something(mentor, mente
     news = mentee.get(f"{base}/changes?since={version}").get_json()
     assert news["version"] == version + 1
     assert news["clauses"] == [{"id": clause.id, "by": "Aisha", "url": f"{base}/clauses/{clause.id}"}]
-    assert news["structure_changed"] is False
+    assert news["structure_changed"] is False and news["structure_by"] is None
     # The author isn't told about their own change.
     assert mentor.get(f"{base}/changes?since={version}").get_json()["clauses"] == []
 
-    shown = text(mentee.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
+    shown = text(mentee.get(f"{base}/clauses/{clause.id}", headers=hx(f"clause-{clause.id}")))
     assert "Changed by Aisha just now" in shown and "Aisha edited this" in shown
-    assert "Changed by" not in text(mentor.get(f"{base}/clauses/{clause.id}", headers={"HX-Request": "true"}))
+    assert "Changed by" not in text(mentor.get(f"{base}/clauses/{clause.id}", headers=hx(f"clause-{clause.id}")))
 
 
 def test_the_probe_notices_when_the_partner_agrees(mentor, mentee, started, base, session, pair):
@@ -339,7 +356,7 @@ def test_from_the_midpoint_each_clause_is_reviewed_once(mentor, started, base, s
     assert "Time for your midpoint review" in page
     assert "7 to go" in page  # the dates clause itself was just changed
     confidentiality = started["Confidentiality: what stays between us"]
-    kept = mentor.post(f"{base}/clauses/{confidentiality.id}/keep", headers={"HX-Request": "true"})
+    kept = mentor.post(f"{base}/clauses/{confidentiality.id}/keep", headers=hx(f"clause-{confidentiality.id}"))
     assert "Kept as it is." in text(kept)
     assert "6 to go" in text(mentor.get(base))
 
@@ -376,8 +393,8 @@ def test_query_counts_are_pinned_and_flat(mentor, started, base, session, pair, 
         counts = {}
         for name, url, headers in (
             ("page", base, {}),
-            ("clause", f"{base}/clauses/{clause.id}", {"HX-Request": "true"}),
-            ("edit", f"{base}/clauses/{clause.id}/edit", {"HX-Request": "true"}),
+            ("clause", f"{base}/clauses/{clause.id}", hx(f"clause-{clause.id}")),
+            ("edit", f"{base}/clauses/{clause.id}/edit", hx(f"clause-{clause.id}")),
             ("probe", f"{base}/changes?since=0", {}),
             ("history", f"{base}/history", {}),
         ):
@@ -403,3 +420,332 @@ def test_the_changed_status_with_its_diff_stays_within_budget(mentor, mentee, st
         with queries() as log:
             assert "Changed since you both agreed" in text(mentor.get(base))
         assert log.count == 6  # one more than a draft: the version both agreed to, rebuilt in one query
+
+
+# --- Long clauses: the diff is bounded --------------------------------------------------------
+
+
+def _prose(seed: int, length: int = 10_000) -> str:
+    import random
+
+    rng = random.Random(seed)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
+    return " ".join(rng.choice(vocabulary) for _ in range(length // 3))[:length]
+
+
+def test_two_long_versions_of_clauses_render_everywhere_and_show_the_change(
+    mentor, mentee, started, base, session, pair
+):
+    long_clauses = [MENTEE_WANTS, "What the mentor wants to get out of this", "Confidentiality: what stays between us"]
+    for n, title in enumerate(long_clauses):
+        save(mentor, base, clause_titled(session, pair, title), body=_prose(n))
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    for n, title in enumerate(long_clauses):
+        assert save(mentee, base, clause_titled(session, pair, title), body=_prose(n + 10)).status_code == 200
+
+    status = mentor.get(base, headers={"HX-Request": "true", "HX-Target": "agreement_status"})
+    assert status.status_code == 200 and "Changed since you both agreed" in text(status)
+    assert status.text.count('<li class="change change-edited">') == 3
+    # The old words struck through, the new ones marked as added.
+    assert f"<del>{_prose(0)[:20]}" in status.text and f"<ins>{_prose(10)[:20]}" in status.text
+    for url in (base, f"{base}/history", f"{base}/print", f"{base}/ground-rules.md"):
+        assert mentor.get(url).status_code == 200
+
+
+def test_the_diff_compares_at_most_its_cap_and_past_it_reads_removed_then_added(monkeypatch):
+    from app.ground_rules import diff
+
+    compared: list[int] = []
+    real = diff.SequenceMatcher
+
+    def counting(a, b, **kwargs):
+        compared.append(len(a) + len(b))
+        return real(a=a, b=b, **kwargs)
+
+    monkeypatch.setattr(diff, "SequenceMatcher", counting)
+    before, after = "a " * 5_000, "b " * 5_000  # 10,000 words: far past the cap
+    assert diff.words(before, after) == [diff.Segment("removed", before), diff.Segment("added", after)]
+    assert compared == []
+
+    # A small change inside a long text is still shown word by word: only the middle is compared.
+    long = _prose(1)
+    cut = long.index(" ", 5_000) + 1
+    changed = long[:cut] + "surprise " + long[cut:]
+    segments = diff.words(long, changed)
+    assert [s.op for s in segments] == ["same", "added", "same"] and "".join(s.text for s in segments) == changed
+    assert max(compared, default=0) <= diff.MAX_DIFF_WORDS
+
+
+# --- Display forms never bind to the request --------------------------------------------------
+
+
+def agree_version_in(page: str) -> str:
+    form = re.search(r'<form method="post" action="[^"]*/agree".*?</form>', page, re.S).group(0)
+    return re.search(r'name="version" type="hidden" value="(\d+)"', form).group(1)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_after_a_stale_agree_the_button_agrees_to_the_current_version(
+    mentor, mentee, started, base, session, pair, htmx
+):
+    stale = str(session.get(Agreement, pair.id).version)
+    save(mentee, base, started[MENTEE_WANTS], body="Changed meanwhile")
+    headers = hx("agreement_status") if htmx else {}
+    refused = mentor.post(f"{base}/agree", data={"version": stale}, headers=headers)
+    assert refused.status_code == 409 and "changed while you were reading" in text(refused)
+    current = agree_version_in(refused.text)
+    assert current == str(session.get(Agreement, pair.id, populate_existing=True).version) != stale
+    # The next press, from the form that came back, agrees.
+    again = mentor.post(f"{base}/agree", data={"version": current}, headers=headers)
+    assert again.status_code == (200 if htmx else 303)
+    assert status_heading(mentor, base) == "Agreed by you"
+
+
+def test_a_failed_save_without_javascript_leaves_the_add_box_empty(mentee, started, base):
+    clause = started[MENTEE_WANTS]
+    refused = save(mentee, base, clause, htmx=False, title="", body="My words, kept in my form")
+    assert refused.status_code == 422 and "<html" in refused.text
+    editing = re.search(rf'<article id="clause-{clause.id}".*?</article>', refused.text, re.S).group(0)
+    assert "My words, kept in my form" in editing and "Give the clause a title." in editing
+    add_box = re.search(r'<details[^>]*class="card add-clause".*?</details>', refused.text, re.S).group(0)
+    assert "My words" not in add_box and "Give the clause a title." not in add_box and " open" not in add_box
+
+
+# --- Adding a clause makes one, however often it is sent ---------------------------------------
+
+
+def key_in(page: str) -> str:
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def titles(session, pair) -> list[str]:
+    return list(
+        session.scalars(
+            select(Clause.title)
+            .where(Clause.pair_id == pair.id, Clause.removed.is_(False))
+            .order_by(Clause.position)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_a_double_tapped_add_makes_one_clause_and_answers_the_same(mentor, started, base, session, pair, htmx):
+    key = key_in(mentor.get(base).text)
+    headers = hx("clauses") if htmx else {}
+    data = {"title": "Coffee", "body": "Fridays at the café.", "idempotency_key": key}
+    first = mentor.post(f"{base}/clauses", data=data, headers=headers)
+    again = mentor.post(f"{base}/clauses", data=data, headers=headers)
+    assert first.status_code == again.status_code == (200 if htmx else 303)
+    assert again.get_data() == first.get_data() and again.headers.get("Location") == first.headers.get("Location")
+    assert titles(session, pair).count("Coffee") == 1
+    if htmx:  # the box comes back empty, ready for the next clause with a key of its own
+        add_box = re.search(r'<details[^>]*class="card add-clause".*?</details>', first.text, re.S).group(0)
+        assert "Fridays" not in add_box and key_in(add_box) != key
+
+
+def test_an_add_refused_for_bad_input_keeps_its_words_and_key_and_the_corrected_one_adds(
+    mentor, started, base, session, pair
+):
+    key = key_in(mentor.get(base).text)
+    refused = mentor.post(
+        f"{base}/clauses", data={"title": "", "body": "Words to keep", "idempotency_key": key}, headers=hx("clauses")
+    )
+    assert refused.status_code == 422 and "Give the clause a title." in text(refused)
+    assert "Words to keep" in refused.text and key_in(refused.text) == key
+    added = mentor.post(
+        f"{base}/clauses",
+        data={"title": "Kept", "body": "Words to keep", "idempotency_key": key},
+        headers=hx("clauses"),
+    )
+    assert added.status_code == 200 and titles(session, pair)[-1] == "Kept"
+
+
+def test_parallel_copies_of_one_add_make_one_clause(tmp_path):
+    import threading
+
+    from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+
+    from app.extensions import db
+
+    copies = 4
+    with own_database(tmp_path) as url:
+        app = make_app(url)
+        reset_schema(app)
+        with committed_session(app) as own:
+            pair = PairFactory()
+            own.commit()
+            pair_id, mentor = pair.id, pair.mentor
+        clients = []
+        for _ in range(copies):
+            client = app.test_client()
+            sign_in(client, mentor)
+            clients.append(client)
+        assert clients[0].post(f"/pairs/{pair_id}/ground-rules/start").status_code == 303
+        start = threading.Barrier(copies)
+        answers: list[int] = []
+
+        def send(client) -> None:
+            start.wait()
+            response = client.post(
+                f"/pairs/{pair_id}/ground-rules/clauses",
+                data={"title": "Only once", "body": "", "idempotency_key": "k" * 22},
+            )
+            answers.append(response.status_code)
+
+        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            assert answers == [303] * copies
+            assert db.session.scalar(select(func.count(Clause.id)).where(Clause.title == "Only once")) == 1
+            assert (
+                db.session.scalar(select(func.count(ClauseRevision.id)).where(ClauseRevision.title == "Only once")) == 1
+            )
+            db.engine.dispose()
+
+
+# --- One optimistic-locking helper, one conflict type ----------------------------------------
+
+
+def test_a_collided_save_raises_the_shared_conflict_with_the_lost_text_stored(app, started, session, pair):
+    from app import versions
+    from app.extensions import db
+    from app.ground_rules import agreement
+
+    with app.app_context():
+        membership = db.session.scalar(select(PairMember).where(PairMember.user_id == pair.mentor.id))
+        clause = db.session.get(Clause, started[MENTEE_WANTS].id)
+        assert agreement.save(membership, clause, 1, {"body": "First"}) is True
+        with pytest.raises(versions.Conflict) as raised:
+            agreement.save(membership, clause, 1, {"body": "Second"})
+        assert raised.value.current.body == "First"  # what won, to show beside the lost text
+        assert isinstance(raised.value.lost, ClauseConflict) and raised.value.lost.body == "Second"
+        assert db.session.scalars(select(ClauseConflict.body)).all() == ["Second"]
+    assert not hasattr(agreement, "Conflict")  # one conflict type for every shared edit
+
+
+# --- What the agreement implies, one source ----------------------------------------------------
+
+
+def test_the_midpoint_and_end_come_from_the_pair_then_the_program():
+    from app.ground_rules import agreement
+    from app.models import Program, Rhythm
+
+    program = Program(starts_on=date(2027, 1, 1), ends_on=date(2027, 4, 2))  # 91 days: halfway is a half day
+    unset = Rhythm.from_fields(None, None)
+    assert agreement.midpoint(program, unset) == date(2027, 2, 15)
+    assert agreement.ends_on(program, unset) == date(2027, 4, 2)
+    agreed = Rhythm.from_fields({"cadence": "weekly"}, {"midpoint": "2027-03-01", "end": "2027-05-31"})
+    assert (agreement.midpoint(program, agreed), agreement.ends_on(program, agreed)) == (
+        date(2027, 3, 1),
+        date(2027, 5, 31),
+    )
+    assert agreed.every_days == 7
+    # A garbled stored date reads as not set, never as an error.
+    assert Rhythm.from_fields({"cadence": "nonsense"}, {"midpoint": "31/02"}) == unset
+
+
+@pytest.mark.parametrize(
+    ("started_", "agreed_now", "ever_both", "state"),
+    [
+        (False, 0, False, "none"),
+        (True, 0, False, "draft"),
+        (True, 1, False, "one"),
+        (True, 2, True, "agreed"),
+        (True, 1, True, "changed"),
+        (True, 0, True, "changed"),
+    ],
+)
+def test_one_sign_off_state(started_, agreed_now, ever_both, state):
+    from app.ground_rules import agreement
+
+    assert agreement.signoff_state(started_, agreed_now, ever_both) == state
+
+
+def test_the_template_the_feedback_rounds_and_the_home_agree_on_the_dates(app, mentor, started, base, session, pair):
+    from app.feedback import rounds
+    from app.ground_rules import agreement
+    from app.models import Rhythm
+
+    dates = clause_titled(session, pair, "Midpoint review and end date")
+    with app.app_context():
+        found = rounds.facts(pair.id, date.today())
+        rhythm = agreement.rhythm(pair.id)
+    # The midpoint the template proposed is the one feedback rounds fall back on.
+    assert date.fromisoformat(dates.fields["midpoint"]) == agreement.midpoint(
+        pair.program, Rhythm.from_fields(None, None)
+    )
+    assert found.rhythm == rhythm and rhythm.midpoint == date.fromisoformat(dates.fields["midpoint"])
+
+
+@pytest.mark.parametrize("steps", [(), ("mentor",), ("mentor", "mentee"), ("mentor", "mentee", "edit")])
+def test_the_pair_home_and_the_ground_rules_page_tell_the_same_sign_off(
+    mentor, mentee, started, base, session, pair, steps
+):
+    for step in steps:
+        if step == "edit":
+            save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body="Changed after both agreed")
+        else:
+            agree(mentor if step == "mentor" else mentee, base, session, pair)
+    home = words(mentee.get(f"/pairs/{pair.id}"))
+    expected = {
+        "Draft": "A draft: neither of you has agreed yet.",
+        "Agreed by Aisha": "Aisha agreed.",
+        "Agreed by both of you": "Agreed by both of you.",
+        "Changed since you both agreed": "Changed since you both agreed: have a look and agree again.",
+    }
+    assert expected[status_heading(mentee, base)] in home
+
+
+# --- Access in one place -------------------------------------------------------------------------
+
+
+def test_a_dropped_clause_is_out_of_reach_like_another_pairs(mentor, started, base, session, pair):
+    clause = started["How we give each other feedback"]
+    assert mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses")).status_code == 200
+    for url in (f"{base}/clauses/{clause.id}", f"{base}/clauses/{clause.id}/edit"):
+        assert mentor.get(url, headers=hx(f"clause-{clause.id}")).status_code == 404
+    assert save(mentor, base, clause, body="too late").status_code == 404
+
+
+def test_the_ground_rules_decide_no_access_of_their_own():
+    from pathlib import Path
+
+    import app.ground_rules as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        assert "abort(" not in path.read_text(), f"{path.name} decides access: that belongs in app/authz.py"
+
+
+def test_the_probe_says_who_changed_the_list_and_at_which_version(mentor, mentee, started, base, session, pair):
+    version = session.get(Agreement, pair.id).version
+    mentor.post(f"{base}/clauses", data={"title": "Coffee", "body": ""}, headers=hx("clauses"))
+    news = mentee.get(f"{base}/changes?since={version}").get_json()
+    assert (news["structure_changed"], news["structure_by"], news["structure_version"]) == (True, "Aisha", version + 1)
+    # The list says which version it shows, so a page that already caught up ignores the news.
+    assert f'<div id="clauses" class="clauses" data-version="{version + 1}">' in mentee.get(base).text
+
+
+def test_the_probe_interval_is_a_setting_rendered_into_the_page(app, mentor, started, base):
+    assert 'data-probe-ms="5000"' in mentor.get(base).text
+    app.config["GROUND_RULES_PROBE_MS"] = 750
+    try:
+        assert 'data-probe-ms="750"' in mentor.get(base).text
+    finally:
+        app.config["GROUND_RULES_PROBE_MS"] = 5000
+
+
+@pytest.mark.parametrize(
+    "hostile", [SCRIPT, '"><img src=x onerror=alert(1)>', "x" * 100_000, "\u202eevil\u200d\u0301 🎉"]
+)
+def test_a_hostile_new_clause_is_refused_or_rendered_harmless(mentor, started, base, session, pair, hostile):
+    response = mentor.post(f"{base}/clauses", data={"title": hostile[:200], "body": hostile}, headers=hx("clauses"))
+    assert response.status_code in (200, 422)
+    if response.status_code == 422:
+        assert "Keep" in text(response) and hostile[:200] in text(response)  # explained, and kept
+    for page in (mentor.get(base), mentor.get(f"{base}/history"), mentor.get(f"{base}/print")):
+        assert page.status_code == 200 and "<script>alert" not in page.text and inline_code_in(page.text) == []

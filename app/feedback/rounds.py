@@ -22,11 +22,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import authz
 from app.extensions import db
+from app.ground_rules import agreement
 from app.models import (
     CADENCE_LABELS,
     Cadence,
-    Clause,
-    ClauseKind,
     FeedbackAnswer,
     FeedbackSubmission,
     Meeting,
@@ -82,14 +81,6 @@ def facts(pair_id: int, today: date) -> Facts:
     """The ground rules' rhythm and dates and the latest meetings, in one query: the pair's home
     and this section's fragments both count their queries."""
 
-    def fields_of(kind: ClauseKind):
-        return (
-            select(Clause.fields)
-            .where(Clause.pair_id == pair_id, Clause.kind == kind, Clause.removed.is_(False))
-            .limit(1)
-            .scalar_subquery()
-        )
-
     recent = (
         select(Meeting.id, Meeting.held_on)
         .where(Meeting.pair_id == pair_id, Meeting.held_on <= today)
@@ -100,34 +91,21 @@ def facts(pair_id: int, today: date) -> Facts:
     # One row even without meetings, so the clause fields always come back.
     one = select(literal(1).label("one")).subquery()
     rows = db.session.execute(
-        select(fields_of(ClauseKind.RHYTHM), fields_of(ClauseKind.DATES), recent.c.id, recent.c.held_on).select_from(
+        select(*agreement.rhythm_columns(pair_id), recent.c.id, recent.c.held_on).select_from(
             one.outerjoin(recent, true())
         )
     ).all()
     rhythm_fields, dates_fields = (rows[0][0], rows[0][1]) if rows else (None, None)
-    rhythm = Rhythm.from_clauses(
-        [
-            Clause(kind=ClauseKind.RHYTHM, fields=rhythm_fields or {}),
-            Clause(kind=ClauseKind.DATES, fields=dates_fields or {}),
-        ]
-    )
+    rhythm = Rhythm.from_fields(rhythm_fields, dates_fields)
     meetings = sorted(
         ((row[2], row[3]) for row in rows if row[2] is not None), key=lambda m: (m[1], m[0]), reverse=True
     )
     return Facts(rhythm, meetings)
 
 
-def midpoint_of(program: Program, rhythm: Rhythm) -> date:
-    return rhythm.midpoint or program.starts_on + timedelta(days=(program.ends_on - program.starts_on).days // 2)
-
-
-def end_of(program: Program, rhythm: Rhythm) -> date:
-    return rhythm.ends_on or program.ends_on
-
-
 def open_rounds(program: Program, found: Facts, today: date) -> list[Round]:
     """The most recent rounds whose day has come (at most ``OPEN_ROUNDS``), newest first."""
-    midpoint, end = midpoint_of(program, found.rhythm), end_of(program, found.rhythm)
+    midpoint, end = agreement.midpoint(program, found.rhythm), agreement.ends_on(program, found.rhythm)
     candidates: list[Round] = []
     if program.feedback_after_meeting:
         candidates += [_meeting_round(meeting_id, held_on, today) for meeting_id, held_on in found.meetings]
@@ -172,7 +150,7 @@ def answerable(program: Program, pair_id: int, found: Facts, key: str, today: da
     current = next((r for r in open_rounds(program, found, today) if r.key == key), None)
     if current is not None:
         return current
-    midpoint, end = midpoint_of(program, found.rhythm), end_of(program, found.rhythm)
+    midpoint, end = agreement.midpoint(program, found.rhythm), agreement.ends_on(program, found.rhythm)
     if key == "midpoint" and program.feedback_at_midpoint and midpoint <= today:
         return Round(key, "midpoint", midpoint, f"Halfway check-in ({_short(midpoint, today)})")
     if key == "end" and program.feedback_at_end and end <= today:

@@ -1,5 +1,15 @@
-"""What a pair can do with their ground rules. Views call these; nothing here checks access: the
-pair blueprint has already loaded the membership, and every query is filtered by its pair."""
+"""What a pair can do with their ground rules, and what their agreement implies for the rest of
+Twoway. Views call these; nothing here decides access: the pair blueprint has already loaded the
+membership, ``authz.get_clause`` fetches clauses, and every query is filtered by the pair.
+
+What the agreement implies has one source, here. Other features call:
+
+- ``rhythm(pair_id)`` for the agreed cadence, length and dates (one query), or, to fold the read
+  into a query of their own, ``rhythm_columns(pair_id)`` in their SELECT and
+  ``Rhythm.from_fields(rhythm_fields, dates_fields)`` on the two values it returns;
+- ``midpoint(program, rhythm)`` and ``ends_on(program, rhythm)``: the pair's dates, else the program's;
+- ``signoff_state(started, agreed_now, ever_both)``: "none", "draft", "one", "agreed" or "changed".
+"""
 
 from __future__ import annotations
 
@@ -7,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import abort
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import versions
 from app.extensions import db
 from app.ground_rules.template import default_clauses
 from app.models import (
@@ -21,19 +31,12 @@ from app.models import (
     ClauseKind,
     ClauseRevision,
     PairMember,
+    Program,
     Rhythm,
     User,
     utcnow,
 )
-
-
-class Conflict(Exception):
-    """The clause changed since the editor loaded it; their text is kept in ``record``."""
-
-    def __init__(self, clause: Clause, record: ClauseConflict) -> None:
-        super().__init__(f"clause {clause.id} changed")
-        self.clause = clause
-        self.record = record
+from app.models.ground_rules import halfway
 
 
 class Stale(Exception):
@@ -53,29 +56,50 @@ def clauses(pair_id: int) -> list[Clause]:
     )
 
 
-def clause(pair_id: int, clause_id: int) -> Clause:
-    """One clause of this pair, or 404: never another pair's, whatever the id."""
-    found = db.session.scalar(
-        select(Clause).where(Clause.id == clause_id, Clause.pair_id == pair_id, Clause.removed.is_(False))
-    )
-    if found is None:
-        abort(404)
-    return found
+# --- What the agreement implies ---------------------------------------------------------------
+
+
+def rhythm_columns(pair_id: int) -> tuple[ScalarSelect, ScalarSelect]:
+    """The fields of the pair's rhythm clause and of their dates clause, as two scalar subqueries to
+    put in a SELECT (the pair's home reads them together with everything else it shows)."""
+
+    def fields_of(kind: ClauseKind) -> ScalarSelect:
+        return (
+            select(Clause.fields)
+            .where(Clause.pair_id == pair_id, Clause.kind == kind, Clause.removed.is_(False))
+            .order_by(Clause.position)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return fields_of(ClauseKind.RHYTHM), fields_of(ClauseKind.DATES)
 
 
 def rhythm(pair_id: int) -> Rhythm:
-    """The meeting rhythm and dates the pair wrote down (for the journal and feedback)."""
-    return Rhythm.from_clauses(clauses(pair_id))
+    """The meeting rhythm and dates the pair wrote down, in one query."""
+    return Rhythm.from_fields(*db.session.execute(select(*rhythm_columns(pair_id))).one())
 
 
-def midpoint(pair_id: int) -> date | None:
-    """The midpoint review date the pair set, read from their dates clause alone."""
-    fields = db.session.scalar(
-        select(Clause.fields).where(
-            Clause.pair_id == pair_id, Clause.kind == ClauseKind.DATES, Clause.removed.is_(False)
-        )
-    )
-    return Rhythm.from_clauses([Clause(kind=ClauseKind.DATES, fields=fields)]).midpoint if fields else None
+def midpoint(program: Program, rhythm: Rhythm) -> date:
+    """The midpoint review: the date the pair agreed, else the program's halfway day."""
+    return rhythm.midpoint or halfway(program.starts_on, program.ends_on)
+
+
+def ends_on(program: Program, rhythm: Rhythm) -> date:
+    """The end: the date the pair agreed, else the program's."""
+    return rhythm.ends_on or program.ends_on
+
+
+def signoff_state(started: bool, agreed_now: int, ever_both: bool) -> str:
+    """Where the sign-off stands: "none" (not started), "agreed" (both, to the current version),
+    "changed" (both agreed to an earlier one), "one" or "draft"."""
+    if not started:
+        return "none"
+    if agreed_now >= 2:
+        return "agreed"
+    if ever_both:
+        return "changed"
+    return "one" if agreed_now else "draft"
 
 
 def start(membership: PairMember) -> None:
@@ -129,24 +153,16 @@ def _record(clause: Clause, action: str, version: int, author_id: int) -> None:
 def save(membership: PairMember, target: Clause, base_version: int, values: dict[str, Any]) -> bool:
     """Save ``values`` (title, body or fields) over version ``base_version`` of ``target``.
 
-    Returns False when nothing changed. Raises ``Conflict`` when someone saved the clause since
-    ``base_version``: the editor's text is stored with the conflict, so neither text is lost.
+    Returns False when nothing changed. Raises ``versions.Conflict`` when someone saved the clause
+    since ``base_version``: ``current`` is the clause as it now is, and ``lost`` the editor's text,
+    stored as a ``ClauseConflict`` so neither text is lost.
     """
-    changed = {key: value for key, value in values.items() if getattr(target, key) != value}
-    if not changed:
-        return False  # the same words as stored, whichever version they were typed over
-    now = utcnow()
-    # The version in the WHERE clause makes the check and the write one step: of two people
-    # saving over the same version, exactly one matches.
-    saved = db.session.execute(
-        update(Clause)
-        .where(Clause.id == target.id, Clause.version == base_version)
-        .values(**values, version=Clause.version + 1, updated_at=now, updated_by_id=membership.user_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if saved != 1:
-        db.session.refresh(target)
-        record = ClauseConflict(
+    try:
+        changed = versions.save_over(
+            target, base_version, values, stamp={"updated_at": utcnow(), "updated_by_id": membership.user_id}
+        )
+    except versions.Conflict as conflict:
+        lost = ClauseConflict(
             pair_id=target.pair_id,
             clause_id=target.id,
             author_id=membership.user_id,
@@ -156,12 +172,12 @@ def save(membership: PairMember, target: Clause, base_version: int, values: dict
             body=values.get("body", target.body),
             fields=values.get("fields", target.fields),
         )
-        db.session.add(record)
+        db.session.add(lost)
         db.session.flush()
-        raise Conflict(target, record)
-    db.session.refresh(target)
-    _record(target, "edited", _bump(target.pair_id), membership.user_id)
-    return True
+        raise versions.Conflict(conflict.current, lost=lost) from None
+    if changed:
+        _record(target, "edited", _bump(target.pair_id), membership.user_id)
+    return changed
 
 
 def add(membership: PairMember, title: str, body: str) -> Clause:
@@ -184,8 +200,9 @@ def move(membership: PairMember, target: Clause, direction: str) -> None:
     other = ordered[other_index]
     target.position, other.position = other.position, target.position
     version = _bump(membership.pair_id)
+    # A clause's version guards its words: moving changes none, so someone editing a moved clause
+    # saves over it as usual instead of being told their partner changed it.
     for moved in (target, other):
-        moved.version += 1
         moved.updated_at = utcnow()
         moved.updated_by_id = membership.user_id
         _record(moved, "moved", version, membership.user_id)
@@ -239,11 +256,7 @@ class Status:
 
     @property
     def state(self) -> str:
-        if len(self.agreed) == 2:
-            return "agreed"
-        if self.last_both_version is not None:
-            return "changed"
-        return "one" if self.agreed else "draft"
+        return signoff_state(True, len(self.agreed), self.last_both_version is not None)
 
 
 def status(agreement: Agreement, members: list[PairMember]) -> Status:

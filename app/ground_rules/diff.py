@@ -48,18 +48,41 @@ def _day(value: str | None) -> str:
     return f"{day.day} {day:%B %Y}" if day else "not set"
 
 
+# How many words (of the part between the common start and end) SequenceMatcher may compare. Its
+# work grows with the product of the two lengths: two 10,000-character rewrites took seconds and,
+# four of them on one page, a worker's whole timeout. Past the cap a change reads "removed: the
+# old words, added: the new ones", which is what a rewrite that large is anyway.
+MAX_DIFF_WORDS = 4_000
+
+
+def _tokens(text: str) -> list[str]:
+    """Words with the white space that follows them (and any leading white space on its own), so
+    spaces are never matched on their own and the text reads back exactly."""
+    return re.findall(r"\s+|\S+\s*", text)
+
+
 def words(before: str, after: str) -> list[Segment]:
-    """A word-level diff, keeping white space so the text reads naturally."""
-    a, b = re.split(r"(\s+)", before), re.split(r"(\s+)", after)
-    segments: list[Segment] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op == "equal":
-            segments.append(Segment("same", "".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            segments.append(Segment("removed", "".join(a[i1:i2])))
-        if j2 > j1:
-            segments.append(Segment("added", "".join(b[j1:j2])))
+    """A word-level diff, keeping white space so the text reads naturally. Bounded: only the part
+    between the common start and end is compared, and only up to ``MAX_DIFF_WORDS`` words."""
+    a, b = _tokens(before), _tokens(after)
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    segments = [Segment("same", "".join(a[:start]))]
+    if len(middle_a) + len(middle_b) > MAX_DIFF_WORDS:
+        segments += [Segment("removed", "".join(middle_a)), Segment("added", "".join(middle_b))]
+    else:
+        for op, i1, i2, j1, j2 in SequenceMatcher(a=middle_a, b=middle_b).get_opcodes():
+            if op == "equal":
+                segments.append(Segment("same", "".join(middle_a[i1:i2])))
+                continue
+            segments.append(Segment("removed", "".join(middle_a[i1:i2])))
+            segments.append(Segment("added", "".join(middle_b[j1:j2])))
+    segments.append(Segment("same", "".join(a[len(a) - end :])))
     return [s for s in segments if s.text]
 
 

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import Form, VersionedForm
+from app.idempotency import IdempotentForm
 from app.models import BODY_MAX, CADENCE_LABELS, TITLE_MAX, Cadence, Clause, ClauseKind
 
 _TITLE = [
@@ -76,12 +77,21 @@ FORMS: dict[ClauseKind, type[_ClauseForm]] = {
 }
 
 
+def _ids(form: Form, prefix: str) -> Form:
+    """Give the form's inputs ids of their own (``prefix`` + name): a clause being edited and the
+    "Add a clause" box are on the page together, and a label must name its own input."""
+    for bound in form:
+        bound.id = f"{prefix}{bound.name}"
+        bound.label.field_id = bound.id
+    return form
+
+
 def form_for(clause: Clause, *, from_request: bool = False, values: dict[str, Any] | None = None) -> _ClauseForm:
-    """The edit form for ``clause``: from the submitted data, or filled with ``values`` (a conflicting
-    draft, say), or with what is stored."""
+    """The edit form for ``clause``: bound to the submitted data (only in the view handling the
+    POST), or drawn blank, filled with ``values`` (a conflicting draft, say) or with what is stored."""
     form_class = FORMS[clause.kind]
     if from_request:
-        return form_class()
+        return _ids(form_class(), f"clause-{clause.id}-")
     data: dict[str, Any] = {"title": clause.title, "version": str(clause.version), "body": clause.body}
     data.update((values or {}).get("fields") or clause.fields or {})
     if values:
@@ -89,12 +99,16 @@ def form_for(clause: Clause, *, from_request: bool = False, values: dict[str, An
     for key in ("midpoint", "end"):
         if isinstance(data.get(key), str):
             data[key] = date.fromisoformat(data[key]) if data[key] else None
-    return form_class(formdata=None, data=data)
+    return _ids(form_class.blank(**data), f"clause-{clause.id}-")
 
 
-class NewClauseForm(Form):
+class NewClauseForm(IdempotentForm, Form):
     title = StringField("Title", validators=_TITLE)
     body = TextAreaField("What you agree", validators=_BODY)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _ids(self, "new-clause-")
 
 
 class AgreeForm(Form):

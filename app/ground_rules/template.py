@@ -6,11 +6,11 @@ from datetime import date
 from typing import Any
 
 from app.models import Cadence, ClauseKind, Program
+from app.models.ground_rules import halfway
 
 
 def default_clauses(program: Program) -> list[dict[str, Any]]:
     """The starting clauses, in order, with dates taken from the program."""
-    midpoint = program.starts_on + (program.ends_on - program.starts_on) / 2
     return [
         {
             "kind": ClauseKind.RHYTHM,
@@ -47,7 +47,7 @@ def default_clauses(program: Program) -> list[dict[str, Any]]:
         {
             "kind": ClauseKind.DATES,
             "title": "Midpoint review and end date",
-            "fields": {"midpoint": _iso(midpoint), "end": _iso(program.ends_on)},
+            "fields": {"midpoint": _iso(halfway(program.starts_on, program.ends_on)), "end": _iso(program.ends_on)},
             "hint": "At the midpoint you go through these ground rules once more: keep, change or drop each one.",
         },
     ]

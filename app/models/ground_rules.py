@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -160,9 +160,9 @@ class Rhythm:
         return CADENCE_DAYS.get(self.cadence) if self.cadence else None
 
     @classmethod
-    def from_clauses(cls, clauses: list[Clause]) -> Rhythm:
-        rhythm = next((c.fields for c in clauses if c.kind == ClauseKind.RHYTHM and not c.removed), {}) or {}
-        dates = next((c.fields for c in clauses if c.kind == ClauseKind.DATES and not c.removed), {}) or {}
+    def from_fields(cls, rhythm_fields: dict[str, Any] | None, dates_fields: dict[str, Any] | None) -> Rhythm:
+        """From the stored fields of the rhythm clause and the dates clause (either may be missing)."""
+        rhythm, dates = rhythm_fields or {}, dates_fields or {}
         cadence = rhythm.get("cadence")
         return cls(
             cadence=Cadence(cadence) if cadence in Cadence._value2member_map_ else None,
@@ -171,6 +171,20 @@ class Rhythm:
             midpoint=_date(dates.get("midpoint")),
             ends_on=_date(dates.get("end")),
         )
+
+    @classmethod
+    def from_clauses(cls, clauses: list[Clause]) -> Rhythm:
+        """From clauses already loaded (the ground rules page has them all)."""
+
+        def fields_of(kind: ClauseKind) -> dict[str, Any] | None:
+            return next((c.fields for c in clauses if c.kind == kind and not c.removed), None)
+
+        return cls.from_fields(fields_of(ClauseKind.RHYTHM), fields_of(ClauseKind.DATES))
+
+
+def halfway(starts_on: date, ends_on: date) -> date:
+    """Halfway from ``starts_on`` to ``ends_on``, in whole days: a program's midpoint."""
+    return starts_on + timedelta(days=(ends_on - starts_on).days // 2)
 
 
 def _date(value: str | None) -> date | None:

@@ -11,13 +11,12 @@ from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.feedback import rounds
+from app.ground_rules import agreement
 from app.journal import agenda, meetings
 from app.models import (
     ActionItem,
     Agreement,
     AgreementSignature,
-    Clause,
-    ClauseKind,
     Goal,
     GoalStatus,
     Meeting,
@@ -77,14 +76,6 @@ def _plan_and_signoff(membership: PairMember):
         .exists()
     )
 
-    def clause_fields(kind: ClauseKind):
-        return (
-            select(Clause.fields)
-            .where(Clause.pair_id == pair_id, Clause.kind == kind, Clause.removed.is_(False))
-            .limit(1)
-            .scalar_subquery()
-        )
-
     return db.session.execute(
         select(
             NextMeeting,
@@ -92,8 +83,7 @@ def _plan_and_signoff(membership: PairMember):
             current_count,
             mine,
             ever_both,
-            clause_fields(ClauseKind.RHYTHM),
-            clause_fields(ClauseKind.DATES),
+            *agreement.rhythm_columns(pair_id),
         )
         .select_from(Pair)
         .outerjoin(NextMeeting, NextMeeting.pair_id == Pair.id)
@@ -102,28 +92,12 @@ def _plan_and_signoff(membership: PairMember):
     ).one()
 
 
-def _state(version: int | None, current: int, ever_both: bool) -> str:
-    if version is None:
-        return "none"
-    if current >= 2:
-        return "agreed"
-    if ever_both:
-        return "changed"
-    return "one" if current else "draft"
-
-
 def load(membership: PairMember, today: date | None = None) -> Dashboard:
     today = today or date.today()
     pair_id = membership.pair_id
     planned, version, current, mine, ever_both, rhythm_fields, dates_fields = _plan_and_signoff(membership)
     planned = still_ahead(planned)
-    rhythm = Rhythm.from_clauses(
-        [
-            Clause(kind=kind, fields=fields)
-            for kind, fields in ((ClauseKind.RHYTHM, rhythm_fields), (ClauseKind.DATES, dates_fields))
-            if fields
-        ]
-    )
+    rhythm = Rhythm.from_fields(rhythm_fields, dates_fields)
     # The latest few meetings: the newest for "where you left off", all of them for feedback rounds.
     recent = list(
         db.session.scalars(
@@ -149,7 +123,7 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
     actions = meetings.open_action_items(pair_id)
     return Dashboard(
         planned=planned,
-        ground_rules=_state(version, current or 0, bool(ever_both)),
+        ground_rules=agreement.signoff_state(version is not None, current or 0, bool(ever_both)),
         i_agreed=bool(mine),
         rhythm=rhythm,
         pace=pace(rhythm, last.held_on if last else None, today),

@@ -14,11 +14,21 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-# The page asks the server for the partner's changes every 5 seconds.
+# In production the page asks for the partner's changes every 5 seconds; here every PROBE_MS.
+PROBE_MS = 300
 LIVE_MS = 10_000
 # Set on the window once the page is open: still there at the end means nothing reloaded the page.
 MARK_LOADED = "window.__openedOnce = true"
 STILL_LOADED = "window.__openedOnce === true"
+
+
+@pytest.fixture(autouse=True)
+def quick_probe(live_server):
+    """The probe interval is a setting rendered into the page: short here, so nothing waits 5 s."""
+    before = live_server.app.config["GROUND_RULES_PROBE_MS"]
+    live_server.app.config["GROUND_RULES_PROBE_MS"] = PROBE_MS
+    yield
+    live_server.app.config["GROUND_RULES_PROBE_MS"] = before
 
 
 def open_ground_rules(phone: Phone, pair: PairInfo, start: bool = False, status: str = "Draft") -> Page:
@@ -204,3 +214,154 @@ def test_a_change_after_both_agreed_reaches_the_partner_live(live_server, phone)
     expect_changed_since_both_agreed(mentor_page, mentee_page)
     assert_never_reloaded(mentor_page, mentee_page)
     assert_no_errors(mentor, mentee)
+
+
+# --- Adding counts as editing; the notice sits where one types; nothing typed is lost ---------
+
+# The narrowest phones in use: a notice at the top of the page is far off-screen from here.
+NARROW = {"width": 360, "height": 740}
+
+
+def add_box(page: Page) -> Locator:
+    return page.locator("#add_clause")
+
+
+def start_adding(page: Page, title: str, body: str) -> Locator:
+    box = add_box(page)
+    box.get_by_text("Add a clause").click()
+    box.get_by_role("textbox", name="Title").fill(title)
+    box.get_by_role("textbox", name="What you agree").fill(body)
+    return box
+
+
+def partner_adds(page: Page, title: str) -> None:
+    box = start_adding(page, title, f"{title}, as we agreed.")
+    box.get_by_role("button", name="Add clause").click()
+    expect(clause(page, title)).to_be_visible()
+
+
+def test_a_clause_being_added_is_never_wiped_by_the_partners_changes(live_server, phone):
+    pair = live_server.create_pair(mentor="Lena Vogel", mentee="Arthur Pryce")
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    mentee_page.set_viewport_size(NARROW)
+    mentor_page = open_ground_rules(mentor, pair)
+
+    # The mentee is writing a new clause at the bottom of a long page…
+    box = start_adding(mentee_page, "Phones away", "We put our phones away for the first ten minutes.")
+    # …when the mentor adds one of their own, then drops another.
+    partner_adds(mentor_page, "Coffee on Fridays")
+    card = clause(mentor_page, FEEDBACK)
+    mentor_page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    expect(card).to_have_count(0)
+
+    # The notice is in the box being written in, on screen; what was typed is untouched.
+    notice = box.locator("[data-remote-structure]")
+    expect(notice).to_contain_text("Lena added, moved or dropped a clause.", timeout=LIVE_MS)
+    expect(notice).to_be_in_viewport()
+    expect(box.get_by_role("textbox", name="Title")).to_have_value("Phones away")
+    expect(box.get_by_role("textbox", name="What you agree")).to_have_value(
+        "We put our phones away for the first ten minutes."
+    )
+    expect(clause(mentee_page, "Coffee on Fridays")).to_have_count(0)  # deferred, not forced in
+
+    # "Show the latest" brings the partner's changes in and leaves the box as it is.
+    notice.get_by_role("button", name="Show the latest").click()
+    expect(clause(mentee_page, "Coffee on Fridays")).to_be_visible()
+    expect(clause(mentee_page, FEEDBACK)).to_have_count(0)
+    expect(box.get_by_role("textbox", name="Title")).to_have_value("Phones away")
+    expect(notice).to_be_hidden()
+
+    # Adding it then works as ever: both new clauses are there, the box is empty for the next.
+    box.get_by_role("button", name="Add clause").click()
+    expect(clause(mentee_page, "Phones away")).to_be_visible()
+    expect(clause(mentee_page, "Coffee on Fridays")).to_be_visible()
+    expect(add_box(mentee_page).locator("input[name=title]")).to_have_value("")  # closed, and empty
+    expect(clause(mentor_page, "Phones away")).to_be_visible(timeout=LIVE_MS)
+
+    assert_never_reloaded(mentor_page, mentee_page)
+    assert_no_errors(mentor, mentee)
+
+
+@pytest.mark.parametrize("close_with", ["Cancel", "Save"])
+def test_while_editing_the_notice_is_in_view_and_the_page_catches_up_afterwards(live_server, phone, close_with):
+    pair = live_server.create_pair(mentor="Nadia Rahman", mentee="Colin Webb")
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    mentee_page.set_viewport_size(NARROW)
+    mentor_page = open_ground_rules(mentor, pair)
+
+    # A clause near the top of the page is being edited…
+    card = start_editing(mentee_page, MENTEE_GOALS)
+    typing = card.get_by_role("textbox", name="What you agree")
+    typing.fill("Colin wants to learn our design tool.")
+    # …while the partner adds a clause at the bottom.
+    partner_adds(mentor_page, "Walks instead of rooms")
+
+    notice = card.locator("[data-remote-structure]")
+    expect(notice).to_contain_text("Nadia added, moved or dropped a clause.", timeout=LIVE_MS)
+    expect(notice).to_be_in_viewport()
+    expect(typing).to_have_value("Colin wants to learn our design tool.")
+    expect(clause(mentee_page, "Walks instead of rooms")).to_have_count(0)
+
+    # Closing the form, either way, brings in what was held back.
+    card.get_by_role("button" if close_with == "Save" else "link", name=close_with, exact=True).click()
+    if close_with == "Save":
+        expect(card.locator(".clause-body")).to_have_text("Colin wants to learn our design tool.")
+    expect(clause(mentee_page, "Walks instead of rooms")).to_be_visible()
+    expect(mentee_page.locator("form[data-editing]")).to_have_count(0)
+
+    assert_never_reloaded(mentor_page, mentee_page)
+    assert_no_errors(mentor, mentee)
+
+
+def test_show_the_latest_keeps_an_open_edit_and_its_words(live_server, phone):
+    pair = live_server.create_pair(mentor="Sofia Marin", mentee="Graham Doyle")
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    mentor_page = open_ground_rules(mentor, pair)
+
+    card = start_editing(mentee_page, MENTEE_GOALS)
+    typing = card.get_by_role("textbox", name="What you agree")
+    typing.fill("Graham wants to run a retro.")
+    # The partner moves the clause below up: the list changes around the open form.
+    below = clause(mentor_page, "Topics to start with, and topics that are off-limits")
+    below.get_by_role("button", name="Move up: Topics to start with, and topics that are off-limits").click()
+
+    notice = card.locator("[data-remote-structure]")
+    expect(notice).to_be_visible(timeout=LIVE_MS)
+    notice.get_by_role("button", name="Show the latest").click()
+    expect(notice).to_be_hidden()
+    expect(typing).to_have_value("Graham wants to run a retro.")
+    titles = mentee_page.locator("#clauses > article h3")
+    # The moved clause is now above the one being edited, which stayed as it was.
+    expect(titles.nth(3)).to_have_text("Topics to start with, and topics that are off-limits")
+    expect(titles.nth(4)).to_have_text(f"Editing: {MENTEE_GOALS}")
+
+    card.get_by_role("button", name="Save").click()
+    expect(card.locator(".clause-body")).to_have_text("Graham wants to run a retro.")
+    assert_never_reloaded(mentor_page, mentee_page)
+    assert_no_errors(mentor, mentee)
+
+
+def test_ones_own_move_or_drop_keeps_another_open_edit(live_server, phone):
+    pair = live_server.create_pair(mentor="Rosa Lind", mentee="Ian Mercer")
+    mentor = phone(pair.mentor)
+    page = open_ground_rules(mentor, pair, start=True)
+
+    card = start_editing(page, MENTEE_GOALS)
+    typing = card.get_by_role("textbox", name="What you agree")
+    typing.fill("Ian wants to try pair programming.")
+    # With that form open, the same person moves another clause and drops a third.
+    page.get_by_role("button", name=f"Move down: {FEEDBACK}").click()
+    expect(page.locator("#clauses > article h3").last).to_have_text(FEEDBACK)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Drop: Confidentiality: what stays between us").click()
+    expect(clause(page, "Confidentiality: what stays between us")).to_have_count(0)
+
+    expect(typing).to_have_value("Ian wants to try pair programming.")
+    card.get_by_role("button", name="Save").click()
+    expect(card.locator(".clause-body")).to_have_text("Ian wants to try pair programming.")
+    assert_never_reloaded(page)
+    assert_no_errors(mentor)

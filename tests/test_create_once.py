@@ -10,7 +10,7 @@ from datetime import date
 
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.apps import clients_of, committed_session, own_app
 from support.parallel import at_once
 
 from app.extensions import db
@@ -116,18 +116,12 @@ def test_asking_for_help_twice_with_one_key_sends_one(mentee, session, pair):
 
 def test_parallel_copies_of_one_meeting_log_one(tmp_path):
     copies = 4
-    with own_database(tmp_path) as url:
-        app = make_app(url)
-        reset_schema(app)
+    with own_app(tmp_path) as app:
         with committed_session(app) as session:
             pair = PairFactory()
             session.commit()
             pair_id, mentor = pair.id, pair.mentor
-        clients = []
-        for _ in range(copies):
-            client = app.test_client()
-            sign_in(client, mentor)
-            clients.append(client)
+        clients = clients_of(app, *[mentor] * copies)
 
         def send(client) -> tuple[int, str]:
             response = client.post(f"/pairs/{pair_id}/journal/new", data=_log_data("m" * 22, "Only once"))
@@ -136,7 +130,6 @@ def test_parallel_copies_of_one_meeting_log_one(tmp_path):
         answers = at_once(send, [(client,) for client in clients])
         with app.app_context():
             logged = db.session.scalar(select(func.count(Meeting.id)).where(Meeting.pair_id == pair_id))
-            db.engine.dispose()
         assert len(answers) == copies and len(set(answers)) == 1 and answers[0][0] == 303
         assert logged == 1
 
@@ -165,9 +158,7 @@ def test_creating_a_program_twice_with_one_key_creates_one(client, session, logi
 
 def test_parallel_copies_of_one_pairing_make_one_pair(tmp_path):
     copies = 4
-    with own_database(tmp_path) as url:
-        app = make_app(url)
-        reset_schema(app)
+    with own_app(tmp_path) as app:
         with committed_session(app) as session:
             admin, program = AdminFactory(), ProgramFactory()
             people = [UserFactory(), UserFactory()]
@@ -176,11 +167,7 @@ def test_parallel_copies_of_one_pairing_make_one_pair(tmp_path):
             session.add_all(rows)
             session.commit()
             program_id, mentor, mentee = program.id, rows[0].id, rows[1].id
-        clients = []
-        for _ in range(copies):
-            client = app.test_client()
-            sign_in(client, admin)
-            clients.append(client)
+        clients = clients_of(app, *[admin] * copies)
 
         def send(client) -> int:
             data = {"mentor": str(mentor), "mentee": str(mentee), "idempotency_key": "p" * 22}
@@ -189,7 +176,6 @@ def test_parallel_copies_of_one_pairing_make_one_pair(tmp_path):
         answers = at_once(send, [(client,) for client in clients])
         with app.app_context():
             made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
-            db.engine.dispose()
         assert answers == [303] * copies
         assert made == 1
 

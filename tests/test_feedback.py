@@ -4,7 +4,6 @@ may read what: shared answers once both answered, private answers never anyone b
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -15,8 +14,9 @@ from factories import (
     UserFactory,
 )
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.apps import clients_of, committed_session, make_app, own_app, reset_schema, sign_in
 from support.pages import inline_code_in, text, words
+from support.parallel import at_once
 from support.records import add_clause, add_pair_content
 
 from app.extensions import db
@@ -816,9 +816,7 @@ def test_parallel_submissions_store_one_set_of_answers_and_never_fail(tmp_path, 
     """Copies of one answer arriving together (a double tap, or two tabs) on a database of their
     own, PostgreSQL too: one set is stored, every copy gets an answer, none a 500."""
     copies = 4
-    with own_database(tmp_path) as url:
-        app = make_app(url)
-        reset_schema(app)
+    with own_app(tmp_path) as app:
         with committed_session(app) as session:
             program = ProgramFactory(
                 starts_on=TODAY - timedelta(days=30),
@@ -832,26 +830,14 @@ def test_parallel_submissions_store_one_set_of_answers_and_never_fail(tmp_path, 
             meeting = add_meeting(session, pair, 1)
             session.commit()
             pair_id, mentee, key = pair.id, pair.mentee, f"meeting-{meeting.id}"
-        clients = []
-        for _ in range(copies):
-            client = app.test_client()
-            sign_in(client, mentee)
-            clients.append(client)
-        start = threading.Barrier(copies)
-        answers: list[tuple[int, str]] = []
 
-        def send(n: int, client) -> None:
+        def send(n: int, client) -> tuple[int, str]:
             token = "k" * 22 if same_key else f"tab{n}" + "k" * 20
             data = {"round": key, "idempotency_key": token, **full_answers(prompts, working=f"Copy {n}")}
-            start.wait()
             response = client.post(f"/pairs/{pair_id}/feedback", data=data)
-            answers.append((response.status_code, response.headers.get("Location", "")))
+            return response.status_code, response.headers.get("Location", "")
 
-        threads = [threading.Thread(target=send, args=(n, client)) for n, client in enumerate(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(send, enumerate(clients_of(app, *[mentee] * copies)))
         with app.app_context():
             if same_key:
                 assert [status for status, _ in answers] == [303] * copies
@@ -862,4 +848,3 @@ def test_parallel_submissions_store_one_set_of_answers_and_never_fail(tmp_path, 
             assert db.session.scalar(select(func.count(FeedbackSubmission.id))) == 1
             texts = db.session.scalars(select(FeedbackAnswer.text).where(FeedbackAnswer.text != "")).all()
             assert len(texts) == 1  # one copy's answers, whole
-            db.engine.dispose()

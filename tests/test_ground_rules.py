@@ -563,49 +563,31 @@ def test_an_add_refused_for_bad_input_keeps_its_words_and_key_and_the_corrected_
 
 
 def test_parallel_copies_of_one_add_make_one_clause(tmp_path):
-    import threading
-
-    from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
 
     from app.extensions import db
 
     copies = 4
-    with own_database(tmp_path) as url:
-        app = make_app(url)
-        reset_schema(app)
+    with own_app(tmp_path) as app:
         with committed_session(app) as own:
             pair = PairFactory()
             own.commit()
             pair_id, mentor = pair.id, pair.mentor
-        clients = []
-        for _ in range(copies):
-            client = app.test_client()
-            sign_in(client, mentor)
-            clients.append(client)
+        clients = clients_of(app, *[mentor] * copies)
         assert clients[0].post(f"/pairs/{pair_id}/ground-rules/start").status_code == 303
-        start = threading.Barrier(copies)
-        answers: list[int] = []
 
-        def send(client) -> None:
-            start.wait()
-            response = client.post(
-                f"/pairs/{pair_id}/ground-rules/clauses",
-                data={"title": "Only once", "body": "", "idempotency_key": "k" * 22},
-            )
-            answers.append(response.status_code)
+        def send(client) -> int:
+            data = {"title": "Only once", "body": "", "idempotency_key": "k" * 22}
+            return client.post(f"/pairs/{pair_id}/ground-rules/clauses", data=data).status_code
 
-        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(send, [(client,) for client in clients])
         with app.app_context():
             assert answers == [303] * copies
             assert db.session.scalar(select(func.count(Clause.id)).where(Clause.title == "Only once")) == 1
             assert (
                 db.session.scalar(select(func.count(ClauseRevision.id)).where(ClauseRevision.title == "Only once")) == 1
             )
-            db.engine.dispose()
 
 
 # --- One optimistic-locking helper, one conflict type ----------------------------------------

@@ -4,12 +4,11 @@ answer, or four posts at the same moment. The quick-add topic box stands for eve
 from __future__ import annotations
 
 import re
-import threading
 
-import pytest
 from factories import PairFactory
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.apps import clients_of, committed_session, own_app
+from support.parallel import at_once
 
 from app.extensions import db
 from app.models import Topic
@@ -64,34 +63,19 @@ def test_keys_belong_to_their_person(app, session, pair, mentor, mentee, login):
     assert sorted(_topics(session, pair)) == ["Hers", "His"]
 
 
-@pytest.mark.parametrize("copies", [4])
-def test_parallel_copies_of_one_submission_add_one_topic(tmp_path, copies):
-    with own_database(tmp_path) as url:
-        app = make_app(url)
-        reset_schema(app)
+def test_parallel_copies_of_one_submission_add_one_topic(tmp_path):
+    copies = 4
+    with own_app(tmp_path) as app:
         with committed_session(app) as session:
             pair = PairFactory()
             session.commit()
             pair_id, mentee = pair.id, pair.mentee
-        clients = []
-        for _ in range(copies):
-            client = app.test_client()
-            sign_in(client, mentee)
-            clients.append(client)
-        start = threading.Barrier(copies)
-        answers: list[int] = []
 
-        def send(client) -> None:
-            start.wait()
-            response = client.post(f"/pairs/{pair_id}/topics", data={"text": "Only once", "idempotency_key": "k" * 22})
-            answers.append(response.status_code)
+        def send(client) -> int:
+            data = {"text": "Only once", "idempotency_key": "k" * 22}
+            return client.post(f"/pairs/{pair_id}/topics", data=data).status_code
 
-        threads = [threading.Thread(target=send, args=(client,)) for client in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(send, [(client,) for client in clients_of(app, *[mentee] * copies)])
         with app.app_context():
             assert answers == [303] * copies
             assert db.session.scalar(select(func.count(Topic.id)).where(Topic.pair_id == pair_id)) == 1
-            db.engine.dispose()

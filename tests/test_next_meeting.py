@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from factories import PairFactory
 from icalendar import Calendar
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.apps import clients_of, committed_session, own_app
 from support.pages import inline_code_in, text, words
+from support.parallel import at_once
 
 from app.extensions import db
 from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic
@@ -323,22 +323,13 @@ def test_a_feed_stops_when_the_pair_ends(app, mentee, pair, session):
 def test_two_first_plans_made_at_the_same_moment_keep_both(tmp_path):
     """Both people plan the first meeting at once, on a database of their own (PostgreSQL too):
     one plan is saved, the other person gets the conflict view with theirs kept, nobody a 500."""
-    with own_database(tmp_path) as url:
-        app = make_app(url)
-        reset_schema(app)
+    with own_app(tmp_path) as app:
         with committed_session(app) as session:
             pair = PairFactory()
             session.commit()
             pair_id, people = pair.id, (pair.mentor, pair.mentee)
-        clients = []
-        for person in people:
-            client = app.test_client()
-            sign_in(client, person)
-            clients.append(client)
-        start = threading.Barrier(len(clients))
-        answers: list[tuple[int, str]] = []
 
-        def send(client, at: str) -> None:
+        def send(client, at: str) -> tuple[int, str]:
             data = {
                 "version": "0",
                 "day": DAY.isoformat(),
@@ -347,24 +338,16 @@ def test_two_first_plans_made_at_the_same_moment_keep_both(tmp_path):
                 "place": at,
                 "timezone": "UTC",
             }
-            start.wait()
             response = client.post(f"/pairs/{pair_id}/next-meeting", data=data)
-            answers.append((response.status_code, response.get_data(as_text=True)))
+            return response.status_code, response.get_data(as_text=True)
 
-        threads = [
-            threading.Thread(target=send, args=(c, at)) for c, at in zip(clients, ("10:00", "11:00"), strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        answers = at_once(send, zip(clients_of(app, *people), ("10:00", "11:00"), strict=True))
         with app.app_context():
             assert sorted(status for status, _ in answers) == [303, 409]
             [refused] = [body for status, body in answers if status == 409]
             stored = db.session.get(NextMeeting, pair_id)
             lost = "11:00" if stored.place == "10:00" else "10:00"
             assert f'value="{lost}"' in refused and "changed the plan while you were editing" in refused
-            db.engine.dispose()
 
 
 @pytest.mark.parametrize("place", [("Room 4 " * 20000)[:100_000], '"><img src=x onerror=alert(1)>'])

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from factories import PairFactory
 from sqlalchemy import select
-from support.apps import committed_session, make_app, own_database, reset_schema, sign_in
+from support.apps import clients_of, committed_session, make_app, own_database, reset_schema
 from support.pages import text
 from support.parallel import at_once
 
@@ -132,11 +132,7 @@ def test_two_first_saves_at_once_never_fail(tmp_path, monkeypatch, bodies):
             session.add(meeting)
             session.commit()
             pair_id, meeting_id, mentor = pair.id, meeting.id, pair.mentor
-        clients = []
-        for _ in bodies:
-            client = app.test_client()
-            sign_in(client, mentor)
-            clients.append(client)
+        clients = clients_of(app, *[mentor] * len(bodies))
 
         def send(client, body: str) -> int:
             return _reflect(client, pair_id, meeting_id, body, "0", htmx=False).status_code

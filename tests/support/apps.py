@@ -47,6 +47,30 @@ def own_database(tmp_dir) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def own_app(tmp_dir, **config) -> Iterator[Flask]:
+    """An app on a database of its own (``own_database``), its schema built: for tests whose
+    requests commit for real, in parallel."""
+    with own_database(tmp_dir) as url:
+        app = make_app(url, **config)
+        reset_schema(app)
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def clients_of(app: Flask, *people: User) -> list[FlaskClient]:
+    """A test client signed in as each of ``people`` (one person twice: two tabs or two taps)."""
+    clients = []
+    for person in people:
+        client = app.test_client()
+        sign_in(client, person)
+        clients.append(client)
+    return clients
+
+
 def make_app(url: str, **config) -> Flask:
     """An app configured for tests from a clean environment (nothing from the shell leaks in)."""
     settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}

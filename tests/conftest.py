@@ -38,6 +38,15 @@ def app(tmp_path_factory) -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def csrf_app(tmp_path_factory) -> Flask:
+    """An app with CSRF protection on, as in production, on a SQLite file of its own whose data is
+    committed for real (``support.apps.committed_session``): for tests that post a page's own token."""
+    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('csrf')}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
+    reset_schema(app)
+    return app
+
+
 @pytest.fixture
 def connection(app: Flask) -> Iterator[Connection]:
     with app.app_context():

@@ -16,7 +16,7 @@ from factories import (
     UserFactory,
 )
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, reset_schema, sign_in
+from support.apps import committed_session, sign_in
 from support.pages import inline_code_in, text, words
 from support.records import add_pair_content
 
@@ -678,9 +678,8 @@ def test_admin_pages_use_few_queries_however_big_the_program(client, session, ad
 # --- with CSRF protection on, every admin form carries its token -----------------------------------
 
 
-def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
-    reset_schema(app)
+def test_every_admin_form_works_with_its_token_and_not_without(csrf_app):
+    app = csrf_app
     with committed_session(app) as session:
         admin = AdminFactory()
         session.commit()
@@ -698,7 +697,8 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
         made = client.post("/admin/programs/new", data=program_values(csrf_token=token("/admin/programs/new")))
         assert made.status_code == 303
         base = made.location.removesuffix("/participants")
-        prompt_set_id = str(session.scalar(select(Program.prompt_set_id)))
+        program_id = int(base.rsplit("/", 1)[1])
+        prompt_set_id = str(session.scalar(select(Program.prompt_set_id).where(Program.id == program_id)))
         session.rollback()  # end the read, so the app can write (SQLite has one writer)
         writes = [
             (f"{base}/settings", program_values(name="Renamed", prompt_set_id=prompt_set_id), {}),
@@ -728,13 +728,15 @@ def test_every_admin_form_works_with_its_token_and_not_without(tmp_path):
                 url, data=data | files | {"csrf_token": token(form_page)}, content_type="multipart/form-data"
             )
             assert with_token.status_code == 303, url
-        people = session.scalars(select(Participant.id).order_by(Participant.id)).all()
+        people = session.scalars(
+            select(Participant.id).where(Participant.program_id == program_id).order_by(Participant.id)
+        ).all()
         session.rollback()
         assert len(people) == 3
         pair = {"mentor": str(people[0]), "mentee": str(people[1])}
         assert client.post(f"{base}/pairs", data=pair).status_code == 400
         assert client.post(f"{base}/pairs", data=pair | {"csrf_token": token(f"{base}/pairs")}).status_code == 303
-        assert session.scalar(select(func.count()).select_from(Pair)) == 1
+        assert session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id)) == 1
 
 
 def test_the_privacy_threshold_only_goes_up_once_there_are_pairs(client, admin, program, session):

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from factories import AdminFactory, PairFactory, UserFactory
 from sqlalchemy import func, select
-from support.apps import committed_session, make_app, reset_schema, sign_in
+from support.apps import committed_session, sign_in
 from support.pages import inline_code_in, text, words
 from support.records import add_clause
 
@@ -791,9 +791,8 @@ def hidden(page: str, name_ending: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def test_every_journal_form_works_with_its_own_token_and_not_without(tmp_path):
-    app = make_app(f"sqlite:///{tmp_path}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
-    reset_schema(app)
+def test_every_journal_form_works_with_its_own_token_and_not_without(csrf_app):
+    app = csrf_app
     with committed_session(app) as session:
         pair = PairFactory()
         session.commit()

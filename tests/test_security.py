@@ -15,7 +15,7 @@ from factories import AdminFactory, PairFactory, UserFactory
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from support.apps import committed_session, make_app, reset_schema, sign_in
+from support.apps import committed_session, reset_schema, sign_in
 from support.pages import inline_code_in
 from support.records import (
     add_clause,
@@ -89,13 +89,6 @@ def set_cookie(response, name: str) -> dict[str, str] | None:
 
 
 # --- CSRF: every state-changing route refuses a missing or wrong token ---------------------------
-
-
-@pytest.fixture(scope="module")
-def csrf_app(tmp_path_factory) -> Flask:
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('csrf')}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
-    reset_schema(app)
-    return app
 
 
 @pytest.fixture

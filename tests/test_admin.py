@@ -658,11 +658,12 @@ def _grow(session, program: Program, people: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "page",
+    "path",
     ["/admin", "/admin/programs/new", "{base}/settings", "{base}/participants", "{base}/pairs"],
 )
-def test_admin_pages_use_few_queries_however_big_the_program(client, session, admin, program, queries, page):
-    url = page.format(base=f"/admin/programs/{program.id}")
+def test_admin_pages_use_few_queries_however_big_the_program(client, session, admin, program, queries, path):
+    # Not "page": pytest-playwright owns that fixture name, and would run this once per browser.
+    url = path.format(base=f"/admin/programs/{program.id}")
     _grow(session, program, 6)
     client.get(url)  # warm up (first-request work is not the page's)
     with queries() as small:

@@ -1,5 +1,6 @@
-"""What the pair's home shows, read in as few queries as the page budget allows (8 in all, the
-signed-in person and the membership included). Each section has a fuller page elsewhere; here
+"""What the pair's home shows, read in as few queries as the page budget allows: at most 8, the
+signed-in person and the membership included (tests/test_pairs.py and tests/test_next_meeting.py
+pin the counts and prove them flat as the data doubles). Each section has a fuller page elsewhere; here
 only what a phone needs at a glance."""
 
 from __future__ import annotations

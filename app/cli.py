@@ -18,7 +18,7 @@ from app import authz
 from app import demo as demo_data
 from app.auth import links
 from app.extensions import db
-from app.models import Pair, PairMember, Program, User, normalise_email
+from app.models import Pair, PairMember, Program, User, normalise_email, valid_email
 
 NAME_MAX = User.name.type.length
 
@@ -29,8 +29,7 @@ def _fail(message: str) -> None:
 
 def _valid_email(raw: str) -> str:
     email = normalise_email(raw)
-    local, _, domain = email.partition("@")
-    if not local or "." not in domain or " " in email or len(email) > User.email.type.length:
+    if not valid_email(email):
         _fail(f"{raw!r} is not an email address.")
     return email
 

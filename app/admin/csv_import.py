@@ -11,11 +11,9 @@ import csv
 import io
 from dataclasses import dataclass
 
-import email_validator
-
-from app.admin.forms import DEPARTMENT_MAX, EMAIL_MAX, LEVEL_MAX, NAME_MAX
+from app.admin.forms import DEPARTMENT_MAX, LEVEL_MAX, NAME_MAX
 from app.forms import drop_control_characters
-from app.models import normalise_email
+from app.models import normalise_email, valid_email
 
 COLUMNS = ("name", "email", "department", "level")
 # A few thousand people fit well below the request size limit; more is a mistake or a different tool.
@@ -45,15 +43,6 @@ class Invalid(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
-
-
-def valid_email(raw: str) -> bool:
-    """The same test as the add-a-participant form's email field."""
-    try:
-        email_validator.validate_email(raw, check_deliverability=False)
-    except email_validator.EmailNotValidError:
-        return False
-    return len(raw) <= EMAIL_MAX
 
 
 def read(data: bytes, already_in_program: set[str] | None = None) -> list[Row]:

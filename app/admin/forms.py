@@ -16,17 +16,17 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
     ValidationError,
 )
 
-from app.forms import Form
+from app.forms import EmailAddress, Form
 from app.idempotency import IdempotentForm
 from app.models import (
     DEFAULT_PRIVACY_THRESHOLD,
+    EMAIL_MAX,
     MIN_PRIVACY_THRESHOLD,
     Participant,
     Program,
@@ -35,7 +35,6 @@ from app.models import (
 
 PROGRAM_NAME_MAX = Program.name.type.length
 NAME_MAX = User.name.type.length
-EMAIL_MAX = User.email.type.length
 DEPARTMENT_MAX = Participant.department.type.length
 LEVEL_MAX = Participant.level.type.length
 EVERY_WEEKS_MAX = 12
@@ -146,7 +145,7 @@ class ParticipantForm(IdempotentForm, Form):
         validators=[
             DataRequired("Enter the person's email address: their sign-in links go there."),
             Length(max=EMAIL_MAX, message="That is longer than any email address can be."),
-            Email("That doesn't look like an email address. Check for a typo."),
+            EmailAddress(),
         ],
     )
     department = StringField("Department", validators=[_longest(DEPARTMENT_MAX, "department")])

@@ -1,9 +1,9 @@
 """Forms of the sign-in pages and the account pages."""
 
 from wtforms import EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
-from app.forms import Form
+from app.forms import EmailAddress, Form
 from app.models.user import Passkey
 
 
@@ -13,7 +13,7 @@ class EmailLinkForm(Form):
         validators=[
             DataRequired("Enter the email address you use for Twoway."),
             Length(max=254, message="That is longer than any email address can be."),
-            Email("That doesn't look like an email address. Check for a typo."),
+            EmailAddress(),
         ],
     )
     next = HiddenField()

@@ -50,7 +50,16 @@ from app.models.program import (
 )
 from app.models.sign_in_attempt import SignInAttempt
 from app.models.types import UTCDateTime, utcnow
-from app.models.user import Passkey, RecoveryCode, SignInLink, User, WebAuthnChallenge, normalise_email
+from app.models.user import (
+    EMAIL_MAX,
+    Passkey,
+    RecoveryCode,
+    SignInLink,
+    User,
+    WebAuthnChallenge,
+    normalise_email,
+    valid_email,
+)
 
 __all__ = [
     "HistoryAction",
@@ -109,5 +118,7 @@ __all__ = [
     "User",
     "WebAuthnChallenge",
     "normalise_email",
+    "valid_email",
+    "EMAIL_MAX",
     "utcnow",
 ]

@@ -8,6 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
 
+import email_validator
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -23,6 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
+
+EMAIL_MAX = 254
 
 if TYPE_CHECKING:
     from app.models.program import PairMember
@@ -46,7 +49,7 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     webauthn_user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True, default=new_user_handle)
@@ -106,6 +109,18 @@ class User(db.Model):
 
 def normalise_email(value: str) -> str:
     return value.strip().lower()
+
+
+def valid_email(value: str) -> bool:
+    """The one test of an email address, for forms, the CSV import and the command line alike:
+    its syntax (no look-up of the domain: an intranet's may not resolve from here) and its length."""
+    if len(value) > EMAIL_MAX:
+        return False
+    try:
+        email_validator.validate_email(value, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        return False
+    return True
 
 
 @cache

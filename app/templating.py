@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import markdown
+from app.dates import days_ago
 from app.models import utcnow
 
 # How long a partner's change is flagged as new.
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
         return f"{minutes} minute{'s' if minutes != 1 else ''} ago" if minutes < 60 else f"on {format_date(value)}"
 
     app.add_template_filter(markdown.render, "markdown")
+    app.add_template_filter(days_ago, "days_ago")
 
     @app.template_global()
     def vendor_integrity(filename: str) -> str:

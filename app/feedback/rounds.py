@@ -21,6 +21,7 @@ from sqlalchemy import String, cast, exists, literal, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
+from app.dates import days_ago
 from app.extensions import db
 from app.ground_rules import agreement
 from app.models import (
@@ -230,9 +231,7 @@ def rhythm_words(rhythm: Rhythm, found_pace: Pace, partner_name: str) -> str | N
         agreed = f"You and {partner_name} agreed to meet {CADENCE_LABELS[rhythm.cadence]}"
     if found_pace.days_since is None:
         return f"{agreed}. You haven't logged a meeting yet."
-    days = found_pace.days_since
-    when = "today" if days == 0 else "yesterday" if days == 1 else f"{days} days ago"
-    return f"{agreed}; you last met {when}."
+    return f"{agreed}; you last met {days_ago(found_pace.days_since)}."
 
 
 # --- prompts, submissions and answers ------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
 
+from app.dates import iso_date
 from app.models import CADENCE_LABELS, Cadence, ClauseKind
 
 
@@ -41,10 +41,7 @@ def describe(kind: ClauseKind, fields: dict[str, Any], body: str = "") -> str:
 
 
 def _day(value: str | None) -> str:
-    try:
-        day = date.fromisoformat(value) if value else None
-    except ValueError:
-        day = None
+    day = iso_date(value)
     return f"{day.day} {day:%B %Y}" if day else "not set"
 
 

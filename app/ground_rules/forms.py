@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.dates import iso_date
 from app.forms import Form, VersionedForm
 from app.idempotency import IdempotentForm
 from app.models import BODY_MAX, CADENCE_LABELS, TITLE_MAX, Cadence, Clause, ClauseKind
@@ -98,7 +98,7 @@ def form_for(clause: Clause, *, from_request: bool = False, values: dict[str, An
         data.update({k: v for k, v in values.items() if k != "fields"})
     for key in ("midpoint", "end"):
         if isinstance(data.get(key), str):
-            data[key] = date.fromisoformat(data[key]) if data[key] else None
+            data[key] = iso_date(data[key])
     return _ids(form_class.blank(**data), f"clause-{clause.id}-")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.dates import iso_date
 from app.extensions import db
 from app.models.types import UTCDateTime, enum_column, utcnow
 from app.models.user import User
@@ -168,8 +169,8 @@ class Rhythm:
             cadence=Cadence(cadence) if cadence in Cadence._value2member_map_ else None,
             custom=rhythm.get("custom", ""),
             length_minutes=rhythm.get("length_minutes"),
-            midpoint=_date(dates.get("midpoint")),
-            ends_on=_date(dates.get("end")),
+            midpoint=iso_date(dates.get("midpoint")),
+            ends_on=iso_date(dates.get("end")),
         )
 
     @classmethod
@@ -185,10 +186,3 @@ class Rhythm:
 def halfway(starts_on: date, ends_on: date) -> date:
     """Halfway from ``starts_on`` to ``ends_on``, in whole days: a program's midpoint."""
     return starts_on + timedelta(days=(ends_on - starts_on).days // 2)
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None

@@ -73,7 +73,7 @@
     for (const [id, card] of kept) {
       card.querySelectorAll("[data-remote-structure]").forEach((element) => { element.hidden = true; });
       if (!fresh.querySelector(`#${CSS.escape(id)}`) && card.querySelector("form[data-editing]")) {
-        note(card, "[data-remote-change]", "Your partner dropped this clause. What you wrote is still here: copy it, or add it as a new clause.");
+        note(card, "[data-remote-change]", "Your partner dropped this clause. What you wrote is still here: save it to keep it and add it back as a new clause.");
       }
     }
   }

@@ -393,3 +393,24 @@ def test_words_typed_into_a_clause_the_partner_dropped_are_kept_and_can_be_added
     )
     assert_never_reloaded(mentor_page, mentee_page)
     assert_no_errors(mentor, mentee, allowed=re.compile(r"409"))
+
+
+def test_cancelling_an_edit_of_a_clause_the_partner_dropped_closes_it_without_an_error(live_server, phone):
+    pair = live_server.create_pair(mentor="Petra Novak", mentee="Simon Achebe")
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    mentor_page = open_ground_rules(mentor, pair)
+
+    card = start_editing(mentee_page, FEEDBACK)
+    card.get_by_role("textbox", name="What you agree").fill("Never mind.")
+    mentor_page.once("dialog", lambda dialog: dialog.accept())
+    mentor_page.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    expect(card.locator("[data-remote-structure]")).to_be_visible(timeout=LIVE_MS)
+    partner_adds(mentor_page, "Coffee first")
+
+    card.get_by_role("link", name="Cancel").click()
+    expect(clause(mentee_page, FEEDBACK)).to_have_count(0)
+    expect(clause(mentee_page, "Coffee first")).to_be_visible(timeout=LIVE_MS)  # and the list caught up
+    expect(mentee_page.locator("#request-error")).to_be_hidden()
+    assert_never_reloaded(mentor_page, mentee_page)
+    assert_no_errors(mentor, mentee, allowed=re.compile(r"404"))

@@ -158,6 +158,18 @@
     else if (behind) tellBehind();
   });
 
+  // Cancel (or Edit) on a clause the partner dropped meanwhile finds it gone (404): the card goes,
+  // as the list now has it, instead of staying stuck with a "couldn't save" message. Only a GET:
+  // a Save still reaches the server, which keeps the words and offers them back.
+  document.body.addEventListener("htmx:responseError", (event) => {
+    const { xhr, target, requestConfig } = event.detail;
+    if (xhr.status !== 404 || !requestConfig || requestConfig.verb !== "get") return;
+    if (!target || !/^clause-\d+$/.test(target.id) || target.parentNode !== list()) return;
+    event.stopPropagation();
+    target.remove();
+    if (behind && !cardsInUse().length) catchUp();
+  });
+
   // Our own saves move the agreement on too; the server leaves them out of the probe's answer,
   // so the version we hold only needs to follow.
   document.body.addEventListener("agreement-changed", () => { probe(); });

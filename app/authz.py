@@ -328,12 +328,14 @@ def readable_feedback(membership: PairMember, keys: list[str], revealed: set[str
 # --- Ground rules ------------------------------------------------------------------------------
 
 
-def get_clause(clause_id: int) -> Clause:
+def get_clause(clause_id: int, *, dropped_too: bool = False) -> Clause:
     """A clause in force of the current pair's ground rules, or 404: never another pair's, whatever
-    the id, and never one the pair dropped."""
-    clause = db.session.scalar(
-        select(Clause).where(Clause.id == clause_id, Clause.pair_id == g.membership.pair_id, Clause.removed.is_(False))
-    )
+    the id, and never one the pair dropped, unless ``dropped_too`` (a save typed into a clause the
+    partner dropped meanwhile must still reach it, so the words are kept)."""
+    query = select(Clause).where(Clause.id == clause_id, Clause.pair_id == g.membership.pair_id)
+    if not dropped_too:
+        query = query.where(Clause.removed.is_(False))
+    clause = db.session.scalar(query)
     if clause is None:
         abort(404)
     return clause

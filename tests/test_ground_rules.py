@@ -691,7 +691,43 @@ def test_a_dropped_clause_is_out_of_reach_like_another_pairs(mentor, started, ba
     assert mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses")).status_code == 200
     for url in (f"{base}/clauses/{clause.id}", f"{base}/clauses/{clause.id}/edit"):
         assert mentor.get(url, headers=hx(f"clause-{clause.id}")).status_code == 404
-    assert save(mentor, base, clause, body="too late").status_code == 404
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "no-js"])
+def test_text_typed_into_a_clause_the_partner_dropped_is_kept_and_can_be_added_back(
+    mentor, mentee, started, base, session, pair, htmx
+):
+    clause = started[MENTEE_WANTS]
+    assert mentee.get(f"{base}/clauses/{clause.id}/edit", headers=hx(f"clause-{clause.id}")).status_code == 200
+    assert mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses")).status_code == 200
+
+    refused = save(mentee, base, clause, version=1, htmx=htmx, body="Margaret's long reply")
+    assert refused.status_code == 409
+    page = text(refused)
+    assert "Aisha dropped this clause while you were editing it" in page
+    assert re.search(r"<textarea[^>]*name=\"body\"[^>]*>\s*Margaret's long reply", page)
+    # Stored, not only shown: the history keeps the words, and the clause stays dropped.
+    [kept] = session.scalars(select(ClauseConflict)).all()
+    assert (kept.body, kept.author_id, kept.clause_id) == ("Margaret's long reply", pair.mentee.id, clause.id)
+    assert "Margaret's long reply" in text(mentor.get(f"{base}/history"))
+    assert session.scalar(select(Clause.removed).where(Clause.id == clause.id)) is True
+
+    # "Add it back" posts the words as a new clause, once.
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"title": MENTEE_WANTS, "body": "Margaret's long reply", "idempotency_key": key}
+    for _ in range(2):
+        assert mentee.post(f"{base}/clauses", data=data, headers=hx("clauses")).status_code == 200
+    restored = session.scalars(select(Clause).where(Clause.body == "Margaret's long reply")).all()
+    assert [(c.title, c.removed) for c in restored] == [(MENTEE_WANTS, False)]
+
+
+def test_a_structured_clause_the_partner_dropped_keeps_the_values_typed(mentor, mentee, started, base, session):
+    clause = next(c for c in started.values() if c.kind.value == "rhythm")
+    assert mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses")).status_code == 200
+    refused = save(mentee, base, clause, version=1, cadence="weekly", custom="", length_minutes="45")
+    assert refused.status_code == 409 and "dropped this clause" in text(refused)
+    [kept] = session.scalars(select(ClauseConflict)).all()
+    assert kept.fields["length_minutes"] == 45
 
 
 def test_the_ground_rules_decide_no_access_of_their_own():

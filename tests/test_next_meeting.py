@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -360,3 +361,46 @@ def test_a_hostile_place_is_refused_or_kept_harmless(mentee, pair, session, plac
         assert response.status_code == 303
         page = mentee.get(f"/pairs/{pair.id}")
         assert page.status_code == 200 and inline_code_in(page.text) == [] and "<img src=x" not in page.text
+
+
+# Next year's nights the clocks change: always ahead, never more than two years away.
+NEXT_YEAR = date.today().year + 1
+SPRING_FORWARD_BERLIN = max(date(NEXT_YEAR, 3, d) for d in range(25, 32) if date(NEXT_YEAR, 3, d).weekday() == 6)
+FALL_BACK_NEW_YORK = min(date(NEXT_YEAR, 11, d) for d in range(1, 8) if date(NEXT_YEAR, 11, d).weekday() == 6)
+
+
+def test_a_time_the_clocks_skip_is_refused_with_the_plan_kept(mentor, pair, session):
+    pair.mentor.time_zone = "Europe/Berlin"
+    refused = plan(mentor, pair, day=SPRING_FORWARD_BERLIN.isoformat(), time="02:30", timezone="Europe/Berlin")
+    assert refused.status_code == 422
+    assert "The clocks go forward that night in Europe/Berlin, so 02:30 never happens" in words(refused)
+    assert 'value="02:30"' in refused.text and 'value="Teams"' in refused.text
+    assert session.get(NextMeeting, pair.id) is None
+    # The hour after is there as usual.
+    assert (
+        plan(mentor, pair, day=SPRING_FORWARD_BERLIN.isoformat(), time="03:30", timezone="Europe/Berlin").status_code
+        == 303
+    )
+    assert session.get(NextMeeting, pair.id).starts_at == datetime.combine(
+        SPRING_FORWARD_BERLIN, time(1, 30), tzinfo=UTC
+    )
+
+
+def test_saving_a_plan_at_a_time_the_clocks_show_twice_never_moves_it(mentee, mentor, pair, session):
+    pair.mentee.time_zone, pair.mentor.time_zone = "America/New_York", "Europe/Berlin"
+    # 07:30 in Berlin is the second 01:30 in New York that night (after the clocks went back).
+    day = FALL_BACK_NEW_YORK.isoformat()
+    assert plan(mentor, pair, day=day, time="07:30", timezone="Europe/Berlin").status_code == 303
+    moment = datetime.combine(FALL_BACK_NEW_YORK, time(6, 30), tzinfo=UTC)
+    assert session.get(NextMeeting, pair.id).starts_at == moment
+    form = mentee.get(f"/pairs/{pair.id}/next-meeting").text
+    assert 'value="01:30"' in form
+    fold = re.search(r'name="fold" type="hidden" value="(\d)"', form).group(1)
+    # Margaret only changes the room: the meeting stays at the same moment.
+    saved = plan(
+        mentee, pair, version="1", day=day, time="01:30", timezone="America/New_York", fold=fold, place="Room 9"
+    )
+    assert saved.status_code == 303
+    stored = session.get(NextMeeting, pair.id, populate_existing=True)
+    assert (stored.starts_at, stored.place) == (moment, "Room 9")
+    assert "07:30 (Europe/Berlin)" in words(mentor.get(f"/pairs/{pair.id}"))

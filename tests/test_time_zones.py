@@ -44,9 +44,22 @@ def test_a_first_visit_asks_the_browser_once_and_never_overrides_a_chosen_zone(m
     assert pair.mentee.time_zone == "Europe/Berlin"
 
 
-@pytest.mark.parametrize("sent", ["Local/Nowhere", "<script>alert(1)</script>", "Europe/Berlin" * 9000, ""])
+@pytest.mark.parametrize(
+    "sent", ["Local/Nowhere", "<script>alert(1)</script>", "Europe/Berlin" * 9000, "", "localtime", "Factory"]
+)
 def test_a_garbled_browser_zone_changes_nothing(mentee, pair, session, sent):
     assert mentee.post("/account/time-zone", data={"time_zone": sent, "detected": "1"}).status_code == 204
+    session.refresh(pair.mentee)
+    assert pair.mentee.time_zone is None
+
+
+def test_the_hosts_own_clock_is_no_zone_anyone_can_pick(mentee, pair, session):
+    """ "localtime" is whichever clock the host serving the request runs on: with several hosts
+    the same person would see the same meeting at different times."""
+    page = mentee.get("/account/time-zone").text
+    assert '<option value="localtime">' not in page and '<option value="Factory">' not in page
+    for zone in ("localtime", "Factory"):
+        assert mentee.post("/account/time-zone", data={"time_zone": zone}).status_code == 422
     session.refresh(pair.mentee)
     assert pair.mentee.time_zone is None
 

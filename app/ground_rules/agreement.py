@@ -153,11 +153,13 @@ def _record(clause: Clause, action: str, version: int, author_id: int) -> None:
 def save(membership: PairMember, target: Clause, base_version: int, values: dict[str, Any]) -> bool:
     """Save ``values`` (title, body or fields) over version ``base_version`` of ``target``.
 
-    Returns False when nothing changed. Raises ``versions.Conflict`` when someone saved the clause
-    since ``base_version``: ``current`` is the clause as it now is, and ``lost`` the editor's text,
-    stored as a ``ClauseConflict`` so neither text is lost.
+    Returns False when nothing changed. Raises ``versions.Conflict`` when someone saved or dropped
+    the clause since ``base_version``: ``current`` is the clause as it now is (``removed`` when
+    dropped), and ``lost`` the editor's text, stored as a ``ClauseConflict`` so neither text is lost.
     """
     try:
+        if target.removed:
+            raise versions.Conflict(target)
         changed = versions.save_over(
             target, base_version, values, stamp={"updated_at": utcnow(), "updated_by_id": membership.user_id}
         )

@@ -113,3 +113,9 @@ class NewClauseForm(IdempotentForm, Form):
 
 class AgreeForm(Form):
     version = HiddenField(validators=[InputRequired()])
+
+
+def restore_form(dropped: Clause, *, title: str, body: str) -> NewClauseForm:
+    """The "Add it back" box drawn in place of a clause the partner dropped while it was being
+    edited, holding what was typed (its inputs named apart from the "Add a clause" box's)."""
+    return _ids(NewClauseForm.blank(title=title, body=body), f"clause-{dropped.id}-restore-")

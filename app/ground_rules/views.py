@@ -12,9 +12,9 @@ from flask_login import current_user
 from app import authz, htmx, versions
 from app.extensions import db
 from app.ground_rules import agreement, diff
-from app.ground_rules.forms import AgreeForm, NewClauseForm, form_for
+from app.ground_rules.forms import AgreeForm, NewClauseForm, form_for, restore_form
 from app.idempotency import idempotent
-from app.models import Clause, utcnow
+from app.models import Clause, ClauseKind, utcnow
 from app.numbers import arg_int
 
 bp = Blueprint("ground_rules", __name__, url_prefix="/ground-rules")
@@ -71,7 +71,10 @@ def _clause(target: Clause, status: int = 200, **extra: Any) -> Response:
     """One clause: its block when htmx swaps that clause, else the whole page showing it in that state."""
     if htmx.chosen_block(CLAUSE_BLOCKS):
         return htmx.render(TEMPLATE, blocks=CLAUSE_BLOCKS, status=status, **_clause_context(target, **extra))
-    return htmx.render(TEMPLATE, status=status, **_page_context(focus=target.id, **extra))
+    context = _page_context(focus=target.id, **extra)
+    if target.removed:  # dropped while being edited: shown where it stood, holding what was typed
+        context["clauses"] = sorted([*context["clauses"], target], key=lambda c: c.position)
+    return htmx.render(TEMPLATE, status=status, **context)
 
 
 def _location(anchor: str | None = None) -> str:
@@ -112,7 +115,7 @@ def edit_clause(clause_id: int) -> Response:
 @bp.post("/clauses/<int:clause_id>")
 def save_clause(clause_id: int) -> Response:
     membership = authz.current_membership()
-    target = authz.get_clause(clause_id)
+    target = authz.get_clause(clause_id, dropped_too=True)
     form = form_for(target, from_request=True)
     if not form.validate():
         return _clause(target, status=422, mode="edit", edit_form=form)
@@ -121,6 +124,11 @@ def save_clause(clause_id: int) -> Response:
     except versions.Conflict as conflict:
         db.session.commit()  # keep the losing text: it is never thrown away
         mine = conflict.lost
+        if conflict.current.removed:
+            # The partner dropped it meanwhile: the words are kept, and offered back as a new clause.
+            body = mine.body if mine.kind == ClauseKind.TEXT else diff.describe(mine.kind, mine.fields)
+            restore = restore_form(conflict.current, title=mine.title, body=body)
+            return _clause(conflict.current, status=409, mode="dropped", restore_form=restore)
         retry = form_for(conflict.current, values={"title": mine.title, "body": mine.body, "fields": mine.fields})
         return _clause(conflict.current, status=409, mode="conflict", conflict=mine, edit_form=retry)
     db.session.commit()

@@ -123,9 +123,15 @@ def valid_email(value: str) -> bool:
     return True
 
 
+# Names the zone database carries that are no place on Earth: "localtime" is whichever clock the
+# host serving the request runs on (two hosts, two answers), "posixrules" a build default, and
+# "Factory" shows "-00".
+NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @cache
 def time_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_PLACES
 
 
 def zone_named(name: str) -> ZoneInfo | None:

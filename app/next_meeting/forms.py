@@ -34,12 +34,19 @@ class NextMeetingForm(VersionedForm):
     # the same clock. On a first visit, before the server knows the person's zone, app.js puts
     # the browser's zone into a new plan's form.
     timezone = HiddenField()
+    # Which of a time the clocks show twice (01:30 on the night they go back) the plan is: "1" for
+    # the second. Drawn from the stored plan, so saving it unchanged never moves it by an hour.
+    fold = HiddenField()
 
     def zone(self) -> ZoneInfo:
         return zone_named((self.timezone.data or "").strip()) or current_user.zone
 
+    def local_start(self) -> datetime:
+        fold = 1 if (self.fold.data or "").strip() == "1" else 0
+        return datetime.combine(self.day.data, self.time.data, tzinfo=self.zone()).replace(fold=fold)
+
     def starts_at(self) -> datetime:
-        return datetime.combine(self.day.data, self.time.data, tzinfo=self.zone()).astimezone(UTC)
+        return self.local_start().astimezone(UTC)
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
@@ -49,6 +56,12 @@ class NextMeetingForm(VersionedForm):
         except (OverflowError, ValueError):
             # The first and last days of the calendar have no UTC equivalent in every zone.
             self.day.errors.append(OUT_OF_RANGE)
+            return False
+        if not _on_the_clock(self.local_start()):
+            zone = self.zone().key.replace("_", " ")
+            self.time.errors.append(
+                f"The clocks go forward that night in {zone}, so {self.time.data:%H:%M} never happens: pick another time."
+            )
             return False
         now = utcnow().replace(second=0, microsecond=0)
         if starts_at < now:
@@ -61,3 +74,10 @@ class NextMeetingForm(VersionedForm):
             self.day.errors.append(OUT_OF_RANGE)
             return False
         return True
+
+
+def _on_the_clock(local: datetime) -> bool:
+    """False for a time the clocks skip (02:30 in Berlin on the night they go forward), which
+    would otherwise be read silently as an hour later or earlier."""
+    back = local.astimezone(UTC).astimezone(local.tzinfo)
+    return back.replace(tzinfo=None, fold=0) == local.replace(tzinfo=None, fold=0)

@@ -67,6 +67,7 @@ def _context(form: NextMeetingForm | None = None, **extra: Any) -> dict[str, Any
                 format=planned.format.value,
                 place=planned.place,
                 timezone=getattr(local.tzinfo, "key", "UTC"),
+                fold=str(local.fold),
             )
         else:
             stored = db.session.get(NextMeeting, pair_id)

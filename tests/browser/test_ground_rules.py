@@ -365,3 +365,52 @@ def test_ones_own_move_or_drop_keeps_another_open_edit(live_server, phone):
     expect(card.locator(".clause-body")).to_have_text("Ian wants to try pair programming.")
     assert_never_reloaded(page)
     assert_no_errors(mentor)
+
+
+def test_words_typed_into_a_clause_the_partner_dropped_are_kept_and_can_be_added_back(live_server, phone):
+    pair = live_server.create_pair(mentor="Lena Vogt", mentee="Derek Hale")
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    mentee_page.set_viewport_size(NARROW)
+    mentor_page = open_ground_rules(mentor, pair)
+
+    card = start_editing(mentee_page, FEEDBACK)
+    typing = card.get_by_role("textbox", name="What you agree")
+    typing.fill("Derek prefers feedback in writing, the day after.")
+    mentor_page.once("dialog", lambda dialog: dialog.accept())
+    mentor_page.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    expect(card.locator("[data-remote-structure]")).to_be_visible(timeout=LIVE_MS)
+
+    card.get_by_role("button", name="Save").click()
+    expect(card.get_by_role("alert")).to_contain_text("Lena dropped this clause while you were editing it")
+    kept = card.get_by_role("textbox", name="What you agree")
+    expect(kept).to_have_value("Derek prefers feedback in writing, the day after.")
+    card.get_by_role("button", name="Add it back").click()
+    restored = clause(mentee_page, FEEDBACK)
+    expect(restored.locator(".clause-body")).to_have_text("Derek prefers feedback in writing, the day after.")
+    expect(clause(mentor_page, FEEDBACK).locator(".clause-body")).to_have_text(
+        "Derek prefers feedback in writing, the day after.", timeout=LIVE_MS
+    )
+    assert_never_reloaded(mentor_page, mentee_page)
+    assert_no_errors(mentor, mentee, allowed=re.compile(r"409"))
+
+
+def test_cancelling_an_edit_of_a_clause_the_partner_dropped_closes_it_without_an_error(live_server, phone):
+    pair = live_server.create_pair(mentor="Petra Novak", mentee="Simon Achebe")
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    mentor_page = open_ground_rules(mentor, pair)
+
+    card = start_editing(mentee_page, FEEDBACK)
+    card.get_by_role("textbox", name="What you agree").fill("Never mind.")
+    mentor_page.once("dialog", lambda dialog: dialog.accept())
+    mentor_page.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    expect(card.locator("[data-remote-structure]")).to_be_visible(timeout=LIVE_MS)
+    partner_adds(mentor_page, "Coffee first")
+
+    card.get_by_role("link", name="Cancel").click()
+    expect(clause(mentee_page, FEEDBACK)).to_have_count(0)
+    expect(clause(mentee_page, "Coffee first")).to_be_visible(timeout=LIVE_MS)  # and the list caught up
+    expect(mentee_page.locator("#request-error")).to_be_hidden()
+    assert_never_reloaded(mentor_page, mentee_page)
+    assert_no_errors(mentor, mentee, allowed=re.compile(r"404"))

@@ -56,3 +56,22 @@ def test_the_participants_page_fits_a_small_phone(new_context, live_server):
     assert link["height"] >= 44 and link["width"] >= 280, link
     assert page.evaluate(CUT_WORDS) == []
     expect(page.get_by_role("row").filter(has_text=cohort.mentee[0])).to_contain_text("Not joined yet")
+
+
+# Every element inside a card that reaches past the card's right edge: cut off by the border, or
+# spilling over it, even when the page itself is no wider than the screen.
+SPILLS = """() => [...document.querySelectorAll('.card *')].filter((element) => {
+  const card = element.parentElement.closest('.card').getBoundingClientRect();
+  const box = element.getBoundingClientRect();
+  return box.width > 0 && box.right > card.right - 1;
+}).map((element) => `${element.tagName.toLowerCase()}[name=${element.getAttribute('name') || ''}]`)"""
+
+
+def test_the_next_meeting_form_fits_its_card_on_a_small_phone(live_server, phone):
+    pair = live_server.create_pair()
+    page = phone(pair.mentee).page
+    page.set_viewport_size(SMALL_PHONE)
+    page.goto(f"{pair.url}/next-meeting")
+    expect(page.get_by_label("Time")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []

@@ -73,7 +73,7 @@
     for (const [id, card] of kept) {
       card.querySelectorAll("[data-remote-structure]").forEach((element) => { element.hidden = true; });
       if (!fresh.querySelector(`#${CSS.escape(id)}`) && card.querySelector("form[data-editing]")) {
-        note(card, "[data-remote-change]", "Your partner dropped this clause. What you wrote is still here: copy it, or add it as a new clause.");
+        note(card, "[data-remote-change]", "Your partner dropped this clause. What you wrote is still here: save it to keep it and add it back as a new clause.");
       }
     }
   }
@@ -156,6 +156,18 @@
   document.body.addEventListener("htmx:afterSettle", (event) => {
     if (behind && !cardsInUse().length) catchUp([event.target]);
     else if (behind) tellBehind();
+  });
+
+  // Cancel (or Edit) on a clause the partner dropped meanwhile finds it gone (404): the card goes,
+  // as the list now has it, instead of staying stuck with a "couldn't save" message. Only a GET:
+  // a Save still reaches the server, which keeps the words and offers them back.
+  document.body.addEventListener("htmx:responseError", (event) => {
+    const { xhr, target, requestConfig } = event.detail;
+    if (xhr.status !== 404 || !requestConfig || requestConfig.verb !== "get") return;
+    if (!target || !/^clause-\d+$/.test(target.id) || target.parentNode !== list()) return;
+    event.stopPropagation();
+    target.remove();
+    if (behind && !cardsInUse().length) catchUp();
   });
 
   // Our own saves move the agreement on too; the server leaves them out of the probe's answer,

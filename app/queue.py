@@ -14,6 +14,7 @@ from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 from sqlalchemy import column, create_engine, delete, table
+from sqlalchemy.exc import OperationalError as DatabaseError
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -47,7 +48,8 @@ def enqueue(task: Task, *args: Any) -> bool:
     celery_app: Celery = current_app.extensions["celery"]
     try:
         celery_app.tasks[task.name].apply_async(args=args)
-    except (OperationalError, OSError):
+    # Redis errors arrive as Kombu's; the embedded broker's as SQLAlchemy's (a locked or lost file).
+    except (OperationalError, DatabaseError, OSError):
         current_app.logger.exception("The task queue is unreachable: %s was not queued", task.name)
         return False
     return True

@@ -191,13 +191,22 @@ class Recorded(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-@pytest.mark.parametrize("broker", ["down", "stuck"])
+@contextmanager
+def broken_broker(kind: str, tmp_path) -> Iterator[str]:
+    if kind == "embedded file lost":
+        yield f"sqla+sqlite:///{tmp_path}/no-such-folder/celery-broker.sqlite3"
+        return
+    with refused_port() if kind == "redis down" else stuck_broker() as port:
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.mark.parametrize("broker", ["redis down", "redis stuck", "embedded file lost"])
 def test_a_broker_that_is_down_or_stuck_never_stops_the_sign_in_page(tmp_path, broker):
     """The page answers as usual, in bounded time; the mail is not sent and the error is logged
     (the person can ask again)."""
     log = Recorded()
-    with refused_port() if broker == "down" else stuck_broker() as port:
-        with queued_app(tmp_path, f"redis://127.0.0.1:{port}/0") as app:
+    with broken_broker(broker, tmp_path) as broker_url:
+        with queued_app(tmp_path, broker_url) as app:
             # Attached after the migrations ran: they rebuild the root logger's handlers.
             app.logger.disabled = False
             app.logger.addHandler(log)

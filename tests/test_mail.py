@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import socket
 import time
 from collections.abc import Iterator
 from datetime import date
-from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,35 +15,12 @@ from factories import UserFactory
 from flask import Flask
 from sqlalchemy.orm import Session
 from support.apps import BASE_URL, eager_tasks, make_app, reset_schema
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port
 
 from app import create_app, mail
 from app.config import celery_settings
 from app.extensions import db
 from app.models import Participant, Program, User
-
-LINK = re.compile(r"http://localhost:5000/auth/link/[A-Za-z0-9_-]{20,}")
-SENT_PAGE_TEXT = "belongs to someone in Twoway, a sign-in link is on its way"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self):
-        return [message_from_bytes(envelope.original_content, policy=policy.default) for envelope in self.envelopes]
-
-    def wait_for(self, count: int, seconds: float = 5) -> list:
-        """The envelopes once ``count`` have arrived: mail is delivered after the answer is sent."""
-        deadline = time.monotonic() + seconds
-        while len(self.envelopes) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.envelopes
 
 
 class SlowInbox(Inbox):
@@ -54,12 +29,6 @@ class SlowInbox(Inbox):
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(1.5)
         return await super().handle_DATA(server, session, envelope)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

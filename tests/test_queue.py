@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from support.apps import committed_session, own_app
 from support.limits import REDIS_URL, require_storage
-from test_mail import LINK, SENT_PAGE_TEXT, Inbox, free_port
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port
 
 from app.config import celery_settings
 from app.models import User

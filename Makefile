@@ -24,14 +24,16 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 
 ## run: set up, migrate the SQLite database in instance/, seed the demo, serve on http://localhost:5000
+## with a Celery worker and beat beside gunicorn (the Procfile; tasks go through a SQLite file in instance/)
 ## (PORT=5310 serves on another port; the printed links follow it unless BASE_URL is set)
 run: export FLASK_DEBUG = 1
 run: export BASE_URL ?= http://$(HOST):$(PORT)
+run: export TWOWAY_BIND = $(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
-	@echo "\nTwoway is starting at http://$(HOST):$(PORT) (Ctrl-C stops it). Open one of the links above."
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo "\nTwoway is starting at http://$(HOST):$(PORT) with a worker and beat (Ctrl-C stops all three). Open one of the links above."
+	$(BIN)/honcho start --procfile Procfile
 
 ## test: install the test extras and run the whole suite (PYTEST_ARGS to narrow it)
 test: $(VENV)/.installed-test

@@ -1,4 +1,5 @@
-"""Entry point for gunicorn (``gunicorn wsgi:app``) and the CLI (``flask --app wsgi …``)."""
+"""Entry point for gunicorn (``gunicorn wsgi:app``), the CLI (``flask --app wsgi …``) and Celery
+(``celery -A wsgi:celery worker``, ``celery -A wsgi:celery beat``)."""
 
 import sys
 
@@ -10,3 +11,5 @@ try:
 except ConfigError as error:
     # One line that says what to set, for gunicorn and `flask --app wsgi …` alike, not a traceback.
     sys.exit(f"Twoway can't start: {error}")
+
+celery = app.extensions["celery"]

@@ -31,13 +31,14 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, htmx, security, templating
+    from app import cli, errors, htmx, queue, security, templating
 
     htmx.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    queue.celery_init_app(app)
     return app
 
 

@@ -211,6 +211,18 @@ def joining_person(program_id: int, email: str) -> User | None:
     )
 
 
+def joining_pair_id(program_id: int, user_id: int) -> int | None:
+    """Where a link mailed from the program's join page leads: the person's pair in that program,
+    once they have one."""
+    return db.session.scalar(
+        select(PairMember.pair_id)
+        .join(Pair, Pair.id == PairMember.pair_id)
+        .where(Pair.program_id == program_id, PairMember.user_id == user_id)
+        .order_by(Pair.id)
+        .limit(1)
+    )
+
+
 def signed_in_recently() -> bool:
     """Whether this session may add a way in (a passkey, new recovery codes): it must have signed
     in within the last ten minutes, so a session someone else holds can't add their own."""

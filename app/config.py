@@ -72,6 +72,54 @@ def rate_limit_settings(uri: str) -> dict[str, Any]:
     return settings
 
 
+# Publishing a task is part of answering a page: a broker that is down or stuck may cost that page
+# about a second and a half (three tries), never a worker.
+BROKER_TIMEOUT_SECONDS = 0.5
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# How often the embedded broker's consumed messages are deleted (Kombu's SQLAlchemy transport
+# keeps them, and they hold addresses and sign-in links).
+BROKER_PURGE_SECONDS = 15 * 60
+
+
+def celery_settings(broker_url: str | None, instance_path: Path) -> dict[str, Any]:
+    """Celery's settings. Without a broker configured, Kombu's SQLAlchemy transport carries tasks
+    through a SQLite file in instance/, so Twoway needs no other service; production uses Redis."""
+    if not broker_url:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        broker_url = f"sqla+sqlite:///{instance_path / 'celery-broker.sqlite3'}"
+    embedded = broker_url.startswith("sqla+")
+    # The SQLAlchemy transport hands its options to create_engine (SQLite waits for its lock on
+    # its own, 5 s by default) and polls every second; Redis gets short socket timeouts.
+    transport_options: dict[str, Any] = (
+        {}
+        if embedded
+        else {
+            "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+            "socket_timeout": BROKER_TIMEOUT_SECONDS,
+            "max_retries": PUBLISH_RETRY_POLICY["max_retries"],
+        }
+    )
+    return {
+        "broker_url": broker_url,
+        "broker_transport_options": transport_options,
+        "broker_connection_timeout": BROKER_TIMEOUT_SECONDS * 2,
+        # A worker started before the broker waits for it; a page never does (the policy below).
+        "broker_connection_retry_on_startup": True,
+        "task_publish_retry": True,
+        "task_publish_retry_policy": PUBLISH_RETRY_POLICY,
+        # Nothing waits for a task's result, so none is stored.
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "timezone": "UTC",
+        "beat_schedule": (
+            {"purge-consumed-messages": {"task": "twoway.purge_consumed_messages", "schedule": BROKER_PURGE_SECONDS}}
+            if embedded
+            else {}
+        ),
+    }
+
+
 def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment (``os.environ`` unless given)."""
     env = os.environ if environ is None else environ
@@ -121,6 +169,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         "MAIL_FROM": env.get("MAIL_FROM", f"Twoway <no-reply@{parts.hostname}>"),
         **rate_limit_settings(env.get("RATELIMIT_STORAGE_URI") or "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        "CELERY": celery_settings(env.get("CELERY_BROKER_URL"), instance),
         "TRUSTED_PROXIES": trusted_proxies,
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).

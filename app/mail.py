@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-import threading
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app
+from celery import Task, shared_task
+from flask import current_app
+
+from app import queue
 
 SMTP_TIMEOUT = 10
-# The name of the threads that hand mail to the mail server.
-DELIVERY_THREAD = "twoway-mail"
+# A mail server that refuses or is unreachable is tried again after about 1, 2, 4, 8 and 16 s.
+MAX_RETRIES = 5
 
 
 def send(to: str, subject: str, body: str) -> None:
-    """Send a plain-text mail; failures are logged, never shown to the person asking. The mail
-    server is spoken to after the answer has gone: a sign-in link is mailed only to a known
+    """Send a plain-text mail: it is queued, and a worker hands it to the mail server. Nothing is
+    ever spoken to the mail server inside a request: a sign-in link is mailed only to a known
     address, so an answer that waited for the mail server would tell whoever timed it (on the
-    sign-in page, or a join page the admin holds) who takes part."""
+    sign-in page, or a join page the admin holds) who takes part. Failures are logged, never shown
+    to the person asking."""
+    queue.enqueue(deliver_mail, to, subject, body)
+
+
+@shared_task(
+    name="twoway.deliver_mail",
+    bind=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=True,
+    max_retries=MAX_RETRIES,
+)
+def deliver_mail(self: Task, to: str, subject: str, body: str) -> None:
+    """Hand one mail to MAIL_URL's server (or, without it, to the log), retrying with backoff."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -37,17 +52,17 @@ def send(to: str, subject: str, body: str) -> None:
             # The mail holds a sign-in link: in production, logs must never carry it.
             current_app.logger.error("MAIL_URL is not set: a mail to %s (%r) was not sent.", to, subject)
         return
-    # Not a daemon: a worker that is stopping finishes handing over its mail (SMTP_TIMEOUT bounds it).
-    threading.Thread(
-        target=_deliver_logged, args=(current_app._get_current_object(), url, message), name=DELIVERY_THREAD
-    ).start()
-
-
-def _deliver_logged(app: Flask, url: str, message: EmailMessage) -> None:
     try:
         _deliver(url, message)
-    except (OSError, smtplib.SMTPException):
-        app.logger.exception("Could not send mail %r to %s", message["Subject"], message["To"])
+    except (OSError, smtplib.SMTPException) as error:
+        if self.request.retries >= MAX_RETRIES:
+            # Subject and address only: the body may hold a sign-in link.
+            current_app.logger.error(
+                "Could not send mail %r to %s after %d tries: %s", subject, to, MAX_RETRIES + 1, error
+            )
+            return
+        current_app.logger.warning("Mail %r to %s not sent yet (%s); trying again", subject, to, error)
+        raise
 
 
 def _deliver(url: str, message: EmailMessage) -> None:

@@ -10,9 +10,17 @@ from flask import current_app
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """Build ``endpoint``'s URL on BASE_URL, never on the Host header of the current request."""
+    return _adapter().build(endpoint, values, force_external=True)
+
+
+def local_path(endpoint: str, **values: Any) -> str:
+    """``endpoint``'s path on BASE_URL, with or without a request (a task in a worker has none)."""
+    return _adapter().build(endpoint, values)
+
+
+def _adapter():
     base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+    return current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -8,15 +8,16 @@ import hmac
 import secrets
 from datetime import timedelta
 
+from celery import shared_task
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
-from app import mail
+from app import authz, mail, queue
 from app.extensions import db
 from app.forms import drop_control_characters
 from app.models import SignInAttempt, SignInLink, User, normalise_email, utcnow
-from app.urls import absolute_url
+from app.urls import absolute_url, local_path
 
 LINK_TTL = timedelta(minutes=15)
 
@@ -42,10 +43,35 @@ def issue(user: User, next_path: str | None = None) -> str:
     return absolute_url("auth.link", token=token, next=next_path or None)
 
 
+def request_mail(email: str, next_path: str | None = None, program_id: int | None = None) -> None:
+    """Queue a sign-in mail for the address someone typed, known to Twoway or not: the request
+    does the same work, and takes the same time, for anyone. The worker decides whether there is
+    anyone to mail (``mail_link``). From a program's join page, ``program_id`` says which program's
+    participants may be mailed. Call ``allow_mail`` first."""
+    queue.enqueue(mail_link, normalise_email(email), next_path, program_id)
+
+
+@shared_task(name="twoway.mail_sign_in_link")
+def mail_link(email: str, next_path: str | None, program_id: int | None) -> None:
+    """In the worker: mail a new link to ``email`` if it is an open account (from the sign-in
+    page) or one of the program's participants (from its join page, landing in their pair);
+    anyone else gets nothing."""
+    if program_id is None:
+        user = db.session.scalar(User.by_email(email).where(User.active.is_(True)))
+    else:
+        user = authz.joining_person(program_id, email)
+        if user is not None:
+            pair_id = authz.joining_pair_id(program_id, user.id)
+            next_path = local_path("pair.home", pair_id=pair_id) if pair_id else None
+    if user is not None:
+        mail_to(user, next_path)
+
+
 def mail_to(user: User, next_path: str | None = None) -> None:
     """Mail ``user`` a new link (to their own address, the only place a link ever goes from a
-    page). The sign-in page and a program's join page both send through here, so whatever limits
-    apply to one apply to the other. Commits: the link must exist before the mail is read."""
+    page). The sign-in page and a program's join page both send through here (``mail_link``), so
+    whatever limits apply to one apply to the other. Commits: the link must exist before the mail
+    is read."""
     url = issue(user, next_path)
     db.session.commit()
     mail.send(

@@ -58,10 +58,9 @@ def email_link() -> Response:
         abort(429)
     if not form.validate():
         return htmx.render("auth/sign_in.html", blocks=("link_form",), form=form, status=422)
-    user = db.session.scalar(User.by_email(form.email.data))
     db.session.commit()  # the attempt counts whether or not the address is known
-    if user is not None and user.active:
-        links.mail_to(user, safe_next(form.next.data, "") or None)
+    # Queued for every address alike; the worker finds out whether it is anyone's.
+    links.request_mail(form.email.data, safe_next(form.next.data, "") or None)
     # The same answer whether or not the address is known: the page must not reveal who uses Twoway.
     sent = f"If {form.email.data} belongs to someone in Twoway, a sign-in link is on its way. It works once, for 15 minutes."
     again = 1 if current_user.is_authenticated else None

@@ -12,12 +12,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, url_for
 from sqlalchemy import select
 
-from app import authz, htmx
+from app import htmx
 from app.auth import links
 from app.auth.views import LINK_REQUEST_LIMIT
 from app.authz import public
 from app.extensions import db, limiter
-from app.models import Pair, PairMember, Program
+from app.models import Program
 from app.program.forms import JoinForm
 
 bp = Blueprint("join", __name__, url_prefix="/join")
@@ -31,18 +31,6 @@ def _program(token: str) -> Program:
     if len(token) > TOKEN_MAX:
         abort(404)
     return db.first_or_404(select(Program).where(Program.join_token == token))
-
-
-def _landing(program_id: int, user_id: int) -> str | None:
-    """Where the mailed link leads: the person's pair in this program, once they have one."""
-    pair_id = db.session.scalar(
-        select(PairMember.pair_id)
-        .join(Pair, Pair.id == PairMember.pair_id)
-        .where(Pair.program_id == program_id, PairMember.user_id == user_id)
-        .order_by(Pair.id)
-        .limit(1)
-    )
-    return url_for("pair.home", pair_id=pair_id) if pair_id else None
 
 
 @bp.get("/<token>")
@@ -63,10 +51,9 @@ def send_link(token: str) -> Response:
         abort(429)
     if not form.validate():
         return htmx.render(TEMPLATE, blocks=("join_form",), program=program, form=form, status=422)
-    person = authz.joining_person(program.id, form.email.data)
     db.session.commit()  # the attempt counts whether or not the address takes part
-    if person is not None:
-        links.mail_to(person, _landing(program.id, person.id))
+    # Queued for every address alike; the worker finds out whether it takes part in this program.
+    links.request_mail(form.email.data, program_id=program.id)
     # The same words and status for a participant, a stranger, and someone from another program:
     # the page must not tell whoever holds the link who takes part.
     sent = (

@@ -21,6 +21,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import BrowserContext, CDPSession, ConsoleMessage, Page, expect
+from support.apps import eager_tasks
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from app import create_app
@@ -144,7 +145,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     # leave rows behind for them (and a second connection could wait on their open transaction).
     database = Path(tmp_path_factory.mktemp("browser-db")) / "twoway-browser.sqlite3"
     app = create_app(
-        {"TESTING": False, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False},
+        {"TESTING": False, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()},
         environ={"SECRET_KEY": "browser-test-secret", "DATABASE_URL": f"sqlite:///{database}", "BASE_URL": url},
     )
     with app.app_context():

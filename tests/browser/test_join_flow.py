@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email.message import EmailMessage
-from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -29,21 +28,12 @@ class Cohort:
 @pytest.fixture
 def outbox(live_server, monkeypatch) -> list[EmailMessage]:
     """Mail the live server sends, caught where it would go to the SMTP server: the real
-    ``mail.send`` runs, only the delivery is replaced."""
+    ``mail.send`` and its task run, only the delivery is replaced."""
     sent: list[EmailMessage] = []
     monkeypatch.setitem(live_server.app.config, "MAIL_URL", "smtp://mail.invalid")
+    # The live server runs tasks eagerly, so the outbox is complete when a page shows.
     monkeypatch.setattr(mail, "_deliver", lambda _url, message: sent.append(message))
-    # Handed over before the answer rather than after it, so the outbox is complete when a page shows.
-    monkeypatch.setattr(mail, "threading", SimpleNamespace(Thread=_Inline))
     return sent
-
-
-class _Inline:
-    def __init__(self, target, args, name) -> None:
-        self.run = lambda: target(*args)
-
-    def start(self) -> None:
-        self.run()
 
 
 def make_cohort(live_server, n: int) -> Cohort:

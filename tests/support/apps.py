@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,10 +16,18 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.config import celery_settings
 from app.extensions import db
 from app.models import User
 
 BASE_URL = "http://localhost:5000"
+
+
+def eager_tasks() -> dict:
+    """Celery settings under which a queued task runs at once, in the thread that queued it (its
+    errors raised there), so a test sees the mail a request sent as soon as it answers. The tests
+    of the queue itself (tests/test_queue.py) use a real broker and a real worker instead."""
+    return {**celery_settings("memory://", Path()), "task_always_eager": True, "task_eager_propagates": True}
 
 
 def database_url(tmp_dir) -> str:
@@ -73,7 +82,7 @@ def clients_of(app: Flask, *people: User) -> list[FlaskClient]:
 
 def make_app(url: str, **config) -> Flask:
     """An app configured for tests from a clean environment (nothing from the shell leaks in)."""
-    settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()}
     settings.update(config)
     return create_app(settings, environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": BASE_URL})
 

@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from app import create_app
 from app.config import rate_limit_settings
 from app.extensions import db, limiter
-from support.apps import BASE_URL
+from support.apps import BASE_URL, eager_tasks
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_PREFIX = f"twoway-test-{uuid.uuid4().hex[:12]}"
@@ -53,7 +53,14 @@ def build_limited_app(connection: Connection, storage_uri: str = "memory://", **
     if storage_uri.startswith("redis"):
         settings["RATELIMIT_STORAGE_OPTIONS"] = {**settings["RATELIMIT_STORAGE_OPTIONS"], "key_prefix": RUN_PREFIX}
     app = create_app(
-        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": True, **settings, **config},
+        {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "CELERY": eager_tasks(),
+            **settings,
+            **config,
+        },
         environ={
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": connection.engine.url.render_as_string(hide_password=False),

@@ -1,0 +1,38 @@
+"""An inbox behind a real SMTP server in tests (an aiosmtpd handler), and what a sign-in mail and its page look like."""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from email import message_from_bytes, policy
+
+LINK = re.compile(r"http://localhost:5000/auth/link/[A-Za-z0-9_-]{20,}")
+SENT_PAGE_TEXT = "belongs to someone in Twoway, a sign-in link is on its way"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self):
+        return [message_from_bytes(envelope.original_content, policy=policy.default) for envelope in self.envelopes]
+
+    def wait_for(self, count: int, seconds: float = 5) -> list:
+        """The envelopes once ``count`` have arrived: mail is delivered after the answer is sent."""
+        deadline = time.monotonic() + seconds
+        while len(self.envelopes) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.envelopes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

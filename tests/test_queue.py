@@ -1,0 +1,221 @@
+"""The task queue for real: a Celery worker taking tasks from Redis (and from the embedded SQLite
+broker), mailing through a real SMTP server; and a broker that is down or stuck, which must never
+stop a page from answering. The rest of the suite runs tasks eagerly (support.apps.eager_tasks)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery import signals
+from celery.contrib.testing.worker import start_worker
+from flask import Flask
+from sqlalchemy import create_engine, text
+from support.apps import committed_session, own_app
+from support.limits import REDIS_URL, require_storage
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port
+
+from app.config import celery_settings
+from app.models import User
+from app.queue import purge_consumed_messages
+
+# A queue of this run's own, so parallel runs (or a stray worker) on the same Redis never meet.
+RUN_QUEUE = f"twoway-test-{uuid.uuid4().hex[:12]}"
+WAIT_SECONDS = 20
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def queued_app(tmp_path, broker_url: str, smtp: Controller | None = None) -> Iterator[Flask]:
+    """An app whose tasks really go through ``broker_url`` (on this run's own queue)."""
+    settings = {**celery_settings(broker_url, tmp_path), "task_default_queue": RUN_QUEUE}
+    mail_url = f"smtp://{smtp.hostname}:{smtp.port}" if smtp else None
+    with own_app(tmp_path, CELERY=settings, MAIL_URL=mail_url) as app:
+        yield app
+
+
+@contextmanager
+def worker_of(app: Flask):
+    """A real Celery worker (in a thread of this process) consuming the app's queue."""
+    with start_worker(app.extensions["celery"], perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15):
+        yield
+
+
+@contextmanager
+def published() -> Iterator[list[tuple[str, list]]]:
+    """The (task name, arguments) of every task published meanwhile, as the broker receives them."""
+    seen: list[tuple[str, list]] = []
+
+    def record(sender=None, body=None, **_kwargs) -> None:
+        args = body[0] if isinstance(body, tuple | list) else body.get("args")
+        seen.append((sender, list(args)))
+
+    signals.before_task_publish.connect(record, weak=False)
+    try:
+        yield seen
+    finally:
+        signals.before_task_publish.disconnect(record)
+
+
+def add_person(app: Flask, name: str, email: str) -> None:
+    with committed_session(app) as session:
+        session.add(User(name=name, email=email))
+        session.commit()
+
+
+def ask_for_link(app: Flask, email: str) -> None:
+    response = app.test_client().post("/auth/sign-in/link", data={"email": email}, follow_redirects=True)
+    assert response.status_code == 200
+    assert SENT_PAGE_TEXT in response.text
+
+
+@pytest.fixture
+def redis_broker() -> str:
+    require_storage(REDIS_URL)
+    return REDIS_URL
+
+
+def test_a_worker_on_redis_mails_the_sign_in_link(tmp_path, redis_broker, smtp):
+    controller, inbox = smtp
+    with queued_app(tmp_path, redis_broker, controller) as app, worker_of(app):
+        add_person(app, "Amara Okafor", "amara@example.org")
+        ask_for_link(app, "AMARA@Example.org")
+        [envelope] = inbox.wait_for(1, WAIT_SECONDS)
+        assert envelope.rcpt_tos == ["amara@example.org"]
+        [message] = inbox.messages()
+        assert message["Subject"] == "Your Twoway sign-in link"
+        [link] = LINK.findall(message.get_content())
+        # The link the worker issued is a working one.
+        assert "Continue as Amara Okafor" in app.test_client().get(link).text
+
+
+def test_known_and_unknown_addresses_queue_the_same_task(tmp_path, redis_broker, smtp):
+    """The request can't tell who is known, so it can't behave differently: both queue the sign-in
+    task with the typed address, and only the worker finds out there is nobody to mail."""
+    controller, inbox = smtp
+    with queued_app(tmp_path, redis_broker, controller) as app, worker_of(app):
+        add_person(app, "Tomás Ruiz", "tomas@example.org")
+        with published() as seen:
+            ask_for_link(app, "Tomas@Example.org")
+            ask_for_link(app, "nobody-here@example.org")
+            [envelope] = inbox.wait_for(1, WAIT_SECONDS)
+    assert envelope.rcpt_tos == ["tomas@example.org"]
+    assert [published for published in seen if published[0] == "twoway.mail_sign_in_link"] == [
+        ("twoway.mail_sign_in_link", ["tomas@example.org", None, None]),
+        ("twoway.mail_sign_in_link", ["nobody-here@example.org", None, None]),
+    ]
+    # Then, in the worker, one mail for the known address, and none for the unknown one.
+    assert [args[0] for name, args in seen if name == "twoway.deliver_mail"] == ["tomas@example.org"]
+    assert len(seen) == 3
+
+
+def test_the_embedded_sqlite_broker_carries_tasks_and_forgets_them(tmp_path, smtp):
+    controller, inbox = smtp
+    broker_file = tmp_path / "celery-broker.sqlite3"
+    with queued_app(tmp_path, f"sqla+sqlite:///{broker_file}", controller) as app, worker_of(app):
+        add_person(app, "Lena Park", "lena@example.org")
+        ask_for_link(app, "lena@example.org")
+        [envelope] = inbox.wait_for(1, WAIT_SECONDS)
+        assert envelope.rcpt_tos == ["lena@example.org"]
+
+        # Kombu's SQLAlchemy transport keeps what it handed out, link and all, until it is purged.
+        broker = create_engine(f"sqlite:///{broker_file}")
+        with broker.connect() as connection:
+            kept = connection.scalar(text("SELECT count(*) FROM kombu_message WHERE NOT visible"))
+        assert kept == 2  # the sign-in task and its mail
+        with app.app_context():
+            assert purge_consumed_messages.run() == 2
+        with broker.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM kombu_message")) == 0
+        broker.dispose()
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A port nothing listens on: a Redis that is down."""
+    yield free_port()
+
+
+@contextmanager
+def stuck_broker() -> Iterator[int]:
+    """A port that accepts connections and never says a word: a Redis that hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+class Recorded(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def broken_broker(kind: str, tmp_path) -> Iterator[str]:
+    if kind == "embedded file lost":
+        yield f"sqla+sqlite:///{tmp_path}/no-such-folder/celery-broker.sqlite3"
+        return
+    with refused_port() if kind == "redis down" else stuck_broker() as port:
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.mark.parametrize("broker", ["redis down", "redis stuck", "embedded file lost"])
+def test_a_broker_that_is_down_or_stuck_never_stops_the_sign_in_page(tmp_path, broker):
+    """The page answers as usual, in bounded time; the mail is not sent and the error is logged
+    (the person can ask again)."""
+    log = Recorded()
+    with broken_broker(broker, tmp_path) as broker_url:
+        with queued_app(tmp_path, broker_url) as app:
+            # Attached after the migrations ran: they rebuild the root logger's handlers.
+            app.logger.disabled = False
+            app.logger.addHandler(log)
+            add_person(app, "Ines Duarte", "ines@example.org")
+            started = time.monotonic()
+            try:
+                ask_for_link(app, "ines@example.org")
+            finally:
+                app.logger.removeHandler(log)
+            took = time.monotonic() - started
+    assert took < 3, f"the sign-in page took {took:.1f} s with the broker {broker}"
+    assert log.lines == ["The task queue is unreachable: twoway.mail_sign_in_link was not queued"]

@@ -10,6 +10,17 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+# Flask-WTF's CSRF token is signed with the second it was made: two identical pages drawn a second
+# apart differ in it, and in nothing else.
+_CSRF_TOKEN = re.compile(r"[\w-]{40,}\.[\w-]{4,}\.[\w-]{20,}")
+
+
+def comparable(response) -> str:
+    """The page as ``text`` gives it, with its CSRF tokens masked: for checking that two answers
+    are the same page, whenever each was drawn."""
+    return _CSRF_TOKEN.sub("CSRF-TOKEN", text(response))
+
+
 def words(response) -> str:
     """Only what is read on screen: tags removed, white space collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Row, Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 
@@ -126,10 +126,11 @@ def current_membership() -> PairMember:
     return g.membership
 
 
-def get_in_pair(model: type[T], object_id: int) -> T:
-    """One of the current pair's objects (a goal, a meeting, a topic…) by id, or 404. Views fetch
-    pair content only through here, so an id from another pair never resolves."""
-    obj = db.session.scalar(select(model).where(model.id == object_id, model.pair_id == g.membership.pair_id))
+def get_in_pair(model: type[T], object_id: int, *also: ColumnElement[bool]) -> T:
+    """One of the current pair's objects (a goal, a meeting, a topic…) by id, or 404; ``also``
+    narrows it further. Views fetch pair content only through here, so an id from another pair
+    never resolves."""
+    obj = db.session.scalar(select(model).where(model.id == object_id, model.pair_id == g.membership.pair_id, *also))
     if obj is None:
         abort(404)
     return obj
@@ -344,10 +345,4 @@ def get_clause(clause_id: int, *, dropped_too: bool = False) -> Clause:
     """A clause in force of the current pair's ground rules, or 404: never another pair's, whatever
     the id, and never one the pair dropped, unless ``dropped_too`` (a save typed into a clause the
     partner dropped meanwhile must still reach it, so the words are kept)."""
-    query = select(Clause).where(Clause.id == clause_id, Clause.pair_id == g.membership.pair_id)
-    if not dropped_too:
-        query = query.where(Clause.removed.is_(False))
-    clause = db.session.scalar(query)
-    if clause is None:
-        abort(404)
-    return clause
+    return get_in_pair(Clause, clause_id, *(() if dropped_too else (Clause.removed.is_(False),)))

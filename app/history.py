@@ -50,9 +50,8 @@ def record(
 
 
 def page(pair_id: int, subjects: tuple[HistorySubject, ...], number: int = 1, per_page: int = PER_PAGE):
-    """One page of the pair's history of ``subjects``, newest first, and whether an older page
+    """Page ``number`` (from 1 to MAX_PAGE) of the pair's history of ``subjects``, newest first, and whether an older page
     follows. One query."""
-    number = min(max(number, 1), MAX_PAGE)
     rows = list(
         db.session.scalars(
             select(PairHistory)

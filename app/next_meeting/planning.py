@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import versions
@@ -48,28 +48,21 @@ def save(membership: PairMember, base_version: int, values: dict[str, Any]) -> N
     return planned
 
 
-def has_feed(membership: PairMember) -> bool:
-    return bool(
-        db.session.scalar(
-            select(CalendarFeed.id).where(
-                CalendarFeed.user_id == membership.user_id,
-                CalendarFeed.pair_id == membership.pair_id,
-                CalendarFeed.revoked_at.is_(None),
-            )
-        )
+def _live_feeds(membership: PairMember) -> tuple[ColumnElement[bool], ...]:
+    """This person's feeds of this pair that still work."""
+    return (
+        CalendarFeed.user_id == membership.user_id,
+        CalendarFeed.pair_id == membership.pair_id,
+        CalendarFeed.revoked_at.is_(None),
     )
+
+
+def has_feed(membership: PairMember) -> bool:
+    return bool(db.session.scalar(select(CalendarFeed.id).where(*_live_feeds(membership))))
 
 
 def revoke_feeds(membership: PairMember) -> None:
-    db.session.execute(
-        update(CalendarFeed)
-        .where(
-            CalendarFeed.user_id == membership.user_id,
-            CalendarFeed.pair_id == membership.pair_id,
-            CalendarFeed.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
+    db.session.execute(update(CalendarFeed).where(*_live_feeds(membership)).values(revoked_at=utcnow()))
 
 
 def new_feed(membership: PairMember) -> str:

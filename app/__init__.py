@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.pairs.views import pair_bp
     from app.program.join import bp as join_bp
     from app.pwa.views import bp as pwa_bp
+    from app.reminders.views import bp as reminders_bp
 
-    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, join_bp, pwa_bp, calendar_bp):
+    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, join_bp, pwa_bp, calendar_bp, reminders_bp):
         app.register_blueprint(blueprint)

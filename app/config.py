@@ -79,6 +79,8 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 # How often the embedded broker's consumed messages are deleted (Kombu's SQLAlchemy transport
 # keeps them, and they hold addresses and sign-in links).
 BROKER_PURGE_SECONDS = 15 * 60
+# How often beat runs the reminder pass (app/reminders/passes.py).
+REMINDER_PASS_SECONDS = 60
 
 
 def celery_settings(broker_url: str | None, instance_path: Path) -> dict[str, Any]:
@@ -112,11 +114,19 @@ def celery_settings(broker_url: str | None, instance_path: Path) -> dict[str, An
         "task_serializer": "json",
         "accept_content": ["json"],
         "timezone": "UTC",
-        "beat_schedule": (
-            {"purge-consumed-messages": {"task": "twoway.purge_consumed_messages", "schedule": BROKER_PURGE_SECONDS}}
-            if embedded
-            else {}
-        ),
+        "beat_schedule": {
+            "reminders-due": {"task": "twoway.reminders_due", "schedule": REMINDER_PASS_SECONDS},
+            **(
+                {
+                    "purge-consumed-messages": {
+                        "task": "twoway.purge_consumed_messages",
+                        "schedule": BROKER_PURGE_SECONDS,
+                    }
+                }
+                if embedded
+                else {}
+            ),
+        },
     }
 
 

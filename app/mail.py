@@ -1,68 +1,60 @@
-"""Outgoing mail. Without MAIL_URL, mail is written to the log so Twoway runs with no mail server."""
+"""Outgoing mail: a message built from a reminder's words (plain text and HTML), handed to
+MAIL_URL's server. Without MAIL_URL, mail is written to the log so Twoway runs with no mail
+server. Only a worker calls this (app/reminders/sending.py): nothing speaks to the mail server
+inside a request, so no page's timing tells whether an address has an account."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
-from celery import Task, shared_task
 from flask import current_app
 
-from app import queue
-
 SMTP_TIMEOUT = 10
-# A mail server that refuses or is unreachable is tried again after about 1, 2, 4, 8 and 16 s.
-MAX_RETRIES = 5
+# Errors after which the mail certainly wasn't accepted, so trying again later is safe.
+TRANSIENT = (OSError, smtplib.SMTPException)
 
 
-def send(to: str, subject: str, body: str) -> None:
-    """Send a plain-text mail: it is queued, and a worker hands it to the mail server. Nothing is
-    ever spoken to the mail server inside a request: a sign-in link is mailed only to a known
-    address, so an answer that waited for the mail server would tell whoever timed it (on the
-    sign-in page, or a join page the admin holds) who takes part. Failures are logged, never shown
-    to the person asking."""
-    queue.enqueue(deliver_mail, to, subject, body)
-
-
-@shared_task(
-    name="twoway.deliver_mail",
-    bind=True,
-    autoretry_for=(OSError, smtplib.SMTPException),
-    retry_backoff=True,
-    max_retries=MAX_RETRIES,
-)
-def deliver_mail(self: Task, to: str, subject: str, body: str) -> None:
-    """Hand one mail to MAIL_URL's server (or, without it, to the log), retrying with backoff."""
+def build(
+    to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message.set_content(body)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
 
+
+def transmit(message: EmailMessage) -> None:
+    """Hand ``message`` to the mail server; raises one of ``TRANSIENT`` when it wasn't taken."""
     url = current_app.config["MAIL_URL"]
     if not url:
         if current_app.debug or current_app.testing:
-            # Plain text, not the MIME form, so a long link stays on one line and can be opened.
+            # The plain-text part, not the MIME form, so a long link stays on one line and can be opened.
+            body = message.get_body(("plain",))
             current_app.logger.warning(
-                "MAIL_URL is not set; this mail was not sent:\nTo: %s\nSubject: %s\n\n%s", to, subject, body
+                "MAIL_URL is not set; this mail was not sent:\nTo: %s\nSubject: %s\n\n%s",
+                message["To"],
+                message["Subject"],
+                body.get_content() if body else "",
             )
         else:
-            # The mail holds a sign-in link: in production, logs must never carry it.
-            current_app.logger.error("MAIL_URL is not set: a mail to %s (%r) was not sent.", to, subject)
-        return
-    try:
-        _deliver(url, message)
-    except (OSError, smtplib.SMTPException) as error:
-        if self.request.retries >= MAX_RETRIES:
-            # Subject and address only: the body may hold a sign-in link.
+            # The mail may hold a sign-in link: in production, logs must never carry it.
             current_app.logger.error(
-                "Could not send mail %r to %s after %d tries: %s", subject, to, MAX_RETRIES + 1, error
+                "MAIL_URL is not set: a mail to %s (%r) was not sent.", message["To"], message["Subject"]
             )
-            return
-        current_app.logger.warning("Mail %r to %s not sent yet (%s); trying again", subject, to, error)
-        raise
+        return
+    _deliver(url, message)
 
 
 def _deliver(url: str, message: EmailMessage) -> None:

@@ -37,17 +37,17 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 # Every module that declares a task.
-TASK_MODULES = ("app.mail", "app.auth.links", "app.auth.notices", "app.queue")
+TASK_MODULES = ("app.auth.links", "app.reminders.sending", "app.reminders.passes", "app.queue")
 
 
-def enqueue(task: Task, *args: Any) -> bool:
+def enqueue(task: Task, *args: Any, countdown: float | None = None) -> bool:
     """Queue ``task`` with ``args`` on the current Flask app's Celery app. The broker is given a
     few bounded tries (``task_publish_retry_policy``); if it still can't take the task, the error
     is logged and False returned: the page answers as usual, and whatever was to happen doesn't
     (a sign-in mail: the person can ask again)."""
     celery_app: Celery = current_app.extensions["celery"]
     try:
-        celery_app.tasks[task.name].apply_async(args=args)
+        celery_app.tasks[task.name].apply_async(args=args, countdown=countdown)
     # Redis errors arrive as Kombu's; the embedded broker's as SQLAlchemy's (a locked or lost file).
     except (OperationalError, DatabaseError, OSError):
         current_app.logger.exception("The task queue is unreachable: %s was not queued", task.name)

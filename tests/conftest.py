@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 from support.apps import database_url, make_app, reset_schema, sign_in
+from support.reminders import catch_mail
 
 from app.extensions import db
 from app.models import User
@@ -117,6 +118,12 @@ def login(client: Client, session: Session):
         return target
 
     return login
+
+
+@pytest.fixture
+def sent_mail(app: Flask, monkeypatch):
+    """The mail the app hands to its mail server during the test (support.reminders.catch_mail)."""
+    return catch_mail(app, monkeypatch)
 
 
 @pytest.fixture

@@ -38,6 +38,10 @@ ACCESS = {
     "account.new_recovery_codes": SIGNED_IN,
     "account.time_zone": SIGNED_IN,
     "account.set_time_zone": SIGNED_IN,
+    "reminders.preferences": SIGNED_IN,
+    "reminders.save_preferences": SIGNED_IN,
+    # Authenticated by the signed token in its URL (RFC 8058 one-click), never by a session.
+    "reminders.unsubscribe": PUBLIC,
     "pairs.index": SIGNED_IN,
     "pair.home": PAIR,
     "pair.ground_rules.index": PAIR,
@@ -257,7 +261,9 @@ def test_public_pages_open_without_signing_in(app, client):
             continue
         response = client.get(_url(rule, 0))
         # A made-up sign-in link is a readable "can't be used" page; a made-up feed is simply not there.
-        expected = {"auth.link": 410, "calendar.feed": 404, "join.page": 404}.get(rule.endpoint, 200)
+        expected = {"auth.link": 410, "calendar.feed": 404, "join.page": 404, "reminders.unsubscribe": 404}.get(
+            rule.endpoint, 200
+        )
         assert response.status_code == expected, rule.rule
 
 

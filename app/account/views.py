@@ -75,7 +75,7 @@ def add_passkey() -> Response:
         db.session.commit()  # the challenge stays used up
         return jsonify(error=str(error)), 400
     db.session.commit()
-    notices.passkey_added(current_user, passkey.nickname, passkey.created_at or utcnow())
+    notices.passkey_added(current_user, passkey.id, passkey.nickname, passkey.created_at or utcnow())
     flash(f"Passkey added: “{passkey.nickname}”. Next time, sign in with it.", "success")
     return jsonify(redirect=safe_next(request.args.get("next"), url_for(".passkeys")))
 

@@ -13,10 +13,10 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
-from app import authz, mail, queue
+from app import authz, queue, sealed
 from app.extensions import db
 from app.forms import drop_control_characters
-from app.models import SignInAttempt, SignInLink, User, normalise_email, utcnow
+from app.models import Kind, SignInAttempt, SignInLink, User, normalise_email, utcnow
 from app.urls import absolute_url, local_path
 
 LINK_TTL = timedelta(minutes=15)
@@ -48,14 +48,21 @@ def request_mail(email: str, next_path: str | None = None, program_id: int | Non
     does the same work, and takes the same time, for anyone. The worker decides whether there is
     anyone to mail (``mail_link``). From a program's join page, ``program_id`` says which program's
     participants may be mailed. Call ``allow_mail`` first."""
-    queue.enqueue(mail_link, normalise_email(email), next_path, program_id)
+    asked = {"email": normalise_email(email), "next": next_path, "program": program_id}
+    # Sealed: the embedded broker keeps the tasks it handed out, and the address may be a stranger's.
+    queue.enqueue(mail_link, sealed.seal(SEALED_PURPOSE, asked))
+
+
+SEALED_PURPOSE = "sign-in request"
 
 
 @shared_task(name="twoway.mail_sign_in_link")
-def mail_link(email: str, next_path: str | None, program_id: int | None) -> None:
-    """In the worker: mail a new link to ``email`` if it is an open account (from the sign-in
-    page) or one of the program's participants (from its join page, landing in their pair);
-    anyone else gets nothing."""
+def mail_link(token: str) -> None:
+    """In the worker: mail a new link to the address asked for if it is an open account (from
+    the sign-in page) or one of the program's participants (from its join page, landing in their
+    pair); anyone else gets nothing."""
+    asked = sealed.unseal(SEALED_PURPOSE, token)
+    email, next_path, program_id = asked["email"], asked["next"], asked["program"]
     if program_id is None:
         user = db.session.scalar(User.by_email(email).where(User.active.is_(True)))
     else:
@@ -70,17 +77,12 @@ def mail_link(email: str, next_path: str | None, program_id: int | None) -> None
 def mail_to(user: User, next_path: str | None = None) -> None:
     """Mail ``user`` a new link (to their own address, the only place a link ever goes from a
     page). The sign-in page and a program's join page both send through here (``mail_link``), so
-    whatever limits apply to one apply to the other. Commits: the link must exist before the mail
-    is read."""
-    url = issue(user, next_path)
-    db.session.commit()
-    mail.send(
-        user.email,
-        "Your Twoway sign-in link",
-        f"Hi {user.first_name},\n\n"
-        f"Here is your link to sign in to Twoway. It works once, within 15 minutes:\n\n{url}\n\n"
-        "If you didn't ask for it, you can ignore this mail: nobody can sign in without the link.\n",
-    )
+    whatever limits apply to one apply to the other. The link itself is made when the mail is
+    worded (app/reminders/account.py), and made again if the mail must be tried again; nobody
+    is sent one after LINK_TTL."""
+    from app.reminders import outbox
+
+    outbox.deliver_now(user, Kind.SIGN_IN, secrets.token_hex(16), useful_until=utcnow() + LINK_TTL, next=next_path)
 
 
 def find_usable(token: str) -> SignInLink | None:

@@ -1,5 +1,14 @@
 """Twoway's typed models. Relationships raise on lazy load: views say what they need up front."""
 
+from app.models.delivery import (
+    Channel,
+    Delivery,
+    Kind,
+    NotificationPreference,
+    PushSubscription,
+    ReminderRun,
+    State,
+)
 from app.models.feedback import (
     ANSWER_MAX,
     FeedbackAnswer,
@@ -62,6 +71,13 @@ from app.models.user import (
 )
 
 __all__ = [
+    "Channel",
+    "Delivery",
+    "Kind",
+    "NotificationPreference",
+    "PushSubscription",
+    "ReminderRun",
+    "State",
     "HistoryAction",
     "HistorySubject",
     "PairHistory",

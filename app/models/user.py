@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, time
 from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, available_timezones
@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     Select,
     String,
+    Time,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -64,6 +65,10 @@ class User(db.Model):
     # The person's clock (an IANA name such as "Europe/Berlin"): times they type and read mean it.
     # Taken from their browser on their first visit, changed on their account page; None until then.
     time_zone: Mapped[str | None] = mapped_column(String(TIME_ZONE_MAX))
+    # Quiet hours on the person's own clock (from, until; may wrap past midnight): reminders
+    # wait until they end. Both None: no quiet hours.
+    quiet_from: Mapped[time | None] = mapped_column(Time)
+    quiet_until: Mapped[time | None] = mapped_column(Time)
 
     passkeys: Mapped[list[Passkey]] = relationship(
         back_populates="user", lazy="raise", cascade="all, delete-orphan", order_by="Passkey.created_at"

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 from playwright.sync_api import Page, expect
+from support.mailbox import text_of
 
 from app import mail
 from app.extensions import db
@@ -28,7 +29,7 @@ class Cohort:
 @pytest.fixture
 def outbox(live_server, monkeypatch) -> list[EmailMessage]:
     """Mail the live server sends, caught where it would go to the SMTP server: the real
-    ``mail.send`` and its task run, only the delivery is replaced."""
+    deliveries and their tasks run, only the hand-over to the mail server is replaced."""
     sent: list[EmailMessage] = []
     monkeypatch.setitem(live_server.app.config, "MAIL_URL", "smtp://mail.invalid")
     # The live server runs tasks eagerly, so the outbox is complete when a page shows.
@@ -76,7 +77,7 @@ def kick_off_link(admin_page: Page, program_id: int) -> str:
 
 def link_in(outbox: list[EmailMessage], to: str) -> str:
     [message] = [m for m in outbox if m["To"] == to]
-    return re.search(r"http://localhost:\d+/auth/link/\S+", message.get_content())[0]
+    return re.search(r"http://localhost:\d+/auth/link/\S+", text_of(message))[0]
 
 
 def test_a_participant_joins_from_the_kick_off_link_adds_a_passkey_and_lands_in_their_pair(

@@ -32,6 +32,11 @@ class Inbox:
         return self.envelopes
 
 
+def text_of(message) -> str:
+    """The plain-text part of a mail (Twoway sends plain text and HTML)."""
+    return message.get_body(("plain",)).get_content()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

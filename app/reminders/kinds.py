@@ -1,0 +1,66 @@
+"""Every kind of message Twoway sends: its name on the preferences page, its default channel,
+whether a person may hold or turn it off, how the reminder pass finds what is due, and its words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.models import Channel, Delivery, Kind, User
+from app.reminders import account, meetings
+
+if TYPE_CHECKING:
+    from app.reminders.messages import Message
+    from app.reminders.outbox import Due
+    from app.reminders.preferences import Settings
+
+Finder = Callable[[datetime, datetime], "list[Due]"]
+Composer = Callable[[Delivery, User, "Settings"], "Message | None"]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    label: str
+    # One line on the preferences page: when it comes.
+    explains: str
+    compose: Composer
+    # Who it is for: "pair" (people in a pair), "admin", or "anyone".
+    audience: str = "pair"
+    default: Channel = Channel.EMAIL
+    # Sign-in links and security notices are never held by quiet hours and never turned off.
+    optional: bool = True
+    # The reminder pass's search for what fell due in (since, at]; None for what is sent at once.
+    find: Finder | None = None
+
+
+SPECS: dict[Kind, KindSpec] = {
+    Kind.SIGN_IN: KindSpec(
+        "Sign-in links", "When you ask for one.", account.compose_sign_in, audience="anyone", optional=False
+    ),
+    Kind.SECURITY: KindSpec(
+        "Security notices",
+        "When a passkey or new recovery codes are added to your account.",
+        account.compose_security,
+        audience="anyone",
+        optional=False,
+    ),
+    Kind.MEETING_DAY_BEFORE: KindSpec(
+        "The day before a meeting",
+        "At 9:00 your time the day before you meet (at once if the meeting was planned later).",
+        meetings.compose,
+        find=meetings.find_day_before,
+    ),
+    Kind.MEETING_HOUR_BEFORE: KindSpec(
+        "An hour before a meeting",
+        "An hour before you meet, with the place.",
+        meetings.compose,
+        find=meetings.find_hour_before,
+    ),
+}
+
+
+def optional_kinds(audience: str) -> list[Kind]:
+    """The kinds a person of ``audience`` ("pair" or "admin") chooses a channel for."""
+    return [kind for kind, spec in SPECS.items() if spec.optional and spec.audience == audience]

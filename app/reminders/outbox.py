@@ -1,0 +1,115 @@
+"""Deliveries: a row per message, taken under its unique key before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import Delivery, Kind, State, User, utcnow
+from app.models.delivery import SUBJECT_MAX
+
+# Rows per INSERT: SQLite limits the bound parameters of one statement.
+INSERT_BATCH = 80
+# Deliveries per task, so a pass that finds ten thousand publishes a hundred-odd messages.
+TASK_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Due:
+    """A message due to one person at ``due_at``: what the reminder pass finds."""
+
+    user_id: int
+    kind: Kind
+    subject: str
+    due_at: datetime
+    useful_until: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[int, str, str, datetime]:
+        return (self.user_id, self.kind.value, self.subject, self.due_at)
+
+
+def _insert():
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(Delivery)
+    if dialect == "sqlite":
+        return sqlite.insert(Delivery)
+    return insert(Delivery)
+
+
+def add(rows: Iterable[dict[str, Any]]) -> list[tuple[int, State]]:
+    """Insert deliveries, skipping any whose key is already taken (by an earlier run, another
+    beat, or this same run retried); return the new ones' ids and states. Does not commit."""
+    rows = list(rows)
+    added: list[tuple[int, State]] = []
+    for start in range(0, len(rows), INSERT_BATCH):
+        statement = (
+            _insert()
+            .values(rows[start : start + INSERT_BATCH])
+            .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject", "due_at"])
+            .returning(Delivery.id, Delivery.state)
+        )
+        added.extend((row.id, row.state) for row in db.session.execute(statement))
+    return added
+
+
+def row(due: Due, *, state: State, send_after: datetime | None, now: datetime) -> dict[str, Any]:
+    return {
+        "user_id": due.user_id,
+        "kind": due.kind,
+        "subject": due.subject[:SUBJECT_MAX],
+        "due_at": due.due_at,
+        "useful_until": due.useful_until,
+        "send_after": send_after,
+        "details": due.details,
+        "state": state,
+        "attempts": 0,
+        "error": "",
+        "created_at": now,
+        "queued_at": now if state == State.QUEUED else None,
+    }
+
+
+def deliver_now(
+    user: User | int, kind: Kind, subject: str, *, useful_until: datetime | None = None, **details: Any
+) -> int | None:
+    """Send ``kind`` to ``user`` as soon as a worker can (never held: for sign-in links, security
+    notices, help requests and answers). Commits, then queues: a worker must find the row. Returns
+    the delivery's id, or None when that same delivery was already taken."""
+    now = utcnow()
+    user_id = user if isinstance(user, int) else user.id
+    due = Due(user_id, kind, subject, now, useful_until, details)
+    added = add([row(due, state=State.QUEUED, send_after=None, now=now)])
+    db.session.commit()
+    ids = [delivery_id for delivery_id, _ in added]
+    queue_sending(ids)
+    return ids[0] if ids else None
+
+
+def queue_sending(ids: list[int]) -> None:
+    """Hand ``ids`` to workers in batches. A broker that is down loses nothing: the rows stay
+    queued and the reminder pass's sweep queues them again."""
+    from app import queue
+    from app.reminders.sending import send_deliveries
+
+    for start in range(0, len(ids), TASK_BATCH):
+        queue.enqueue(send_deliveries, ids[start : start + TASK_BATCH])
+
+
+def mark(delivery_id: int, state: State, *, error: str = "", **values: Any) -> None:
+    db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id).values(state=state, error=error[:200], **values)
+    )
+
+
+def log_skipped(reason: str, delivery_id: int) -> None:
+    current_app.logger.info("Delivery %d not sent: %s", delivery_id, reason)

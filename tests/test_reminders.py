@@ -1,0 +1,393 @@
+"""Reminders: found by the pass for a driven moment, taken once under their key, held by quiet
+hours, sent by the person's channel, and turned off with one click. The mail is caught where it
+would reach the mail server (support.reminders.catch_mail); tasks run eagerly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from factories import PairFactory, UserFactory
+from support.mailbox import text_of
+from support.reminders import deliveries, run_pass, to
+
+from app import queue
+from app.extensions import db
+from app.models import (
+    Channel,
+    Delivery,
+    Kind,
+    MeetingFormat,
+    NextMeeting,
+    NotificationPreference,
+    Role,
+    State,
+    Topic,
+    User,
+)
+from app.reminders import outbox, passes, preferences, sending
+
+BERLIN, KOLKATA, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York")
+
+
+def local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+
+
+@pytest.fixture
+def people(session):
+    """Aisha in Kolkata and Margaret in New York, three days before they meet."""
+    mentor = UserFactory(name="Aisha Khan", time_zone="Asia/Kolkata")
+    mentee = UserFactory(name="Margaret Holloway", time_zone="America/New_York")
+    return People(PairFactory(mentor=mentor, mentee=mentee).id, mentor, mentee)
+
+
+@dataclass(frozen=True)
+class People:
+    """The pair's id and its two people (held here: expiring the session must not make the test
+    load a relationship)."""
+
+    id: int
+    mentor: User
+    mentee: User
+
+
+def plan(
+    session, pair, starts_at: datetime, place: str = "Room 4.12", planned_at: datetime | None = None
+) -> NextMeeting:
+    planned = session.get(NextMeeting, pair.id)
+    if planned is None:
+        planned = NextMeeting(pair_id=pair.id)
+        session.add(planned)
+    planned.starts_at = starts_at
+    planned.place = place
+    planned.format = MeetingFormat.IN_PERSON
+    planned.updated_at = planned_at or datetime.now(UTC) - timedelta(days=2)
+    session.flush()
+    return planned
+
+
+def meeting_day() -> date:
+    return date.today() + timedelta(days=3)
+
+
+def test_the_day_before_at_nine_on_each_persons_own_clock(app, session, people, sent_mail):
+    pair = people
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts)
+    aisha_nine = local(meeting_day() - timedelta(days=1), 9, 0, KOLKATA)
+    margaret_nine = local(meeting_day() - timedelta(days=1), 9, 0, NEW_YORK)
+
+    run_pass(app, session, aisha_nine - timedelta(minutes=1))
+    assert sent_mail == []
+    run_pass(app, session, aisha_nine)
+    [aisha_mail] = sent_mail
+    assert aisha_mail["To"] == pair.mentor.email
+    assert aisha_mail["Subject"] == "You meet Margaret Holloway tomorrow"
+    body = text_of(aisha_mail)
+    # On her own clock: 15:00 UTC is 20:30 in Kolkata.
+    assert "at 20:30 (IST)" in body and "Room 4.12" in body and "in person" in body
+
+    run_pass(app, session, aisha_nine)  # the same moment again: a second beat, a re-run
+    run_pass(app, session, margaret_nine - timedelta(seconds=1))
+    assert len(sent_mail) == 1
+    run_pass(app, session, margaret_nine)
+    assert [m["To"] for m in sent_mail] == [pair.mentor.email, pair.mentee.email]
+    assert "at 10:00 (EST)" in text_of(sent_mail[1])
+    run_pass(app, session, margaret_nine + timedelta(minutes=1))
+    assert len(sent_mail) == 2
+    assert {(d.user_id, d.kind, d.state) for d in deliveries(session)} == {
+        (pair.mentor.id, Kind.MEETING_DAY_BEFORE, State.SENT),
+        (pair.mentee.id, Kind.MEETING_DAY_BEFORE, State.SENT),
+    }
+
+
+def test_an_hour_before_and_never_what_the_pair_wrote(app, session, people, sent_mail):
+    pair = people
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts, place="Café Nero, Bank St")
+    session.add(Topic(pair_id=pair.id, text="My manager keeps interrupting me", added_by_role=Role.MENTEE))
+    run_pass(app, session, starts - timedelta(hours=2))
+    sent_mail.clear()  # the day-before ones
+    run_pass(app, session, starts - timedelta(hours=1, seconds=1))
+    assert sent_mail == []
+    run_pass(app, session, starts - timedelta(hours=1))
+    assert sorted(m["Subject"] for m in sent_mail) == [
+        "You meet Aisha Khan in an hour",
+        "You meet Margaret Holloway in an hour",
+    ]
+    for message in sent_mail:
+        whole = message.as_string()
+        assert "Café Nero, Bank St" in text_of(message)
+        assert "interrupting" not in whole
+    run_pass(app, session, starts - timedelta(minutes=30))
+    assert len(sent_mail) == 2
+
+
+def test_a_meeting_planned_after_the_reminders_moment_is_reminded_of_at_once_and_only_once(
+    app, session, people, sent_mail
+):
+    pair = people
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    evening = local(meeting_day() - timedelta(days=1), 18, 0, KOLKATA)  # after Aisha's 09:00
+    run_pass(app, session, evening - timedelta(minutes=10))
+    plan(session, pair, starts, planned_at=evening)
+    run_pass(app, session, evening + timedelta(minutes=1))
+    assert [m["To"] for m in sent_mail] == [pair.mentor.email]
+    # Changing the place later is not a new meeting: no second reminder.
+    plan(session, pair, starts, place="Room 2.01", planned_at=evening + timedelta(hours=1))
+    run_pass(app, session, evening + timedelta(hours=1, minutes=1))
+    assert [m["To"] for m in sent_mail] == [pair.mentor.email]
+
+
+def test_a_meeting_planned_within_the_hour_gets_only_the_hour_before_reminder(app, session, people, sent_mail):
+    pair = people
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=40)
+    plan(session, pair, starts, planned_at=starts - timedelta(minutes=40))
+    run_pass(app, session, starts - timedelta(minutes=39))
+    assert sorted(m["Subject"] for m in sent_mail) == [
+        "You meet Aisha Khan in an hour",
+        "You meet Margaret Holloway in an hour",
+    ]
+
+
+def test_a_moved_meeting_is_reminded_of_at_its_new_time_and_never_at_the_old(app, session, people, sent_mail):
+    pair = people
+    old = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, old)
+    # Margaret keeps quiet hours over her 09:00, so her reminder is held...
+    margaret = pair.mentee
+    margaret.quiet_from, margaret.quiet_until = time(8, 0), time(9, 30)
+    nine = local(meeting_day() - timedelta(days=1), 9, 0, NEW_YORK)
+    run_pass(app, session, nine)
+    [held] = [d for d in deliveries(session) if d.user_id == margaret.id]
+    assert held.state == State.HELD and held.send_after == local(meeting_day() - timedelta(days=1), 9, 30, NEW_YORK)
+    # ...and meanwhile the meeting moves to the day after.
+    plan(session, pair, old + timedelta(days=1), planned_at=nine + timedelta(minutes=5))
+    run_pass(app, session, nine + timedelta(minutes=30))
+    assert to(sent_mail, margaret.email) == []
+    session.refresh(held)
+    assert held.state == State.DROPPED and held.error == "no longer true"
+
+
+def test_quiet_hours_hold_a_reminder_until_they_end_or_drop_it_if_too_late(app, session, people, sent_mail):
+    pair = people
+    margaret = pair.mentee
+    margaret.quiet_from, margaret.quiet_until = time(22, 0), time(7, 0)  # wraps past midnight
+    early = local(meeting_day(), 7, 30, NEW_YORK)
+    plan(session, pair, early)
+    run_pass(app, session, early - timedelta(hours=2))  # both day-before reminders, long sent
+    sent_mail.clear()
+    run_pass(app, session, early - timedelta(hours=1))  # 06:30 in New York: quiet
+    assert to(sent_mail, margaret.email) == []
+    assert len(to(sent_mail, pair.mentor.email)) == 1  # Aisha keeps no quiet hours
+    run_pass(app, session, early - timedelta(minutes=31))
+    assert to(sent_mail, margaret.email) == []
+    run_pass(app, session, local(meeting_day(), 7, 0, NEW_YORK))
+    [message] = to(sent_mail, margaret.email)
+    assert message["Subject"] == "You meet Aisha Khan in an hour"
+
+    # A meeting at 06:30: its hour-before reminder would wait past the start, so it is dropped.
+    session.delete(session.get(NextMeeting, pair.id))
+    session.flush()
+    too_early = local(meeting_day() + timedelta(days=1), 6, 30, NEW_YORK)
+    plan(session, pair, too_early)
+    run_pass(app, session, too_early - timedelta(hours=1))
+    dropped = [
+        d
+        for d in deliveries(session)
+        if d.user_id == margaret.id and d.kind == Kind.MEETING_HOUR_BEFORE and d.subject.endswith(f"{too_early:%H:%MZ}")
+    ]
+    assert [d.state for d in dropped] == [State.DROPPED]
+
+
+def test_a_kind_turned_off_is_not_sent(app, session, people, sent_mail):
+    pair = people
+    session.add(NotificationPreference(user_id=pair.mentor.id, kind=Kind.MEETING_DAY_BEFORE, channel=Channel.OFF))
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts)
+    run_pass(app, session, starts - timedelta(hours=2))
+    assert [m["To"] for m in sent_mail] == [pair.mentee.email]
+
+
+def test_after_downtime_the_pass_catches_up_a_day_and_drops_what_is_too_late(app, session, people, sent_mail):
+    pair = people
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts)
+    run_pass(app, session, starts - timedelta(days=3))
+    # Down from three days before until half an hour after the meeting started.
+    outcome = run_pass(app, session, starts + timedelta(minutes=30))
+    assert outcome.since == starts + timedelta(minutes=30) - passes.CATCH_UP
+    assert sent_mail == [] and outcome.planned == []
+
+
+def test_a_delivery_is_claimed_once_however_many_workers_are_handed_it(app, session, people, sent_mail):
+    pair = people
+    with app.app_context():
+        delivery_id = outbox.deliver_now(
+            pair.mentor.id, Kind.SECURITY, "recovery-codes:x", what="codes", at=datetime.now(UTC).isoformat()
+        )
+        assert len(sent_mail) == 1
+        # The same task delivered again (a retried publish, the sweep): nothing more goes out.
+        assert sending.send_one(delivery_id) is None
+        assert (
+            outbox.deliver_now(
+                pair.mentor.id, Kind.SECURITY, "recovery-codes:x", what="codes", at="2026-01-01T00:00:00+00:00"
+            )
+            is not None
+        )
+    assert len(sent_mail) == 2  # a new due moment is a new delivery; the same key never is
+    [first, second] = deliveries(session)
+    assert first.state == second.state == State.SENT and first.attempts == 1
+
+
+def test_a_lost_task_is_queued_again_but_a_claimed_one_is_reported_not_resent(
+    app, session, people, sent_mail, monkeypatch
+):
+    pair = people
+    now = datetime.now(UTC)
+    real_enqueue = queue.enqueue
+    monkeypatch.setattr(queue, "enqueue", lambda *args, **kwargs: False)  # the broker is down
+    with app.app_context():
+        lost = outbox.deliver_now(
+            pair.mentor.id, Kind.SECURITY, "passkey:1", what="passkey", nickname="Phone", at=now.isoformat()
+        )
+        stuck = outbox.deliver_now(
+            pair.mentee.id, Kind.SECURITY, "passkey:2", what="passkey", nickname="Laptop", at=now.isoformat()
+        )
+        # Both were queued twenty minutes ago; a worker claimed the second and was killed mid-send.
+        long_ago = now - timedelta(minutes=20)
+        db.session.execute(db.update(Delivery).values(queued_at=long_ago))
+        db.session.execute(
+            db.update(Delivery).where(Delivery.id == stuck).values(state=State.SENDING, claimed_at=long_ago)
+        )
+        db.session.commit()
+    assert sent_mail == []
+    monkeypatch.setattr(queue, "enqueue", real_enqueue)  # the broker is back
+    run_pass(app, session, now)
+    assert [m["To"] for m in sent_mail] == [pair.mentor.email]
+    states = {d.id: d.state for d in deliveries(session)}
+    assert states == {lost: State.SENT, stuck: State.SENDING}
+    with app.app_context():
+        assert [d.id for d in passes.failed()] == [stuck]
+
+
+def test_the_mail_has_text_and_html_a_preferences_link_and_one_click_unsubscribe_over_https(
+    app, session, people, sent_mail, monkeypatch, client
+):
+    pair = people
+    pair.mentee.name = "Margaret <b>Holloway</b>"
+    monkeypatch.setitem(app.config, "BASE_URL", "https://twoway.example")
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts)
+    run_pass(app, session, local(meeting_day() - timedelta(days=1), 9, 0, KOLKATA))
+    [message] = to(sent_mail, pair.mentor.email)
+    html = message.get_body(("html",)).get_content()
+    assert "Margaret &lt;b&gt;Holloway&lt;/b&gt;" in html and "<b>Holloway" not in html
+    assert "https://twoway.example/account/notifications" in text_of(message)
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = message["List-Unsubscribe"].strip("<>")
+    assert url.startswith("https://twoway.example/notifications/unsubscribe/")
+    path = url.removeprefix("https://twoway.example")
+
+    # A link scanner (or a person) opening it unsubscribes nothing.
+    page = client.get(path)
+    assert page.status_code == 200 and "Stop “The day before a meeting”?" in page.text
+    assert session.get(NotificationPreference, (pair.mentor.id, Kind.MEETING_DAY_BEFORE)) is None
+    # The mail client's one-click POST: no cookie, no CSRF token.
+    done = app.test_client().post(path, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "Unsubscribed" in done.text
+    session.expire_all()
+    assert session.get(NotificationPreference, (pair.mentor.id, Kind.MEETING_DAY_BEFORE)).channel == Channel.OFF
+    # The token turns off that one kind for that one person, and a tampered one nothing.
+    assert session.get(NotificationPreference, (pair.mentor.id, Kind.MEETING_HOUR_BEFORE)) is None
+    assert app.test_client().post(path[:-2] + "xx").status_code == 404
+
+
+def test_no_unsubscribe_header_over_plain_http_and_none_on_sign_in_mail(app, session, people, sent_mail):
+    pair = people
+    starts = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts)
+    run_pass(app, session, starts - timedelta(hours=2))
+    assert all(m["List-Unsubscribe"] is None for m in sent_mail)
+    assert "Stop these" in text_of(sent_mail[0])
+    with app.app_context():
+        outbox.deliver_now(
+            pair.mentor.id, Kind.SIGN_IN, "sign-in:1", useful_until=datetime.now(UTC) + timedelta(minutes=15)
+        )
+    assert sent_mail[-1]["Subject"] == "Your Twoway sign-in link"
+    assert "Stop these" not in text_of(sent_mail[-1]) and sent_mail[-1]["List-Unsubscribe"] is None
+
+
+def test_an_expired_sign_in_mail_is_not_sent(app, session, people, sent_mail):
+    with app.app_context():
+        outbox.deliver_now(
+            people.mentor.id, Kind.SIGN_IN, "sign-in:2", useful_until=datetime.now(UTC) - timedelta(seconds=1)
+        )
+    assert sent_mail == []
+    assert [d.state for d in deliveries(session)] == [State.DROPPED]
+
+
+def test_the_preferences_page_saves_channels_and_quiet_hours_and_keeps_bad_input(app, session, people, login):
+    client = login(people.mentor)
+    page = client.get("/account/notifications")
+    assert page.status_code == 200
+    assert (
+        "The day before a meeting" in page.text
+        and "Sign-in links and security notices always come by email" in page.text
+    )
+    form = {f"kind_{k.value.replace('-', '_')}": "email" for k in (Kind.MEETING_DAY_BEFORE, Kind.MEETING_HOUR_BEFORE)}
+    bad = client.post("/account/notifications", data={**form, "kind_meeting_hour_before": "off", "quiet_from": "22:00"})
+    assert bad.status_code == 422
+    assert "Give both times" in bad.text and 'value="22:00"' in bad.text
+    ok = client.post(
+        "/account/notifications",
+        data={**form, "kind_meeting_hour_before": "off", "quiet_from": "22:00", "quiet_until": "07:00"},
+    )
+    assert ok.status_code == 303
+    session.expire_all()
+    with app.app_context():
+        chosen = preferences.settings_for(db.session.get(type(people.mentor), people.mentor.id))
+    assert chosen.channel(Kind.MEETING_HOUR_BEFORE) == Channel.OFF
+    assert chosen.channel(Kind.MEETING_DAY_BEFORE) == Channel.EMAIL
+    assert (chosen.quiet_from, chosen.quiet_until) == (time(22, 0), time(7, 0))
+    assert 'value="22:00"' in client.get("/account/notifications").text
+    # A made-up channel is refused with words, never stored.
+    assert client.post("/account/notifications", data={**form, "kind_meeting_day_before": "pigeon"}).status_code == 422
+
+
+def test_the_command_line_lists_what_is_due_and_what_failed(app, session, people):
+    pair = people
+    starts = local(meeting_day(), 12, 0, ZoneInfo("UTC"))
+    plan(session, pair, starts)
+    session.flush()
+    runner = app.test_cli_runner()
+    # 61 minutes before: Margaret's day-before (22 h before; Aisha's fell earlier), and not yet the
+    # hour-before ones.
+    at = (starts - timedelta(minutes=61)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    dry = runner.invoke(args=["reminders", "due", "--at", at, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"user {pair.mentee.id:<6} meeting-day-before" in dry.output
+    assert "meeting-hour-before" not in dry.output and f"user {pair.mentor.id:<6}" not in dry.output
+    assert "Dry run: nothing was queued." in dry.output
+    assert deliveries(session) == []
+    assert runner.invoke(args=["reminders", "due", "--at", "tomorrow"]).exit_code == 2
+    assert "say which clock" in runner.invoke(args=["reminders", "due", "--at", "2026-12-02T09:00"]).output
+    ok = runner.invoke(args=["reminders", "failed"])
+    assert ok.exit_code == 0 and "Nothing failed." in ok.output
+    session.add(
+        Delivery(
+            user_id=pair.mentor.id,
+            kind=Kind.MEETING_HOUR_BEFORE,
+            subject="meeting:x",
+            due_at=starts,
+            state=State.FAILED,
+            attempts=6,
+            error="SMTPServerDisconnected: gone",
+        )
+    )
+    session.flush()
+    failed = runner.invoke(args=["reminders", "failed"])
+    assert failed.exit_code == 1 and "SMTPServerDisconnected: gone" in failed.output and "6 tries" in failed.output

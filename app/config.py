@@ -83,7 +83,9 @@ BROKER_PURGE_SECONDS = 15 * 60
 REMINDER_PASS_SECONDS = 60
 
 
-def celery_settings(broker_url: str | None, instance_path: Path) -> dict[str, Any]:
+def celery_settings(
+    broker_url: str | None, instance_path: Path, queue: str | None = None, pass_seconds: float = REMINDER_PASS_SECONDS
+) -> dict[str, Any]:
     """Celery's settings. Without a broker configured, Kombu's SQLAlchemy transport carries tasks
     through a SQLite file in instance/, so Twoway needs no other service; production uses Redis."""
     if not broker_url:
@@ -111,11 +113,13 @@ def celery_settings(broker_url: str | None, instance_path: Path) -> dict[str, An
         "task_publish_retry_policy": PUBLISH_RETRY_POLICY,
         # Nothing waits for a task's result, so none is stored.
         "task_ignore_result": True,
+        # One queue for everything; CELERY_QUEUE names it when several Twoways share one Redis.
+        "task_default_queue": queue or "celery",
         "task_serializer": "json",
         "accept_content": ["json"],
         "timezone": "UTC",
         "beat_schedule": {
-            "reminders-due": {"task": "twoway.reminders_due", "schedule": REMINDER_PASS_SECONDS},
+            "reminders-due": {"task": "twoway.reminders_due", "schedule": pass_seconds},
             **(
                 {
                     "purge-consumed-messages": {
@@ -128,6 +132,18 @@ def celery_settings(broker_url: str | None, instance_path: Path) -> dict[str, An
             ),
         },
     }
+
+
+def _seconds(raw: str | None, default: float, name: str) -> float:
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}.") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0 seconds.")
+    return value
 
 
 def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -179,7 +195,12 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         "MAIL_FROM": env.get("MAIL_FROM", f"Twoway <no-reply@{parts.hostname}>"),
         **rate_limit_settings(env.get("RATELIMIT_STORAGE_URI") or "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "CELERY": celery_settings(env.get("CELERY_BROKER_URL"), instance),
+        "CELERY": celery_settings(
+            env.get("CELERY_BROKER_URL"),
+            instance,
+            env.get("CELERY_QUEUE"),
+            _seconds(env.get("REMINDER_PASS_SECONDS"), REMINDER_PASS_SECONDS, "REMINDER_PASS_SECONDS"),
+        ),
         "TRUSTED_PROXIES": trusted_proxies,
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).

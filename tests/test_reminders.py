@@ -391,3 +391,28 @@ def test_the_command_line_lists_what_is_due_and_what_failed(app, session, people
     session.flush()
     failed = runner.invoke(args=["reminders", "failed"])
     assert failed.exit_code == 1 and "SMTPServerDisconnected: gone" in failed.output and "6 tries" in failed.output
+
+
+def test_only_a_worker_speaks_to_the_mail_server():
+    """No mail is sent inside a request: the one caller of ``mail.transmit`` is the worker's
+    sending step, reached through a queued task (a page only queues)."""
+    from pathlib import Path
+
+    app_dir = Path(__file__).resolve().parent.parent / "app"
+    callers = sorted(
+        str(path.relative_to(app_dir))
+        for path in app_dir.rglob("*.py")
+        if "mail.transmit(" in path.read_text(encoding="utf-8")
+        or "from app.mail import" in path.read_text(encoding="utf-8")
+    )
+    assert callers == ["reminders/sending.py"]
+
+
+def test_a_page_that_mails_only_queues(app, session, people, monkeypatch, client):
+    """Asking for a sign-in link queues a task and returns; the mail goes out when a worker runs it."""
+    queued: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(queue, "enqueue", lambda task, *args, **kw: queued.append((task.name, args)) or True)
+    transmitted = []
+    monkeypatch.setattr("app.mail.transmit", transmitted.append)
+    assert client.post("/auth/sign-in/link", data={"email": people.mentor.email}).status_code in (200, 303)
+    assert transmitted == [] and [name for name, _ in queued] == ["twoway.mail_sign_in_link"]

@@ -138,7 +138,7 @@ def _write_ground_rules(pair: Pair, lap: int) -> None:
         agreement.agree(mentor, version)
 
 
-def _write_journal(pair: Pair, today: date, *, first: bool = False) -> None:
+def _write_journal(pair: Pair, today: date, *, meets_soon: bool = False) -> None:
     """Goals for both people, two logged meetings with action items and a private reflection,
     a topic for next time and a planned meeting: a pair a few weeks in."""
     mentor, mentee = pair.member(Role.MENTOR), pair.member(Role.MENTEE)
@@ -248,7 +248,7 @@ def _write_journal(pair: Pair, today: date, *, first: bool = False) -> None:
         ]
     )
     starts = datetime.combine(today + timedelta(days=10), time(8, 30), tzinfo=UTC)
-    if first:
+    if meets_soon:
         # The first pair meets in two hours, so a fresh `make run` shows its reminders: the
         # day-before one at once (in the worker's log without MAIL_URL), the hour-before one later.
         starts = (utcnow() + timedelta(hours=2)).replace(second=0, microsecond=0)
@@ -296,6 +296,6 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
         )
         _write_ground_rules(pair, i)
         if i % len(GROUND_RULES) != len(GROUND_RULES) - 1:  # the newest pair hasn't met yet
-            _write_journal(pair, today, first=i == 0)
+            _write_journal(pair, today, meets_soon=i == 0)
         pairs.append(pair)
     return admin, pairs

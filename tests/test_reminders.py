@@ -153,6 +153,16 @@ def test_a_meeting_planned_within_the_hour_gets_only_the_hour_before_reminder(ap
     ]
 
 
+def test_a_meeting_planned_for_today_is_not_called_tomorrow(app, session, people, sent_mail):
+    pair = people
+    starts = local(meeting_day(), 20, 0, KOLKATA)
+    planned_at = local(meeting_day(), 10, 0, KOLKATA)  # that same morning, after her 09:00
+    plan(session, pair, starts, planned_at=planned_at)
+    run_pass(app, session, planned_at + timedelta(minutes=1))
+    [message] = to(sent_mail, pair.mentor.email)
+    assert message["Subject"] == "You meet Margaret Holloway today"
+
+
 def test_a_moved_meeting_is_reminded_of_at_its_new_time_and_never_at_the_old(app, session, people, sent_mail):
     pair = people
     old = local(meeting_day(), 15, 0, ZoneInfo("UTC"))
@@ -416,3 +426,26 @@ def test_a_page_that_mails_only_queues(app, session, people, monkeypatch, client
     monkeypatch.setattr("app.mail.transmit", transmitted.append)
     assert client.post("/auth/sign-in/link", data={"email": people.mentor.email}).status_code in (200, 303)
     assert transmitted == [] and [name for name, _ in queued] == ["twoway.mail_sign_in_link"]
+
+
+def test_finished_deliveries_are_forgotten_after_a_month(app, session, people):
+    now = datetime.now(UTC)
+    old, recent = now - passes.KEEP_FINISHED - timedelta(hours=1), now - timedelta(days=2)
+    for n, (created, state) in enumerate(
+        [(old, State.SENT), (old, State.DROPPED), (recent, State.SENT), (old, State.HELD)]
+    ):
+        session.add(
+            Delivery(
+                user_id=people.mentor.id,
+                kind=Kind.MEETING_HOUR_BEFORE,
+                subject=f"meeting:{n}",
+                due_at=created,
+                created_at=created,
+                state=state,
+            )
+        )
+    run_pass(app, session, now)
+    assert sorted((d.subject, d.state) for d in deliveries(session)) == [
+        ("meeting:2", State.SENT),
+        ("meeting:3", State.HELD),
+    ]

@@ -89,6 +89,15 @@ def find_hour_before(since: datetime, at: datetime) -> list[Due]:
     return found
 
 
+def _which_day(starts_at: datetime, moment: datetime, zone) -> str:
+    days = (starts_at.astimezone(zone).date() - moment.astimezone(zone).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"on {starts_at.astimezone(zone):%A}"
+
+
 def compose(delivery: Delivery, user: User, settings) -> Message | None:
     """The words, from the plan as it is now; None if the meeting moved, so the old time is never sent."""
     planned = db.session.get(NextMeeting, delivery.details["pair"])
@@ -100,7 +109,9 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
     if delivery.kind == Kind.MEETING_HOUR_BEFORE:
         subject = f"You meet {partner} in an hour"
     else:
-        subject = f"You meet {partner} tomorrow"
+        # Counted from the moment it fell due: sent at once for a meeting planned late, it may be today's.
+        fell_due = max(delivery.due_at, planned.updated_at)
+        subject = f"You meet {partner} {_which_day(planned.starts_at, fell_due, settings.zone)}"
     return Message(
         delivery.kind,
         subject,

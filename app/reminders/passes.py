@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from celery import shared_task
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
 from app.models import Channel, Delivery, ReminderRun, State, utcnow
@@ -34,6 +34,10 @@ RUN_NAME = "due"
 CATCH_UP = timedelta(hours=24)
 LATE_COMMIT = timedelta(minutes=5)
 SWEEP_AFTER = timedelta(minutes=10)
+# Finished deliveries are kept this long (for `reminders failed` and for operators), then deleted:
+# their keys matter only within the catch-up window, and their details name people.
+KEEP_FINISHED = timedelta(days=30)
+FORGET_BATCH = 1000
 # How often beat runs the pass.
 EVERY_SECONDS = 60
 
@@ -108,6 +112,7 @@ def run(at: datetime | None = None, *, dry_run: bool = False) -> Outcome:
     to_send = [delivery_id for delivery_id, state in added if state == State.QUEUED]
     released = _release_held(at, now)
     swept = _sweep(at, now, exclude=set(to_send) | set(released))
+    _forget_finished(now)
     _covered(at)
     db.session.commit()
     outbox.queue_sending(to_send + released + swept)
@@ -150,6 +155,20 @@ def _sweep(at: datetime, now: datetime, exclude: set[int]) -> list[int]:
         if delivery_id not in exclude
     ]
     return ids
+
+
+def _forget_finished(now: datetime) -> None:
+    """Delete up to FORGET_BATCH deliveries finished more than KEEP_FINISHED ago (each pass a
+    bounded share, so no pass pays for a big clean-up)."""
+    old = (
+        select(Delivery.id)
+        .where(
+            Delivery.state.in_([State.SENT, State.DROPPED, State.FAILED]),
+            Delivery.created_at < now - KEEP_FINISHED,
+        )
+        .limit(FORGET_BATCH)
+    )
+    db.session.execute(delete(Delivery).where(Delivery.id.in_(old)))
 
 
 def _covered(at: datetime) -> None:

@@ -10,7 +10,7 @@ import pytest
 from factories import UserFactory
 from flask import Flask
 from sqlalchemy import func, select, update
-from support.pages import text
+from support.pages import comparable, text
 
 from app.auth import links
 from app.models import Passkey, SignInLink, User, utcnow
@@ -103,7 +103,7 @@ def test_asking_for_a_link_says_the_same_whether_or_not_the_address_is_known(cli
     unknown = client.post("/auth/sign-in/link", data={"email": "nobody@example.org"}, follow_redirects=True)
     assert known.status_code == unknown.status_code == 200
     assert f"If {typed} belongs to someone in Twoway, a sign-in link is on its way" in text(known)
-    assert text(known).replace(typed, "EMAIL") == text(unknown).replace("nobody@example.org", "EMAIL")
+    assert comparable(known).replace(typed, "EMAIL") == comparable(unknown).replace("nobody@example.org", "EMAIL")
     # Only the known person got a link, matched case-insensitively.
     assert session.scalar(select(func.count(SignInLink.id)).where(SignInLink.user_id == person.id)) == 1
     assert session.scalar(select(func.count(SignInLink.id))) == 1

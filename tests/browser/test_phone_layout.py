@@ -75,3 +75,22 @@ def test_the_next_meeting_form_fits_its_card_on_a_small_phone(live_server, phone
     expect(page.get_by_label("Time")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
     assert page.evaluate(SPILLS) == []
+
+
+def test_the_notifications_page_fits_a_small_phone_and_saves(live_server, phone):
+    pair = live_server.create_pair()
+    page = phone(pair.mentee).page
+    page.set_viewport_size(SMALL_PHONE)
+    page.goto("/account/notifications")
+    hour_before = page.get_by_role("group", name="An hour before a meeting")
+    expect(hour_before).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    # Thumb-sized choices, saved in place by htmx.
+    off = hour_before.get_by_label("Off")
+    off.check()
+    assert hour_before.locator("label.choice").first.bounding_box()["height"] >= 44
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    page.reload()
+    expect(page.get_by_role("group", name="An hour before a meeting").get_by_label("Off")).to_be_checked()

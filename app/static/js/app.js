@@ -104,7 +104,7 @@
         return;
       }
     }
-    button.hidden = false;
+    box.querySelector("[data-push-offer]").hidden = false;
     button.addEventListener("click", async () => {
       button.disabled = true;
       status.textContent = "";

@@ -38,6 +38,7 @@ self.addEventListener("fetch", (event) => {
 // origin is ever opened from it, whatever the payload says.
 const ICON = {{ url_for("static", filename="icons/icon-192.png") | tojson }};
 const ownPage = (raw) => {
+  if (typeof raw !== "string" || !raw) return new URL("/", self.location.origin).href;
   try {
     const url = new URL(raw, self.location.origin);
     if (url.origin === self.location.origin) return url.href;

@@ -17,6 +17,7 @@ import datetime as dt
 import http.server
 import ipaddress
 import json
+import re
 import secrets
 import ssl
 import threading
@@ -655,3 +656,30 @@ def test_in_production_the_key_is_configured_as_pem_or_raw_and_the_public_key_de
 def test_bad_vapid_settings_are_named(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         load(tmp_path, {"SECRET_KEY": "s", **env})
+
+
+def test_the_page_posts_a_subscription_with_its_own_csrf_token_and_nothing_else_gets_in(
+    csrf_app, monkeypatch, tmp_path, push_service
+):
+    """As app.js posts it: JSON with the page's token in X-CSRFToken (CSRF protection on)."""
+    from support.apps import committed_session, sign_in
+
+    settings = vapid_settings(
+        {"VAPID_PRIVATE_KEY": b64url(b"\x07" * 32), "VAPID_SUBJECT": SUBJECT}, False, tmp_path, "x"
+    )
+    for name, value in settings.items():
+        monkeypatch.setitem(csrf_app.config, name, value)
+    with committed_session(csrf_app) as session:
+        person = UserFactory()
+        session.commit()
+        client = csrf_app.test_client()
+        sign_in(client, person)
+        browser = push_service.browser()
+        refused = client.post("/account/notifications/devices", json=browser.subscription())
+        assert refused.status_code == 400 and rows(session, person.id) == []
+        session.rollback()  # the read's transaction holds SQLite's lock: let the requests write
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/account/notifications").text)[1]
+        saved = client.post(
+            "/account/notifications/devices", json=browser.subscription(), headers={"X-CSRFToken": token}
+        )
+        assert saved.status_code == 200 and [r.endpoint for r in rows(session, person.id)] == [browser.endpoint]

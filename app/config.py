@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from collections.abc import Mapping
@@ -9,6 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 DEFAULT_BASE_URL = "http://localhost:5000"
 TRUTHY = {"1", "true", "yes", "on"}
@@ -146,6 +151,81 @@ def _seconds(raw: str | None, default: float, name: str) -> float:
     return value
 
 
+# --- Web Push (VAPID, RFC 8292) ------------------------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _vapid_private_key(raw: str) -> ec.EllipticCurvePrivateKey:
+    """A P-256 key from PEM (PKCS#8 or SEC 1) or from the base64url forms pywebpush accepts (the
+    raw 32-byte scalar, or DER)."""
+    text = raw.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        else:
+            data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            key = (
+                ec.derive_private_key(int.from_bytes(data, "big"), ec.SECP256R1())
+                if len(data) == 32
+                else serialization.load_der_private_key(data, password=None)
+            )
+    except (ValueError, TypeError, binascii.Error):
+        key = None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigError(
+            "VAPID_PRIVATE_KEY must be a P-256 private key: PEM, or the base64url raw key "
+            "(`vapid --gen` makes one; see the README's Push notifications)."
+        )
+    return key
+
+
+def _dev_vapid_key(instance_path: Path) -> str:
+    # Made once and kept, like instance/secret_key: a new key would silently orphan every
+    # browser that subscribed with the old one.
+    key_file = instance_path / "vapid_private_key.pem"
+    if key_file.exists():
+        return key_file.read_text()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    key_file.write_text(pem)
+    key_file.chmod(0o600)
+    return pem
+
+
+def vapid_settings(env: Mapping[str, str], debug: bool, instance_path: Path, hostname: str) -> dict[str, Any]:
+    """The VAPID key pair and subject Web Push is signed with. In development the key is made once
+    in instance/; in production it is configured, or push is off (None) and every reminder goes
+    by email. The public key (base64url, uncompressed point) is what the page hands to
+    ``pushManager.subscribe``; the private one is kept as the base64url raw key pywebpush takes."""
+    raw = env.get("VAPID_PRIVATE_KEY") or (_dev_vapid_key(instance_path) if debug else None)
+    subject = env.get("VAPID_SUBJECT") or None
+    if subject is not None and not subject.startswith(("mailto:", "https://")):
+        raise ConfigError(
+            f"VAPID_SUBJECT must be a mailto: or https: URL (who push services can contact), not {subject!r}."
+        )
+    if raw is None:
+        return {"VAPID_PRIVATE_KEY": None, "VAPID_PUBLIC_KEY": None, "VAPID_SUBJECT": subject}
+    if subject is None:
+        if not debug:
+            # Push services (Apple's among them) refuse a token without a reachable contact.
+            raise ConfigError("set VAPID_SUBJECT (mailto:you@example.org or an https: URL) beside VAPID_PRIVATE_KEY.")
+        subject = f"mailto:no-reply@{hostname}"
+    key = _vapid_private_key(raw)
+    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return {
+        "VAPID_PRIVATE_KEY": _b64url(key.private_numbers().private_value.to_bytes(32, "big")),
+        "VAPID_PUBLIC_KEY": _b64url(public),
+        "VAPID_SUBJECT": subject,
+    }
+
+
 def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment (``os.environ`` unless given)."""
     env = os.environ if environ is None else environ
@@ -201,6 +281,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
             env.get("CELERY_QUEUE"),
             _seconds(env.get("REMINDER_PASS_SECONDS"), REMINDER_PASS_SECONDS, "REMINDER_PASS_SECONDS"),
         ),
+        **vapid_settings(env, debug, instance, parts.hostname),
         "TRUSTED_PROXIES": trusted_proxies,
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).

@@ -40,6 +40,8 @@ ACCESS = {
     "account.set_time_zone": SIGNED_IN,
     "reminders.preferences": SIGNED_IN,
     "reminders.save_preferences": SIGNED_IN,
+    "reminders.add_device": SIGNED_IN,
+    "reminders.remove_device": SIGNED_IN,
     # Authenticated by the signed token in its URL (RFC 8058 one-click), never by a session.
     "reminders.unsubscribe": PUBLIC,
     "pairs.index": SIGNED_IN,
@@ -118,7 +120,14 @@ def _rules(app: Flask, level: str):
 
 
 def _url(rule, pair_id: int, clause_id: int = 1, content: dict[str, int] | None = None) -> str:
-    values = {"pair_id": pair_id, "passkey_id": 1, "token": "x", "filename": "css/app.css", "clause_id": clause_id}
+    values = {
+        "pair_id": pair_id,
+        "passkey_id": 1,
+        "token": "x",
+        "filename": "css/app.css",
+        "clause_id": clause_id,
+        "device_id": 1,
+    }
     values |= content or dict.fromkeys(
         (
             "topic_id",

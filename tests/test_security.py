@@ -22,6 +22,7 @@ from support.records import (
     add_link,
     add_pair_content,
     add_passkey,
+    add_push_subscription,
     add_recovery_code,
 )
 
@@ -107,6 +108,7 @@ def csrf_world(csrf_app: Flask):
             "member": member,
             "pair": pair,
             "passkey": add_passkey(session, member),
+            "device": add_push_subscription(session, member),
             "code": add_recovery_code(session, member),
             "token": add_link(session, member),
             "clause": add_clause(session, pair),
@@ -130,6 +132,7 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(csrf_app, csrf_w
     params = {
         "pair_id": csrf_world["pair"].id,
         "passkey_id": csrf_world["passkey"].id,
+        "device_id": csrf_world["device"].id,
         "token": csrf_world["token"],
         "clause_id": csrf_world["clause"].id,
         **csrf_world["content"],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app import authz, htmx
 from app.extensions import csrf, db
-from app.models import Channel, Kind
+from app.models import Channel, Kind, PushSubscription
+from app.reminders import push
 from app.reminders.forms import channel_field, preferences_form
 from app.reminders.kinds import SPECS, optional_kinds
 from app.reminders.preferences import choose, settings_for, unsubscribe_target
@@ -28,6 +30,7 @@ def _page(form, status: int = 200) -> Response:
         status=status,
         form=form,
         rows=[(kind, SPECS[kind], channel_field(form, kind)) for kind in kinds],
+        **_devices(),
     )
 
 
@@ -73,3 +76,53 @@ def unsubscribe(token: str) -> Response:
         db.session.commit()
         return Response(render_template("reminders/unsubscribe.html", done=True, label=SPECS[kind].label))
     return Response(render_template("reminders/unsubscribe.html", token=token, label=SPECS[kind].label))
+
+
+# --- Web Push: the browsers a person gets notifications on ---------------------------------------
+
+
+def _devices() -> dict:
+    return {"devices": push.devices(current_user.id), "vapid_public_key": push.public_key()}
+
+
+@bp.post("/account/notifications/devices")
+def add_device() -> Response:
+    """app.js posts the browser's ``PushSubscription.toJSON()`` here (with the page's CSRF token)."""
+    if not push.enabled():
+        return jsonify(error="Push notifications aren't set up on this Twoway. Reminders come by email."), 409
+    try:
+        subscription = push.parse(request.get_json(silent=True))
+        for attempt in (1, 2):
+            push.subscribe(current_user, subscription, request.user_agent.string)
+            try:
+                db.session.commit()
+                break
+            except IntegrityError:
+                # The same browser subscribing twice at once (two tabs): the second finds the first's row.
+                db.session.rollback()
+                if attempt == 2:
+                    raise
+    except push.SubscriptionError as error:
+        return jsonify(error=str(error)), 400
+    except push.TakenError:
+        return jsonify(
+            error="This browser already gets another person's Twoway notifications. "
+            "They can remove it on their own Notifications page."
+        ), 409
+    flash("Notifications are on for this device.", "success")
+    return jsonify(redirect=url_for(".preferences", _anchor="devices"))
+
+
+@bp.post("/account/notifications/devices/<int:device_id>/remove")
+def remove_device(device_id: int) -> Response:
+    device: PushSubscription = authz.get_own(PushSubscription, device_id)
+    label = device.device or "That browser"
+    db.session.delete(device)
+    db.session.commit()
+    return htmx.after_write(
+        url_for(".preferences", _anchor="devices"),
+        "reminders/preferences.html",
+        blocks=("devices",),
+        context=_devices,
+        notice=f"Removed. {label} gets no more notifications from Twoway.",
+    )

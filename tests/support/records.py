@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from app.models import (
     ClauseRevision,
     Pair,
     Passkey,
+    PushSubscription,
     RecoveryCode,
     SignInLink,
     User,
@@ -33,6 +35,22 @@ def add_passkey(session: Session, user: User, nickname: str = "Work laptop") -> 
     session.add(passkey)
     session.flush()
     return passkey
+
+
+def add_push_subscription(session: Session, user: User, device: str = "Chrome on Android") -> PushSubscription:
+    """A browser that gets ``user``'s push notifications (its keys are placeholders: nothing is pushed)."""
+    endpoint = f"https://fcm.googleapis.com/fcm/send/{secrets.token_urlsafe(32)}"
+    subscription = PushSubscription(
+        user_id=user.id,
+        endpoint=endpoint,
+        endpoint_hash=hashlib.sha256(endpoint.encode()).hexdigest(),
+        p256dh="B" + "A" * 86,
+        auth="A" * 22,
+        device=device,
+    )
+    session.add(subscription)
+    session.flush()
+    return subscription
 
 
 def add_link(session: Session, user: User) -> str:

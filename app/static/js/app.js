@@ -60,6 +60,90 @@
   fillZone(document);
   document.addEventListener("htmx:load", (event) => fillZone(event.target));
 
+  // Web Push, per device (the notifications page). The button shows only where this browser can
+  // get push notifications and hasn't been told never to; it asks for permission, subscribes with
+  // the server's VAPID key, and posts the subscription with the page's CSRF token.
+  const pushSupported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  const keyBytes = (base64url) => {
+    const base64 = (base64url + "=".repeat((4 - (base64url.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  };
+  const sameKey = (buffer, bytes) => {
+    if (!buffer) return false;
+    const held = new Uint8Array(buffer);
+    return held.length === bytes.length && held.every((byte, i) => byte === bytes[i]);
+  };
+  const sha256 = async (text) => {
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  };
+  const setUpPush = async (root) => {
+    const box = root.querySelector && root.querySelector("[data-push]");
+    // htmx:load fires for the whole body too: set each box up once.
+    if (!box || box.dataset.pushReady) return;
+    box.dataset.pushReady = "1";
+    const button = box.querySelector("[data-push-start]");
+    const status = box.querySelector("[data-push-status]");
+    if (!pushSupported) {
+      status.textContent = "This browser can't get notifications from Twoway. Reminders set to push come by email.";
+      return;
+    }
+    if (Notification.permission === "denied") {
+      status.textContent = "Notifications are blocked for Twoway in this browser's settings.";
+      return;
+    }
+    const key = keyBytes(box.dataset.key);
+    const registration = await navigator.serviceWorker.ready;
+    const current = await registration.pushManager.getSubscription();
+    if (current && sameKey(current.options.applicationServerKey, key)) {
+      const hash = await sha256(current.endpoint);
+      const row = document.querySelector(`[data-endpoint-hash="${hash}"] [data-this-device]`);
+      if (row && Notification.permission === "granted") {
+        row.hidden = false;
+        status.textContent = "Notifications are on for this device.";
+        return;
+      }
+    }
+    box.querySelector("[data-push-offer]").hidden = false;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      status.textContent = "";
+      try {
+        if (await Notification.requestPermission() !== "granted") {
+          status.textContent = "Notifications weren't allowed, so reminders come by email.";
+          return;
+        }
+        let subscription = await registration.pushManager.getSubscription();
+        // Made with another key (Twoway's key changed): that one can never be delivered to.
+        if (subscription && !sameKey(subscription.options.applicationServerKey, key)) {
+          await subscription.unsubscribe();
+          subscription = null;
+        }
+        subscription = subscription || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+        const csrf = document.querySelector('meta[name="csrf-token"]');
+        const response = await fetch(box.dataset.url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRFToken": csrf.content, "Content-Type": "application/json", Accept: "application/json" },
+          body: JSON.stringify(subscription.toJSON()),
+        });
+        let data = {};
+        try { data = await response.json(); } catch (_) { /* an error page, not JSON */ }
+        if (!response.ok) throw new Error(data.error || "Twoway couldn't turn notifications on. Try again in a moment.");
+        window.location.assign(data.redirect);
+      } catch (error) {
+        status.textContent = error.name === "AbortError" || error.name === "NotAllowedError"
+          ? "This browser couldn't reach its push service. Try again later; reminders come by email meanwhile."
+          : error.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  };
+  const quietly = () => { /* no push here: the page works as it is, reminders come by email */ };
+  setUpPush(document).catch(quietly);
+  document.addEventListener("htmx:load", (event) => setUpPush(event.target).catch(quietly));
+
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-reload]")) window.location.reload();
     if (event.target.closest("[data-print]")) window.print();

@@ -33,3 +33,50 @@ self.addEventListener("fetch", (event) => {
   if (request.headers.get("HX-Request") || !SHELL.includes(url.pathname)) return;
   event.respondWith(caches.match(request).then((cached) => cached || fetch(request)));
 });
+
+// Web Push (app/reminders/push.py): the payload is {title, body, url, tag}. Only a page of this
+// origin is ever opened from it, whatever the payload says.
+const ICON = {{ url_for("static", filename="icons/icon-192.png") | tojson }};
+const ownPage = (raw) => {
+  if (typeof raw !== "string" || !raw) return new URL("/", self.location.origin).href;
+  try {
+    const url = new URL(raw, self.location.origin);
+    if (url.origin === self.location.origin) return url.href;
+  } catch (_error) {
+    // Not a URL: fall through to the home page.
+  }
+  return new URL("/", self.location.origin).href;
+};
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = (event.data && event.data.json()) || {};
+  } catch (_error) {
+    data = {};
+  }
+  const text = (value) => (typeof value === "string" ? value : "");
+  event.waitUntil(
+    self.registration.showNotification(text(data.title) || "Twoway", {
+      body: text(data.body),
+      tag: text(data.tag) || undefined,
+      icon: ICON,
+      badge: ICON,
+      data: { url: ownPage(data.url) },
+    })
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = ownPage(event.notification.data && event.notification.data.url);
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      // A window already showing that page is brought forward. Any other Twoway window is left
+      // as it is (it may hold a half-typed form): the page opens beside it, in the app if installed.
+      const showing = windows.find((client) => client.url.split("#")[0] === target.split("#")[0]);
+      if (showing) return showing.focus();
+      return self.clients.openWindow(target);
+    })
+  );
+});

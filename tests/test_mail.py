@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from aiosmtpd.controller import Controller
 from factories import UserFactory
 from flask import Flask
 from sqlalchemy.orm import Session
 from support.apps import BASE_URL, eager_tasks, make_app, reset_schema
-from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox
 
 from app import create_app, mail
 from app.config import celery_settings
@@ -33,13 +32,8 @@ class SlowInbox(Inbox):
 
 @pytest.fixture(scope="module")
 def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
+    with smtp_inbox() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +146,11 @@ def test_a_switched_off_account_gets_no_mail(mail_app, inbox):
 
 @pytest.fixture(scope="module")
 def slow_mail_app(tmp_path_factory) -> Iterator[Flask]:
-    controller = Controller(SlowInbox(), hostname="127.0.0.1", port=free_port())
-    controller.start()
+    with smtp_inbox(SlowInbox()) as (controller, _inbox):
+        yield _slow_mail_app(tmp_path_factory, controller)
+
+
+def _slow_mail_app(tmp_path_factory, controller) -> Flask:
     folder = tmp_path_factory.mktemp("slow-mail")
     # Tasks really queued (on the embedded broker, with no worker): the request does only its own work.
     queued = celery_settings(f"sqla+sqlite:///{folder}/broker.sqlite3", folder)
@@ -167,10 +164,7 @@ def slow_mail_app(tmp_path_factory) -> Iterator[Flask]:
         },
     )
     reset_schema(app)
-    try:
-        yield app
-    finally:
-        controller.stop()
+    return app
 
 
 def _answer_time(client, url: str, email: str) -> float:

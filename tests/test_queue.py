@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from support.apps import committed_session, own_app, run_name
 from support.limits import REDIS_URL, require_storage
-from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox
 
 from app.config import celery_settings
 from app.models import User
@@ -34,13 +34,8 @@ WAIT_SECONDS = 20
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Controller, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
+    with smtp_inbox() as server:
+        yield server
 
 
 @contextmanager

@@ -35,9 +35,14 @@ run: $(VENV)/.installed
 	@echo "\nTwoway is starting at http://$(HOST):$(PORT) with a worker and beat (Ctrl-C stops all three). Open one of the links above."
 	$(BIN)/honcho start --procfile Procfile
 
-## test: install the test extras and run the whole suite (PYTEST_ARGS to narrow it)
+## test: install the test extras and run the whole suite, one pytest-xdist worker per CPU (each with a
+## database of its own, the browser tests all on one); PYTEST_ARGS to narrow it, PYTEST_WORKERS=0 for one process
+PYTEST_WORKERS ?= auto
+# Where PYTHONDONTWRITEBYTECODE is set (our machines set it), pytest can't keep its
+# rewritten test modules: every worker would parse and compile the whole suite again, every run.
+test: export PYTHONDONTWRITEBYTECODE =
 test: $(VENV)/.installed-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## lint: ruff's checks and its formatter, as CI runs them
 lint: $(VENV)/.installed-test

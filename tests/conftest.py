@@ -5,7 +5,9 @@ transaction on one connection that is rolled back afterwards: the app's requests
 own ``session`` both work on that connection (each in a savepoint), so they see each other's data
 and nothing outlives the test.
 
-The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set. Under
+pytest-xdist (``make test`` runs ``-n auto``) every worker has a database of its own: see
+``support.apps.database_url``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
-from support.apps import database_url, make_app, reset_schema, sign_in
+from support.apps import database_url, drop_worker_database, make_app, reset_schema, sign_in
 from support.reminders import catch_mail
 
 from app.extensions import db
@@ -29,14 +31,18 @@ from app.models import User
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory) -> Flask:
-    app = make_app(database_url(tmp_path_factory.mktemp("db")))
+def app(tmp_path_factory) -> Iterator[Flask]:
+    url = database_url(tmp_path_factory.mktemp("db"))
+    app = make_app(url)
     app.test_client_class = Client
     reset_schema(app)
     # Let the app's sessions nest inside the test's transaction, each in a savepoint.
     with app.app_context():
         db.session.configure(join_transaction_mode="create_savepoint")
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop_worker_database(url)
 
 
 @pytest.fixture(scope="session")

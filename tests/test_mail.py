@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from aiosmtpd.controller import Controller
 from factories import UserFactory
 from flask import Flask
 from sqlalchemy.orm import Session
 from support.apps import BASE_URL, eager_tasks, make_app, reset_schema
-from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, text_of
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, text_of
 
 from app import create_app
 from app.config import celery_settings
@@ -23,24 +22,23 @@ from app.extensions import db
 from app.models import Participant, Program, User
 from app.reminders import sending
 
+# Far longer than a page takes even on a busy machine: an answer that waited for the mail server
+# would take at least this long.
+MAIL_SERVER_DELAY = 5
+
 
 class SlowInbox(Inbox):
     """A mail server that takes its time, as a real one across the internet can."""
 
     async def handle_DATA(self, server, session, envelope):
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(MAIL_SERVER_DELAY)
         return await super().handle_DATA(server, session, envelope)
 
 
 @pytest.fixture(scope="module")
 def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
+    with smtp_inbox() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +151,11 @@ def test_a_switched_off_account_gets_no_mail(mail_app, inbox):
 
 @pytest.fixture(scope="module")
 def slow_mail_app(tmp_path_factory) -> Iterator[Flask]:
-    controller = Controller(SlowInbox(), hostname="127.0.0.1", port=free_port())
-    controller.start()
+    with smtp_inbox(SlowInbox()) as (controller, _inbox):
+        yield _slow_mail_app(tmp_path_factory, controller)
+
+
+def _slow_mail_app(tmp_path_factory, controller) -> Flask:
     folder = tmp_path_factory.mktemp("slow-mail")
     # Tasks really queued (on the embedded broker, with no worker): the request does only its own work.
     queued = celery_settings(f"sqla+sqlite:///{folder}/broker.sqlite3", folder)
@@ -168,10 +169,7 @@ def slow_mail_app(tmp_path_factory) -> Iterator[Flask]:
         },
     )
     reset_schema(app)
-    try:
-        yield app
-    finally:
-        controller.stop()
+    return app
 
 
 def _answer_time(client, url: str, email: str) -> float:
@@ -195,10 +193,12 @@ def test_how_long_the_answer_takes_does_not_tell_who_is_known(slow_mail_app):
         session.add(Participant(program_id=program.id, user_id=person.id))
         session.commit()
     client = slow_mail_app.test_client()
+    # The first task queued makes the embedded broker's tables: not part of what is measured.
+    _answer_time(client, "/auth/sign-in/link", "warming-up@example.org")
     for url in ("/auth/sign-in/link", f"/join/{program.join_token}"):
         known = _answer_time(client, url, person.email)
         unknown = _answer_time(client, url, "nobody-here@example.org")
-        assert known < 1 and unknown < 1, (url, known, unknown)
+        assert known < MAIL_SERVER_DELAY / 2 and unknown < MAIL_SERVER_DELAY / 2, (url, known, unknown)
 
 
 @pytest.fixture

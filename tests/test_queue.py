@@ -8,19 +8,19 @@ import logging
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import kombu.transport.sqlalchemy
 import pytest
 from aiosmtpd.controller import Controller
 from celery import signals
 from celery.contrib.testing.worker import start_worker
 from flask import Flask
 from sqlalchemy import create_engine, text
-from support.apps import committed_session, own_app
+from support.apps import committed_session, own_app, run_name
 from support.limits import REDIS_URL, require_storage
-from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, text_of
+from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, text_of
 
 from app import sealed
 from app.auth import links
@@ -28,20 +28,16 @@ from app.config import celery_settings
 from app.models import User
 from app.queue import purge_consumed_messages
 
-# A queue of this run's own, so parallel runs (or a stray worker) on the same Redis never meet.
-RUN_QUEUE = f"twoway-test-{uuid.uuid4().hex[:12]}"
+# A queue of this run's and this xdist worker's own, so parallel workers, runs (or a stray Celery
+# worker) on the same Redis never meet.
+RUN_QUEUE = run_name("queue")
 WAIT_SECONDS = 20
 
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Controller, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
+    with smtp_inbox() as server:
+        yield server
 
 
 @contextmanager
@@ -138,8 +134,12 @@ def test_known_and_unknown_addresses_queue_the_same_task(tmp_path, redis_broker,
     assert len(seen) == 3
 
 
-def test_the_embedded_sqlite_broker_carries_tasks_and_forgets_them(tmp_path, smtp):
+def test_the_embedded_sqlite_broker_carries_tasks_and_forgets_them(tmp_path, smtp, monkeypatch):
     controller, inbox = smtp
+    # A worker polls the embedded broker once a second, so each task (the sign-in, then its mail)
+    # would wait up to a second here. Not through broker_transport_options: that transport hands
+    # them to create_engine, which refuses the key.
+    monkeypatch.setattr(kombu.transport.sqlalchemy.Transport, "polling_interval", 0.05)
     broker_file = tmp_path / "celery-broker.sqlite3"
     with queued_app(tmp_path, f"sqla+sqlite:///{broker_file}", controller) as app, worker_of(app):
         add_person(app, "Lena Park", "lena@example.org")

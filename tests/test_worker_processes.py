@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import pytest
 from aiosmtpd.controller import Controller
 from factories import PairFactory, UserFactory
 from sqlalchemy import select, update
@@ -21,6 +22,9 @@ from app.config import celery_settings
 from app.extensions import db
 from app.models import Delivery, Kind, NextMeeting, State, utcnow
 from app.reminders import outbox, passes
+
+# Two real Celery processes each: on the xdist worker that runs the browser tests, one at a time.
+pytestmark = pytest.mark.xdist_group("browser")
 
 
 def test_beat_and_a_worker_send_reminders_over_the_embedded_broker(tmp_path):

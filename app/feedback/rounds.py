@@ -25,7 +25,6 @@ from app.dates import days_ago
 from app.extensions import db
 from app.ground_rules import agreement
 from app.models import (
-    CADENCE_LABELS,
     Cadence,
     FeedbackAnswer,
     FeedbackSubmission,
@@ -228,7 +227,7 @@ def rhythm_words(rhythm: Rhythm, found_pace: Pace, partner_name: str) -> str | N
             else f"You and {partner_name} agreed a rhythm of your own"
         )
     else:
-        agreed = f"You and {partner_name} agreed to meet {CADENCE_LABELS[rhythm.cadence]}"
+        agreed = f"You and {partner_name} agreed to meet {Cadence(rhythm.cadence).label}"
     if found_pace.days_since is None:
         return f"{agreed}. You haven't logged a meeting yet."
     return f"{agreed}; you last met {days_ago(found_pace.days_since)}."

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import history, versions
 from app.extensions import db
-from app.models import GOAL_STATUS_LABELS, Goal, GoalStatus, HistorySubject, Milestone, PairMember, utcnow
+from app.models import Goal, GoalStatus, HistorySubject, Milestone, PairMember, utcnow
 
 
 class Moved(Exception):
@@ -51,9 +51,7 @@ class Group:
 
 def grouped(found: list[Goal]) -> list[Group]:
     """The board's four columns, always all four and in this order, each keeping ``found``'s order."""
-    return [
-        Group(status, GOAL_STATUS_LABELS[status], [g for g in found if g.status == status]) for status in GoalStatus
-    ]
+    return [Group(status, status.label, [g for g in found if g.status == status]) for status in GoalStatus]
 
 
 def load_milestones(goal: Goal) -> Goal:

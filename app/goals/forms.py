@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.forms import Form, VersionedForm
 from app.idempotency import IdempotentForm
-from app.models import GOAL_STATUS_LABELS, GOAL_TITLE_MAX, TEXT_MAX, Goal, GoalStatus, PairMember, Role
+from app.models import GOAL_TITLE_MAX, TEXT_MAX, Goal, GoalStatus, PairMember, Role
 
 _TITLE = [
     DataRequired("Give the goal a title: a few words you'll both recognise."),
@@ -111,7 +111,7 @@ class MoveForm(Form):
     """One button of a goal's "move to" group: where it goes, and where the page showed it."""
 
     status = RadioField(
-        choices=[SelectChoice(s.value, GOAL_STATUS_LABELS[s]) for s in GoalStatus],
+        choices=[SelectChoice(s.value, s.label) for s in GoalStatus],
         validators=[InputRequired()],
     )
     shown = HiddenField()

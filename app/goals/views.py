@@ -14,7 +14,7 @@ from app.extensions import db
 from app.goals import board
 from app.goals.forms import MoveForm, edit_goal_form, milestone_form, new_goal_form
 from app.idempotency import idempotent
-from app.models import GOAL_STATUS_LABELS, Goal, GoalStatus, HistorySubject, Milestone
+from app.models import Goal, GoalStatus, HistorySubject, Milestone
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
@@ -39,7 +39,7 @@ def _helpers() -> dict[str, Any]:
 
     return {
         "whose": whose,
-        "status_labels": GOAL_STATUS_LABELS,
+        "status_labels": GoalStatus.labels(),
         "statuses": list(GoalStatus),
         "blank_milestone_form": milestone_form,
     }

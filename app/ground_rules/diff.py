@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from app.dates import iso_date
-from app.models import CADENCE_LABELS, Cadence, ClauseKind
+from app.models import Cadence, ClauseKind
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def describe(kind: ClauseKind, fields: dict[str, Any], body: str = "") -> str:
     """A clause's content as one text, so structured clauses diff like prose."""
     if kind == ClauseKind.RHYTHM:
         cadence = fields.get("cadence")
-        how_often = CADENCE_LABELS.get(Cadence(cadence), "") if cadence in Cadence._value2member_map_ else ""
+        how_often = Cadence(cadence).label if cadence in Cadence._value2member_map_ else ""
         if cadence == Cadence.CUSTOM and fields.get("custom"):
             how_often = fields["custom"]
         length = fields.get("length_minutes")

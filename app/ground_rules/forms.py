@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.dates import iso_date
 from app.forms import Form, VersionedForm
 from app.idempotency import IdempotentForm
-from app.models import BODY_MAX, CADENCE_LABELS, TITLE_MAX, Cadence, Clause, ClauseKind
+from app.models import BODY_MAX, TITLE_MAX, Cadence, Clause, ClauseKind
 
 _TITLE = [
     DataRequired("Give the clause a title."),
@@ -35,7 +35,7 @@ class TextClauseForm(_ClauseForm):
 
 
 class RhythmClauseForm(_ClauseForm):
-    cadence = SelectField("How often", choices=[SelectChoice(c.value, CADENCE_LABELS[c].capitalize()) for c in Cadence])
+    cadence = SelectField("How often", choices=[SelectChoice(c.value, c.label.capitalize()) for c in Cadence])
     custom = StringField(
         "If custom, describe it", validators=[Length(max=200, message="Keep it under 200 characters.")]
     )

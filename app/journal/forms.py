@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.forms import Form, VersionedForm
 from app.idempotency import IdempotentForm
-from app.models import ACTION_MAX, MEETING_FORMAT_LABELS, TEXT_MAX, TOPIC_MAX, MeetingFormat, PairMember
+from app.models import ACTION_MAX, TEXT_MAX, TOPIC_MAX, MeetingFormat, PairMember
 from app.numbers import IntRange
 
 ACTION_ROWS = 3  # empty rows a new log form offers; "Add another action" adds more
@@ -61,7 +61,7 @@ class _MeetingFields(Form):
     )
     format = RadioField(
         "How you met",
-        choices=[SelectChoice(f.value, MEETING_FORMAT_LABELS[f]) for f in MeetingFormat],
+        choices=[SelectChoice(f.value, f.label) for f in MeetingFormat],
         default=MeetingFormat.VIDEO.value,
         validators=[InputRequired("Choose how you met.")],
     )

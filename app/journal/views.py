@@ -17,7 +17,7 @@ from app.ground_rules.agreement import rhythm
 from app.idempotency import idempotent
 from app.journal import agenda, meetings
 from app.journal.forms import EditMeetingForm, LogMeetingForm, SearchForm, edit_form_for, reflection_form
-from app.models import MEETING_FORMAT_LABELS, ActionItem, HistorySubject, Meeting
+from app.models import ActionItem, HistorySubject, Meeting, MeetingFormat
 from app.urls import safe_next
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -36,7 +36,7 @@ SUBJECTS = (HistorySubject.MEETING, HistorySubject.TOPIC)
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"format_labels": MEETING_FORMAT_LABELS, "snippet": meetings.snippet}
+    return {"format_labels": MeetingFormat.labels(), "snippet": meetings.snippet}
 
 
 # --- the journal, and one entry ------------------------------------------------------------------

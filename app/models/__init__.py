@@ -17,10 +17,9 @@ from app.models.feedback import (
     PromptKind,
     PromptSet,
 )
-from app.models.goals import GOAL_STATUS_LABELS, GOAL_TITLE_MAX, Goal, GoalStatus, Milestone
+from app.models.goals import GOAL_TITLE_MAX, Goal, GoalStatus, Milestone
 from app.models.ground_rules import (
     BODY_MAX,
-    CADENCE_LABELS,
     TITLE_MAX,
     Agreement,
     AgreementSignature,
@@ -35,7 +34,6 @@ from app.models.history import HistoryAction, HistorySubject, PairHistory
 from app.models.idempotency import IDEMPOTENCY_KEY_MAX, IdempotencyKey
 from app.models.journal import (
     ACTION_MAX,
-    MEETING_FORMAT_LABELS,
     TEXT_MAX,
     TOPIC_MAX,
     ActionItem,
@@ -93,9 +91,7 @@ __all__ = [
     "PromptKind",
     "PromptSet",
     "ACTION_MAX",
-    "GOAL_STATUS_LABELS",
     "GOAL_TITLE_MAX",
-    "MEETING_FORMAT_LABELS",
     "TEXT_MAX",
     "TOPIC_MAX",
     "ActionItem",
@@ -109,7 +105,6 @@ __all__ = [
     "Reflection",
     "Topic",
     "BODY_MAX",
-    "CADENCE_LABELS",
     "TITLE_MAX",
     "Agreement",
     "AgreementSignature",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
@@ -10,24 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.program import Role
-from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 GOAL_TITLE_MAX = 200
 
 
-class GoalStatus(enum.StrEnum):
-    NOT_STARTED = "not-started"
-    IN_PROGRESS = "in-progress"
-    DONE = "done"
-    DROPPED = "dropped"
-
-
-GOAL_STATUS_LABELS = {
-    GoalStatus.NOT_STARTED: "Not started",
-    GoalStatus.IN_PROGRESS: "In progress",
-    GoalStatus.DONE: "Done",
-    GoalStatus.DROPPED: "Dropped",
-}
+class GoalStatus(LabelledEnum):
+    NOT_STARTED = "not-started", "Not started"
+    IN_PROGRESS = "in-progress", "In progress"
+    DONE = "done", "Done"
+    DROPPED = "dropped", "Dropped"
 
 
 class Goal(db.Model):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.dates import iso_date
 from app.extensions import db
-from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 from app.models.user import User
 
 TITLE_MAX = 120
@@ -31,20 +31,14 @@ class ClauseKind(enum.StrEnum):
     DATES = "dates"  # midpoint review and end
 
 
-class Cadence(enum.StrEnum):
-    WEEKLY = "weekly"
-    FORTNIGHTLY = "every-two-weeks"
-    MONTHLY = "monthly"
-    CUSTOM = "custom"
+class Cadence(LabelledEnum):
+    WEEKLY = "weekly", "every week"
+    FORTNIGHTLY = "every-two-weeks", "every two weeks"
+    MONTHLY = "monthly", "every month"
+    CUSTOM = "custom", "as we've described"
 
 
 CADENCE_DAYS = {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14, Cadence.MONTHLY: 30}
-CADENCE_LABELS = {
-    Cadence.WEEKLY: "every week",
-    Cadence.FORTNIGHTLY: "every two weeks",
-    Cadence.MONTHLY: "every month",
-    Cadence.CUSTOM: "as we've described",
-}
 
 
 def _kind_enum():

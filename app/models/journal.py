@@ -3,7 +3,6 @@ private reflections."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -20,26 +19,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.program import Role
-from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 TOPIC_MAX = 300
 ACTION_MAX = 300
 TEXT_MAX = 10_000
 
 
-class MeetingFormat(enum.StrEnum):
-    IN_PERSON = "in-person"
-    VIDEO = "video"
-    CALL = "call"
-    CHAT = "chat"
-
-
-MEETING_FORMAT_LABELS = {
-    MeetingFormat.IN_PERSON: "In person",
-    MeetingFormat.VIDEO: "Video",
-    MeetingFormat.CALL: "Call",
-    MeetingFormat.CHAT: "Chat",
-}
+class MeetingFormat(LabelledEnum):
+    IN_PERSON = "in-person", "In person"
+    VIDEO = "video", "Video"
+    CALL = "call", "Call"
+    CHAT = "chat", "Chat"
 
 
 class Meeting(db.Model):

@@ -14,6 +14,24 @@ def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
     return [member.value for member in enum_cls]
 
 
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum whose members carry the words a page shows for them: ``DONE = "done", "Done"``
+    stores "done" and reads ``GoalStatus.DONE.label``."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> LabelledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Each member's label by member (a stored value looks up the same), for templates."""
+        return {member: member.label for member in cls}
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
     """A column type storing ``enum_cls`` by its values, checked by a named constraint (portable
     across SQLite and PostgreSQL, and renaming a member's Python name never touches stored rows)."""

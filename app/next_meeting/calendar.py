@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from app.models import MEETING_FORMAT_LABELS, NextMeeting, Pair, utcnow
+from app.models import MeetingFormat, NextMeeting, Pair, utcnow
 
 PRODID = "-//Twoway//Reverse mentoring//EN"
 LONGEST = timedelta(hours=24)
@@ -46,7 +46,7 @@ def event(meeting: NextMeeting, pair: Pair, host: str, url: str) -> Event:
     item.add("summary", f"Reverse mentoring: {pair.mentor.first_name} and {pair.mentee.first_name}")
     if meeting.place:
         item.add("location", meeting.place)
-    item.add("description", f"{MEETING_FORMAT_LABELS[meeting.format]}. Agenda and notes in Twoway: {url}")
+    item.add("description", f"{MeetingFormat(meeting.format).label}. Agenda and notes in Twoway: {url}")
     item.add("url", url)
     return item
 

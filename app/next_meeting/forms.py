@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from app.forms import VersionedForm
-from app.models import MEETING_FORMAT_LABELS, MeetingFormat, utcnow
+from app.models import MeetingFormat, utcnow
 from app.models.user import zone_named
 
 # How far ahead a plan may be: further than this is a typo (2062 for 2026), not a meeting.
@@ -26,7 +26,7 @@ class NextMeetingForm(VersionedForm):
         "How long, in minutes",
         validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
     )
-    format = SelectField("How", choices=[SelectChoice(f.value, MEETING_FORMAT_LABELS[f]) for f in MeetingFormat])
+    format = SelectField("How", choices=[SelectChoice(f.value, f.label) for f in MeetingFormat])
     place = StringField(
         "Where (a room, or the link)", validators=[Length(max=200, message="Keep it under 200 characters.")]
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import MEETING_FORMAT_LABELS, Delivery, Kind, NextMeeting, Pair, PairMember, PairStatus, User
+from app.models import Delivery, Kind, NextMeeting, Pair, PairMember, PairStatus, User
 from app.models.user import UTC_ZONE, zone_named
 from app.reminders.messages import Message, when
 from app.reminders.outbox import Due
@@ -104,7 +104,7 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
     if planned is None or _subject(planned.pair_id, planned.starts_at) != delivery.subject:
         return None
     partner = delivery.details.get("partner", "your partner")
-    how = MEETING_FORMAT_LABELS[planned.format].lower()
+    how = planned.format.label.lower()
     where = f" ({how}: {planned.place})" if planned.place else f" ({how})"
     if delivery.kind == Kind.MEETING_HOUR_BEFORE:
         subject = f"You meet {partner} in an hour"

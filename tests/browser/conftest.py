@@ -58,6 +58,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(CHROMIUM_MISSING)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) every browser test runs on one worker, one after
+    another: one Chromium and one live server, while the other workers take the rest of the suite.
+    Two Chromiums at once on a small machine only slow each other (and every other test) down."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict:
     """Replaces pytest-playwright's: Debian's Chromium instead of a downloaded one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import URL, Connection, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -21,6 +22,15 @@ from app.extensions import db
 from app.models import User
 
 BASE_URL = "http://localhost:5000"
+
+# pytest-xdist names its workers gw0, gw1…; without it the whole run is one process, "main".
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def run_name(kind: str) -> str:
+    """A name of this run's and this worker's own, for what lives outside the process (a Redis key
+    prefix, a Celery queue), so parallel workers, parallel runs and stray workers never meet."""
+    return f"twoway-test-{kind}-{WORKER}-{uuid.uuid4().hex[:8]}"
 
 
 def eager_tasks() -> dict:
@@ -31,7 +41,53 @@ def eager_tasks() -> dict:
 
 
 def database_url(tmp_dir) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir}/twoway-test.sqlite3"
+    """The suite's database: a SQLite file in ``tmp_dir`` (a folder of this worker's own), or, with
+    TEST_DATABASE_URL, that PostgreSQL database; under pytest-xdist each worker has its own beside
+    it (``<name>_gw0``, ``<name>_gw1``…: ``worker_database``)."""
+    suite_url = os.environ.get("TEST_DATABASE_URL")
+    if not suite_url:
+        return f"sqlite:///{tmp_dir}/twoway-test.sqlite3"
+    if WORKER == "main":
+        return suite_url
+    return worker_database(suite_url)
+
+
+def worker_database(suite_url: str) -> str:
+    """This xdist worker's PostgreSQL database beside ``suite_url``'s, created if missing (its
+    schema is reset as the suite's is; ``drop_worker_database`` removes it at the end)."""
+    url = _psycopg(suite_url)
+    name = f"{url.database}_{WORKER}"
+    with _postgres_admin(url) as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_worker_database(url: str) -> None:
+    """Drop the database ``worker_database`` made (nothing for SQLite or a run without workers)."""
+    if WORKER == "main" or not url.startswith("postgresql"):
+        return
+    # From the suite's own database: PostgreSQL drops no database over a connection to itself.
+    with _postgres_admin(_psycopg(os.environ["TEST_DATABASE_URL"])) as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
+def _psycopg(url: str) -> URL:
+    """``url`` with psycopg 3 named, as app/config.py reads a ``postgresql://`` DATABASE_URL."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg") if parsed.drivername == "postgresql" else parsed
+
+
+@contextmanager
+def _postgres_admin(url) -> Iterator[Connection]:
+    """An autocommit connection on ``url``'s server, for CREATE and DROP DATABASE."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            yield connection
+    finally:
+        admin.dispose()
 
 
 @contextmanager
@@ -43,17 +99,15 @@ def own_database(tmp_dir) -> Iterator[str]:
     if not suite_url:
         yield f"sqlite:///{tmp_dir}/own.sqlite3"
         return
-    url = make_url(suite_url)
-    name = f"{url.database}_own_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
+    url = _psycopg(suite_url)
+    name = f"{url.database}_{WORKER}_own_{secrets.token_hex(4)}"
+    with _postgres_admin(url) as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
+        with _postgres_admin(url) as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

@@ -1,11 +1,10 @@
 """Rate-limited test apps on the test's own connection, with the limiter's storage in memory or
-in the real Redis (under a key prefix of this test run's own, so parallel runs never meet)."""
+in the real Redis (under a key prefix of this run's and this worker's own, so parallel workers and runs never meet)."""
 
 from __future__ import annotations
 
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -17,10 +16,10 @@ from sqlalchemy import Connection
 from app import create_app
 from app.config import rate_limit_settings
 from app.extensions import db, limiter
-from support.apps import BASE_URL, eager_tasks
+from support.apps import BASE_URL, eager_tasks, run_name
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-RUN_PREFIX = f"twoway-test-{uuid.uuid4().hex[:12]}"
+RUN_PREFIX = run_name("limits")
 STORAGES = ["memory://", REDIS_URL]
 
 

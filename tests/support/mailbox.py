@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 
 LINK = re.compile(r"http://localhost:5000/auth/link/[A-Za-z0-9_-]{20,}")
@@ -35,6 +37,21 @@ class Inbox:
 def text_of(message) -> str:
     """The plain-text part of a mail (Twoway sends plain text and HTML)."""
     return message.get_body(("plain",)).get_content()
+
+
+@contextmanager
+def smtp_inbox(inbox: Inbox | None = None) -> Iterator[tuple]:
+    """A real SMTP server on a free local port, and the ``Inbox`` it fills (a new one unless
+    given): ``(controller, inbox)``."""
+    from aiosmtpd.controller import Controller
+
+    inbox = inbox or Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
 
 
 def free_port() -> int:

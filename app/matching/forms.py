@@ -84,25 +84,32 @@ class IntakeForm(Form):
             raise ValidationError(f"Up to {AVOID_MAX} work email addresses.")
 
     def values(self) -> dict[str, Any]:
-        def text(field: StringField) -> str:
-            return " ".join((field.data or "").split())
+        """The answers to the questions this form asks (one switched off is not in it)."""
 
-        return {
+        def text(name: str) -> str:
+            return " ".join((self._fields[name].data or "").split())
+
+        asked = self._fields
+        values: dict[str, Any] = {
             "role": self.role.data,
             "teach": list(self.teach.data or []),
-            "teach_other": text(self.teach_other),
+            "teach_other": text("teach_other"),
             "learn": list(self.learn.data or []),
-            "learn_other": text(self.learn_other),
-            "department": text(self.department),
-            "level": text(self.level),
-            "interests": text(self.interests),
-            "languages": text(self.languages),
-            "time_zone": (self.time_zone.data or "").strip(),
-            "rhythm": self.rhythm.data or "",
-            "format": self.format.data or "",
-            "location": text(self.location),
-            "avoid": intake.emails(self.avoid.data or "")[0],
+            "learn_other": text("learn_other"),
+            "department": text("department"),
+            "level": text("level"),
         }
+        for name in ("interests", "languages", "location"):
+            if name in asked:
+                values[name] = text(name)
+        if "time_zone" in asked:
+            values["time_zone"] = (self.time_zone.data or "").strip()
+        for name in ("rhythm", "format"):
+            if name in asked:
+                values[name] = asked[name].data or ""
+        if "avoid" in asked:
+            values["avoid"] = intake.emails(self.avoid.data or "")[0]
+        return values
 
 
 def intake_form(

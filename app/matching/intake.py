@@ -89,12 +89,20 @@ BY_KEY = {q.key: q for q in QUESTIONS}
 
 
 def settings_for(program_id: int) -> MatchingSettings:
-    """The program's settings, made from the shipped default (every question on) the first time."""
+    """The program's settings; until the admin saves some, the shipped default (every question
+    on), not stored: opening a page never writes."""
     settings = db.session.get(MatchingSettings, program_id)
     if settings is None:
-        settings = MatchingSettings(program_id=program_id, skills=list(DEFAULT_SKILLS), questions=list(OPTIONAL))
-        db.session.add(settings)
-        db.session.flush()
+        settings = MatchingSettings(
+            program_id=program_id,
+            skills=list(DEFAULT_SKILLS),
+            questions=list(OPTIONAL),
+            **{
+                column.name: column.default.arg
+                for column in MatchingSettings.__table__.columns
+                if column.default and not callable(column.default.arg)
+            },
+        )
     return settings
 
 

@@ -153,7 +153,6 @@ def run(program_id: int) -> MatchingRun:
     rules = rules_of(settings)
     pop = population(program_id, settings)
     result = solver.solve(pop.people, rules, pop.never, pop.locked)
-    baseline = solver.greedy(pop.people, rules, pop.never, pop.locked)
 
     db.session.execute(
         delete(MatchProposal).where(
@@ -180,9 +179,7 @@ def run(program_id: int) -> MatchingRun:
         )
     unmatched = [{"participant_id": u.person.id, "role": u.role, "reason": u.reason} for u in result.unmatched]
     unmatched += [{"participant_id": pid, "role": "", "reason": NOT_ANSWERED} for pid in pop.not_answered]
-    matching_run = MatchingRun(
-        program_id=program_id, ran_at=now, total_score=result.total, greedy_score=baseline, unmatched=unmatched
-    )
+    matching_run = MatchingRun(program_id=program_id, ran_at=now, total_score=result.total, unmatched=unmatched)
     db.session.add(matching_run)
     db.session.flush()
     return matching_run

@@ -31,6 +31,7 @@ RHYTHMS = ("weekly", "fortnightly", "monthly")
 FORBIDDEN = -1_000_000.0
 # Working hours overlap: two people this many hours apart share no working day.
 WORKING_HOURS = 8.0
+DENSE_UP_TO = 1_000
 
 
 @dataclass(frozen=True)
@@ -164,11 +165,40 @@ def _common(left: list[frozenset[str]], right: list[frozenset[str]]) -> np.ndarr
     size = max(len(vocabulary), 1)
     a.resize((a.shape[0], size))
     b.resize((b.shape[0], size))
+    if size <= DENSE_UP_TO:
+        # A program's own list of skills is short: a dense product (BLAS) beats a sparse one whose
+        # result is nearly full anyway. Free text grows the vocabulary; then sparse wins.
+        return a.toarray() @ b.toarray().T
     return np.asarray((a @ b.T).toarray(), dtype=np.float32)
 
 
 def _levels(people: list[Person]) -> np.ndarray:
     return np.array([np.nan if p.level is None else p.level for p in people], dtype=np.float64)
+
+
+def _categories(left: list, right: list) -> tuple[np.ndarray, np.ndarray, list]:
+    """Each value as the index of its category, and the categories."""
+    values = sorted({*left, *right}, key=repr)
+    index = {value: i for i, value in enumerate(values)}
+    return (
+        np.array([index[v] for v in left], dtype=np.intp),
+        np.array([index[v] for v in right], dtype=np.intp),
+        values,
+    )
+
+
+def _overlap(a: float | None, b: float | None) -> float:
+    """The share of a working day two people's clocks have in common (0 when one is unknown)."""
+    if a is None or b is None:
+        return 0.0
+    return max(WORKING_HOURS - abs(a - b), 0.0) / WORKING_HOURS
+
+
+def _same_rhythm(a: str, b: str) -> float:
+    if a not in RHYTHMS or b not in RHYTHMS:
+        return 0.0
+    steps = abs(RHYTHMS.index(a) - RHYTHMS.index(b))
+    return 1.0 if steps == 0 else 0.5 if steps == 1 else 0.0
 
 
 @dataclass
@@ -190,7 +220,9 @@ class Matrices:
 
     @property
     def worth(self) -> np.ndarray:
-        return self.allowed & ((self.teaches + self.taught) > 0)
+        # Something to learn from each other, and a score above the zero of "unmatched" (with a
+        # weight of 0 for skills, a pair can have both and still score nothing).
+        return self.allowed & ((self.teaches + self.taught) > 0) & (self.score > 0)
 
 
 def matrices(
@@ -239,19 +271,23 @@ def matrices(
     teaches = _common([p.learn for p in mentees], [p.teach for p in mentors])
     taught = _common([p.teach for p in mentees], [p.learn for p in mentors])
     interests = _common([p.interests for p in mentees], [p.interests for p in mentors])
-    score = rules.weight_skills * (teaches + taught) + rules.weight_interests * interests
-    e_off = np.array([np.nan if p.utc_offset is None else p.utc_offset for p in mentees])[:, None]
-    m_off = np.array([np.nan if p.utc_offset is None else p.utc_offset for p in mentors])[None, :]
-    overlap = np.nan_to_num(np.clip(WORKING_HOURS - np.abs(e_off - m_off), 0, WORKING_HOURS) / WORKING_HOURS)
-    score = score + rules.weight_time_zone * overlap
-    rank = {name: i for i, name in enumerate(RHYTHMS)}
-    e_r = np.array([rank.get(p.rhythm, -9) for p in mentees])[:, None]
-    m_r = np.array([rank.get(p.rhythm, -9) for p in mentors])[None, :]
-    steps = np.abs(e_r - m_r)
-    score = score + rules.weight_rhythm * np.where(steps == 0, 1.0, np.where(steps == 1, 0.5, 0.0)) * (e_r >= 0) * (
-        m_r >= 0
-    )
-    return Matrices(level_ok, department_ok, language_ok, pair_ok, teaches, taught, score.astype(np.float64))
+    score = np.float32(rules.weight_skills) * (teaches + taught)
+    score += np.float32(rules.weight_interests) * interests
+    # Time zones and rhythms take few distinct values: score each pair of values once, then look
+    # the table up for every pair of people (one pass over the matrix instead of several).
+    if rules.weight_time_zone:
+        e_zone, m_zone, offsets = _categories([p.utc_offset for p in mentees], [p.utc_offset for p in mentors])
+        table = np.array([[_overlap(a, b) for b in offsets] for a in offsets], dtype=np.float32).reshape(
+            len(offsets), len(offsets)
+        ) * np.float32(rules.weight_time_zone)
+        score += table[e_zone[:, None], m_zone[None, :]]
+    if rules.weight_rhythm:
+        e_rhythm, m_rhythm, rhythms = _categories([p.rhythm for p in mentees], [p.rhythm for p in mentors])
+        table = np.array([[_same_rhythm(a, b) for b in rhythms] for a in rhythms], dtype=np.float32).reshape(
+            len(rhythms), len(rhythms)
+        )
+        score += table[e_rhythm[:, None], m_rhythm[None, :]] * np.float32(rules.weight_rhythm)
+    return Matrices(level_ok, department_ok, language_ok, pair_ok, teaches, taught, score)
 
 
 # --- solving -------------------------------------------------------------------------------------
@@ -394,7 +430,7 @@ def _proposal(
     if mentor.rhythm and mentor.rhythm == mentee.rhythm:
         reasons.append(f"both would meet {mentor.rhythm}")
     reasons += [placed[p.id][1] for p in (mentor, mentee) if p.id in placed]
-    return Proposal(mentor, mentee, round(score, 3), tuple(reasons))
+    return Proposal(mentor, mentee, score, tuple(reasons))
 
 
 def _why_unmatched(person: Person, role: str, m: Matrices, index: int, rules: Rules, worth: np.ndarray) -> str:

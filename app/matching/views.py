@@ -128,6 +128,7 @@ def save_settings(program_id: int) -> Response:
         return htmx.render(SETTINGS_TEMPLATE, status=422, program=program, form=form)
     for name, value in form.values().items():
         setattr(stored, name, value)
+    db.session.add(stored)  # the shipped default is stored the first time the admin saves
     db.session.commit()
     flash("Saved the intake form and the matching rules.", "success")
     return htmx.redirect(url_for(".settings", program_id=program_id))

@@ -118,6 +118,5 @@ class MatchingRun(db.Model):
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     total_score: Mapped[float] = mapped_column(Float, default=0.0)
-    greedy_score: Mapped[float] = mapped_column(Float, default=0.0)
     # [{"participant_id": 3, "role": "mentee", "reason": "…"}], by name.
     unmatched: Mapped[list[dict]] = mapped_column(JSON, default=list)

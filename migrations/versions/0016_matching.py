@@ -9,7 +9,6 @@ Create Date: 2026-12-01 13:02:30.251908
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0016_matching"
 down_revision = "0012_reminders"
@@ -24,7 +23,6 @@ def upgrade():
         sa.Column("program_id", sa.Integer(), nullable=False),
         sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("total_score", sa.Float(), nullable=False),
-        sa.Column("greedy_score", sa.Float(), nullable=False),
         sa.Column("unmatched", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["program_id"], ["program.id"], name=op.f("fk_matching_run_program_id_program"), ondelete="CASCADE"

@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
     from app.admin.area import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.matching.intake_views import bp as intake_bp
     from app.next_meeting.views import feeds as calendar_bp
     from app.pairs.views import bp as pairs_bp
     from app.pairs.views import pair_bp
@@ -73,5 +74,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.pwa.views import bp as pwa_bp
     from app.reminders.views import bp as reminders_bp
 
-    for blueprint in (auth_bp, account_bp, pairs_bp, pair_bp, admin_bp, join_bp, pwa_bp, calendar_bp, reminders_bp):
+    for blueprint in (
+        auth_bp,
+        account_bp,
+        pairs_bp,
+        pair_bp,
+        admin_bp,
+        join_bp,
+        pwa_bp,
+        calendar_bp,
+        reminders_bp,
+        intake_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -11,6 +11,8 @@
 - The only way into a program for its participants is its join page: ``joining_person`` decides
   who gets a sign-in link mailed from there. Nothing an admin is shown signs anyone in.
 - Adding a way in to an account (a passkey, recovery codes) needs ``signed_in_recently``.
+- A participant reads and changes their own intake answers through ``intake_participant`` alone;
+  the admin reads them only in the matching pages of the admin area.
 - In the journal only a meeting's author edits it (``meeting_to_edit``), and reflections are read
   through ``my_reflections`` alone.
 """
@@ -346,3 +348,47 @@ def get_clause(clause_id: int, *, dropped_too: bool = False) -> Clause:
     the id, and never one the pair dropped, unless ``dropped_too`` (a save typed into a clause the
     partner dropped meanwhile must still reach it, so the words are kept)."""
     return get_in_pair(Clause, clause_id, *(() if dropped_too else (Clause.removed.is_(False),)))
+
+
+# --- matching: a participant's own intake answers ------------------------------------------------
+
+
+def intake_participant(program_id: int) -> Participant:
+    """The signed-in person's place in program ``program_id``, through which they read and change
+    their own intake answers; 404 for anyone else, admins included. Nobody opens another person's
+    answers here: the admin reads them only through the matching pages."""
+    participant = db.session.scalar(
+        select(Participant).where(Participant.program_id == program_id, Participant.user_id == current_user.id)
+    )
+    if participant is None or current_user.is_admin:
+        abort(404)
+    return participant
+
+
+def intake_programs(user: User) -> list[Row]:
+    """The programs ``user`` takes part in (id, name), for links to their intake forms."""
+    if user.is_admin:
+        return []
+    return list(
+        db.session.execute(
+            select(Program.id, Program.name)
+            .join(Participant, Participant.program_id == Program.id)
+            .where(Participant.user_id == user.id)
+            .order_by(Program.starts_on.desc(), Program.id)
+        )
+    )
+
+
+def matched_in(program_id: int, user_id: int) -> bool:
+    """Whether the person is in a pair of the program: their intake answers are then final."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    PairMember.user_id == user_id,
+                    PairMember.pair_id == Pair.id,
+                    Pair.program_id == program_id,
+                )
+            )
+        )
+    )

@@ -13,6 +13,8 @@ from support.records import add_pair_content
 from app.models import Clause, NextMeeting, utcnow
 
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
+# The signed-in person's own place in the program of the URL (authz.intake_participant).
+PARTICIPANT = "program participant"
 
 ACCESS = {
     "static": PUBLIC,
@@ -109,6 +111,15 @@ ACCESS = {
     "join.send_link": PUBLIC,
     "pair.program.index": PAIR,
     "pair.program.ask_for_help": PAIR,
+    "admin.matching.index": ADMIN,
+    "admin.matching.run": ADMIN,
+    "admin.matching.lock": ADMIN,
+    "admin.matching.unlock": ADMIN,
+    "admin.matching.reject": ADMIN,
+    "admin.matching.settings": ADMIN,
+    "admin.matching.save_settings": ADMIN,
+    "intake.show": PARTICIPANT,
+    "intake.save": PARTICIPANT,
 }
 
 
@@ -138,6 +149,7 @@ def _url(rule, pair_id: int, clause_id: int = 1, content: dict[str, int] | None 
             "program_id",
             "participant_id",
             "request_id",
+            "proposal_id",
         ),
         1,
     )
@@ -250,6 +262,7 @@ def test_admin_routes(app, client, login, people, session):
     rules = list(_rules(app, ADMIN))
     assert rules
     content = add_pair_content(session, people["pair"], people["member"])
+    content["proposal_id"] = add_proposal(session, people["pair"].program_id, content["participant_id"])
     for rule, method in rules:
         assert client.open(_url(rule, 0, content=content), method=method).status_code == 302, rule.rule
     login(people["member"])
@@ -283,3 +296,51 @@ def test_admin_sees_no_pair_but_the_link_to_the_admin_area(client, login, people
     assert people["member"].name not in home.text
     login(people["member"])
     assert 'href="/admin"' not in client.get("/").text
+
+
+def add_proposal(session, program_id: int, participant_id: int) -> int:
+    from app.models import MatchProposal, Participant, ProposalState
+
+    other = Participant(program_id=program_id, user_id=UserFactory().id)
+    session.add(other)
+    session.flush()
+    # Rejected: a re-run (another route of the walk) keeps it, so every later route still finds it.
+    proposal = MatchProposal(
+        program_id=program_id,
+        mentor_id=other.id,
+        mentee_id=participant_id,
+        reasons=["a reason"],
+        state=ProposalState.REJECTED,
+    )
+    session.add(proposal)
+    session.flush()
+    return proposal.id
+
+
+def test_participant_routes(app, client, login, people, session):
+    """A person's own intake answers: theirs to open in a program they take part in; 404 for
+    anyone else signed in (another program's people, admins), the sign-in page for nobody."""
+    from app.models import Participant
+
+    rules = list(_rules(app, PARTICIPANT))
+    assert rules
+    for rule, _method in rules:
+        assert rule.rule.startswith("/programs/<int:program_id>/intake"), rule.rule
+    program_id = people["pair"].program_id
+    participant = UserFactory()
+    session.add(Participant(program_id=program_id, user_id=participant.id))
+    session.flush()
+    for rule, method in rules:
+        url = _url(rule, 0, content={"program_id": program_id})
+        response = client.open(url, method=method)
+        assert response.status_code == 302 and response.location.startswith("/auth/sign-in"), url
+    for who in (people["loner"], people["non_member"], people["admin"]):
+        login(who)
+        for rule, method in rules:
+            url = _url(rule, 0, content={"program_id": program_id})
+            assert client.open(url, method=method).status_code == 404, f"{who.email} {method} {url}"
+    login(participant)
+    for rule, method in rules:
+        url = _url(rule, 0, content={"program_id": program_id})
+        status = client.open(url, method=method).status_code
+        assert status in ((200,) if method == "GET" else (200, 303, 422)), f"{method} {url}: {status}"

@@ -135,6 +135,8 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(csrf_app, csrf_w
         "device_id": csrf_world["device"].id,
         "token": csrf_world["token"],
         "clause_id": csrf_world["clause"].id,
+        # Matching's proposal routes: refused before any proposal is looked up.
+        "proposal_id": 1,
         **csrf_world["content"],
     }
     # A body that would change something if it got through: a refusal must be the CSRF check's.

@@ -1,5 +1,9 @@
 """Reading a CSV of participants (name, email, department, level) and saying what is wrong with it.
 
+Optional columns carry the intake form's answers (``INTAKE_COLUMNS``: role, teach, learn,
+interests, languages, time_zone, rhythm, format, location, avoid), so HR's spreadsheet can fill
+the form for people; lists in a cell are separated by semicolons or commas.
+
 A file is all or nothing: ``read`` either returns every row ready to add, or every problem it
 found, each with its line number, so the admin can fix the spreadsheet once and upload again.
 Nothing here writes to the database.
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.admin.forms import DEPARTMENT_MAX, LEVEL_MAX, NAME_MAX
 from app.forms import drop_control_characters
@@ -20,6 +24,18 @@ COLUMNS = ("name", "email", "department", "level")
 MAX_BYTES = 512 * 1024
 MAX_ROWS = 2_000
 LIMITS = {"name": NAME_MAX, "department": DEPARTMENT_MAX, "level": LEVEL_MAX}
+INTAKE_COLUMNS = (
+    "role",
+    "teach",
+    "learn",
+    "interests",
+    "languages",
+    "time_zone",
+    "rhythm",
+    "format",
+    "location",
+    "avoid",
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,8 @@ class Row:
     email: str
     department: str
     level: str
+    # The intake columns the file has, by name, as typed (checked by ``_intake_problems``).
+    answers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,7 @@ def _rows(reader, already: set[str]) -> list[Row]:
             ]
         )
     index = {column: header.index(column) for column in COLUMNS}
+    intake_index = {column: header.index(column) for column in INTAKE_COLUMNS if column in header}
 
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -113,10 +132,12 @@ def _rows(reader, already: set[str]) -> list[Row]:
             continue
         values = {column: fields[index[column]].strip() for column in COLUMNS}
         reasons = _row_problems(values, line, first_seen, already)
+        answers = {column: fields[i].strip() if i < len(fields) else "" for column, i in intake_index.items()}
+        reasons += _intake_problems(answers)
         if reasons:
             problems += [Problem(line, reason) for reason in reasons]
             continue
-        rows.append(Row(line=line, **values))
+        rows.append(Row(line=line, answers={k: v for k, v in answers.items() if v}, **values))
     if problems:
         raise Invalid(problems)
     if not rows:
@@ -145,6 +166,12 @@ def _row_problems(values: dict[str, str], line: int, first_seen: dict[str, int],
         first_seen[email] = line
     values["email"] = email
     return reasons
+
+
+def _intake_problems(answers: dict[str, str]) -> list[str]:
+    from app.matching import intake
+
+    return intake.answer_problems(answers)
 
 
 def _delimiter(text: str) -> str:

@@ -172,11 +172,16 @@ def import_rows(program: Program, rows: list[Row]) -> int:
     db.session.add_all(new_users)
     db.session.flush()
     known |= {user.email: user for user in new_users}
-    db.session.add_all(
+    participants = [
         Participant(program_id=program.id, user_id=known[row.email].id, department=row.department, level=row.level)
         for row in rows
-    )
+    ]
+    db.session.add_all(participants)
     db.session.flush()
+    # The intake answers a row carries (the same fields as the intake form), if any.
+    from app.matching import intake
+
+    intake.import_answers(program.id, [(p, row.answers) for p, row in zip(participants, rows, strict=True)])
     return len(rows)
 
 

@@ -42,6 +42,15 @@ from app.models.journal import (
     Reflection,
     Topic,
 )
+from app.models.matching import (
+    AVOID_MAX,
+    Intake,
+    IntakeRole,
+    MatchingRun,
+    MatchingSettings,
+    MatchProposal,
+    ProposalState,
+)
 from app.models.next_meeting import CalendarFeed, NextMeeting
 from app.models.program import (
     DEFAULT_PRIVACY_THRESHOLD,
@@ -69,6 +78,13 @@ from app.models.user import (
 )
 
 __all__ = [
+    "AVOID_MAX",
+    "Intake",
+    "IntakeRole",
+    "MatchingRun",
+    "MatchingSettings",
+    "MatchProposal",
+    "ProposalState",
     "Channel",
     "Delivery",
     "Kind",

@@ -35,7 +35,11 @@ for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, next_meetin
 
 @bp.get("/")
 def index() -> Response:
-    return htmx.render("pairs/index.html", memberships=authz.memberships_of(current_user))
+    return htmx.render(
+        "pairs/index.html",
+        memberships=authz.memberships_of(current_user),
+        intake_programs=authz.intake_programs(current_user),
+    )
 
 
 @pair_bp.url_value_preprocessor

@@ -21,15 +21,18 @@ with a prompt set: without questions there is nothing to answer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, cast, exists, literal, or_, select
+from sqlalchemy import ColumnElement, String, cast, exists, literal, or_, select
 
 from app.extensions import db
 from app.feedback import rounds
 from app.ground_rules import agreement
 from app.models import (
+    Clause,
+    ClauseKind,
     Delivery,
     FeedbackSubmission,
     Kind,
@@ -42,6 +45,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.ground_rules import halfway
 from app.models.user import UTC_ZONE
 from app.reminders import people
 from app.reminders.messages import Message
@@ -75,19 +79,11 @@ def _pairs_with_prompts():
     )
 
 
-def find_opened(since: datetime, at: datetime) -> list[Due]:
-    """Check-ins that opened for someone in (since, at]."""
-    return _find(Kind.CHECK_IN_OPEN, since, at)
-
-
-def find_lapsing(since: datetime, at: datetime) -> list[Due]:
-    """Check-ins that became the oldest open one for someone in (since, at]."""
-    return _find(Kind.CHECK_IN_LAPSING, since, at)
-
-
-def _find(wanted: Kind, since: datetime, at: datetime) -> list[Due]:
-    """Four queries, whatever the number of pairs: programs; people with their pair's dates;
-    latest meetings; answers to what is due."""
+def find(since: datetime, at: datetime) -> list[Due]:
+    """Check-ins that opened for someone in (since, at], and those that became the oldest open
+    one: both kinds at once, since they share the work of finding every pair's rounds (the spec
+    of each names this search; the pass runs it once). Four queries, whatever the number of
+    pairs: programs; people with their pair's dates; latest meetings; answers to what is due."""
     today = at.astimezone(UTC_ZONE).date()
     programs = {
         program.id: program
@@ -97,15 +93,16 @@ def _find(wanted: Kind, since: datetime, at: datetime) -> list[Due]:
     }
     if not programs:
         return []
+    maybe = _may_have_opened(programs.values(), since, at)
     _rhythm_fields, dates_fields = agreement.rhythm_columns(Pair.id)
     rows = db.session.execute(
-        people.members().add_columns(Pair.program_id, dates_fields).where(Pair.program_id.in_(list(programs)))
+        people.members().add_columns(Pair.program_id, dates_fields).where(Pair.program_id.in_(list(programs)), maybe)
     ).all()
-    meetings = rounds.recent_meetings(_pairs_with_prompts(), today)
+    meetings = rounds.recent_meetings(_pairs_with_prompts().where(maybe), today)
 
     # Each pair's open rounds, worked out once for both of its people.
     open_by_pair: dict[int, list[rounds.Round]] = {}
-    candidates: list[tuple[_Person, rounds.Round]] = []
+    candidates: list[tuple[Kind, _Person, rounds.Round]] = []
     for pair_id, user_id, zone, partner, program_id, dates in rows:
         if pair_id not in open_by_pair:
             found = rounds.Facts(
@@ -116,22 +113,60 @@ def _find(wanted: Kind, since: datetime, at: datetime) -> list[Due]:
             continue
         logged = {f"meeting-{m_id}": logged_at for m_id, _, logged_at in meetings.get(pair_id, [])}
         person = _Person(pair_id, user_id, zone, partner)
-        candidates += [(person, r) for r in _due(wanted, open_by_pair[pair_id], zone, logged, since, at)]
+        for kind in (Kind.CHECK_IN_OPEN, Kind.CHECK_IN_LAPSING):
+            candidates += [(kind, person, r) for r in _due(kind, open_by_pair[pair_id], zone, logged, since, at)]
     if not candidates:
         return []
-    answered = _answered([r for _, r in candidates])
+    answered = _answered([r for _, _, r in candidates])
     return [
         Due(
             person.user_id,
-            wanted,
+            kind,
             _subject(person.pair_id, r.key),
             nominal(r.on, person.zone),
             None,
             {"pair": person.pair_id, "round": r.key, "partner": person.partner},
         )
-        for person, r in candidates
+        for kind, person, r in candidates
         if (person.pair_id, person.user_id, r.key) not in answered
     ]
+
+
+def _may_have_opened(programs: Iterable[Program], since: datetime, at: datetime) -> ColumnElement[bool]:
+    """The pairs for which a round may have opened in (since, at], as a condition on ``Pair``:
+    the rest need no working out, so the pass that runs every minute reads a few pairs, not all.
+
+    A round opens for everyone on its day in UTC (``nominal`` falls within that day on every
+    clock), or when its meeting was logged. So: the programs with a four-weekly round, the
+    midpoint or the end on one of the window's days; pairs that held or logged a meeting then;
+    and pairs with dates of their own (a handful, whose midpoint and end aren't the program's).
+    Lapsing needs nothing more: a round comes up for it only when a newer one opens."""
+    first, last = since.astimezone(UTC_ZONE).date(), at.astimezone(UTC_ZONE).date()
+    days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+    hit = [program.id for program in programs if days & _program_days(program, first, last)]
+    met = exists().where(
+        Meeting.pair_id == Pair.id,
+        or_(Meeting.held_on.between(first, last), (Meeting.created_at > since) & (Meeting.created_at <= at)),
+    )
+    own_dates = exists().where(Clause.pair_id == Pair.id, Clause.kind == ClauseKind.DATES, Clause.removed.is_(False))
+    return or_(Pair.program_id.in_(hit), met, own_dates)
+
+
+def _program_days(program: Program, first: date, last: date) -> set[date]:
+    """The days between ``first`` and ``last`` on which ``program`` opens a round for every pair
+    that keeps its dates."""
+    found = set()
+    if program.feedback_at_midpoint:
+        found.add(halfway(program.starts_on, program.ends_on))
+    if program.feedback_at_end:
+        found.add(program.ends_on)
+    if program.feedback_every_weeks > 0:
+        period = 7 * program.feedback_every_weeks
+        n = max(1, -(-(first - program.starts_on).days // period))  # the first round on or after ``first``
+        while (day := program.starts_on + timedelta(days=n * period)) <= min(last, program.ends_on):
+            found.add(day)
+            n += 1
+    return found
 
 
 def _due(

@@ -62,13 +62,13 @@ SPECS: dict[Kind, KindSpec] = {
         "A check-in opens",
         "At 9:00 your time on the day a check-in opens, if you haven't answered it.",
         checkins.compose,
-        find=checkins.find_opened,
+        find=checkins.find,
     ),
     Kind.CHECK_IN_LAPSING: KindSpec(
         "A check-in is about to close",
         "Once, when an unanswered check-in will close as the next one opens.",
         checkins.compose,
-        find=checkins.find_lapsing,
+        find=checkins.find,
     ),
     Kind.ACTION_DUE: KindSpec(
         "An action due tomorrow",

@@ -4,6 +4,7 @@ a person's own clock."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import lru_cache
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
@@ -31,6 +32,8 @@ def members() -> Select:
     )
 
 
+# Pure, and asked for the same few days and clocks thousands of times in one pass.
+@lru_cache(maxsize=4096)
 def morning(day: date, zone_name: str | None) -> datetime:
     """09:00 on ``day`` on the clock of ``zone_name`` (UTC when unknown), as a UTC moment. Through
     UTC, so a 09:00 that a DST change skips becomes the first moment after it."""
@@ -43,6 +46,7 @@ def local_day(moment: datetime, zone_name: str | None) -> date:
     return moment.astimezone(zone_named(zone_name or "") or UTC_ZONE).date()
 
 
+@lru_cache(maxsize=4096)
 def midnight(day: date, zone_name: str | None = None) -> datetime:
     """The start of ``day`` on the clock of ``zone_name`` (UTC when unknown), as a UTC moment."""
     zone = zone_named(zone_name or "") or UTC_ZONE

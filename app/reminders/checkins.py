@@ -137,7 +137,7 @@ def _may_have_opened(programs: Iterable[Program], since: datetime, at: datetime)
     the rest need no working out, so the pass that runs every minute reads a few pairs, not all.
 
     A round opens for everyone on its day in UTC (``nominal`` falls within that day on every
-    clock), or when its meeting was logged. So: the programs with a four-weekly round, the
+    clock), or when its meeting was logged. So: the programs with a round every N weeks, the
     midpoint or the end on one of the window's days; pairs that held or logged a meeting then;
     and pairs with dates of their own (a handful, whose midpoint and end aren't the program's).
     Lapsing needs nothing more: a round comes up for it only when a newer one opens."""

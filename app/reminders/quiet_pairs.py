@@ -16,19 +16,22 @@ The words invite, never blame: "It's been a while since you and Sam met: shall w
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.ground_rules import agreement
 from app.models import Delivery, Kind, Meeting, NextMeeting, Pair, PairMember, PairStatus, Program, Rhythm, User, utcnow
+from app.models.ground_rules import CADENCE_DAYS
 from app.models.user import UTC_ZONE
-from app.next_meeting.pace import overdue_on
+from app.next_meeting.pace import grace_days, overdue_on
 from app.reminders import people
 from app.reminders.messages import Message
 from app.reminders.outbox import Due
 from app.urls import absolute_url
+
+DAY = timedelta(days=1)
 
 
 def _subject(pair_id: int, since_day: date) -> str:
@@ -53,6 +56,14 @@ def find(since: datetime, at: datetime) -> list[Due]:
     """Pairs falling quiet in (since, at], for both of their people: one query for all pairs."""
     today = at.astimezone(UTC_ZONE).date()
     rhythm_fields, dates_fields = agreement.rhythm_columns(Pair.id)
+    last_met = _last_met(Pair.id, today)
+    # Only pairs whose last meeting was a rhythm and its grace before one of the window's days
+    # (09:00 on any clock falls on the UTC day before, of or after), or who never met: the pass
+    # that runs every minute reads a handful of pairs, not all of them.
+    first, last = since.astimezone(UTC_ZONE).date() - DAY, at.astimezone(UTC_ZONE).date() + DAY
+    window_days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    gaps = {every + grace_days(every) for every in CADENCE_DAYS.values()}
+    quiet_since = sorted({day - timedelta(days=gap) for day in window_days for gap in gaps})
     rows = db.session.execute(
         people.members()
         .add_columns(
@@ -61,11 +72,12 @@ def find(since: datetime, at: datetime) -> list[Due]:
             Program.ends_on,
             rhythm_fields,
             dates_fields,
-            _last_met(Pair.id, today),
+            last_met,
             NextMeeting.starts_at,
         )
         .join(Program, Program.id == Pair.program_id)
         .outerjoin(NextMeeting, NextMeeting.pair_id == Pair.id)
+        .where(or_(last_met.is_(None), last_met.in_(quiet_since)))
     )
     found = []
     for pair_id, user_id, zone, partner, created_at, starts_on, ends_on, rhythm_f, dates_f, last_met, next_at in rows:

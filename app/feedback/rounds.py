@@ -14,10 +14,10 @@ marked shared (a private answer is never even selected for anyone but its author
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, exists, literal, or_, select, true
+from sqlalchemy import Select, String, cast, exists, func, literal, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from app import authz
@@ -101,6 +101,33 @@ def facts(pair_id: int, today: date) -> Facts:
         ((row[2], row[3]) for row in rows if row[2] is not None), key=lambda m: (m[1], m[0]), reverse=True
     )
     return Facts(rhythm, meetings)
+
+
+def recent_meetings(pair_ids: Select, today: date) -> dict[int, list[tuple[int, date, datetime]]]:
+    """``facts``' meetings for many pairs in one query: each pair's latest ``OPEN_ROUNDS`` meetings
+    held by ``today`` as (id, held_on, logged at), newest first, keyed by pair. ``pair_ids`` is a
+    SELECT of pair ids (the reminder pass's active pairs)."""
+    ranked = (
+        select(
+            Meeting.pair_id,
+            Meeting.id,
+            Meeting.held_on,
+            Meeting.created_at,
+            func.row_number()
+            .over(partition_by=Meeting.pair_id, order_by=(Meeting.held_on.desc(), Meeting.id.desc()))
+            .label("n"),
+        )
+        .where(Meeting.pair_id.in_(pair_ids), Meeting.held_on <= today)
+        .subquery()
+    )
+    found: dict[int, list[tuple[int, date, datetime]]] = {}
+    for pair_id, meeting_id, held_on, logged_at in db.session.execute(
+        select(ranked.c.pair_id, ranked.c.id, ranked.c.held_on, ranked.c.created_at)
+        .where(ranked.c.n <= OPEN_ROUNDS)
+        .order_by(ranked.c.pair_id, ranked.c.n)
+    ):
+        found.setdefault(pair_id, []).append((meeting_id, held_on, logged_at))
+    return found
 
 
 def open_rounds(program: Program, found: Facts, today: date) -> list[Round]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import versions
@@ -59,9 +59,11 @@ def clauses(pair_id: int) -> list[Clause]:
 # --- What the agreement implies ---------------------------------------------------------------
 
 
-def rhythm_columns(pair_id: int) -> tuple[ScalarSelect, ScalarSelect]:
+def rhythm_columns(pair_id: int | ColumnElement[int]) -> tuple[ScalarSelect, ScalarSelect]:
     """The fields of the pair's rhythm clause and of their dates clause, as two scalar subqueries to
-    put in a SELECT (the pair's home reads them together with everything else it shows)."""
+    put in a SELECT (the pair's home reads them together with everything else it shows). Given a
+    column (``Pair.id``) instead of an id, they are correlated: one SELECT reads every pair's
+    (the reminder pass does, for all pairs at once)."""
 
     def fields_of(kind: ClauseKind) -> ScalarSelect:
         return (

@@ -27,6 +27,13 @@ def grace_days(every_days: int) -> int:
     return max(3, every_days // 2)
 
 
+def overdue_on(rhythm: Rhythm, last_met_on: date) -> date | None:
+    """The first day ``pace`` calls a pair that last met on ``last_met_on`` overdue; None without a
+    regular rhythm."""
+    every = rhythm.every_days
+    return last_met_on + timedelta(days=every + grace_days(every)) if every else None
+
+
 def pace(rhythm: Rhythm, last_met_on: date | None, today: date) -> Pace:
     every = rhythm.every_days
     if last_met_on is None:

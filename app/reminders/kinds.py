@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, meetings
+from app.reminders import account, actions, checkins, ground_rules, meetings, quiet_pairs
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -57,6 +57,36 @@ SPECS: dict[Kind, KindSpec] = {
         "An hour before you meet, with the place.",
         meetings.compose,
         find=meetings.find_hour_before,
+    ),
+    Kind.CHECK_IN_OPEN: KindSpec(
+        "A check-in opens",
+        "At 9:00 your time on the day a check-in opens, if you haven't answered it.",
+        checkins.compose,
+        find=checkins.find,
+    ),
+    Kind.CHECK_IN_LAPSING: KindSpec(
+        "A check-in is about to close",
+        "Once, when an unanswered check-in will close as the next one opens.",
+        checkins.compose,
+        find=checkins.find,
+    ),
+    Kind.ACTION_DUE: KindSpec(
+        "An action due tomorrow",
+        "At 9:00 your time the day before an action of yours is due.",
+        actions.compose,
+        find=actions.find,
+    ),
+    Kind.GROUND_RULES_WAITING: KindSpec(
+        "Ground rules waiting for you",
+        "At 9:00 your time two days after your partner agreed, if you haven't yet.",
+        ground_rules.compose,
+        find=ground_rules.find,
+    ),
+    Kind.QUIET_PAIR: KindSpec(
+        "A while since you met",
+        "Once, at 9:00 your time, when it's been longer than you agreed and nothing is planned.",
+        quiet_pairs.compose,
+        find=quiet_pairs.find,
     ),
 }
 

@@ -9,7 +9,6 @@ Create Date: 2026-12-01 12:30:15.229353
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "0012_reminders"
 down_revision = "0011_time_zone"

@@ -389,6 +389,36 @@ def help_requests(program_id: int) -> list[HelpRequestView]:
     return [HelpRequestView(*row) for row in rows]
 
 
+@dataclass(frozen=True)
+class DigestProgram:
+    id: int
+    name: str
+    open_requests: int
+
+
+def digest_programs(today: date) -> list[DigestProgram]:
+    """The programs a weekly digest is about: those running at some point of the last week, and
+    any other with requests for help still open; with how many are open. One query."""
+    from datetime import timedelta
+
+    from app.models import HelpRequest
+
+    open_requests = (
+        select(HelpRequest.program_id, func.count(HelpRequest.id).label("open"))
+        .where(HelpRequest.handled_at.is_(None))
+        .group_by(HelpRequest.program_id)
+        .subquery()
+    )
+    running = (Program.starts_on <= today) & (Program.ends_on >= today - timedelta(days=7))
+    rows = db.session.execute(
+        select(Program.id, Program.name, func.coalesce(open_requests.c.open, 0))
+        .outerjoin(open_requests, open_requests.c.program_id == Program.id)
+        .where(running | (open_requests.c.open > 0))
+        .order_by(Program.starts_on.desc(), Program.id.desc())
+    )
+    return [DigestProgram(*row) for row in rows]
+
+
 def mark_handled(program_id: int, request_id: int) -> bool:
     """Mark one of this program's requests handled (the caller commits); False if there is none."""
     from app.models import HelpRequest, utcnow

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, meetings
+from app.reminders import account, admin, meetings
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -57,6 +57,19 @@ SPECS: dict[Kind, KindSpec] = {
         "An hour before you meet, with the place.",
         meetings.compose,
         find=meetings.find_hour_before,
+    ),
+    Kind.HELP_REQUEST: KindSpec(
+        "A new request for help",
+        "At once, when a participant asks the program for help: that one arrived, never its words or who sent it.",
+        admin.compose_help_request,
+        audience="admin",
+    ),
+    Kind.ADMIN_DIGEST: KindSpec(
+        "The weekly digest",
+        "Mondays at 9:00 your time: each program's dashboard figures and its open requests for help.",
+        admin.compose_digest,
+        audience="admin",
+        find=admin.find_digest,
     ),
 }
 

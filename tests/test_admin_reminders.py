@@ -88,6 +88,7 @@ def test_the_admin_chooses_its_channel_and_a_participant_does_not_see_the_admin_
     assert "A new request for help" in page and "The weekly digest" in page
     assert "An answer to your request for help" not in page
     person = login(PairFactory().mentee, on=app.test_client()).get("/account/notifications").text
+    assert "An answer to your request for help" in person
     assert "A new request for help" not in person and "The weekly digest" not in person
 
 

@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.reminders import outbox, passes, preferences, sending
+from app.reminders.kinds import optional_kinds
 
 BERLIN, KOLKATA, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Kolkata"), ZoneInfo("America/New_York")
 
@@ -338,7 +339,8 @@ def test_the_preferences_page_saves_channels_and_quiet_hours_and_keeps_bad_input
         "The day before a meeting" in page.text
         and "Sign-in links and security notices always come by email" in page.text
     )
-    form = {f"kind_{k.value.replace('-', '_')}": "email" for k in (Kind.MEETING_DAY_BEFORE, Kind.MEETING_HOUR_BEFORE)}
+    # Every kind a person in a pair chooses a channel for (more come as kinds are added).
+    form = {f"kind_{k.value.replace('-', '_')}": "email" for k in optional_kinds("pair")}
     bad = client.post("/account/notifications", data={**form, "kind_meeting_hour_before": "off", "quiet_from": "22:00"})
     assert bad.status_code == 422
     assert "Give both times" in bad.text and 'value="22:00"' in bad.text

@@ -29,6 +29,7 @@ def _context(**extra: Any) -> dict[str, Any]:
     return {
         "board": aggregates.dashboard(membership.pair.program_id),
         "asked": authz.help_requests_known_to(membership),
+        "answers": {row.id: row for row in authz.help_answers_to(membership)},
         "form": HelpForm.blank(),
         "help_max": HELP_MAX,
     } | extra

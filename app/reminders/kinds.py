@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, admin, meetings
+from app.reminders import account, admin, help_answers, meetings
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -70,6 +70,11 @@ SPECS: dict[Kind, KindSpec] = {
         admin.compose_digest,
         audience="admin",
         find=admin.find_digest,
+    ),
+    Kind.HELP_ANSWER: KindSpec(
+        "An answer to your request for help",
+        "At once, when the program's admin answers a request you sent. The answer itself is on your program page.",
+        help_answers.compose,
     ),
 }
 

@@ -13,6 +13,9 @@
 - Adding a way in to an account (a passkey, recovery codes) needs ``signed_in_recently``.
 - A participant reads and changes their own intake answers through ``intake_participant`` alone;
   the admin reads them only in the matching pages of the admin area.
+- A request for help is read by the admin; the partner learns only that it was sent, if the
+  sender chose (``help_requests_known_to``); the admin's answer is read by the sender alone
+  (``help_answers_to``).
 - In the journal only a meeting's author edits it (``meeting_to_edit``), and reflections are read
   through ``my_reflections`` alone.
 """
@@ -237,12 +240,33 @@ def help_requests_known_to(membership: PairMember) -> list[Row]:
     them. Never the message: the partner learns only that they asked."""
     return list(
         db.session.execute(
-            select(HelpRequest.sender_id, HelpRequest.partner_told, HelpRequest.created_at, HelpRequest.handled_at)
+            select(
+                HelpRequest.id,
+                HelpRequest.sender_id,
+                HelpRequest.partner_told,
+                HelpRequest.created_at,
+                HelpRequest.handled_at,
+            )
             .where(
                 HelpRequest.pair_id == membership.pair_id,
                 or_(HelpRequest.sender_id == membership.user_id, HelpRequest.partner_told.is_(True)),
             )
             .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+        )
+    )
+
+
+def help_answers_to(membership: PairMember) -> list[Row]:
+    """The admin's answers to the requests this person sent from this pair: the only read of
+    HelpRequest.answer outside the admin area. The sender alone reads them: never the partner
+    (even when told of the request), never anyone else in the program."""
+    return list(
+        db.session.execute(
+            select(HelpRequest.id, HelpRequest.answer, HelpRequest.answered_at).where(
+                HelpRequest.pair_id == membership.pair_id,
+                HelpRequest.sender_id == membership.user_id,
+                HelpRequest.answered_at.is_not(None),
+            )
         )
     )
 

@@ -107,6 +107,7 @@ ACCESS = {
     "admin.dashboard.download": ADMIN,
     "admin.dashboard.help_requests": ADMIN,
     "admin.dashboard.mark_handled": ADMIN,
+    "admin.dashboard.answer_help_request": ADMIN,
     "join.page": PUBLIC,
     "join.send_link": PUBLIC,
     "pair.program.index": PAIR,

@@ -349,6 +349,7 @@ def test_the_preferences_page_saves_channels_and_quiet_hours_and_keeps_bad_input
         "The day before a meeting" in page.text
         and "Sign-in links and security notices always come by email" in page.text
     )
+    # Every kind a person in a pair chooses a channel for.
     form = {f"kind_{k.value.replace('-', '_')}": "email" for k in optional_kinds("pair")}
     bad = client.post("/account/notifications", data={**form, "kind_meeting_hour_before": "off", "quiet_from": "22:00"})
     assert bad.status_code == 422

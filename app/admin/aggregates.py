@@ -374,19 +374,104 @@ class HelpRequestView:
     message: str
     created_at: datetime
     handled_at: datetime | None
+    # The admin's own answer, read by the sender alone (see authz.help_answers_to).
+    answer: str = ""
+    answered_at: datetime | None = None
+
+
+def _help_request_rows():
+    from app.models import HelpRequest, User
+
+    return select(
+        HelpRequest.id,
+        User.name,
+        HelpRequest.message,
+        HelpRequest.created_at,
+        HelpRequest.handled_at,
+        HelpRequest.answer,
+        HelpRequest.answered_at,
+    ).join(User, User.id == HelpRequest.sender_id)
 
 
 def help_requests(program_id: int) -> list[HelpRequestView]:
     """Requests for help sent to this program, open ones first, newest first."""
-    from app.models import HelpRequest, User
+    from app.models import HelpRequest
 
     rows = db.session.execute(
-        select(HelpRequest.id, User.name, HelpRequest.message, HelpRequest.created_at, HelpRequest.handled_at)
-        .join(User, User.id == HelpRequest.sender_id)
+        _help_request_rows()
         .where(HelpRequest.program_id == program_id)
         .order_by(HelpRequest.handled_at.is_not(None), HelpRequest.created_at.desc(), HelpRequest.id.desc())
     )
     return [HelpRequestView(*row) for row in rows]
+
+
+def help_request(program_id: int, request_id: int) -> HelpRequestView | None:
+    """One of this program's requests for help, or None when it has no such request."""
+    from app.models import HelpRequest
+
+    row = db.session.execute(
+        _help_request_rows().where(HelpRequest.id == request_id, HelpRequest.program_id == program_id)
+    ).one_or_none()
+    return HelpRequestView(*row) if row is not None else None
+
+
+class Answered(enum.Enum):
+    SAVED = "saved"
+    UNCHANGED = "unchanged"  # the same words as stored: a double tap, or nothing edited
+    CONFLICT = "conflict"  # another admin answered since this one opened the form
+
+
+def answer_help_request(
+    request: HelpRequestView, text: str, *, base: datetime | None, admin_id: int, now: datetime
+) -> Answered:
+    """Store ``text`` as the answer to ``request`` (the caller commits). One answer per request,
+    which can be amended: ``base`` is the answered_at the admin's form was drawn with, and the
+    write is one conditional UPDATE on it, so of two admins answering at once one wins and the
+    other is told, never silently overwritten."""
+    from sqlalchemy import update
+
+    from app.models import HelpRequest
+
+    if text == request.answer:
+        return Answered.UNCHANGED
+    same_base = HelpRequest.answered_at.is_(None) if base is None else HelpRequest.answered_at == base
+    saved = db.session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, same_base)
+        .values(answer=text, answered_at=now, answered_by_id=admin_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return Answered.SAVED if saved == 1 else Answered.CONFLICT
+
+
+@dataclass(frozen=True)
+class DigestProgram:
+    id: int
+    name: str
+    open_requests: int
+
+
+def digest_programs(today: date) -> list[DigestProgram]:
+    """The programs a weekly digest is about: those running at some point of the last week, and
+    any other with requests for help still open; with how many are open. One query."""
+    from datetime import timedelta
+
+    from app.models import HelpRequest
+
+    open_requests = (
+        select(HelpRequest.program_id, func.count(HelpRequest.id).label("open"))
+        .where(HelpRequest.handled_at.is_(None))
+        .group_by(HelpRequest.program_id)
+        .subquery()
+    )
+    running = (Program.starts_on <= today) & (Program.ends_on >= today - timedelta(days=7))
+    rows = db.session.execute(
+        select(Program.id, Program.name, func.coalesce(open_requests.c.open, 0))
+        .outerjoin(open_requests, open_requests.c.program_id == Program.id)
+        .where(running | (open_requests.c.open > 0))
+        .order_by(Program.starts_on.desc(), Program.id.desc())
+    )
+    return [DigestProgram(*row) for row in rows]
 
 
 def mark_handled(program_id: int, request_id: int) -> bool:

@@ -1,20 +1,27 @@
-"""The program dashboard and the requests for help sent to a program's admin.
+"""The program dashboard and the requests for help sent to a program's admin, who answers them.
 
 Everything here is read through ``app.admin.aggregates``: counts and averages already suppressed
 below the program's privacy threshold, and the help messages participants wrote to the admin.
+An answer reaches the person who asked alone: they are told by their chosen channel that there
+is one (never its words), and read it on their program page.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from flask import Blueprint, Response, abort, flash, url_for
+from flask_login import current_user
 
 from app import htmx
 from app.admin import aggregates
+from app.admin.forms import AnswerForm, answer_form, answer_form_prefix
 from app.extensions import db
 from app.forms import EmptyForm
+from app.models import utcnow
+from app.reminders import help_answers
 
 # Registered under the ``admin`` blueprint (app/admin/area.py), which has checked for an admin.
 bp = Blueprint("dashboard", __name__, url_prefix="/programs/<int:program_id>")
@@ -51,18 +58,82 @@ def download(program_id: int) -> Response:
     return response
 
 
-@bp.get("/help")
-def help_requests(program_id: int) -> Response:
+TEMPLATE = "admin/dashboard.html"
+
+
+def _help_context(program_id: int, name: str, requests: list[aggregates.HelpRequestView], **extra: Any) -> dict:
+    forms = {r.id: answer_form(r.id, r.answer, r.answered_at) for r in requests} | extra.pop("forms", {})
+    return {
+        "program_id": program_id,
+        "program_name": name,
+        "help_view": True,
+        "requests": requests,
+        "forms": forms,
+        "form": EmptyForm.blank(),
+    } | extra
+
+
+def _program_name(program_id: int) -> str:
     name = aggregates.program_name(program_id)
     if name is None:
         abort(404)
-    return htmx.render(
-        "admin/dashboard.html",
-        program_id=program_id,
-        program_name=name,
-        help_view=True,
-        requests=aggregates.help_requests(program_id),
-        form=EmptyForm(),
+    return name
+
+
+@bp.get("/help")
+def help_requests(program_id: int) -> Response:
+    name = _program_name(program_id)
+    return htmx.render(TEMPLATE, **_help_context(program_id, name, aggregates.help_requests(program_id)))
+
+
+def _one_request(
+    program_id: int, request: aggregates.HelpRequestView, form: AnswerForm, status: int, **extra
+) -> Response:
+    """A refused answer, with what the admin typed kept: the request's card for htmx, else the page."""
+    name = _program_name(program_id)
+    requests = aggregates.help_requests(program_id)
+    context = _help_context(program_id, name, requests, forms={request.id: form}, r=request, **extra)
+    return htmx.render(TEMPLATE, blocks=("help_request",), status=status, **context)
+
+
+@bp.post("/help/<int:request_id>/answer")
+def answer_help_request(program_id: int, request_id: int) -> Response:
+    request = aggregates.help_request(program_id, request_id)
+    if request is None:
+        abort(404)
+    form = AnswerForm(prefix=answer_form_prefix(request_id))
+    if not form.validate():
+        return _one_request(program_id, request, form, 422)
+    outcome = aggregates.answer_help_request(
+        request, form.answer.data, base=form.base(), admin_id=current_user.id, now=utcnow()
+    )
+    if outcome is aggregates.Answered.CONFLICT:
+        db.session.rollback()
+        current = aggregates.help_request(program_id, request_id) or request
+        form.answer.errors.append(
+            "Another admin answered while you were writing: their answer is shown above. Yours is "
+            "below and was not sent; send it to replace theirs."
+        )
+        # Sending again means "replace theirs": the form now stands on the answer it has seen.
+        form.answered_at.data = current.answered_at.isoformat() if current.answered_at else ""
+        return _one_request(program_id, current, form, 409)
+    db.session.commit()
+    if outcome is aggregates.Answered.SAVED:
+        help_answers.tell_sender(request_id, amended=request.answered_at is not None)
+        notice = f"Sent to {request.sender_name} alone: they are told there is an answer, and read it in Twoway."
+    else:
+        notice = "That is the answer already sent: nothing changed."
+
+    def card() -> dict:
+        saved = aggregates.help_request(program_id, request_id) or request
+        return _help_context(program_id, _program_name(program_id), [saved], r=saved)
+
+    return htmx.after_write(
+        url_for(".help_requests", program_id=program_id) + f"#help_request-{request_id}",
+        TEMPLATE,
+        blocks=("help_request",),
+        context=card,
+        notice=notice,
     )
 
 

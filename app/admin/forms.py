@@ -1,8 +1,9 @@
 """Forms of the admin area: a program's set-up, adding a participant, importing a CSV of them,
-and making a pair."""
+making a pair, and answering a request for help."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_wtf.file import FileField, FileRequired
@@ -10,9 +11,11 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -27,6 +30,7 @@ from app.idempotency import IdempotentForm
 from app.models import (
     DEFAULT_PRIVACY_THRESHOLD,
     EMAIL_MAX,
+    HELP_MAX,
     MIN_PRIVACY_THRESHOLD,
     Participant,
     Program,
@@ -187,3 +191,48 @@ def pair_form(participants: list[tuple[int, str]], *, from_request: bool = False
     form.mentor.choices = choices
     form.mentee.choices = choices
     return form
+
+
+ANSWER_MAX = HELP_MAX
+# A garbled version matches no stored answer: the save becomes a conflict, never an overwrite.
+_NO_SUCH_VERSION = datetime.min.replace(tzinfo=UTC)
+
+
+class AnswerForm(Form):
+    """The admin's answer to one request for help; it carries when the answer it was drawn with
+    was saved, so a save over another admin's newer answer is refused instead of replacing it."""
+
+    answer = TextAreaField(
+        "Your answer",
+        filters=[_strip],
+        validators=[
+            DataRequired("Write your answer: it reaches only the person who asked."),
+            Length(max=ANSWER_MAX, message=f"Keep it under {ANSWER_MAX:,} characters."),
+        ],
+    )
+    answered_at = HiddenField()
+
+    def base(self) -> datetime | None:
+        """The answered_at the form was drawn with (None: there was no answer yet)."""
+        value = self.answered_at.data or ""
+        if not value:
+            return None
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return _NO_SUCH_VERSION
+        return moment if moment.tzinfo is not None else _NO_SUCH_VERSION
+
+
+def answer_form_prefix(request_id: int) -> str:
+    # Each request on the page has its own form: distinct ids, and a POST names its request.
+    return f"request-{request_id}-"
+
+
+def answer_form(request_id: int, answer: str = "", answered_at: datetime | None = None) -> AnswerForm:
+    """The answer form of one request as drawn: with the stored answer and its moment."""
+    return AnswerForm.blank(
+        prefix=answer_form_prefix(request_id),
+        answer=answer,
+        answered_at=answered_at.isoformat() if answered_at else "",
+    )

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.idempotency import idempotent
 from app.models import HELP_MAX, HelpRequest
 from app.program.forms import HelpForm
+from app.reminders import admin as admin_reminders
 
 bp = Blueprint("program", __name__, url_prefix="/program")
 
@@ -28,6 +29,7 @@ def _context(**extra: Any) -> dict[str, Any]:
     return {
         "board": aggregates.dashboard(membership.pair.program_id),
         "asked": authz.help_requests_known_to(membership),
+        "answers": {row.id: row for row in authz.help_answers_to(membership)},
         "form": HelpForm.blank(),
         "help_max": HELP_MAX,
     } | extra
@@ -45,15 +47,18 @@ def ask_for_help() -> Response:
     form = HelpForm()
     if not form.validate():
         return htmx.render(TEMPLATE, blocks=("help",), status=422, **_context(form=form))
-    db.session.add(
-        HelpRequest(
-            program_id=membership.pair.program_id,
-            sender_id=membership.user_id,
-            pair_id=membership.pair_id,
-            message=form.message.data.strip(),
-            partner_told=bool(form.tell_partner.data),
-        )
+    help_request = HelpRequest(
+        program_id=membership.pair.program_id,
+        sender_id=membership.user_id,
+        pair_id=membership.pair_id,
+        message=form.message.data.strip(),
+        partner_told=bool(form.tell_partner.data),
     )
+    db.session.add(help_request)
+    db.session.flush()
+    # The admins' notices are stored with the request (``@idempotent`` commits both) and sent
+    # once that commit is done: that one arrived, never its words or who sent it.
+    admin_reminders.tell_admins(help_request)
     return htmx.after_write(
         url_for(".index") + "#help",
         TEMPLATE,

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, actions, checkins, ground_rules, meetings, quiet_pairs
+from app.reminders import account, actions, admin, checkins, ground_rules, help_answers, meetings, quiet_pairs
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -87,6 +87,24 @@ SPECS: dict[Kind, KindSpec] = {
         "Once, at 9:00 your time, when it's been longer than you agreed and nothing is planned.",
         quiet_pairs.compose,
         find=quiet_pairs.find,
+    ),
+    Kind.HELP_REQUEST: KindSpec(
+        "A new request for help",
+        "At once, when a participant asks the program for help: that one arrived, never its words or who sent it.",
+        admin.compose_help_request,
+        audience="admin",
+    ),
+    Kind.ADMIN_DIGEST: KindSpec(
+        "The weekly digest",
+        "Mondays at 9:00 your time: each program's dashboard figures and its open requests for help.",
+        admin.compose_digest,
+        audience="admin",
+        find=admin.find_digest,
+    ),
+    Kind.HELP_ANSWER: KindSpec(
+        "An answer to your request for help",
+        "At once, when the program's admin answers a request you sent. The answer itself is on your program page.",
+        help_answers.compose,
     ),
 }
 

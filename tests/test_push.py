@@ -683,3 +683,36 @@ def test_the_page_posts_a_subscription_with_its_own_csrf_token_and_nothing_else_
             "/account/notifications/devices", json=browser.subscription(), headers={"X-CSRFToken": token}
         )
         assert saved.status_code == 200 and [r.endpoint for r in rows(session, person.id)] == [browser.endpoint]
+
+
+def test_signing_out_stops_this_browsers_notifications_and_only_this_ones(
+    app, session, people, login, push_service, vapid
+):
+    """A shared computer: once Aisha signs out there, it no longer shows whom she meets tomorrow.
+    Her phone keeps its notifications."""
+    shared, phone = login(people.aisha), login(people.aisha, on=app.test_client())
+    assert subscribe(shared, push_service.browser(), FIREFOX_WINDOWS).status_code == 200
+    assert subscribe(phone, push_service.browser()).status_code == 200
+    assert shared.post("/auth/sign-out").status_code == 303
+    assert [row.device for row in rows(session, people.aisha.id)] == ["Chrome on Android"]
+
+
+def test_signing_out_everywhere_else_drops_every_other_browser(app, session, people, login, push_service, vapid):
+    """Removing a passkey of a lost phone, with "sign out everywhere else": the phone stops
+    showing reminders too; this browser keeps its own."""
+    from app.models import Passkey
+
+    here, lost = login(people.aisha), login(people.aisha, on=app.test_client())
+    assert subscribe(here, push_service.browser(), FIREFOX_WINDOWS).status_code == 200
+    assert subscribe(lost, push_service.browser()).status_code == 200
+    for n in (1, 2):
+        session.add(
+            Passkey(
+                user_id=people.aisha.id, credential_id=bytes([n]), public_key=b"k", aaguid="0" * 36, nickname=f"Key {n}"
+            )
+        )
+    session.flush()
+    key = session.scalar(select(Passkey).where(Passkey.user_id == people.aisha.id).order_by(Passkey.id.desc()))
+    removed = here.post(f"/account/passkeys/{key.id}/remove", data={"end_other_sessions": "1"})
+    assert removed.status_code in (302, 303)
+    assert [row.device for row in rows(session, people.aisha.id)] == ["Firefox on Windows"]

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app import authz, htmx
+from app.auth import sessions
 from app.extensions import csrf, db
 from app.models import Channel, Kind, PushSubscription
 from app.reminders import push
@@ -93,9 +94,11 @@ def add_device() -> Response:
     try:
         subscription = push.parse(request.get_json(silent=True))
         for attempt in (1, 2):
-            push.subscribe(current_user, subscription, request.user_agent.string)
+            device = push.subscribe(current_user, subscription, request.user_agent.string)
             try:
                 db.session.commit()
+                # So that signing out here stops this browser's notifications (auth/sessions.py).
+                sessions.remember_push_device(device.id)
                 break
             except IntegrityError:
                 # The same browser subscribing twice at once (two tabs): the second finds the first's row.

@@ -24,7 +24,9 @@ def build(
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    # One line, whatever the words hold: a name typed with a line break (a CSV cell can carry one)
+    # must neither add a header nor make the mail unsendable.
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
     for name, value in (headers or {}).items():

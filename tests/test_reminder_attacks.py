@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from factories import PairFactory, UserFactory
 from support.reminders import deliveries, run_pass
 
@@ -51,3 +52,16 @@ def test_a_partner_named_with_line_breaks_cannot_add_headers_or_stop_the_reminde
     assert "Bcc: spy" not in to_aisha.as_string().split("\n\n", 1)[0].replace(to_aisha["Subject"], "")
     states = {d.user_id: d.state for d in deliveries(session) if d.kind == Kind.MEETING_DAY_BEFORE}
     assert states[aisha.id] == State.SENT
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z", "9999-12-30T00:00:00Z"]
+)
+def test_a_moment_at_the_edge_of_the_calendar_is_refused_not_a_traceback(app, session, moment):
+    runner = app.test_cli_runner()
+    for extra in (["--dry-run"], []):
+        result = runner.invoke(args=["reminders", "due", "--at", moment, *extra])
+        assert result.exit_code == 2, result.output
+        assert "between" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert deliveries(session) == []

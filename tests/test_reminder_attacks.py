@@ -4,6 +4,7 @@ reach the mail server (support.reminders.catch_mail) unless a test fakes the ser
 
 from __future__ import annotations
 
+import smtplib
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,9 @@ import pytest
 from factories import PairFactory, UserFactory
 from support.reminders import deliveries, run_pass
 
+from app import mail
 from app.models import Kind, MeetingFormat, NextMeeting, State
+from app.reminders import outbox, passes, sending
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 _NOW = datetime.now(UTC).isoformat()
@@ -65,3 +68,68 @@ def test_a_moment_at_the_edge_of_the_calendar_is_refused_not_a_traceback(app, se
         assert "between" in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
     assert deliveries(session) == []
+
+
+class _DropsAfterTheMessage:
+    """A mail server that takes the whole message, then the line goes before its "250 OK" arrives:
+    the mail may well be on its way, and nobody can tell."""
+
+    handed_over: list = []
+
+    def __init__(self, *_args, **_kwargs) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        return None
+
+    def ehlo(self) -> None:
+        pass
+
+    def has_extn(self, _name: str) -> bool:
+        return False
+
+    def send_message(self, message) -> None:
+        self.handed_over.append(message)
+        raise TimeoutError("timed out waiting for the reply to the message")
+
+
+def test_a_mail_that_may_have_been_taken_is_reported_never_sent_twice(app, session, monkeypatch):
+    """A timeout or a dropped line while the message itself is being handed over may come after
+    the server took it: trying again could send a second copy. It is reported to operators."""
+    monkeypatch.setitem(app.config, "MAIL_URL", "smtp://mail.invalid")
+    monkeypatch.setattr(smtplib, "SMTP", _DropsAfterTheMessage)
+    monkeypatch.setattr(_DropsAfterTheMessage, "handed_over", [])
+    person = UserFactory()
+    session.flush()
+    with app.app_context():
+        delivery_id = outbox.deliver_now(person.id, Kind.SECURITY, "passkey-added:1", what="passkey", at=_NOW)
+        assert sending.send_one(delivery_id) is None  # the eager task already had it
+    assert len(_DropsAfterTheMessage.handed_over) == 1
+    [delivery] = deliveries(session)
+    assert delivery.state == State.FAILED and delivery.attempts == 1
+    assert "may have" in delivery.error
+    with app.app_context():
+        assert [d.id for d in passes.failed()] == [delivery.id]
+
+
+def test_a_mail_server_that_refuses_before_the_message_is_still_tried_again(app, session, monkeypatch):
+    """Refusals are certain: nothing was taken, so the usual retry stands."""
+    monkeypatch.setitem(app.config, "MAIL_URL", "smtp://mail.invalid")
+
+    def refused(*_args, **_kwargs):
+        raise ConnectionRefusedError("nobody listening")
+
+    monkeypatch.setattr(smtplib, "SMTP", refused)
+    monkeypatch.setattr(sending, "MAX_ATTEMPTS", 2)
+    person = UserFactory()
+    session.flush()
+    with app.app_context():
+        outbox.deliver_now(person.id, Kind.SECURITY, "passkey-added:2", what="passkey", at=_NOW)
+    [delivery] = deliveries(session)
+    # Tried again at once (tasks run eagerly here), then failed after the last try.
+    assert delivery.state == State.FAILED and delivery.attempts == 2
+    assert "ConnectionRefusedError" in delivery.error
+    assert issubclass(ConnectionRefusedError, mail.TRANSIENT)

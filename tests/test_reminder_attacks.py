@@ -10,10 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import PairFactory, UserFactory
+from sqlalchemy import func, select
+from support.apps import committed_session, own_app
+from support.parallel import at_once
 from support.reminders import deliveries, run_pass
 
 from app import mail
-from app.models import Kind, MeetingFormat, NextMeeting, State
+from app.extensions import db
+from app.models import Delivery, Kind, MeetingFormat, NextMeeting, State
 from app.reminders import outbox, passes, sending
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -133,3 +137,62 @@ def test_a_mail_server_that_refuses_before_the_message_is_still_tried_again(app,
     assert delivery.state == State.FAILED and delivery.attempts == 2
     assert "ConnectionRefusedError" in delivery.error
     assert issubclass(ConnectionRefusedError, mail.TRANSIENT)
+
+
+def test_two_passes_at_the_same_moment_on_their_own_connections_send_each_reminder_once(tmp_path, monkeypatch):
+    """Two beats (or a beat and `reminders due`) at once, each in its own thread and session, on
+    a database whose commits are real: each reminder is one delivery, handed over once."""
+    handed_over: list = []
+    monkeypatch.setattr(mail, "_deliver", lambda _url, message: handed_over.append(message["To"]))
+    with own_app(tmp_path, MAIL_URL="smtp://mail.invalid") as app, committed_session(app) as session:
+        starts = datetime.combine(date.today() + timedelta(days=3), time(12, 0), tzinfo=UTC)
+        pairs = [
+            PairFactory(mentor=UserFactory(time_zone="Asia/Kolkata"), mentee=UserFactory(time_zone="Asia/Kolkata"))
+            for _ in range(5)
+        ]
+        session.flush()
+        for pair in pairs:
+            _plan(session, pair.id, starts)
+        session.commit()
+        at = _nine_the_day_before(starts.astimezone(KOLKATA).date())
+
+        def one_pass() -> int | None:
+            with app.app_context():
+                try:
+                    return passes.run(at).added
+                finally:
+                    db.session.remove()
+
+        results = at_once(one_pass, [()] * 4)
+
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sum(results) == 10
+        assert sorted(handed_over) == sorted([p.mentor.email for p in pairs] + [p.mentee.email for p in pairs])
+        keys = session.execute(
+            select(Delivery.user_id, Delivery.kind, Delivery.subject, Delivery.due_at, func.count())
+            .group_by(Delivery.user_id, Delivery.kind, Delivery.subject, Delivery.due_at)
+            .execution_options(populate_existing=True)
+        ).all()
+        assert len(keys) == 10 and {row[-1] for row in keys} == {1}
+        states = session.scalars(select(Delivery.state).execution_options(populate_existing=True)).all()
+        assert set(states) == {State.SENT}
+
+
+def test_the_first_passes_ever_at_the_same_moment_all_finish(tmp_path):
+    """On a fresh database nothing records the last run yet: passes started together (beat, and
+    an operator's `reminders due`) each find no record and must not trip over each other's."""
+    with own_app(tmp_path) as app:
+        at = datetime.now(UTC)
+
+        def one_pass() -> int | None:
+            with app.app_context():
+                try:
+                    return passes.run(at).added
+                finally:
+                    db.session.remove()
+
+        results = at_once(one_pass, [()] * 4)
+
+        assert results == [0, 0, 0, 0]
+        with app.app_context():
+            assert db.session.get(passes.ReminderRun, passes.RUN_NAME).covered_until == at

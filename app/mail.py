@@ -18,13 +18,22 @@ SMTP_TIMEOUT = 10
 TRANSIENT = (OSError, smtplib.SMTPException)
 
 
+class MaybeSent(Exception):
+    """The line went (a timeout, a disconnect) while the message was being handed over, and the
+    server had not said no: it may have taken the mail, so trying again could send a second copy.
+    (A line lost before MAIL FROM is told apart from one lost after DATA only by smtplib's
+    internals; both are reported rather than risk the copy.)"""
+
+
 def build(
     to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    # One line, whatever the words hold: a name typed with a line break (a CSV cell can carry one)
+    # must neither add a header nor make the mail unsendable.
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["BASE_URL"]).hostname)
     for name, value in (headers or {}).items():
@@ -36,7 +45,8 @@ def build(
 
 
 def transmit(message: EmailMessage) -> None:
-    """Hand ``message`` to the mail server; raises one of ``TRANSIENT`` when it wasn't taken."""
+    """Hand ``message`` to the mail server; raises one of ``TRANSIENT`` when it wasn't taken,
+    ``MaybeSent`` when it may have been."""
     url = current_app.config["MAIL_URL"]
     if not url:
         if current_app.debug or current_app.testing:
@@ -79,4 +89,11 @@ def _deliver(url: str, message: EmailMessage) -> None:
                 raise smtplib.SMTPException("the mail server offers no STARTTLS; not sending the password in clear")
         if parts.username:
             smtp.login(unquote(parts.username), unquote(parts.password or ""))
-        smtp.send_message(message)
+        try:
+            smtp.send_message(message)
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError):
+            raise  # the server answered no: nothing was taken
+        except OSError as error:  # a timeout, a reset, SMTPServerDisconnected
+            raise MaybeSent(
+                f"the line went while the mail was handed over, so it may have gone ({type(error).__name__})"
+            ) from error

@@ -9,6 +9,10 @@ from flask.cli import AppGroup
 
 from app.reminders import passes
 
+# The pass looks a day back and a few days ahead of --at: moments near the calendar's ends would
+# overflow. Any real run, past or planned, lies well within these.
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+
 
 def _moment(_ctx, _param, value: str | None) -> datetime | None:
     if value is None:
@@ -19,6 +23,8 @@ def _moment(_ctx, _param, value: str | None) -> datetime | None:
         raise click.BadParameter("give a moment such as 2026-12-02T09:00:00Z") from None
     if moment.tzinfo is None:
         raise click.BadParameter("say which clock: end it with Z for UTC, or an offset such as +01:00")
+    if not EARLIEST <= moment < LATEST:
+        raise click.BadParameter(f"give a moment between {EARLIEST:%Y} and {LATEST:%Y}")
     return moment.astimezone(UTC)
 
 

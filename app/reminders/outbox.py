@@ -35,8 +35,8 @@ class Due:
         return (self.user_id, self.kind.value, self.subject, self.due_at)
 
 
-def _insert():
-    table = Delivery.__table__
+def dialect_insert(table):
+    """An INSERT into ``table`` that offers ``on_conflict_do_nothing`` on PostgreSQL and SQLite."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -57,7 +57,7 @@ def add(rows: Iterable[dict[str, Any]]) -> list[tuple[int, State]]:
     if not rows:
         return []
     statement = (
-        _insert()
+        dialect_insert(Delivery.__table__)
         .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject", "due_at"])
         .returning(Delivery.__table__.c.id, Delivery.__table__.c.state)
     )

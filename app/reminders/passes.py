@@ -174,11 +174,16 @@ def _forget_finished(now: datetime) -> None:
 
 
 def _covered(at: datetime) -> None:
-    last = db.session.get(ReminderRun, RUN_NAME)
-    if last is None:
-        db.session.add(ReminderRun(name=RUN_NAME, covered_until=at))
-    elif last.covered_until < at:
-        last.covered_until = at
+    # Two passes can find no record at once (the very first beat, and an operator's run): each
+    # inserts it if missing, then moves it forward, so neither fails on the other's row.
+    db.session.execute(
+        outbox.dialect_insert(ReminderRun.__table__)
+        .values(name=RUN_NAME, covered_until=at)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    db.session.execute(
+        update(ReminderRun).where(ReminderRun.name == RUN_NAME, ReminderRun.covered_until < at).values(covered_until=at)
+    )
 
 
 def failed() -> list[Delivery]:

@@ -75,6 +75,12 @@ def _send(delivery: Delivery, user: User | None, now) -> State:
         sent_by = Channel.PUSH if channel == Channel.PUSH and push.send(user, message) else Channel.EMAIL
         if sent_by == Channel.EMAIL:
             mail.transmit(_mail(user, message, settings))
+    except mail.MaybeSent as error:
+        # Reported to operators like a worker that died mid-send: never tried again.
+        db.session.rollback()
+        current_app.logger.error("Delivery %d (%s) may or may not have gone: %s", delivery.id, delivery.kind, error)
+        outbox.mark(delivery.id, State.FAILED, error=_describe(error), finished_at=now)
+        return State.FAILED
     except (*mail.TRANSIENT, push.TryLater) as error:
         db.session.rollback()
         return _try_later(delivery, now, error)

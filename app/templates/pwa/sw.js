@@ -5,8 +5,12 @@ const OFFLINE_URL = "{{ offline_url }}";
 const SHELL = {{ ([offline_url] + shell) | tojson }};
 
 self.addEventListener("install", (event) => {
+  // Without cookies: the shell is public, and a response to a request sent with the session
+  // cookie (the offline page draws a CSRF token) could land after a sign-in or sign-out and put
+  // an older session back, so the next form would fail its CSRF check.
+  const requests = SHELL.map((url) => new Request(url, { credentials: "omit" }));
   event.waitUntil(
-    caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting())
+    caches.open(CACHE).then((cache) => cache.addAll(requests)).then(() => self.skipWaiting())
   );
 });
 

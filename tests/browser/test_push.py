@@ -91,6 +91,19 @@ def wait_for_notifications(page: Page, count: int) -> list[dict]:
     return shown
 
 
+def push_until_shown(registrations, page: Page, origin: str, registration_id: str, data: str, count: int) -> list[dict]:
+    """Hand a push over until the service worker shows it, as a push service redelivers one a
+    browser didn't acknowledge: DevTools now and then drops a push handed to a worker that is
+    just stopping (seen about one run in six). At least ``count`` notifications are then shown
+    (a redelivered one with its own tag replaces the first)."""
+    for _attempt in range(3):
+        registrations.push(origin, registration_id, data)
+        shown = page.evaluate(NOTIFICATIONS, count)
+        if len(shown) >= count:
+            return shown
+    raise AssertionError(f"never shown: {data!r}; shown: {shown}")
+
+
 def test_a_pushed_reminder_is_shown_and_leads_to_twoways_own_page(phone, live_server, push_configured):
     pair = live_server.create_pair(mentor="Aisha Khan", mentee="Margaret Holloway")
     aisha = phone(pair.mentor)
@@ -126,16 +139,13 @@ def test_a_pushed_reminder_is_shown_and_leads_to_twoways_own_page(phone, live_se
     }
 
     # A payload naming another origin (or no URL at all) never leads there: Twoway's home instead.
-    registrations.push(
-        live_server.url,
-        registration_id,
-        json.dumps({"title": "<b>Hi</b>", "body": "x", "url": "https://evil.example/steal", "tag": "other"}),
-    )
-    wait_for_notifications(page, 2)
-    # One at a time, as a push service hands them over: handed to DevTools back to back, the
-    # second was now and then never shown (1 run in 6).
-    registrations.push(live_server.url, registration_id, "not json")
-    shown = {n["tag"]: n for n in wait_for_notifications(page, 3)}
+    other = json.dumps({"title": "<b>Hi</b>", "body": "x", "url": "https://evil.example/steal", "tag": "other"})
+    push_until_shown(registrations, page, live_server.url, registration_id, other, 2)
+    # One at a time, as a push service hands them over.
+    shown = {
+        n["tag"]: n for n in push_until_shown(registrations, page, live_server.url, registration_id, "not json", 3)
+    }
+    assert set(shown) == {f"meeting-day-before:/pairs/{pair.id}/journal", "other", ""}
     assert shown["other"]["url"] == f"{live_server.url}/" and shown["other"]["title"] == "<b>Hi</b>"
     assert shown[""] == {"title": "Twoway", "body": "", "tag": "", "url": f"{live_server.url}/"}
 

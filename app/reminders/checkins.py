@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, cast, exists, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.feedback import rounds
@@ -82,8 +83,9 @@ def _pairs_with_prompts():
 def find(since: datetime, at: datetime) -> list[Due]:
     """Check-ins that opened for someone in (since, at], and those that became the oldest open
     one: both kinds at once, since they share the work of finding every pair's rounds (the spec
-    of each names this search; the pass runs it once). Four queries, whatever the number of
-    pairs: programs; people with their pair's dates; latest meetings; answers to what is due."""
+    of each names this search; the pass runs it once). Five queries, whatever the number of
+    pairs: programs; the clocks in use where a program's round day is in the window; people with
+    their pair's dates; latest meetings; answers to what is due."""
     today = at.astimezone(UTC_ZONE).date()
     programs = {
         program.id: program
@@ -140,16 +142,58 @@ def _may_have_opened(programs: Iterable[Program], since: datetime, at: datetime)
     clock), or when its meeting was logged. So: the programs with a round every N weeks, the
     midpoint or the end on one of the window's days; pairs that held or logged a meeting then;
     and pairs with dates of their own (a handful, whose midpoint and end aren't the program's).
-    Lapsing needs nothing more: a round comes up for it only when a newer one opens."""
+    Lapsing needs nothing more: a round comes up for it only when a newer one opens.
+
+    Of a program with a round on one of those days, only the pairs with someone whose 09:00
+    (``nominal``) on that day falls in the window: the pass that runs every minute on a check-in
+    day reads the pairs on the clocks whose morning it is, not the whole program every minute."""
     first, last = since.astimezone(UTC_ZONE).date(), at.astimezone(UTC_ZONE).date()
     days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
-    hit = [program.id for program in programs if days & _program_days(program, first, last)]
+    program_days = {program.id: days & _program_days(program, first, last) for program in programs}
+    program_days = {program_id: found for program_id, found in program_days.items() if found}
     met = exists().where(
         Meeting.pair_id == Pair.id,
         or_(Meeting.held_on.between(first, last), (Meeting.created_at > since) & (Meeting.created_at <= at)),
     )
     own_dates = exists().where(Clause.pair_id == Pair.id, Clause.kind == ClauseKind.DATES, Clause.removed.is_(False))
-    return or_(Pair.program_id.in_(hit), met, own_dates)
+    return or_(*_mornings_in(program_days, since, at), met, own_dates)
+
+
+# Its own names for the people of a pair, so the condition never correlates with the person of the
+# query it is added to (``people.members`` joins ``PairMember`` and ``User`` too).
+_member = aliased(PairMember)
+_person = aliased(User)
+
+
+def _mornings_in(program_days: dict[int, set[date]], since: datetime, at: datetime) -> list[ColumnElement[bool]]:
+    """Conditions on ``Pair``: in one of these programs, with someone on a clock whose morning of
+    one of the program's round days falls in (since, at]. One query for the clocks in use."""
+    if not program_days:
+        return []
+    zones = db.session.scalars(
+        select(User.time_zone)
+        .distinct()
+        .join(PairMember, PairMember.user_id == User.id)
+        .join(Pair, Pair.id == PairMember.pair_id)
+        .where(Pair.program_id.in_(list(program_days)), Pair.status == PairStatus.ACTIVE)
+    ).all()
+    # Programs grouped by the clocks whose morning came: usually one group, all on the same day.
+    by_zones: dict[frozenset, list[int]] = {}
+    for program_id, found in program_days.items():
+        woke = frozenset(zone for zone in zones if any(since < nominal(day, zone) <= at for day in found))
+        if woke:
+            by_zones.setdefault(woke, []).append(program_id)
+    conditions = []
+    for woke, program_ids in by_zones.items():
+        named = [zone for zone in woke if zone is not None]
+        on_clock = _person.time_zone.in_(named) if named else literal(False)
+        if None in woke:
+            on_clock = or_(on_clock, _person.time_zone.is_(None))
+        someone = exists().where(
+            _member.pair_id == Pair.id, _member.user_id == _person.id, _person.active.is_(True), on_clock
+        )
+        conditions.append(Pair.program_id.in_(program_ids) & someone)
+    return conditions
 
 
 def _program_days(program: Program, first: date, last: date) -> set[date]:

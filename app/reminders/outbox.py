@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -52,16 +52,35 @@ def add(rows: Iterable[dict[str, Any]]) -> list[tuple[int, State]]:
     One statement, compiled once and sent for many rows at a time (SQLAlchemy's "insertmanyvalues":
     as many rows per INSERT as the database's limit on bound parameters allows): ten thousand
     deliveries cost a handful of round trips, not a compilation per batch. On the table, not the
-    ORM entity: the rows are plain values and the ORM's bulk path would only add overhead."""
+    ORM entity: the rows are plain values and the ORM's bulk path would only add overhead.
+
+    On PostgreSQL the rows travel as one array per column, unnested by an INSERT … SELECT: the
+    statement stays a few hundred characters whatever the number of rows. psycopg parses every
+    statement's text in Python, and for insertmanyvalues' statements of thousands of placeholders
+    that parsing cost more than the insert itself (10,000 pairs' first pass: 14 s, 5 s after)."""
     rows = list(rows)
     if not rows:
         return []
-    statement = (
-        dialect_insert(Delivery.__table__)
-        .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject", "due_at"])
-        .returning(Delivery.__table__.c.id, Delivery.__table__.c.state)
+    table = Delivery.__table__
+    statement = dialect_insert(table)
+    if db.session.get_bind().dialect.name == "postgresql":
+        names = list(rows[0])
+        columns = [
+            cast(
+                bindparam(f"all_{name}", [r[name] for r in rows], type_=postgresql.ARRAY(table.c[name].type)),
+                postgresql.ARRAY(table.c[name].type),
+            )
+            for name in names
+        ]
+        unnested = func.unnest(*columns).table_valued(*names).render_derived()
+        statement = statement.from_select(names, select(*[unnested.c[name] for name in names]))
+        parameters = None
+    else:
+        parameters = rows
+    statement = statement.on_conflict_do_nothing(index_elements=["user_id", "kind", "subject", "due_at"]).returning(
+        table.c.id, table.c.state
     )
-    return [(row.id, row.state) for row in db.session.execute(statement, rows)]
+    return [(row.id, row.state) for row in db.session.execute(statement, parameters)]
 
 
 def row(due: Due, *, state: State, send_after: datetime | None, now: datetime) -> dict[str, Any]:

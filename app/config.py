@@ -199,6 +199,26 @@ def _dev_vapid_key(instance_path: Path) -> str:
     return pem
 
 
+# The push services of the browsers people install Twoway in: Chrome, Edge, Firefox, Safari
+# (Samsung Internet, Opera and Brave use Google's). A subscription is the browser's word for where
+# the worker will send requests, so only these hosts and their subdomains are accepted: an endpoint
+# on an address inside the network Twoway runs in would make the worker a way to reach it.
+DEFAULT_PUSH_SERVICES = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+
+
+def push_services(raw: str | None) -> tuple[str, ...]:
+    """PUSH_SERVICES: comma-separated hosts (each with its subdomains) push may go to."""
+    if raw is None or not raw.strip():
+        return DEFAULT_PUSH_SERVICES
+    return tuple(host.strip().lower().strip(".") for host in raw.split(",") if host.strip())
+
+
 def vapid_settings(env: Mapping[str, str], debug: bool, instance_path: Path, hostname: str) -> dict[str, Any]:
     """The VAPID key pair and subject Web Push is signed with. In development the key is made once
     in instance/; in production it is configured, or push is off (None) and every reminder goes
@@ -282,6 +302,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
             _seconds(env.get("REMINDER_PASS_SECONDS"), REMINDER_PASS_SECONDS, "REMINDER_PASS_SECONDS"),
         ),
         **vapid_settings(env, debug, instance, parts.hostname),
+        "PUSH_SERVICES": push_services(env.get("PUSH_SERVICES")),
         "TRUSTED_PROXIES": trusted_proxies,
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).

@@ -35,10 +35,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from factories import PairFactory, UserFactory
 from py_vapid import Vapid02
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from support.reminders import deliveries, run_pass, to
 
-from app.config import ConfigError, load, vapid_settings
+from app.config import DEFAULT_PUSH_SERVICES, ConfigError, load, vapid_settings
 from app.models import (
     Channel,
     Kind,
@@ -219,9 +219,11 @@ def push_server(tmp_path_factory):
 
 
 @pytest.fixture
-def push_service(push_server, monkeypatch) -> PushService:
+def push_service(app, push_server, monkeypatch) -> PushService:
     service, cert_file = push_server
     service.reset()
+    # The stand-in is the one push service sent to (in production: the browsers' own).
+    monkeypatch.setitem(app.config, "PUSH_SERVICES", ("127.0.0.1",))
     # requests (under pywebpush) trusts this certificate, and goes straight to 127.0.0.1.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", cert_file)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -341,6 +343,74 @@ def test_a_reminder_reaches_the_browser_encrypted_signed_and_without_what_the_pa
 
     run_pass(app, session, at + timedelta(minutes=1))
     assert len(push_service.to(browser)) == 1  # once
+
+
+def test_the_push_service_keeps_a_reminder_no_longer_than_it_is_useful(
+    app, session, people, login, push_service, vapid
+):
+    """A meeting planned 40 minutes ahead: its hour-before reminder goes at once, and a phone that
+    is off for the next hour never shows it after the meeting began."""
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=40)
+    session.add(NextMeeting(pair_id=people.id, starts_at=starts, place="Room 4.12", format=MeetingFormat.IN_PERSON))
+    session.add(NotificationPreference(user_id=people.aisha.id, kind=Kind.MEETING_HOUR_BEFORE, channel=Channel.PUSH))
+    session.flush()
+    browser = push_service.browser()
+    assert subscribe(login(people.aisha), browser).status_code == 200
+
+    run_pass(app, session, datetime.now(UTC))
+
+    [received] = push_service.to(browser)
+    assert received.payload["title"].startswith("You meet Margaret Holloway")
+    assert 0 < int(received.headers["ttl"]) <= (starts - datetime.now(UTC)).total_seconds() + 1
+
+
+def test_time_to_live_follows_usefulness():
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert push.time_to_live(None, now) == push.TTL_SECONDS
+    assert push.time_to_live(now + timedelta(days=2), now) == push.TTL_SECONDS
+    assert push.time_to_live(now + timedelta(minutes=50), now) == 50 * 60
+    assert push.time_to_live(now - timedelta(minutes=1), now) == 0
+
+
+def test_only_the_browsers_push_services_are_sent_to(
+    app, session, people, login, push_service, vapid, sent_mail, monkeypatch
+):
+    """The endpoint is the browser's word for where the worker sends a request: an address inside
+    Twoway's own network (a database, a cloud's metadata service) is refused when subscribing, and
+    a subscription saved before its service was left out gets nothing: the reminder comes by email."""
+    client = login(people.aisha)
+    browser = push_service.browser()
+    assert subscribe(client, browser).status_code == 200  # while the stand-in is a known service
+    monkeypatch.setitem(app.config, "PUSH_SERVICES", DEFAULT_PUSH_SERVICES)
+
+    def offer(endpoint: str):
+        return client.post(
+            "/account/notifications/devices", json={**push_service.browser().subscription(), "endpoint": endpoint}
+        )
+
+    for endpoint in (
+        "https://127.0.0.1:8443/wpush/x",
+        "https://10.0.0.7/push",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://fcm.googleapis.com.evil.example/fcm/send/x",
+        "https://evilfcm.googleapis.com/x",
+    ):
+        response = offer(endpoint)
+        assert response.status_code == 400 and "come by email" in response.text, endpoint
+    assert [r.endpoint for r in rows(session)] == [browser.endpoint]
+    for endpoint in (
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://web.push.apple.com/QGxyz",
+        "https://wns2-par02p.notify.windows.com/w/?token=abc",
+    ):
+        assert offer(endpoint).status_code == 200, endpoint
+    session.execute(delete(PushSubscription).where(PushSubscription.endpoint != browser.endpoint))
+
+    wants_push(session, people.aisha)
+    run_pass(app, session, plan_meeting(session, people.id))
+    assert push_service.to(browser) == []
+    assert [m["Subject"] for m in to(sent_mail, people.aisha.email)] == ["You meet Margaret Holloway tomorrow"]
 
 
 def test_every_browser_gets_it_and_a_gone_one_is_dropped(app, session, people, login, push_service, vapid, sent_mail):
@@ -669,6 +739,7 @@ def test_the_page_posts_a_subscription_with_its_own_csrf_token_and_nothing_else_
     )
     for name, value in settings.items():
         monkeypatch.setitem(csrf_app.config, name, value)
+    monkeypatch.setitem(csrf_app.config, "PUSH_SERVICES", ("127.0.0.1",))
     with committed_session(csrf_app) as session:
         person = UserFactory()
         session.commit()

@@ -3,7 +3,9 @@
 A person turns notifications on per browser: the page hands the browser's PushSubscription to
 ``subscribe``, and ``send`` pushes a reminder to each of their browsers, encrypted to that
 browser's keys (aes128gcm) and signed with Twoway's VAPID key. The push service keeps what it
-can't hand over at once for ``TTL_SECONDS``.
+can't hand over at once for ``TTL_SECONDS``, or until the reminder stops being useful. Only the
+push services in PUSH_SERVICES are sent to: the endpoint is the browser's word for where the
+worker makes a request.
 
 What a push carries is the message's subject, first paragraph and link: names, times and places,
 never what a pair wrote (the kinds' words already hold to that), since it shows on a lock screen.
@@ -16,6 +18,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,7 +72,7 @@ def public_key() -> str | None:
 # --- sending ---------------------------------------------------------------------------------------
 
 
-def send(user: User, message: Message) -> bool:
+def send(user: User, message: Message, *, useful_until: datetime | None = None) -> bool:
     """Push ``message`` to each of ``user``'s subscribed browsers; True if at least one took it.
     False when they have none, so the message goes by email instead.
 
@@ -86,12 +89,17 @@ def send(user: User, message: Message) -> bool:
     if not subscriptions or not enabled():
         return False
     payload = json.dumps(_payload(message), ensure_ascii=False)
+    ttl = time_to_live(useful_until, utcnow())
     taken = False
     later: str | None = None
     with requests.Session() as http:
         for subscription in subscriptions:
+            if not known_service(subscription.endpoint):
+                # Saved before PUSH_SERVICES left its service out: kept, but nothing is sent there.
+                current_app.logger.warning("Push subscription %d is not on a known push service", subscription.id)
+                continue
             try:
-                _push(http, subscription, payload)
+                _push(http, subscription, payload, ttl)
             except WebPushException as error:
                 status = error.response.status_code if error.response is not None else None
                 if status in GONE:
@@ -115,7 +123,16 @@ def send(user: User, message: Message) -> bool:
     return taken
 
 
-def _push(http: requests.Session, subscription: PushSubscription, payload: str) -> None:
+def time_to_live(useful_until: datetime | None, now: datetime) -> int:
+    """How long the push service may keep the message for a phone that is off: ``TTL_SECONDS``,
+    or less when the reminder stops being useful sooner (an hour-before reminder for a meeting
+    that starts in 50 minutes is kept 50 minutes, then the push service drops it)."""
+    if useful_until is None:
+        return TTL_SECONDS
+    return max(0, min(TTL_SECONDS, int((useful_until - now).total_seconds())))
+
+
+def _push(http: requests.Session, subscription: PushSubscription, payload: str, ttl: int) -> None:
     webpush(
         subscription_info={
             "endpoint": subscription.endpoint,
@@ -125,7 +142,7 @@ def _push(http: requests.Session, subscription: PushSubscription, payload: str) 
         vapid_private_key=_vapid(current_app.config["VAPID_PRIVATE_KEY"]),
         # A new dict each time: pywebpush writes the endpoint's origin into it as the audience.
         vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
-        ttl=TTL_SECONDS,
+        ttl=ttl,
         timeout=TIMEOUT,
         requests_session=http,
     )
@@ -172,6 +189,10 @@ def parse(data: Any) -> Subscription:
     parts = urlsplit(endpoint)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
         raise SubscriptionError("The push subscription's address must be an https URL.")
+    if not known_service(endpoint):
+        raise SubscriptionError(
+            "This browser's notification service isn't one Twoway sends to yet: reminders will come by email."
+        )
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     public = _b64decode(p256dh, 65)
     try:
@@ -192,6 +213,12 @@ def _b64decode(value: Any, size: int) -> bytes:
     if len(data) != size:
         raise SubscriptionError("The push subscription's keys are missing or malformed.")
     return data
+
+
+def known_service(endpoint: str) -> bool:
+    """Whether ``endpoint`` is on one of the push services Twoway sends to (PUSH_SERVICES)."""
+    host = (urlsplit(endpoint).hostname or "").lower().rstrip(".")
+    return any(host == known or host.endswith("." + known) for known in current_app.config["PUSH_SERVICES"])
 
 
 def endpoint_hash(endpoint: str) -> str:

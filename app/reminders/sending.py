@@ -70,9 +70,11 @@ def _send(delivery: Delivery, user: User | None, now) -> State:
         message = SPECS[delivery.kind].compose(delivery, user, settings)
         if message is None:
             return drop("no longer true")
+        useful_until = delivery.useful_until
         # Anything the words made (a sign-in link) must exist before the message can be read.
         db.session.commit()
-        sent_by = Channel.PUSH if channel == Channel.PUSH and push.send(user, message) else Channel.EMAIL
+        pushed = channel == Channel.PUSH and push.send(user, message, useful_until=useful_until)
+        sent_by = Channel.PUSH if pushed else Channel.EMAIL
         if sent_by == Channel.EMAIL:
             mail.transmit(_mail(user, message, settings))
     except mail.MaybeSent as error:

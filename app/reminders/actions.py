@@ -5,9 +5,9 @@ no owner) goes to both. Done actions are never reminded of. An action logged aft
 but still on the day before is reminded of at once; one logged on its due day is not ("due
 tomorrow" would no longer be true).
 
-The key carries the due date (``action:<id>:<due date>``): an action given another date is a new
-reminder, and the one for the old date is dropped when it is worded. Actions have no "changed at"
-of their own, so a date changed after the new date's 09:00-the-day-before is not reminded of.
+The key carries the due date (``action:<id>:<due date>``), so each action's reminder is taken
+once. An action's date is set when its meeting is logged and never edited; one ticked done before
+that 09:00 and unticked after it is not reminded of (it was done when its moment came).
 The words never carry the action's text: only that one is due, and from which meeting.
 """
 

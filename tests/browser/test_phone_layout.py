@@ -94,3 +94,60 @@ def test_the_notifications_page_fits_a_small_phone_and_saves(live_server, phone)
     expect(page.get_by_role("status")).to_contain_text("Saved")
     page.reload()
     expect(page.get_by_role("group", name="An hour before a meeting").get_by_label("Off")).to_be_checked()
+
+
+def test_the_unsubscribe_page_fits_a_small_phone_and_turns_off_one_kind(new_context, live_server):
+    """Opened from a mail on a phone, signed out: one thumb-sized button, and only that kind off."""
+    from app.models import Kind, NotificationPreference, User
+    from app.reminders.preferences import unsubscribe_token
+
+    pair = live_server.create_pair()
+    with live_server.app.app_context():
+        token = unsubscribe_token(db.session.get(User, pair.mentee.id), Kind.ACTION_DUE)
+    page: Page = new_context(viewport=SMALL_PHONE).new_page()
+    page.goto(f"/notifications/unsubscribe/{token}")
+    expect(page.get_by_role("heading", name="Stop “An action due tomorrow”?")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    button = page.get_by_role("button", name="Unsubscribe")
+    assert button.bounding_box()["height"] >= 44
+    button.click()
+    expect(page.get_by_role("heading", name="Unsubscribed")).to_be_visible()
+    with live_server.app.app_context():
+        chosen = db.session.scalars(db.select(NotificationPreference).filter_by(user_id=pair.mentee.id)).all()
+        assert [(p.kind, p.channel.value) for p in chosen] == [(Kind.ACTION_DUE, "off")]
+
+
+def test_the_admins_answer_to_a_request_for_help_fits_a_small_phone(new_context, live_server):
+    """The admin answers between meetings too: the request and the form fit, and the answer is sent."""
+    from app.models import HelpRequest, Pair
+
+    pair = live_server.create_pair()
+    long_word = "Rückmeldungsgespräch" * 4  # one unbroken word, wider than the screen
+    with live_server.app.app_context():
+        program_id = db.session.get(Pair, pair.id).program_id
+        db.session.add(
+            HelpRequest(
+                program_id=program_id,
+                sender_id=pair.mentee.id,
+                pair_id=pair.id,
+                message=f"Could we talk about the {long_word} before our next meeting?",
+            )
+        )
+        db.session.commit()
+    admin = make_admin(live_server)
+    page: Page = new_context(viewport=SMALL_PHONE).new_page()
+    page.goto(live_server.sign_in_url(admin))
+    page.get_by_role("button", name=f"Continue as {admin.name}").click()
+
+    page.goto(f"/admin/programs/{program_id}/help")
+    request = page.get_by_role("article", name=pair.mentee.name)
+    expect(request).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    request.get_by_role("textbox").fill("Yes: I'll call you on Thursday morning.")
+    send = request.get_by_role("button", name="Send the answer")
+    assert send.bounding_box()["height"] >= 44
+    send.click()
+    expect(page.get_by_role("article", name=pair.mentee.name)).to_contain_text("I'll call you on Thursday morning.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]

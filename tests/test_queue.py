@@ -229,5 +229,7 @@ def test_a_broker_that_is_down_or_stuck_never_stops_the_sign_in_page(tmp_path, b
             finally:
                 app.logger.removeHandler(log)
             took = time.monotonic() - started
-    assert took < 3, f"the sign-in page took {took:.1f} s with the broker {broker}"
+    # Bounded: three tries of 0.5 s timeouts make under 2 s; without those bounds a stuck Redis
+    # holds the request for good. The margin is for a busy machine, never for a hang.
+    assert took < 10, f"the sign-in page took {took:.1f} s with the broker {broker}"
     assert log.lines == ["The task queue is unreachable: twoway.mail_sign_in_link was not queued"]

@@ -163,6 +163,29 @@ def test_a_check_in_opens_at_nine_on_each_persons_clock_once(app, session, every
     }
 
 
+def test_two_past_meetings_logged_together_open_one_reminder_for_the_newest(app, session, people, sent_mail):
+    """Catching up on the journal: two meetings logged in one sitting open two check-ins at once.
+    Each person hears of the newest once; the older one is on the check-in page, never mailed later."""
+    pair = people
+    pair.program.feedback_after_meeting = True
+    give_prompts(session, pair.program)
+    logged_at = local(TODAY, 15, 0, KOLKATA)
+    run_pass(app, session, logged_at - timedelta(minutes=10))
+    meet(session, pair, TODAY - timedelta(days=9), logged_at=logged_at)
+    newest = meet(session, pair, TODAY - timedelta(days=2), logged_at=logged_at)
+
+    for moment in (
+        logged_at + MINUTE,
+        logged_at + 2 * MINUTE,
+        nine(TODAY, NEW_YORK),
+        nine(TODAY + timedelta(1), NEW_YORK),
+    ):
+        run_pass(app, session, moment)
+    assert sorted(m["To"] for m in sent_mail) == sorted([pair.mentor.email, pair.mentee.email])
+    assert all(f"round=meeting-{newest.id}" in text_of(m) for m in sent_mail)
+    assert {d.subject for d in of_kind(session, Kind.CHECK_IN_OPEN)} == {f"check-in:{pair.id}:meeting-{newest.id}"}
+
+
 def test_who_answered_already_is_not_reminded_even_while_held(app, session, every_four_weeks, sent_mail):
     pair = every_four_weeks
     answer(session, pair, pair.mentee, "week-1")

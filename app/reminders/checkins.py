@@ -120,18 +120,21 @@ def find(since: datetime, at: datetime) -> list[Due]:
     if not candidates:
         return []
     answered = _answered([r for _, _, r in candidates])
-    return [
-        Due(
-            person.user_id,
-            kind,
-            _subject(person.pair_id, r.key),
-            nominal(r.on, person.zone),
-            None,
-            {"pair": person.pair_id, "round": r.key, "partner": person.partner},
+    found, told = [], set()
+    for kind, person, r in candidates:
+        if (person.pair_id, person.user_id, r.key) in answered:
+            continue
+        # Two rounds opening at once (two past meetings logged together): only the newest is
+        # told of, as two mails saying the same would be noise; the page shows every open one.
+        if kind == Kind.CHECK_IN_OPEN and (person.pair_id, person.user_id) in told:
+            continue
+        if kind == Kind.CHECK_IN_OPEN:
+            told.add((person.pair_id, person.user_id))
+        details = {"pair": person.pair_id, "round": r.key, "partner": person.partner}
+        found.append(
+            Due(person.user_id, kind, _subject(person.pair_id, r.key), nominal(r.on, person.zone), None, details)
         )
-        for kind, person, r in candidates
-        if (person.pair_id, person.user_id, r.key) not in answered
-    ]
+    return found
 
 
 def _may_have_opened(programs: Iterable[Program], since: datetime, at: datetime) -> ColumnElement[bool]:

@@ -7,6 +7,10 @@
 - The whole admin area hangs under the ``admin`` blueprint, whose ``before_request`` is
   ``require_admin``. Admins are never pair members: ``may_take_part`` says who may be added to a
   program or a pair, and ``load_membership`` refuses admins even if a membership slipped in.
+- An admin administers the programs they were made an admin of; owners administer them all.
+  Every admin URL of a program carries its id, and ``require_admin`` answers 404 for a program
+  the person does not administer (``administers``); lists of programs go through
+  ``administered_programs``. Naming a program's admins is for owners (``require_owner``).
 - Objects that belong to a person are fetched through ``get_own``, which filters by owner.
 - The only way into a program for its participants is its join page: ``joining_person`` decides
   who gets a sign-in link mailed from there. Nothing an admin is shown signs anyone in.
@@ -45,6 +49,7 @@ from app.models import (
     PairStatus,
     Participant,
     Program,
+    ProgramAdmin,
     Prompt,
     Reflection,
     User,
@@ -142,12 +147,63 @@ def get_in_pair(model: type[T], object_id: int, *also: ColumnElement[bool]) -> T
 
 
 def require_admin() -> Response | None:
-    """``before_request`` of the admin area; people who are not admins see no such page."""
+    """``before_request`` of the admin area: people who are not admins see no such page, and an
+    admin sees no page of a program they don't administer (404, as for one that doesn't exist)."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_admin:
         abort(404)
+    program_id = (request.view_args or {}).get("program_id")
+    if program_id is not None and not administers(current_user, program_id):
+        abort(404)
     return None
+
+
+def require_owner() -> Response | None:
+    """``before_request`` of the pages that name a program's admins: owners only."""
+    if not current_user.is_owner:
+        abort(404)
+    return None
+
+
+def administers(user: User, program_id: int) -> bool:
+    """Whether ``user`` may administer program ``program_id``: an owner, or one of its admins."""
+    if not user.is_admin:
+        return False
+    if user.is_owner:
+        return True
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ProgramAdmin.program_id == program_id,
+                    ProgramAdmin.user_id == user.id,
+                )
+            )
+        )
+    )
+
+
+def administered_programs(user: User) -> ColumnElement[bool]:
+    """A condition on ``Program``: the programs ``user`` administers (all of them for an owner)."""
+    if user.is_owner:
+        return Program.id.is_not(None)
+    return Program.id.in_(select(ProgramAdmin.program_id).where(ProgramAdmin.user_id == user.id))
+
+
+def admins_of(program_ids: list[int]) -> dict[int, list[int]]:
+    """The active people who administer each program, by program id: its admins and every owner,
+    for what is sent to "the program's admin" (a request for help, the weekly digest)."""
+    owners = list(db.session.scalars(select(User.id).where(User.is_owner.is_(True), User.active.is_(True))))
+    found: dict[int, list[int]] = {program_id: list(owners) for program_id in program_ids}
+    rows = db.session.execute(
+        select(ProgramAdmin.program_id, ProgramAdmin.user_id)
+        .join(User, User.id == ProgramAdmin.user_id)
+        .where(ProgramAdmin.program_id.in_(program_ids), User.active.is_(True), User.is_owner.is_(False))
+    )
+    for program_id, user_id in rows:
+        found[program_id].append(user_id)
+    return found
 
 
 def get_own(model: type, object_id: int):

@@ -18,7 +18,7 @@ from app import authz
 from app import demo as demo_data
 from app.auth import links
 from app.extensions import db
-from app.models import Pair, PairMember, Program, User, normalise_email, valid_email
+from app.models import Pair, PairMember, Program, ProgramAdmin, User, normalise_email, valid_email
 
 NAME_MAX = User.name.type.length
 
@@ -42,8 +42,14 @@ def admin_group() -> None:
 @admin_group.command("create")
 @click.option("--email", required=True, help="The admin's email address.")
 @click.option("--name", required=True, help="The admin's full name.")
-def create_admin(email: str, name: str) -> None:
-    """Create a program admin (or make an existing person one) and print a sign-in link."""
+@click.option("--owner", is_flag=True, help="An owner: administers every program and names program admins.")
+@click.option(
+    "--program", "program_ids", type=int, multiple=True, help="A program (by id) they administer; repeatable."
+)
+def create_admin(email: str, name: str, owner: bool, program_ids: tuple[int, ...]) -> None:
+    """Create an admin (or make an existing person one) and print a sign-in link. An admin sees
+    only the programs they administer (--program, or named later by an owner); an owner (--owner)
+    sees every program."""
     email = _valid_email(email)
     name = name.strip()
     if not name or len(name) > NAME_MAX:
@@ -60,9 +66,17 @@ def create_admin(email: str, name: str) -> None:
             _fail(authz.IN_A_PROGRAM.format(name=f"{user.name} <{user.email}>"))
         user.is_admin = True
         verb = "Made an admin of existing person"
+    if owner:
+        user.is_owner = True
+    for program_id in program_ids:
+        if db.session.get(Program, program_id) is None:
+            _fail(f"There is no program {program_id}.")
+        if db.session.get(ProgramAdmin, (program_id, user.id)) is None:
+            db.session.add(ProgramAdmin(program_id=program_id, user_id=user.id))
     url = links.issue(user)
     db.session.commit()
-    click.echo(f"{verb} {user.name} <{user.email}>.")
+    role = "an owner (every program)" if user.is_owner else f"{len(program_ids) or 'no'} program(s) for now"
+    click.echo(f"{verb} {user.name} <{user.email}>: {role}.")
     click.echo(f"Sign-in link (works once, for 15 minutes): {url}")
 
 

@@ -18,6 +18,7 @@ from app.models import (
     Pair,
     Participant,
     Program,
+    ProgramAdmin,
     Reflection,
     Role,
     Topic,
@@ -276,7 +277,10 @@ def create_program(pair_count: int, *, suffix: str, today: date | None = None) -
     db.session.add(program)
     db.session.flush()
     create_default_set(program)
-    admin = _person(ADMIN, suffix, is_admin=True)
+    # The demo's admin owns the instance (and so sees the Admins page) and runs this program.
+    admin = _person(ADMIN, suffix, is_admin=True, is_owner=True)
+    db.session.flush()
+    db.session.add(ProgramAdmin(program_id=program.id, user_id=admin.id))
     pairs = []
     for i in range(pair_count):
         lap = f" {i // len(MENTORS) + 1}" if i >= len(MENTORS) else ""

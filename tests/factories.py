@@ -8,7 +8,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
-from app.models import Pair, Program, User
+from app.models import Pair, Program, ProgramAdmin, User
 
 
 class _SessionSlot:
@@ -37,8 +37,24 @@ class UserFactory(_Base):
 
 
 class AdminFactory(UserFactory):
+    """An owner: administers every program (tests of one program's admin use ``ProgramAdminFactory``)."""
+
     name = "Ruth Adeyemi"
     is_admin = True
+    is_owner = True
+
+
+class ProgramAdminFactory(UserFactory):
+    """An admin of ``program`` alone: ``ProgramAdminFactory(program=...)``."""
+
+    name = "Kwame Mensah"
+    is_admin = True
+
+    @factory.post_generation
+    def program(self, create, program, **_kwargs):
+        if program is not None:
+            _SessionSlot.session.add(ProgramAdmin(program_id=program.id, user_id=self.id))
+            _SessionSlot.session.flush()
 
 
 class ProgramFactory(_Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from factories import AdminFactory, PairFactory, UserFactory
+from factories import AdminFactory, PairFactory, ProgramAdminFactory, UserFactory
 from flask import Flask
 from sqlalchemy import select
 from support.records import add_pair_content
@@ -13,6 +13,8 @@ from support.records import add_pair_content
 from app.models import Clause, NextMeeting, utcnow
 
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
+# Owners name each program's admins: a program's own admin may not.
+OWNER = "owner"
 # The signed-in person's own place in the program of the URL (authz.intake_participant).
 PARTICIPANT = "program participant"
 
@@ -119,6 +121,10 @@ ACCESS = {
     "admin.matching.reject": ADMIN,
     "admin.matching.settings": ADMIN,
     "admin.matching.save_settings": ADMIN,
+    "admin.log.show": ADMIN,
+    "admin.admins.index": OWNER,
+    "admin.admins.add": OWNER,
+    "admin.admins.remove": OWNER,
     "intake.show": PARTICIPANT,
     "intake.save": PARTICIPANT,
 }
@@ -139,6 +145,7 @@ def _url(rule, pair_id: int, clause_id: int = 1, content: dict[str, int] | None 
         "filename": "css/app.css",
         "clause_id": clause_id,
         "device_id": 1,
+        "user_id": 1,
     }
     values |= content or dict.fromkeys(
         (
@@ -276,6 +283,47 @@ def test_admin_routes(app, client, login, people, session):
             assert status == 200, rule.rule
         else:  # an empty form is refused (422) or done (200/303), never hidden or broken
             assert status in (200, 303, 409, 422), f"{method} {rule.rule}: {status}"
+
+
+def test_an_admin_sees_only_the_programs_they_administer(app, client, login, people, session):
+    """Every admin route of a program: its own admin gets the page, the admin of another program
+    the same 404 as for a program that doesn't exist; the list of programs shows only theirs."""
+    program_id = people["pair"].program_id
+    content = add_pair_content(session, people["pair"], people["member"])
+    content["proposal_id"] = add_proposal(session, program_id, content["participant_id"])
+    own = ProgramAdminFactory(program=people["pair"].program)
+    other_program = PairFactory().program
+    stranger = ProgramAdminFactory(name="Lena Vogel", program=other_program)
+    rules = [(rule, method) for rule, method in _rules(app, ADMIN) if "program_id" in rule.arguments]
+    assert rules
+    login(stranger)
+    for rule, method in rules:
+        url = _url(rule, 0, content=content)
+        assert client.open(url, method=method).status_code == 404, f"{method} {url}"
+    listed = client.get("/admin").text
+    assert other_program.name in listed and people["pair"].program.name not in listed
+    login(own)
+    for rule, method in rules:
+        status = client.open(_url(rule, 0, content=content), method=method).status_code
+        assert status in ((200,) if method == "GET" else (200, 303, 409, 422)), f"{method} {rule.rule}: {status}"
+    assert other_program.name not in client.get("/admin").text
+
+
+def test_owner_routes(app, client, login, people, session):
+    rules = list(_rules(app, OWNER))
+    assert rules
+    program = people["pair"].program
+    content = {"program_id": program.id}
+    for rule, method in rules:
+        assert client.open(_url(rule, 0, content=content), method=method).status_code == 302, rule.rule
+    for who in (people["member"], ProgramAdminFactory(program=program)):
+        login(who)
+        for rule, method in rules:
+            assert client.open(_url(rule, 0, content=content), method=method).status_code == 404, rule.rule
+    login(people["admin"])
+    for rule, method in rules:
+        status = client.open(_url(rule, 0, content=content), method=method).status_code
+        assert status in ((200,) if method == "GET" else (200, 303, 422)), f"{method} {rule.rule}: {status}"
 
 
 def test_public_pages_open_without_signing_in(app, client):

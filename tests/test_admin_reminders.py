@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
+from factories import AdminFactory, PairFactory, ProgramAdminFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
 from support.mailbox import text_of
 from support.reminders import deliveries, run_pass
@@ -29,11 +29,14 @@ def ask(client, pair, message: str = SECRET, **extra):
 # --- a new request for help ---------------------------------------------------------------------
 
 
-def test_every_active_admin_is_told_that_a_request_arrived_never_its_words_or_sender(app, session, login, sent_mail):
+def test_the_programs_admins_are_told_that_a_request_arrived_never_its_words_or_sender(app, session, login, sent_mail):
+    """Its admins and the owners; not the admin of another program, nor an admin who left."""
     program = ProgramFactory(name="Spring cohort")
     pair = PairFactory(program=program, mentor=UserFactory(name="Aisha Khan"), mentee=UserFactory(name="Dev Patel"))
-    ruth, sam = AdminFactory(email="ruth@example.org"), AdminFactory(name="Sam Ortiz", email="sam@example.org")
+    ruth = AdminFactory(email="ruth@example.org")  # an owner
+    sam = ProgramAdminFactory(name="Sam Ortiz", email="sam@example.org", program=program)
     AdminFactory(email="gone@example.org", active=False)
+    ProgramAdminFactory(email="elsewhere@example.org", program=ProgramFactory())
     in_pair = [pair.mentor.email, pair.mentee.email]
     client = login(pair.mentee)
 

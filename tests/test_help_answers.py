@@ -100,7 +100,7 @@ def test_the_sender_alone_is_told_by_mail_without_the_answer(pair, asked, admin,
 
 def test_the_sender_is_told_by_push_when_they_chose_it(session, pair, asked, admin, sent_mail, monkeypatch):
     pushed = []
-    monkeypatch.setattr(push, "send", lambda user, message: pushed.append((user.id, message)) or True)
+    monkeypatch.setattr(push, "send", lambda user, message, **_: pushed.append((user.id, message)) or True)
     session.add(NotificationPreference(user_id=pair.mentee.id, kind=Kind.HELP_ANSWER, channel=Channel.PUSH))
     answer(admin, asked, ANSWER)
     assert sent_mail == []

@@ -137,6 +137,8 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(csrf_app, csrf_w
         "clause_id": csrf_world["clause"].id,
         # Matching's proposal routes: refused before any proposal is looked up.
         "proposal_id": 1,
+        # Removing a program's admin: refused before anyone is looked up.
+        "user_id": member.id,
         **csrf_world["content"],
     }
     # A body that would change something if it got through: a refusal must be the CSRF check's.

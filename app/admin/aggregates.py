@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from app.extensions import db
 from app.models import Pair, Program
@@ -27,9 +27,10 @@ class ProgramSummary:
     pairs: int  # the pairs the admin made: their number is the admin's own set-up, not a measure
 
 
-def program_summaries() -> list[ProgramSummary]:
-    """Each program with how many pairs it has, newest first, in one query. Everything measured
-    about the pairs is on the dashboard, under its privacy rules."""
+def program_summaries(which: ColumnElement[bool]) -> list[ProgramSummary]:
+    """Each program ``which`` picks (those the admin administers) with how many pairs it has,
+    newest first, in one query. Everything measured about the pairs is on the dashboard, under
+    its privacy rules."""
     rows = db.session.execute(
         select(
             Program.id,
@@ -40,6 +41,7 @@ def program_summaries() -> list[ProgramSummary]:
             func.count(Pair.id),
         )
         .outerjoin(Pair, Pair.program_id == Program.id)
+        .where(which)
         .group_by(Program.id)
         .order_by(Program.starts_on.desc(), Program.id.desc())
     )

@@ -236,3 +236,18 @@ def answer_form(request_id: int, answer: str = "", answered_at: datetime | None 
         answer=answer,
         answered_at=answered_at.isoformat() if answered_at else "",
     )
+
+
+class AdminForm(Form):
+    """An owner naming a program admin: someone new, or a person who already has an account."""
+
+    name = StringField("Full name", validators=[DataRequired("Enter the admin's name."), _longest(NAME_MAX, "name")])
+    email = EmailField(
+        "Work email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter the admin's email address: their sign-in links go there."),
+            Length(max=EMAIL_MAX, message="That is longer than any email address can be."),
+            EmailAddress(),
+        ],
+    )

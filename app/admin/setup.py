@@ -21,6 +21,7 @@ from app.models import (
     PairMember,
     Participant,
     Program,
+    ProgramAdmin,
     PromptSet,
     Role,
     User,
@@ -79,11 +80,13 @@ def prompt_set_choices(program_id: int) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
-def create_program(values: dict[str, Any]) -> Program:
-    """A new program with ``values`` and its own copy of the default feedback questions."""
+def create_program(values: dict[str, Any], *, created_by: int) -> Program:
+    """A new program with ``values`` and its own copy of the default feedback questions; whoever
+    created it is its first admin."""
     program = Program(**values)
     db.session.add(program)
     db.session.flush()
+    db.session.add(ProgramAdmin(program_id=program.id, user_id=created_by, added_by_id=created_by))
     create_default_set(program)
     return program
 
@@ -92,9 +95,26 @@ def has_pairs(program_id: int) -> bool:
     return db.session.scalar(select(Pair.id).where(Pair.program_id == program_id).limit(1)) is not None
 
 
-def update_program(program: Program, values: dict[str, Any]) -> None:
-    for name, value in values.items():
-        setattr(program, name, value)
+def update_program(program: Program, values: dict[str, Any]) -> list[str]:
+    """Apply ``values``; the labels of the settings that changed, for the audit log."""
+    changed = [name for name, value in values.items() if getattr(program, name) != value]
+    for name in changed:
+        setattr(program, name, values[name])
+    return [SETTING_LABELS.get(name, name.replace("_", " ")) for name in changed]
+
+
+# How the audit log names a changed setting.
+SETTING_LABELS = {
+    "name": "name",
+    "starts_on": "start date",
+    "ends_on": "end date",
+    "privacy_threshold": "privacy threshold",
+    "prompt_set_id": "feedback questions",
+    "feedback_after_meeting": "check-in after each meeting",
+    "feedback_every_weeks": "check-in every few weeks",
+    "feedback_at_midpoint": "check-in at the midpoint",
+    "feedback_at_end": "check-in at the end",
+}
 
 
 def people(program_id: int) -> list[Person]:
@@ -163,8 +183,8 @@ def admins_among(rows: list[Row]) -> list[Problem]:
     ]
 
 
-def import_rows(program: Program, rows: list[Row]) -> int:
-    """Add every row (already checked by ``csv_import.read``) to ``program``; returns how many.
+def import_rows(program: Program, rows: list[Row]) -> list[int]:
+    """Add every row (already checked by ``csv_import.read``) to ``program``; returns who was added.
     People who already have an account keep it, and their name as they gave it."""
     emails = [row.email for row in rows]
     known = {user.email: user for user in db.session.scalars(select(User).where(User.email.in_(emails)))}
@@ -182,7 +202,7 @@ def import_rows(program: Program, rows: list[Row]) -> int:
     from app.matching import intake
 
     intake.import_answers(program.id, [(p, row.answers) for p, row in zip(participants, rows, strict=True)])
-    return len(rows)
+    return [participant.user_id for participant in participants]
 
 
 def pairs(program_id: int) -> list[PairNames]:

@@ -12,10 +12,11 @@ from typing import Any
 
 import segno
 from flask import Blueprint, Response, flash, url_for
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app import htmx
-from app.admin import csv_import, setup
+from app.admin import audit, csv_import, setup
 from app.admin.forms import (
     ImportForm,
     ParticipantForm,
@@ -25,7 +26,7 @@ from app.admin.forms import (
 )
 from app.extensions import db
 from app.idempotency import idempotent
-from app.models import Program
+from app.models import AuditAction, Program
 from app.urls import absolute_url
 
 bp = Blueprint("programs", __name__)
@@ -49,7 +50,8 @@ def create_program() -> Response:
     form = new_program_form(from_request=True)
     if not form.validate():
         return htmx.render(PROGRAM_TEMPLATE, status=422, form=form, program=None)
-    program = setup.create_program(form.values())
+    program = setup.create_program(form.values(), created_by=current_user.id)
+    audit.record(program.id, AuditAction.PROGRAM_CREATED)
     flash(f"Created {program.name}. Add its participants next.", "success")
     return htmx.redirect(url_for(".participants", program_id=program.id))
 
@@ -75,7 +77,9 @@ def save_program(program_id: int) -> Response:
         valid = False
     if not valid:
         return htmx.render(PROGRAM_TEMPLATE, status=422, form=form, program=program)
-    setup.update_program(program, form.values())
+    changed = setup.update_program(program, form.values())
+    if changed:
+        audit.record(program.id, AuditAction.SETTINGS_CHANGED, changed=changed)
     db.session.commit()
     flash("Saved the program's settings.", "success")
     return htmx.redirect(url_for(".edit_program", program_id=program.id))
@@ -130,6 +134,7 @@ def add_participant(program_id: int) -> Response:
         return _participants_page(program, 422, form=form)
     except IntegrityError:
         return _changed_meanwhile(program, form=form)
+    audit.record(program.id, AuditAction.PARTICIPANT_ADDED, subject_id=user.id)
     flash(
         f"Added {user.name}."
         if created
@@ -158,7 +163,10 @@ def import_participants(program_id: int) -> Response:
         added = setup.import_rows(program, rows)
     except IntegrityError:
         return _changed_meanwhile(program, import_form=form)
-    flash(f"Added {added} {'person' if added == 1 else 'people'} from the file.", "success")
+    audit.record(program.id, AuditAction.PARTICIPANTS_IMPORTED, count=len(added))
+    for user_id in added:
+        audit.record(program.id, AuditAction.PARTICIPANT_ADDED, subject_id=user_id, source="csv")
+    flash(f"Added {len(added)} {'person' if len(added) == 1 else 'people'} from the file.", "success")
     return htmx.redirect(url_for(".participants", program_id=program.id))
 
 
@@ -200,7 +208,7 @@ def make_pair(program_id: int) -> Response:
     by_id = {person.participant_id: person for person in people}
     mentor, mentee = by_id[form.mentor.data], by_id[form.mentee.data]
     try:
-        setup.make_pair(program, mentor, mentee)
+        pair = setup.make_pair(program, mentor, mentee)
     except setup.AlreadyPaired:
         form.mentee.errors = [f"{mentor.name} and {mentee.name} are already a pair in this program."]
         return _pairs_page(program, people, 422, form=form)
@@ -208,5 +216,7 @@ def make_pair(program_id: int) -> Response:
         db.session.rollback()
         form.mentee.errors = [str(refused)]
         return _pairs_page(program, people, 422, form=form)
+    for person in (mentor, mentee):
+        audit.record(program.id, AuditAction.PAIR_MADE, subject_id=person.user_id, pair=pair.id)
     flash(f"Paired {mentor.name} (mentor) with {mentee.name} (mentee).", "success")
     return htmx.redirect(url_for(".pairs", program_id=program.id))

@@ -1,5 +1,6 @@
 """Twoway's typed models. Relationships raise on lazy load: views say what they need up front."""
 
+from app.models.audit import AuditAction, AuditEvent, ProgramAdmin
 from app.models.delivery import (
     Channel,
     Delivery,
@@ -78,6 +79,9 @@ from app.models.user import (
 )
 
 __all__ = [
+    "AuditAction",
+    "AuditEvent",
+    "ProgramAdmin",
     "AVOID_MAX",
     "Intake",
     "IntakeRole",

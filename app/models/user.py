@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     Time,
+    false,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -53,6 +54,9 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Owners run the instance: they administer every program and name each program's admins.
+    # Every owner is an admin too (``is_admin``), never a participant.
+    is_owner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     webauthn_user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True, default=new_user_handle)
     # Part of the session cookie's user id: bumping it ends every session this person has.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)

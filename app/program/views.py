@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, url_for
 
 from app import authz, htmx
-from app.admin import aggregates
+from app.admin import aggregates, audit
 from app.extensions import db
 from app.idempotency import idempotent
 from app.models import HELP_MAX, HelpRequest
@@ -26,12 +26,14 @@ TEMPLATE = "program/index.html"
 
 def _context(**extra: Any) -> dict[str, Any]:
     membership = authz.current_membership()
+    program_id = membership.pair.program_id
     return {
-        "board": aggregates.dashboard(membership.pair.program_id),
+        "board": aggregates.dashboard(program_id),
         "asked": authz.help_requests_known_to(membership),
         "answers": {row.id: row for row in authz.help_answers_to(membership)},
         "form": HelpForm.blank(),
         "help_max": HELP_MAX,
+        "admin_actions": audit.concerning(membership.user_id, [program_id]).get(program_id, []),
     } | extra
 
 

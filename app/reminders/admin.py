@@ -1,7 +1,7 @@
 """What the program admin is sent: that a request for help arrived, and a weekly digest.
 
-- A new request for help tells every active admin (today every admin sees every program) that
-  one arrived in a program: never its words, never who sent it. Its deliveries are written in the
+- A new request for help tells the program's active admins and the owners (``authz.admins_of``)
+  that one arrived in a program: never its words, never who sent it. Its deliveries are written in the
   same transaction as the request, so a request is never stored without them (nor they without
   it), and handed to workers once that transaction is committed.
 - The digest comes on Mondays at 09:00 on each admin's own clock: for each program, figures of its
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from flask import Response, after_this_request
 from sqlalchemy import select
 
+from app import authz
 from app.admin import aggregates
 from app.extensions import db
 from app.models import Delivery, HelpRequest, Kind, Program, State, User, utcnow
@@ -50,7 +51,7 @@ def tell_admins(request: HelpRequest) -> list[int]:
     current transaction; they are queued once the request's answer is sent, that is after the
     commit. Returns the deliveries' ids."""
     now = utcnow()
-    admins = db.session.scalars(select(User.id).where(User.is_admin.is_(True), User.active.is_(True))).all()
+    admins = authz.admins_of([request.program_id])[request.program_id]
     subject = _help_subject(request.id)
     ids = [
         delivery_id

@@ -60,7 +60,8 @@ def make_admin(live_server):
 
     person = live_server.create_user("Ruth Adeyemi")
     with live_server.app.app_context():
-        db.session.get(User, person.id).is_admin = True
+        user = db.session.get(User, person.id)
+        user.is_admin = user.is_owner = True
         db.session.commit()
     return person
 

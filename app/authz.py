@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
@@ -53,7 +54,9 @@ from app.models import (
     Reflection,
     User,
     normalise_email,
+    utcnow,
 )
+from app.models.matching import ANSWER_DAYS
 
 F = TypeVar("F", bound=Callable)
 T = TypeVar("T")
@@ -402,6 +405,7 @@ def intake_programs(user: User) -> list[Row]:
         exists()
         .where(
             MatchProposal.state == ProposalState.SENT,
+            MatchProposal.sent_at > utcnow() - timedelta(days=ANSWER_DAYS),
             or_(MatchProposal.mentor_id == Participant.id, MatchProposal.mentee_id == Participant.id),
         )
         .label("waiting")

@@ -28,13 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
 from app.matching import intake, proposals, solver
-from app.models import Intake, IntakeRole, MatchingSettings, Participant, Program, User
+from app.models import Intake, IntakeRole, MatchingSettings, MatchProposal, Participant, Program, ProposalState, User
 
 DEPARTMENTS = ["Sales", "Engineering", "Finance", "People", "Legal", "Operations", "Marketing", "Support"]
 SKILLS = [f"Skill {n:02d}" for n in range(40)]
@@ -156,6 +156,34 @@ def run(url: str, sizes: list[tuple[int, int]]) -> None:
                 f"{len(broken)} hard-rule violations"
             )
             db.engine.dispose()
+        with app.app_context():
+            first = db.session.scalar(
+                select(MatchProposal.id)
+                .where(MatchProposal.program_id == program_id)
+                .order_by(MatchProposal.score.desc())
+                .limit(1)
+            )
+        swaps = []
+        for _ in range(5):
+            started = time.perf_counter()
+            url = f"/admin/programs/{program_id}/matching/proposals/{first}/swap"
+            assert client.get(url).status_code == 200
+            swaps.append((time.perf_counter() - started) * 1000)
+        print(f"  swap page (20 proposals checked): median {statistics.median(swaps):.0f} ms")
+        with app.app_context():
+            db.session.execute(
+                update(MatchProposal).where(MatchProposal.program_id == program_id).values(state=ProposalState.LOCKED)
+            )
+            db.session.commit()
+        started = time.perf_counter()
+        assert client.post(f"/admin/programs/{program_id}/matching/send-locked").status_code == 303
+        print(f"  send every locked proposal to both (POST): {(time.perf_counter() - started) * 1000:.0f} ms")
+        sent_pages = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert client.get(f"/admin/programs/{program_id}/matching?view=sent&page=2").status_code == 200
+            sent_pages.append((time.perf_counter() - started) * 1000)
+        print(f"  sent proposals page: median {statistics.median(sent_pages):.0f} ms")
 
 
 def main() -> None:

@@ -5,7 +5,9 @@ list of 40 skills, eight departments, realistic levels, languages, time zones an
 an admin in with Flask's test client and times, end to end, the "Propose pairs" POST (reading the
 population, building the score matrix, solving, storing the proposals) and the proposals page. It
 then checks every proposal against the hard rules, independently of the solver's matrices, and
-compares the total score with a greedy pass (best pair first) on the same data.
+compares the total score with a greedy pass (best pair first) on the same data. Last, it times the
+swap page of the best proposal (twenty others checked against the hard rules), sending every
+proposal to both people at once, and the page of proposals sent.
 
     .venv/bin/python bench/matching.py                        # a fresh SQLite file
     .venv/bin/python bench/matching.py postgresql://postgres@127.0.0.1:5432/postgres

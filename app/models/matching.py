@@ -49,11 +49,6 @@ class ProposalState(LabelledEnum):
     GOING_AHEAD = "going-ahead", "Going ahead"  # both said yes: their pair is made
     NOT_GOING_AHEAD = "not-going-ahead", "Not going ahead"  # a no, or no answer in time
 
-    @property
-    def open(self) -> bool:
-        """Still the admin's to change (a re-run, a swap, lock, reject)."""
-        return self in (ProposalState.PROPOSED, ProposalState.LOCKED)
-
 
 class MatchingSettings(db.Model):
     """A program's intake form (its skills and which optional questions it asks) and matching

@@ -121,7 +121,7 @@ def compose(delivery: Delivery, user: User, settings: Settings) -> Message | Non
             f"A proposed match: you and {partner}",
             [
                 f"{row.program} proposes {partner} as your {partner_role}.",
-                "Why you two: " + "; ".join(proposal.reasons) + ".",
+                *(["Why you two: " + "; ".join(proposal.reasons) + "."] if proposal.reasons else []),
                 f"Say yes or no in Twoway by {when(proposal.answer_by, settings.zone)}. Your answer is yours "
                 "alone: if either of you says no, you both hear only that the match didn't go ahead.",
             ],

@@ -521,3 +521,44 @@ def test_pages_cost_the_same_queries_with_twice_the_proposals(client, login, ses
     grow(small, 3)
     grow(large, 6)
     assert measure(small) == measure(large)
+
+
+def test_both_yeses_and_double_taps_at_the_same_moment_make_one_pair(tmp_path):
+    """Two people, each tapping twice, all at once (real commits, on the database under test): one
+    pair, and the proposal goes ahead once."""
+    from sqlalchemy import func
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
+
+    from app.extensions import db
+
+    with own_app(tmp_path) as app:
+        with committed_session(app) as session:
+            program = ProgramFactory()
+            users = [UserFactory(), UserFactory()]
+            session.flush()
+            rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+            session.add_all(rows)
+            session.flush()
+            proposal = MatchProposal(
+                program_id=program.id,
+                mentor_id=rows[0].id,
+                mentee_id=rows[1].id,
+                reasons=["both like hiking"],
+                state=ProposalState.SENT,
+                sent_at=utcnow(),
+            )
+            session.add(proposal)
+            session.commit()
+            program_id, proposal_id = program.id, proposal.id
+        clients = clients_of(app, users[0], users[1], users[0], users[1])
+
+        def send(client) -> int:
+            return client.post(f"/programs/{program_id}/match/{proposal_id}/yes").status_code
+
+        answers = at_once(send, [(client,) for client in clients])
+        with app.app_context():
+            made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+            state = db.session.scalar(select(MatchProposal.state).where(MatchProposal.id == proposal_id))
+        assert answers == [303] * 4
+        assert made == 1 and state == ProposalState.GOING_AHEAD

@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
     from app.admin.area import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.matching.answer_views import bp as match_bp
     from app.matching.intake_views import bp as intake_bp
     from app.next_meeting.views import feeds as calendar_bp
     from app.pairs.views import bp as pairs_bp
@@ -85,5 +86,6 @@ def _register_blueprints(app: Flask) -> None:
         calendar_bp,
         reminders_bp,
         intake_bp,
+        match_bp,
     ):
         app.register_blueprint(blueprint)

@@ -17,6 +17,8 @@
 - Adding a way in to an account (a passkey, recovery codes) needs ``signed_in_recently``.
 - A participant reads and changes their own intake answers through ``intake_participant`` alone;
   the admin reads them only in the matching pages of the admin area.
+- A proposed match is seen by its two people once the admin sent it, and answered by each of them
+  (``proposals_to``, ``proposal_to``); never before it was sent, never by anyone else.
 - A request for help is read by the admin; the partner learns only that it was sent, if the
   sender chose (``help_requests_known_to``); the admin's answer is read by the sender alone
   (``help_answers_to``).
@@ -27,6 +29,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
@@ -43,6 +46,7 @@ from app.models import (
     Clause,
     FeedbackAnswer,
     HelpRequest,
+    MatchProposal,
     Meeting,
     Pair,
     PairMember,
@@ -51,10 +55,13 @@ from app.models import (
     Program,
     ProgramAdmin,
     Prompt,
+    ProposalState,
     Reflection,
     User,
     normalise_email,
+    utcnow,
 )
+from app.models.matching import ANSWER_DAYS
 
 F = TypeVar("F", bound=Callable)
 T = TypeVar("T")
@@ -446,12 +453,22 @@ def intake_participant(program_id: int) -> Participant:
 
 
 def intake_programs(user: User) -> list[Row]:
-    """The programs ``user`` takes part in (id, name), for links to their intake forms."""
+    """The programs ``user`` takes part in (id, name), for links to their intake forms, and
+    whether a proposed match there waits for their answer (``waiting``)."""
     if user.is_admin:
         return []
+    waiting = (
+        exists()
+        .where(
+            MatchProposal.state == ProposalState.SENT,
+            MatchProposal.sent_at > utcnow() - timedelta(days=ANSWER_DAYS),
+            or_(MatchProposal.mentor_id == Participant.id, MatchProposal.mentee_id == Participant.id),
+        )
+        .label("waiting")
+    )
     return list(
         db.session.execute(
-            select(Program.id, Program.name)
+            select(Program.id, Program.name, waiting)
             .join(Participant, Participant.program_id == Program.id)
             .where(Participant.user_id == user.id)
             .order_by(Program.starts_on.desc(), Program.id)
@@ -472,3 +489,24 @@ def matched_in(program_id: int, user_id: int) -> bool:
             )
         )
     )
+
+
+SENT_STATES = (ProposalState.SENT, ProposalState.GOING_AHEAD, ProposalState.NOT_GOING_AHEAD)
+
+
+def proposals_to(participant: Participant) -> Select:
+    """The proposals sent to ``participant``: the only proposals a participant ever reads. One
+    still with the admin (proposed, locked, rejected) is nobody's business yet."""
+    return select(MatchProposal).where(
+        MatchProposal.program_id == participant.program_id,
+        or_(MatchProposal.mentor_id == participant.id, MatchProposal.mentee_id == participant.id),
+        MatchProposal.state.in_(SENT_STATES),
+    )
+
+
+def proposal_to(participant: Participant, proposal_id: int) -> MatchProposal:
+    """One proposal sent to ``participant``, to answer; 404 for any other id, whoever's it is."""
+    proposal = db.session.scalar(proposals_to(participant).where(MatchProposal.id == proposal_id))
+    if proposal is None:
+        abort(404)
+    return proposal

@@ -17,6 +17,8 @@ PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
 OWNER = "owner"
 # The signed-in person's own place in the program of the URL (authz.intake_participant).
 PARTICIPANT = "program participant"
+# One of the two people a proposed match was sent to (authz.proposal_to).
+PROPOSED_TO = "proposed to"
 
 ACCESS = {
     "static": PUBLIC,
@@ -127,6 +129,13 @@ ACCESS = {
     "admin.admins.remove": OWNER,
     "intake.show": PARTICIPANT,
     "intake.save": PARTICIPANT,
+    "admin.matching.send": ADMIN,
+    "admin.matching.send_locked": ADMIN,
+    "admin.matching.swap_options": ADMIN,
+    "admin.matching.swap": ADMIN,
+    "match.show": PARTICIPANT,
+    "match.say_yes": PROPOSED_TO,
+    "match.say_no": PROPOSED_TO,
 }
 
 
@@ -374,7 +383,9 @@ def test_participant_routes(app, client, login, people, session):
     rules = list(_rules(app, PARTICIPANT))
     assert rules
     for rule, _method in rules:
-        assert rule.rule.startswith("/programs/<int:program_id>/intake"), rule.rule
+        assert rule.rule.startswith(("/programs/<int:program_id>/intake", "/programs/<int:program_id>/match")), (
+            rule.rule
+        )
     program_id = people["pair"].program_id
     participant = UserFactory()
     session.add(Participant(program_id=program_id, user_id=participant.id))
@@ -393,3 +404,44 @@ def test_participant_routes(app, client, login, people, session):
         url = _url(rule, 0, content={"program_id": program_id})
         status = client.open(url, method=method).status_code
         assert status in ((200,) if method == "GET" else (200, 303, 422)), f"{method} {url}: {status}"
+
+
+def test_proposed_to_routes(app, client, login, people, session):
+    """Answering a proposed match: only its two people, and only once the admin sent it. Anyone
+    else signed in (another participant of the program, another program's people, the admin) and
+    the two people before it was sent get 404, as for an id that doesn't exist."""
+    from app.models import MatchProposal, Participant, ProposalState, utcnow
+
+    rules = list(_rules(app, PROPOSED_TO))
+    assert rules
+    program_id = people["pair"].program_id
+    mentor, mentee, bystander = UserFactory(), UserFactory(), UserFactory()
+    places = [Participant(program_id=program_id, user_id=u.id) for u in (mentor, mentee, bystander)]
+    session.add_all(places)
+    session.flush()
+    proposal = MatchProposal(
+        program_id=program_id, mentor_id=places[0].id, mentee_id=places[1].id, reasons=["a reason"]
+    )
+    session.add(proposal)
+    session.flush()
+
+    def url(rule) -> str:
+        return _url(rule, 0, content={"program_id": program_id, "proposal_id": proposal.id})
+
+    for rule, method in rules:
+        response = client.open(url(rule), method=method)
+        assert response.status_code == 302 and response.location.startswith("/auth/sign-in"), rule.rule
+    for who in (people["loner"], people["non_member"], people["admin"], bystander, mentor, mentee):
+        login(who)
+        for rule, method in rules:
+            assert client.open(url(rule), method=method).status_code == 404, f"{who.email} {method} {rule.rule}"
+    proposal.state, proposal.sent_at = ProposalState.SENT, utcnow()
+    session.flush()
+    for who in (people["loner"], people["non_member"], people["admin"], bystander):
+        login(who)
+        for rule, method in rules:
+            assert client.open(url(rule), method=method).status_code == 404, f"{who.email} {method} {rule.rule}"
+    for who in (mentor, mentee):
+        login(who)
+        for rule, method in rules:
+            assert client.open(url(rule), method=method).status_code == 303, f"{who.email} {method} {rule.rule}"

@@ -472,7 +472,16 @@ def test_signed_in_as_admin_no_page_or_download_shows_a_pair_s_words(app, sessio
         )
     session.flush()
 
-    params = {"program_id": twelve.id}
+    # A proposed match, so the matching pages that open one are crawled too.
+    from app.models import MatchProposal, Participant
+
+    places = [Participant(program_id=twelve.id, user_id=UserFactory().id) for _ in range(2)]
+    session.add_all(places)
+    session.flush()
+    proposal = MatchProposal(program_id=twelve.id, mentor_id=places[0].id, mentee_id=places[1].id, reasons=["x"])
+    session.add(proposal)
+    session.flush()
+    params = {"program_id": twelve.id, "proposal_id": proposal.id}
     crawled = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(("admin.", "admin_dashboard.")) or "GET" not in rule.methods:

@@ -540,6 +540,7 @@ def crawl_params(session, pair, meeting: Meeting, item: ActionItem, goal: Goal) 
         "program_id": pair.program.id,
         "participant_id": 1,
         "request_id": 1,
+        "proposal_id": 1,
         "token": "no-such-token",
         "filename": "css/app.css",
     }

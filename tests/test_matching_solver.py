@@ -165,3 +165,27 @@ def test_capacity_two_gives_a_mentor_two_mentees():
 def test_a_forbidden_score_is_finite():
     # scipy refuses -inf when maximising: the matrix the solver builds has none.
     assert solver.FORBIDDEN > float("-inf") and solver.FORBIDDEN < 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_swap_the_check_allows_never_breaks_a_hard_rule(seed):
+    """Swapping the mentees of two proposals: ``check`` allows exactly the new pairs that break no
+    hard rule (as ``violations`` checks them, pair by pair in plain Python), and what it allows
+    has something to learn either way."""
+    people, rules, never, _ = population(seed, 40)
+    result = solver.solve(people, rules, never)
+    r = random.Random(seed)
+    proposals = result.proposals
+    for _ in range(30):
+        if len(proposals) < 2:
+            break
+        one, two = r.sample(proposals, 2)
+        for mentor, mentee in ((one.mentor, two.mentee), (two.mentor, one.mentee)):
+            score, problem = solver.check(mentor, mentee, rules, never)
+            alone = solver.Result([solver.Proposal(mentor, mentee, score, ())], [], {})
+            broken = solver.violations(alone, people, rules, never)
+            if problem is None:
+                assert broken == [], (mentor.id, mentee.id, broken)
+                assert score > 0 and (mentor.teach & mentee.learn or mentee.teach & mentor.learn)
+            else:
+                assert broken or not (mentor.teach & mentee.learn or mentee.teach & mentor.learn) or score <= 0

@@ -8,6 +8,7 @@ pair wrote is read here: intake answers, departments, levels and who was paired 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, insert, select
@@ -24,6 +25,7 @@ from app.models import (
     PairMember,
     Participant,
     ProposalState,
+    Role,
     User,
     utcnow,
 )
@@ -88,8 +90,10 @@ class Population:
     locked: list[tuple[int, int]]
 
 
-def population(program_id: int, settings: MatchingSettings) -> Population:
-    """Who takes part in this run, and which pairs may not be proposed. Four queries."""
+def population(program_id: int, settings: MatchingSettings, among: Collection[int] | None = None) -> Population:
+    """Who takes part in this run, and which pairs may not be proposed. Four queries. ``among``
+    (participant ids) narrows it to a few people, to check a swap."""
+    narrow = (Participant.id.in_(among),) if among is not None else ()
     rows = db.session.execute(
         select(
             Participant.id.label("participant_id"),
@@ -102,24 +106,29 @@ def population(program_id: int, settings: MatchingSettings) -> Population:
         )
         .join(User, User.id == Participant.user_id)
         .outerjoin(Intake, Intake.participant_id == Participant.id)
-        .where(Participant.program_id == program_id, User.active.is_(True), User.is_admin.is_(False))
+        .where(Participant.program_id == program_id, User.active.is_(True), User.is_admin.is_(False), *narrow)
     ).all()
     by_user = {row.user_id: row.participant_id for row in rows}
 
     # Every pair two of these people are or were in, in any program: never proposed again.
     a, b = aliased(PairMember), aliased(PairMember)
-    in_program = select(Participant.user_id).where(Participant.program_id == program_id).scalar_subquery()
+    in_program = select(Participant.user_id).where(Participant.program_id == program_id, *narrow).scalar_subquery()
     pairs = db.session.execute(
-        select(a.user_id, b.user_id, Pair.program_id)
+        select(a.user_id, a.role, b.user_id, Pair.program_id)
         .join(b, (b.pair_id == a.pair_id) & (b.user_id != a.user_id))
         .join(Pair, Pair.id == a.pair_id)
         .where(a.user_id.in_(in_program))
     ).all()
     never: set[frozenset[int]] = set()
     paired_here: set[int] = set()
-    for user_id, other_id, pair_program in pairs:
+    # A mentor's pairs in this program take places of their capacity, as locked proposals do.
+    mentoring: list[tuple[int, int]] = []
+    for user_id, role, other_id, pair_program in pairs:
         if pair_program == program_id:
-            paired_here.add(user_id)
+            if role == Role.MENTOR and user_id in by_user:
+                mentoring.append((by_user[user_id], by_user.get(other_id, -other_id)))
+            else:
+                paired_here.add(user_id)
         if user_id in by_user and other_id in by_user:
             never.add(solver.unordered(by_user[user_id], by_user[other_id]))
 
@@ -129,21 +138,27 @@ def population(program_id: int, settings: MatchingSettings) -> Population:
             MatchProposal.program_id == program_id, MatchProposal.state != ProposalState.PROPOSED
         )
     ):
-        if state == ProposalState.REJECTED:
+        if state in (ProposalState.REJECTED, ProposalState.NOT_GOING_AHEAD):
+            # Rejected by the admin, or a match that didn't go ahead: never proposed again.
             never.add(solver.unordered(mentor_id, mentee_id))
-        else:
+        elif state in (ProposalState.LOCKED, ProposalState.SENT):
             locked.append((mentor_id, mentee_id))
+        # Going ahead: their pair exists, and is counted above.
 
     people, not_answered = [], []
+    mentors_here = {m for m, _ in mentoring}
     for row in rows:
         if row.user_id in paired_here:
-            continue  # matched already: their pair exists
+            continue  # matched already as a mentee: their pair exists
         if row.Intake is None:
+            if row.participant_id in mentors_here:
+                continue  # a mentor already, who never needed the form
             not_answered.append(row.participant_id)
         else:
             people.append(person(row, settings))
     present = {p.id for p in people}
     locked = [(m, e) for m, e in locked if m in present and e in present]
+    locked += [(m, e) for m, e in mentoring if m in present]
     return Population(people, not_answered, never, locked)
 
 
@@ -188,6 +203,11 @@ def run(program_id: int) -> MatchingRun:
 # --- reading, locking, rejecting -----------------------------------------------------------------
 
 
+OPEN = (ProposalState.PROPOSED, ProposalState.LOCKED)
+SENT = (ProposalState.SENT, ProposalState.GOING_AHEAD, ProposalState.NOT_GOING_AHEAD)
+NAME_QUERY_MAX = 120
+
+
 @dataclass(frozen=True)
 class Shown:
     id: int
@@ -196,32 +216,68 @@ class Shown:
     reasons: list[str]
     mentor: str
     mentee: str
+    mentor_id: int
+    mentee_id: int
 
 
-def page(program_id: int, number: int) -> tuple[list[Shown], bool]:
-    """Page ``number`` of the program's open proposals (locked first, then best first), and
-    whether another page follows. One query."""
+def _shown(program_id: int, states: tuple[ProposalState, ...]):
     mentor_p, mentee_p = aliased(Participant), aliased(Participant)
     mentor_u, mentee_u = aliased(User), aliased(User)
-    rows = db.session.execute(
-        select(
-            MatchProposal.id,
-            MatchProposal.state,
-            MatchProposal.score,
-            MatchProposal.reasons,
-            mentor_u.name,
-            mentee_u.name,
+    return (
+        (
+            select(
+                MatchProposal.id,
+                MatchProposal.state,
+                MatchProposal.score,
+                MatchProposal.reasons,
+                mentor_u.name,
+                mentee_u.name,
+                MatchProposal.mentor_id,
+                MatchProposal.mentee_id,
+            )
+            .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
+            .join(mentor_u, mentor_u.id == mentor_p.user_id)
+            .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
+            .join(mentee_u, mentee_u.id == mentee_p.user_id)
+            .where(MatchProposal.program_id == program_id, MatchProposal.state.in_(states))
+        ),
+        mentor_u,
+        mentee_u,
+    )
+
+
+def page(
+    program_id: int,
+    number: int,
+    states: tuple[ProposalState, ...] = OPEN,
+    *,
+    per_page: int = PER_PAGE,
+    name: str = "",
+    leave_out: int | None = None,
+    only: int | None = None,
+) -> tuple[list[Shown], bool]:
+    """Page ``number`` of the program's proposals in ``states`` (locked first, or waiting first,
+    then best first), and whether another page follows. ``name`` keeps those where either
+    person's name holds it. One query."""
+    statement, mentor_u, mentee_u = _shown(program_id, states)
+    name = " ".join(name.split())[:NAME_QUERY_MAX]
+    if name:
+        # Typed text as a literal, never a pattern: % and _ match themselves.
+        pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(
+            mentor_u.name.ilike(pattern, escape="\\") | mentee_u.name.ilike(pattern, escape="\\")
         )
-        .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
-        .join(mentor_u, mentor_u.id == mentor_p.user_id)
-        .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
-        .join(mentee_u, mentee_u.id == mentee_p.user_id)
-        .where(MatchProposal.program_id == program_id, MatchProposal.state != ProposalState.REJECTED)
-        .order_by((MatchProposal.state == ProposalState.LOCKED).desc(), MatchProposal.score.desc(), MatchProposal.id)
-        .offset((number - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
+    if leave_out is not None:
+        statement = statement.where(MatchProposal.id != leave_out)
+    if only is not None:
+        statement = statement.where(MatchProposal.id == only)
+    first = ProposalState.LOCKED if states == OPEN else ProposalState.SENT
+    rows = db.session.execute(
+        statement.order_by((MatchProposal.state == first).desc(), MatchProposal.score.desc(), MatchProposal.id)
+        .offset((number - 1) * per_page)
+        .limit(per_page + 1)
     ).all()
-    return [Shown(*row) for row in rows[:PER_PAGE]], len(rows) > PER_PAGE
+    return [Shown(*row) for row in rows[:per_page]], len(rows) > per_page
 
 
 def counts(program_id: int) -> dict[str, int]:
@@ -271,3 +327,117 @@ def get_proposal(program_id: int, proposal_id: int) -> MatchProposal | None:
 
 def set_state(proposal: MatchProposal, state: ProposalState) -> None:
     proposal.state = state
+
+
+# --- swapping two people between two unlocked proposals -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SwapOption:
+    """What swapping the mentees of a proposal and ``other`` would make, or why it can't."""
+
+    other: Shown
+    pairs: tuple[tuple[str, str], tuple[str, str]]  # (mentor, mentee) names, after the swap
+    before: float
+    after: float
+    problem: str | None
+
+
+def _people_for(program_id: int, ids: set[int]) -> tuple[dict[int, solver.Person], solver.Rules, set]:
+    settings = intake.settings_for(program_id)
+    pop = population(program_id, settings, among=ids)
+    return {p.id: p for p in pop.people}, rules_of(settings), pop.never
+
+
+def _swapped(
+    people: dict[int, solver.Person],
+    rules: solver.Rules,
+    never: set,
+    first: tuple[int, int, list[str]],
+    second: tuple[int, int, list[str]],
+) -> tuple[list[tuple[float, solver.Proposal | None]], str | None]:
+    """The two proposals a swap of mentees makes (first's mentor with second's mentee and the
+    other way round), each with its score, or the first rule it breaks."""
+    (m1, e1, reasons1), (m2, e2, reasons2) = first, second
+    if m1 == m2:
+        return [], "both proposals have the same mentor, so swapping their mentees changes nothing"
+    missing = [pid for pid in (m1, e1, m2, e2) if pid not in people]
+    if missing:
+        return [], "one of these people no longer takes part or has no intake answers"
+    placed: dict[int, tuple[str, str]] = {}
+    for pid, reasons, side in ((m1, reasons1, solver.MENTOR), (e1, reasons1, solver.MENTEE)) + (
+        (m2, reasons2, solver.MENTOR),
+        (e2, reasons2, solver.MENTEE),
+    ):
+        sentence = solver.placement(reasons, people[pid])
+        if sentence:
+            placed[pid] = (side, sentence)
+    made = []
+    for mentor, mentee in ((m1, e2), (m2, e1)):
+        score, problem = solver.check(people[mentor], people[mentee], rules, never)
+        if problem:
+            return [], problem
+        made.append((score, solver.explain(people[mentor], people[mentee], score, rules, placed)))
+    return made, None
+
+
+def swap_options(program_id: int, proposal: MatchProposal, others: list[Shown]) -> list[SwapOption]:
+    """For each of ``others`` (a page of them), what a swap with ``proposal`` would make. Four
+    queries for the page, whatever its size."""
+    ids = {proposal.mentor_id, proposal.mentee_id} | {i for o in others for i in (o.mentor_id, o.mentee_id)}
+    people, rules, never = _people_for(program_id, ids)
+    options = []
+    for other in others:
+        made, problem = _swapped(
+            people,
+            rules,
+            never,
+            (proposal.mentor_id, proposal.mentee_id, proposal.reasons),
+            (other.mentor_id, other.mentee_id, other.reasons),
+        )
+        options.append(
+            SwapOption(
+                other,
+                (
+                    (people_name(people, proposal.mentor_id), other.mentee),
+                    (other.mentor, people_name(people, proposal.mentee_id)),
+                ),
+                proposal.score + other.score,
+                sum(score for score, _ in made),
+                problem,
+            )
+        )
+    return options
+
+
+def people_name(people: dict[int, solver.Person], participant_id: int) -> str:
+    person = people.get(participant_id)
+    return person.name if person else ""
+
+
+def swap(program_id: int, first: MatchProposal, second: MatchProposal) -> str | None:
+    """Swap the mentees of two unlocked proposals, with the hard rules checked again and both
+    explanations written again; the reason in words when it is refused (nothing changes then).
+    Does not commit."""
+    if first.id == second.id:
+        return "choose two different proposals"
+    if first.state != ProposalState.PROPOSED or second.state != ProposalState.PROPOSED:
+        return "only unlocked proposals can be swapped (unlock them first; sent ones are the two people's now)"
+    people, rules, never = _people_for(
+        program_id, {first.mentor_id, first.mentee_id, second.mentor_id, second.mentee_id}
+    )
+    made, problem = _swapped(
+        people,
+        rules,
+        never,
+        (first.mentor_id, first.mentee_id, first.reasons),
+        (second.mentor_id, second.mentee_id, second.reasons),
+    )
+    if problem:
+        return problem
+    (score1, one), (score2, two) = made
+    first.mentee_id, second.mentee_id = second.mentee_id, first.mentee_id
+    first.score, first.reasons = score1, list(one.reasons)
+    second.score, second.reasons = score2, list(two.reasons)
+    db.session.flush()
+    return None

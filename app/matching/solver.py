@@ -467,6 +467,47 @@ def _why_unmatched(person: Person, role: str, m: Matrices, index: int, rules: Ru
     return f"every {other} who fits was a better match for someone else"
 
 
+def check(
+    mentor: Person, mentee: Person, rules: Rules, never: set[frozenset[int]] = frozenset()
+) -> tuple[float, str | None]:
+    """One pair's score, and the first hard rule it breaks in words (None when it may be
+    proposed): for a swap the admin asks for, checked by the same matrices as a run."""
+    m = matrices([mentee], [mentor], rules, never)
+    a, b = mentor.first_name, mentee.first_name
+    if not m.level_ok[0, 0]:
+        if mentor.level is None or mentee.level is None:
+            return 0.0, f"{a if mentor.level is None else b}'s level isn't known, so it can't be compared"
+        gap = number(rules.level_gap)
+        return 0.0, f"{b} isn't at least {gap} level{'s' if rules.level_gap != 1 else ''} more senior than {a}"
+    if not m.department_ok[0, 0]:
+        if not mentor.department or not mentee.department:
+            return 0.0, f"{a if not mentor.department else b}'s department isn't known"
+        return 0.0, f"{a} and {b} are both in {mentee.department}"
+    if not m.language_ok[0, 0]:
+        return 0.0, f"{a} and {b} share no language"
+    if not m.pair_ok[0, 0]:
+        # Never which: the admin doesn't see avoid lists.
+        return 0.0, (
+            f"{a} and {b} can't be paired: they are or were a pair, were rejected or didn't go ahead before, "
+            "or one of them asked not to be"
+        )
+    if not m.worth[0, 0]:
+        return 0.0, f"neither {a} nor {b} can teach what the other wants to learn"
+    return float(m.score[0, 0]), None
+
+
+def placement(reasons: Iterable[str], person: Person) -> str | None:
+    """The sentence saying which side an "either" person was placed on, from their proposal's
+    reasons (a swap keeps each person on their side, so it keeps the sentence too)."""
+    start = f"{person.first_name} said either, and is proposed as a "
+    return next((reason for reason in reasons if reason.startswith(start)), None)
+
+
+def explain(mentor: Person, mentee: Person, score: float, rules: Rules, placed: dict[int, tuple[str, str]]) -> Proposal:
+    """A proposal of these two, with its reasons in words."""
+    return _proposal(mentor, mentee, score, rules, placed)
+
+
 # --- checking, independently of the matrices -----------------------------------------------------
 
 

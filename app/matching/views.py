@@ -1,5 +1,8 @@
-"""``/admin/programs/<id>/matching``: proposals, run and re-run, lock and reject, and the
-program's intake form and matching rules.
+"""``/admin/programs/<id>/matching``: proposals, run and re-run, lock, reject and swap, sending
+locked proposals to their two people, and the program's intake form and matching rules.
+
+Once sent, a proposal shows the admin only "waiting", "going ahead" or "not going ahead": never
+either person's answer.
 
 Registered under the ``admin`` blueprint (app/admin/area.py), which has checked for an admin. A
 proposal id from another program is a 404.
@@ -12,31 +15,40 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, request, url_for
 
 from app import htmx
-from app.admin import setup
+from app.admin import audit, setup
 from app.extensions import db
-from app.matching import intake, proposals
+from app.matching import answers, intake, proposals
 from app.matching.forms import settings_form
-from app.models import ProposalState
+from app.models import AuditAction, ProposalState
 
 bp = Blueprint("matching", __name__, url_prefix="/programs/<int:program_id>/matching")
 TEMPLATE = "matching/proposals.html"
 SETTINGS_TEMPLATE = "matching/settings.html"
+SWAP_TEMPLATE = "matching/swap.html"
 BLOCKS = ("proposals",)
+SWAP_PER_PAGE = 20
+VIEWS = {"open": proposals.OPEN, "sent": proposals.SENT}
 
 
 def _number(name: str) -> int:
     return min(max(request.args.get(name, type=int, default=1), 1), proposals.MAX_PAGE)
 
 
+def _view() -> str:
+    view = request.args.get("view", "open")
+    return view if view in VIEWS else "open"
+
+
 def _context(program_id: int) -> dict[str, Any]:
     program = setup.get_program(program_id)
-    page, left_page = _number("page"), _number("left")
-    shown, more = proposals.page(program_id, page)
+    page, left_page, view = _number("page"), _number("left"), _view()
+    shown, more = proposals.page(program_id, page, VIEWS[view])
     run = proposals.latest_run(program_id)
     left, more_left = proposals.unmatched_page(run, left_page)
     return {
         "program": program,
         "proposals": shown,
+        "view": view,
         "page": page,
         "more": more,
         "run": run,
@@ -44,6 +56,7 @@ def _context(program_id: int) -> dict[str, Any]:
         "left_page": left_page,
         "more_left": more_left,
         "counts": proposals.counts(program_id),
+        "answer_days": answers.ANSWER_DAYS,
         "settings": intake.settings_for(program_id),
     }
 
@@ -110,6 +123,107 @@ def reject(program_id: int, proposal_id: int) -> Response:
         ProposalState.REJECTED,
         "Rejected: these two won't be proposed again. Re-run to find both someone else.",
     )
+
+
+def _index_url(program_id: int) -> str:
+    args = {k: v for k, v in (("view", _view()), ("page", _number("page"))) if v not in ("open", 1)}
+    return url_for(".index", program_id=program_id, **args) + "#proposals"
+
+
+@bp.post("/proposals/<int:proposal_id>/send")
+def send(program_id: int, proposal_id: int) -> Response:
+    setup.get_program(program_id)
+    proposal = proposals.get_proposal(program_id, proposal_id)
+    if proposal is None:
+        abort(404)
+    sent = answers.send(program_id, [proposal.id]) if proposal.state == ProposalState.LOCKED else 0
+    if sent:
+        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sent)
+    db.session.commit()
+    if sent:
+        notice = "Sent to both. Each says yes or no privately; you'll see only whether it goes ahead."
+    elif proposal.state == ProposalState.LOCKED:
+        notice = "Not sent: the mentee is in a pair already. Reject this proposal and run again."
+    else:
+        notice = "Only a locked proposal can be sent: lock it first."
+    return htmx.after_write(
+        _index_url(program_id), TEMPLATE, blocks=BLOCKS, context=lambda: _context(program_id), notice=notice
+    )
+
+
+@bp.post("/send-locked")
+def send_locked(program_id: int) -> Response:
+    setup.get_program(program_id)
+    sent = answers.send(program_id)
+    if sent:
+        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sent)
+    db.session.commit()
+    flash(
+        f"Sent {sent} locked proposal{'s' if sent != 1 else ''} to both people. They have "
+        f"{answers.ANSWER_DAYS} days to answer."
+        if sent
+        else "There was no locked proposal to send. Lock the ones you want first.",
+        "success",
+    )
+    return htmx.redirect(url_for(".index", program_id=program_id, view="sent"))
+
+
+def _swap_context(program_id: int, proposal_id: int, **extra: Any) -> dict[str, Any]:
+    program = setup.get_program(program_id)
+    proposal = proposals.get_proposal(program_id, proposal_id)
+    if proposal is None:
+        abort(404)
+    page = _number("page")
+    name = request.args.get("q", "")[: proposals.NAME_QUERY_MAX]
+    options: list[proposals.SwapOption] = []
+    more = False
+    if proposal.state == ProposalState.PROPOSED:
+        others, more = proposals.page(
+            program_id,
+            page,
+            (ProposalState.PROPOSED,),
+            per_page=SWAP_PER_PAGE,
+            name=name,
+            leave_out=proposal.id,
+        )
+        options = proposals.swap_options(program_id, proposal, others)
+    this, _ = proposals.page(program_id, 1, (proposal.state,), per_page=1, leave_out=None, only=proposal.id)
+    return {
+        "program": program,
+        "proposal": this[0] if this else None,
+        "state": proposal.state,
+        "options": options,
+        "page": page,
+        "more": more,
+        "q": name,
+    } | extra
+
+
+@bp.get("/proposals/<int:proposal_id>/swap")
+def swap_options(program_id: int, proposal_id: int) -> Response:
+    return htmx.render(SWAP_TEMPLATE, **_swap_context(program_id, proposal_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/swap")
+def swap(program_id: int, proposal_id: int) -> Response:
+    setup.get_program(program_id)
+    first = proposals.get_proposal(program_id, proposal_id)
+    other_id = request.form.get("other", type=int)
+    second = proposals.get_proposal(program_id, other_id) if other_id is not None else None
+    if first is None:
+        abort(404)
+    if second is None:
+        problem = "choose the proposal to swap with"
+    else:
+        problem = proposals.swap(program_id, first, second)
+    if problem:
+        db.session.rollback()
+        return htmx.render(
+            SWAP_TEMPLATE, status=422, **_swap_context(program_id, proposal_id, problem=f"Not swapped: {problem}.")
+        )
+    db.session.commit()
+    flash("Swapped. Both proposals explain themselves again below.", "success")
+    return htmx.redirect(url_for(".index", program_id=program_id) + f"#proposal-{first.id}")
 
 
 @bp.get("/settings")

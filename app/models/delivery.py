@@ -32,6 +32,7 @@ class Kind(enum.StrEnum):
     HELP_REQUEST = "help-request"
     ADMIN_DIGEST = "admin-digest"
     HELP_ANSWER = "help-answer"
+    MATCH = "match"
 
 
 class Channel(enum.StrEnum):

@@ -8,13 +8,13 @@ and retention include them): a participant's answers go when the participant doe
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, enum_column, utcnow
+from app.models.types import LabelledEnum, UTCDateTime, enum_column, utcnow
 
 SKILL_MAX = 60
 SKILLS_MAX = 60
@@ -34,10 +34,20 @@ class IntakeRole(enum.StrEnum):
     EITHER = "either"
 
 
-class ProposalState(enum.StrEnum):
-    PROPOSED = "proposed"  # the latest run's; a re-run replaces it
-    LOCKED = "locked"  # kept by the admin through every re-run
-    REJECTED = "rejected"  # never proposed again
+# How long the two people have to answer a proposal sent to them; unanswered, it is a no.
+ANSWER_DAYS = 7
+
+
+class ProposalState(LabelledEnum):
+    """A proposal's life. The labels are what the admin sees: after "sent", only whether the
+    match is going ahead, never who said what."""
+
+    PROPOSED = "proposed", "Proposed"  # the latest run's; a re-run replaces it
+    LOCKED = "locked", "Locked"  # kept by the admin through every re-run
+    REJECTED = "rejected", "Rejected"  # never proposed again
+    SENT = "sent", "Waiting"  # sent to both people, who each say yes or no
+    GOING_AHEAD = "going-ahead", "Going ahead"  # both said yes: their pair is made
+    NOT_GOING_AHEAD = "not-going-ahead", "Not going ahead"  # a no, or no answer in time
 
 
 class MatchingSettings(db.Model):
@@ -107,6 +117,19 @@ class MatchProposal(db.Model):
     # The proposal's reasons in plain words, as the run wrote them.
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the admin sent it to both people; they answer within ANSWER_DAYS.
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Each person's yes, kept only while the proposal waits. A no is never stored: it closes the
+    # proposal at once and both yeses are cleared, so no row ever says who declined.
+    mentor_yes: Mapped[bool] = mapped_column(Boolean, default=False)
+    mentee_yes: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When it went ahead or didn't (for an unanswered one, the moment it ran out).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pair.id", ondelete="SET NULL"))
+
+    @property
+    def answer_by(self) -> datetime | None:
+        return self.sent_at + timedelta(days=ANSWER_DAYS) if self.sent_at else None
 
 
 class MatchingRun(db.Model):

@@ -9,7 +9,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, actions, admin, checkins, ground_rules, help_answers, meetings, quiet_pairs
+from app.reminders import (
+    account,
+    actions,
+    admin,
+    checkins,
+    ground_rules,
+    help_answers,
+    matching,
+    meetings,
+    quiet_pairs,
+)
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -105,6 +115,13 @@ SPECS: dict[Kind, KindSpec] = {
         "An answer to your request for help",
         "At once, when the program's admin answers a request you sent. The answer itself is on your program page.",
         help_answers.compose,
+    ),
+    # For every participant, paired or not yet: a proposal comes before there is a pair.
+    Kind.MATCH: KindSpec(
+        "Your match",
+        "When the program proposes a partner for you, and when your pair is made (or the match didn't go ahead).",
+        matching.compose,
+        find=matching.find,
     ),
 }
 

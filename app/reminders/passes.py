@@ -11,6 +11,8 @@ check-in's "opened" and "lapsing" share their rounds) name the same search, whic
   makes the overlap harmless.
 - Quiet hours: a reminder due inside them is held until they end, and dropped if it would no
   longer be useful by then.
+- Matching: proposals nobody answered in time close as not going ahead (``answers.expire``),
+  before the matching kind's search tells both people.
 - Sweep: a delivery still ``queued`` SWEEP_AFTER after it was queued was lost on its way to a
   worker (a broker that was down, a worker killed after fetching it): it is queued again. One in
   ``sending`` is never touched (see ``sending``).
@@ -25,6 +27,7 @@ from celery import shared_task
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
+from app.matching import answers
 from app.models import Channel, Delivery, ReminderRun, State, utcnow
 from app.reminders import outbox
 from app.reminders.kinds import SPECS
@@ -106,6 +109,8 @@ def run(at: datetime | None = None, *, dry_run: bool = False) -> Outcome:
     if dry_run:
         return Outcome(since, at, planned, None)
     now = utcnow()
+    # In the same transaction as the notices the search found for them.
+    answers.expire(at)
     added = outbox.add(
         outbox.row(p.due, state=p.state, send_after=p.send_after, now=now)
         | {"error": p.why if p.state == State.DROPPED else ""}

@@ -150,4 +150,54 @@ def test_the_admins_answer_to_a_request_for_help_fits_a_small_phone(new_context,
     assert send.bounding_box()["height"] >= 44
     send.click()
     expect(page.get_by_role("article", name=pair.mentee.name)).to_contain_text("I'll call you on Thursday morning.")
+
+
+def test_a_proposed_match_fits_a_small_phone_and_is_answered(live_server, phone):
+    """The page where a person says yes or no to a proposed match, with long reasons and names."""
+    from app.models import Intake, IntakeRole, MatchProposal, Participant, ProposalState, utcnow
+
+    mentor = live_server.create_user("Aisha Khan-Rahimova")
+    mentee = live_server.create_user("Margaret Holloway-Castellano")
+    with live_server.app.app_context():
+        from app.models import Program
+
+        program = Program(name="Northwind reverse mentoring cohort", starts_on=utcnow().date(), ends_on=utcnow().date())
+        db.session.add(program)
+        db.session.flush()
+        places = [
+            Participant(program_id=program.id, user_id=person.id, department=dept, level=level)
+            for person, dept, level in ((mentor, "Marketing", "L2"), (mentee, "Finance", "L5"))
+        ]
+        db.session.add_all(places)
+        db.session.flush()
+        db.session.add_all([Intake(participant_id=p.id, role=IntakeRole.EITHER) for p in places])
+        proposal = MatchProposal(
+            program_id=program.id,
+            mentor_id=places[0].id,
+            mentee_id=places[1].id,
+            state=ProposalState.SENT,
+            sent_at=utcnow(),
+            reasons=[
+                "Aisha can teach Short-form video, Generative AI tools and LinkedIn and personal branding, "
+                "which Margaret wants to learn",
+                "Margaret can help Aisha with Presenting to a board and Stakeholder management",
+                "both like hiking",
+                "Marketing and Finance",
+                "three levels apart",
+            ],
+        )
+        db.session.add(proposal)
+        db.session.commit()
+        program_id = program.id
+    page = phone(mentor).page
+    page.set_viewport_size(SMALL_PHONE)
+    page.goto(f"/programs/{program_id}/match")
+    yes = page.get_by_role("button", name="Yes, let's meet")
+    expect(yes).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    assert yes.bounding_box()["height"] >= 44
+    yes.click()
+    expect(page.get_by_role("status")).to_contain_text("We'll tell you")
+    expect(page.get_by_text("You said yes")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]

@@ -127,7 +127,22 @@ def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, in
     help_request = HelpRequest(program_id=pair.program_id, sender_id=author.id, pair_id=pair.id, message="Can we talk?")
     session.add_all([participant, help_request])
     session.flush()
+    # A proposed match of the author's, still with the admin (the matching pages walk it).
+    from app.models import MatchProposal, User
+
+    someone = User(name="Someone Proposed", email=f"proposed-{participant.id}@example.org")
+    session.add(someone)
+    session.flush()
+    other = Participant(program_id=pair.program_id, user_id=someone.id, department="Marketing")
+    session.add(other)
+    session.flush()
+    proposal = MatchProposal(
+        program_id=pair.program_id, mentor_id=other.id, mentee_id=participant.id, reasons=["both like hiking"]
+    )
+    session.add(proposal)
+    session.flush()
     return {
+        "proposal_id": proposal.id,
         "program_id": pair.program_id,
         "participant_id": participant.id,
         "request_id": help_request.id,

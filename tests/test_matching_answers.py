@@ -1,0 +1,564 @@
+"""Both say yes: a locked proposal sent to its two people, each one's private answer, the pair made
+when both said yes, a no or a silence that says nothing of who, both people told through the
+reminder pass; and the admin swapping two people between unlocked proposals."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
+from sqlalchemy import select
+from support.mailbox import text_of
+from support.pages import comparable, text, words
+from support.reminders import deliveries, run_pass, to
+
+from app.models import (
+    Intake,
+    IntakeRole,
+    Kind,
+    MatchingSettings,
+    MatchProposal,
+    Pair,
+    PairMember,
+    Participant,
+    ProposalState,
+    Role,
+    State,
+    User,
+    utcnow,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+MINUTE = timedelta(minutes=1)
+WEEK = timedelta(days=7)
+
+
+@pytest.fixture
+def program(session):
+    return ProgramFactory(name="Northwind cohort")
+
+
+def person(session, program, name: str, role: IntakeRole, department: str, level: str, **values) -> Participant:
+    user = UserFactory(name=name)
+    participant = Participant(program_id=program.id, user_id=user.id, department=department, level=level)
+    session.add(participant)
+    session.flush()
+    session.add(
+        Intake(
+            participant_id=participant.id,
+            role=role,
+            teach=values.get("teach", []),
+            learn=values.get("learn", []),
+            interests=values.get("interests", ""),
+            languages="English",
+            location=values.get("location", ""),
+            avoid=values.get("avoid", []),
+        )
+    )
+    session.flush()
+    return participant
+
+
+def user_of(session, participant: Participant) -> User:
+    return session.get(User, participant.user_id)
+
+
+@pytest.fixture
+def aisha(session, program):
+    return person(
+        session,
+        program,
+        "Aisha Khan",
+        IntakeRole.MENTOR,
+        "Marketing",
+        "L2",
+        teach=["Short-form video"],
+        learn=["Presenting to a board"],
+        interests="hiking",
+        location="Secret office 42",
+    )
+
+
+@pytest.fixture
+def margaret(session, program):
+    return person(
+        session,
+        program,
+        "Margaret Holloway",
+        IntakeRole.MENTEE,
+        "Finance",
+        "L5",
+        teach=["Presenting to a board"],
+        learn=["Short-form video"],
+        interests="Hiking",
+        location="Hidden tower 7",
+        avoid=["someone@example.org"],
+    )
+
+
+@pytest.fixture
+def admin(login):
+    admin = AdminFactory()
+    login(admin)
+    return admin
+
+
+def proposal_of(session, program) -> MatchProposal:
+    return session.scalar(
+        select(MatchProposal)
+        .where(MatchProposal.program_id == program.id, MatchProposal.state != ProposalState.REJECTED)
+        .order_by(MatchProposal.id.desc())
+        .execution_options(populate_existing=True)
+    )
+
+
+def sent_proposal(client, login, session, program) -> MatchProposal:
+    """Run, lock and send, as the admin does; the admin stays signed in."""
+    login(AdminFactory())
+    assert client.post(f"/admin/programs/{program.id}/matching/run").status_code == 303
+    proposal = proposal_of(session, program)
+    base = f"/admin/programs/{program.id}/matching/proposals/{proposal.id}"
+    assert client.post(f"{base}/lock").status_code == 303
+    assert client.post(f"{base}/send").status_code == 303
+    return proposal_of(session, program)
+
+
+def answer(client, login, session, program, participant: Participant, proposal: MatchProposal, yes: bool):
+    login(user_of(session, participant))
+    return client.post(f"/programs/{program.id}/match/{proposal.id}/{'yes' if yes else 'no'}")
+
+
+def pairs_of(session, program) -> list[Pair]:
+    return list(session.scalars(select(Pair).where(Pair.program_id == program.id)))
+
+
+def article(response, proposal_id: int) -> str:
+    """The words of one proposal's card on a person's page."""
+    match = re.search(
+        rf'<article class="card proposal" id="proposal-{proposal_id}">(.*?)</article>', text(response), re.S
+    )
+    assert match, "the proposal is on the page"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+# --- sending, and what each person sees ------------------------------------------------------
+
+
+def test_nobody_sees_a_proposal_until_the_admin_sends_it(client, login, session, program, aisha, margaret):
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    proposal = proposal_of(session, program)
+    login(user_of(session, margaret))
+    page = client.get(f"/programs/{program.id}/match")
+    assert (
+        page.status_code == 200 and "Aisha" not in page.text and "No match has been proposed to you yet" in text(page)
+    )
+    assert client.post(f"/programs/{program.id}/match/{proposal.id}/yes").status_code == 404
+    # Sending needs a lock first.
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send")
+    assert proposal_of(session, program).state == ProposalState.PROPOSED
+
+
+def test_each_person_sees_who_and_why_and_nothing_else_of_the_other(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    assert proposal.state == ProposalState.SENT and proposal.sent_at is not None
+    login(user_of(session, aisha))
+    home = client.get("/")
+    assert "A proposed match is waiting for your answer" in text(home)
+    page = client.get(f"/programs/{program.id}/match")
+    card = article(page, proposal.id)
+    assert "Northwind cohort proposes Margaret Holloway as your mentee" in card
+    assert "Aisha can teach Short-form video, which Margaret wants to learn" in card
+    assert "Yes, let's meet" in card and "No, thank you" in card
+    # Margaret's other answers are hers: not her office, not her avoid list.
+    assert "Hidden tower" not in page.text and "someone@example.org" not in page.text
+    login(user_of(session, margaret))
+    assert "as your mentor" in article(client.get(f"/programs/{program.id}/match"), proposal.id)
+
+
+def test_both_say_yes_and_their_pair_is_made_and_both_are_told(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    proposal = sent_proposal(client, login, session, program)
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
+        (mail,) = to(sent_mail, user_of(session, who).email)
+        assert mail["Subject"] == f"A proposed match: you and {partner}"
+        body = text_of(mail)
+        assert "Why you two: Aisha can teach Short-form video" in body and f"/programs/{program.id}/match" in body
+    assert len(sent_mail) == 2
+
+    first = answer(client, login, session, program, aisha, proposal, True)
+    assert first.status_code == 303
+    assert "You said yes" in text(client.get(f"/programs/{program.id}/match"))
+    assert pairs_of(session, program) == []
+    # Margaret's page doesn't say Aisha said yes: each answers privately.
+    login(user_of(session, margaret))
+    assert "said yes" not in article(client.get(f"/programs/{program.id}/match"), proposal.id)
+
+    answer(client, login, session, program, margaret, proposal, True)
+    (pair,) = pairs_of(session, program)
+    members = {m.role: m.user_id for m in session.scalars(select(PairMember).where(PairMember.pair_id == pair.id))}
+    assert members == {Role.MENTOR: aisha.user_id, Role.MENTEE: margaret.user_id}
+    done = proposal_of(session, program)
+    assert done.state == ProposalState.GOING_AHEAD and done.pair_id == pair.id
+    page = client.get(f"/programs/{program.id}/match")
+    assert "You and Aisha Khan are a pair" in words(page) and f'href="/pairs/{pair.id}"' in page.text
+    assert client.get(f"/pairs/{pair.id}").status_code == 200
+
+    run_pass(app, session, done.closed_at + MINUTE)
+    made = [m for m in sent_mail if m["Subject"].startswith("You and")]
+    assert sorted(m["To"] for m in made) == sorted(user_of(session, p).email for p in (aisha, margaret))
+    assert all(f"/pairs/{pair.id}" in text_of(m) for m in made)
+    run_pass(app, session, done.closed_at + 2 * MINUTE)
+    assert len(sent_mail) == 4  # nothing twice
+
+
+def test_a_double_tap_makes_one_pair(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    for _ in range(3):
+        assert answer(client, login, session, program, margaret, proposal, True).status_code == 303
+    assert len(pairs_of(session, program)) == 1
+    # A no after both said yes changes nothing.
+    answer(client, login, session, program, aisha, proposal, False)
+    assert proposal_of(session, program).state == ProposalState.GOING_AHEAD
+
+
+def _decline(client, login, session, program, aisha, margaret, decliner: str):
+    proposal = sent_proposal(client, login, session, program)
+    yes, no = (margaret, aisha) if decliner == "mentor" else (aisha, margaret)
+    answer(client, login, session, program, yes, proposal, True)
+    answer(client, login, session, program, no, proposal, False)
+    return proposal_of(session, program)
+
+
+@pytest.mark.parametrize("decliner", ["mentor", "mentee"])
+def test_a_no_never_says_who(app, client, login, session, program, aisha, margaret, sent_mail, decliner):
+    proposal = _decline(client, login, session, program, aisha, margaret, decliner)
+    assert proposal.state == ProposalState.NOT_GOING_AHEAD
+    # Nothing stored says who: both yeses are gone.
+    assert (proposal.mentor_yes, proposal.mentee_yes) == (False, False)
+    assert pairs_of(session, program) == []
+    cards = {}
+    for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
+        login(user_of(session, who))
+        cards[who.id] = article(client.get(f"/programs/{program.id}/match"), proposal.id).replace(partner, "PARTNER")
+        assert "didn't go ahead" in cards[who.id]
+    assert cards[aisha.id] == cards[margaret.id]
+
+    run_pass(app, session, proposal.closed_at + MINUTE)
+    closed = [m for m in sent_mail if m["Subject"] == "Your proposed match didn't go ahead"]
+    assert len(closed) == 2
+    bodies = {m["To"]: text_of(m) for m in closed}
+    aisha_body = bodies[user_of(session, aisha).email].replace("Margaret Holloway", "PARTNER")
+    margaret_body = bodies[user_of(session, margaret).email].replace("Aisha Khan", "PARTNER")
+    assert re.sub(r"unsubscribe/\S+", "", aisha_body) == re.sub(r"unsubscribe/\S+", "", margaret_body)
+    # The proposal's own notice was dropped, not sent late: it had closed before the pass.
+    assert not [m for m in sent_mail if m["Subject"].startswith("A proposed match")]
+
+
+def test_the_admin_sees_the_same_whoever_said_no(client, login, session, aisha, margaret, program):
+    """The admin's pages after the mentor said no and after the mentee said no are the same page:
+    the admin can't learn who declined, from a status or a count."""
+    pages = []
+    for decliner in ("mentor", "mentee"):
+        _decline(client, login, session, program, aisha, margaret, decliner)
+        login(AdminFactory())
+        page = client.get(f"/admin/programs/{program.id}/matching?view=sent")
+        assert "not going ahead" in text(page)
+        pages.append(re.sub(r"proposal-\d+|/proposals/\d+", "", comparable(page)))
+        # Start over with the same two people (the no is remembered as "never again").
+        session.execute(MatchProposal.__table__.delete())
+        session.flush()
+    assert pages[0] == pages[1]
+    # No answer of either person shows on the proposal: only its state.
+    card = pages[0].split('<ul class="proposals">')[1].split("</ul>")[0]
+    assert "not going ahead" in card
+    for hidden in ("yes", "said no", "declined", "Aisha said", "Margaret said"):
+        assert hidden not in card
+
+
+def test_an_unanswered_proposal_closes_after_seven_days(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    run_pass(app, session, proposal.sent_at + WEEK - MINUTE)
+    assert proposal_of(session, program).state == ProposalState.SENT
+    run_pass(app, session, proposal.sent_at + WEEK + MINUTE)
+    closed = proposal_of(session, program)
+    assert closed.state == ProposalState.NOT_GOING_AHEAD and closed.closed_at == proposal.sent_at + WEEK
+    assert (closed.mentor_yes, closed.mentee_yes) == (False, False)
+    notices = [d for d in deliveries(session) if d.kind == Kind.MATCH and d.subject.endswith(":closed")]
+    assert len(notices) == 2 and all(d.state == State.SENT for d in notices)
+    # Idempotent: the next passes change and send nothing more.
+    run_pass(app, session, proposal.sent_at + WEEK + 2 * MINUTE)
+    run_pass(app, session, proposal.sent_at + WEEK + 3 * MINUTE)
+    assert len([d for d in deliveries(session) if d.kind == Kind.MATCH]) == 4  # two sent, two closed
+    assert len([m for m in sent_mail if m["Subject"] == "Your proposed match didn't go ahead"]) == 2
+
+
+def test_a_yes_after_the_time_ran_out_makes_no_pair(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    row = session.get(MatchProposal, proposal.id)
+    row.sent_at = utcnow() - WEEK - MINUTE  # the pass hasn't closed it yet
+    session.flush()
+    response = answer(client, login, session, program, margaret, proposal, True)
+    assert response.status_code == 303
+    assert pairs_of(session, program) == []
+    assert "didn't go ahead" in text(client.get(f"/programs/{program.id}/match"))
+    assert "A proposed match is waiting" not in text(client.get("/"))
+
+
+def test_people_whose_match_did_not_go_ahead_are_matched_again_but_not_together(
+    client, login, session, program, aisha, margaret
+):
+    person(
+        session,
+        program,
+        "Tom Reyes",
+        IntakeRole.MENTEE,
+        "Legal",
+        "L6",
+        learn=["Short-form video"],
+        teach=["Negotiation"],
+    )
+    _decline(client, login, session, program, aisha, margaret, "mentee")
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    fresh = session.scalars(
+        select(MatchProposal)
+        .where(MatchProposal.state == ProposalState.PROPOSED)
+        .execution_options(populate_existing=True)
+    ).all()
+    assert [(p.mentor_id, p.mentee_id) for p in fresh] != [(aisha.id, margaret.id)]
+    assert aisha.id in {p.mentor_id for p in fresh}
+    page = text(client.get(f"/admin/programs/{program.id}/matching"))
+    assert "Margaret Holloway" in page.split("Not matched")[1]
+
+
+def test_another_persons_proposal_is_not_found(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    stranger = person(session, program, "Sam Stranger", IntakeRole.MENTEE, "Legal", "L9")
+    login(user_of(session, stranger))
+    for verb in ("yes", "no"):
+        assert client.post(f"/programs/{program.id}/match/{proposal.id}/{verb}").status_code == 404
+    assert "Aisha" not in client.get(f"/programs/{program.id}/match").text
+    # From another program's page, the same id is not found either.
+    other = ProgramFactory()
+    session.add(Participant(program_id=other.id, user_id=aisha.user_id))
+    session.flush()
+    login(user_of(session, aisha))
+    assert client.post(f"/programs/{other.id}/match/{proposal.id}/yes").status_code == 404
+    assert proposal_of(session, program).state == ProposalState.SENT
+
+
+def test_htmx_answers_swap_the_card_in_place(htmx_client, login, client, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    login(user_of(session, aisha), on=htmx_client)
+    response = htmx_client.post(f"/programs/{program.id}/match/{proposal.id}/yes", headers={"HX-Target": "answers"})
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="answers"') and "You said yes" in response.text
+
+
+def test_hostile_names_and_answers_are_text_on_the_page_and_in_the_mail(
+    app, client, login, session, program, sent_mail
+):
+    evil = person(
+        session,
+        program,
+        f"Aisha {SCRIPT}\nBcc: x@example.org",
+        IntakeRole.MENTOR,
+        "Marketing",
+        "L2",
+        teach=[SCRIPT],
+        interests=SCRIPT,
+    )
+    person(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", learn=[SCRIPT], interests=SCRIPT)
+    proposal = sent_proposal(client, login, session, program)
+    login(user_of(session, evil))
+    page = client.get(f"/programs/{program.id}/match")
+    assert page.status_code == 200 and "<script>alert" not in page.text and "&lt;script&gt;" in page.text
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    assert len(sent_mail) == 2
+    for mail in sent_mail:
+        assert "Bcc" not in mail.keys() and "<script>" not in mail.get_body(("html",)).get_content()
+
+
+# --- the admin's side: send all, swap --------------------------------------------------------
+
+
+def test_send_all_locked(client, login, session, program, aisha, margaret):
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    proposal = proposal_of(session, program)
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/lock")
+    response = client.post(f"/admin/programs/{program.id}/matching/send-locked")
+    assert response.status_code == 303 and "view=sent" in response.location
+    assert proposal_of(session, program).state == ProposalState.SENT
+    page = text(client.get(f"/admin/programs/{program.id}/matching?view=sent"))
+    assert "1 waiting · 0 going ahead · 0 not going ahead" in page
+    # A re-run keeps what was sent.
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    assert proposal_of(session, program).state == ProposalState.SENT
+
+
+def four(session, program):
+    skills = {"teach": ["Short-form video"], "learn": ["Presenting to a board"]}
+    back = {"teach": ["Presenting to a board"], "learn": ["Short-form video"]}
+    return (
+        person(session, program, "Aisha Khan", IntakeRole.MENTOR, "Marketing", "L2", interests="hiking", **skills),
+        person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1", interests="chess", **skills),
+        person(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", interests="hiking", **back),
+        person(session, program, "Helen Castellano", IntakeRole.MENTEE, "Legal", "L6", interests="chess", **back),
+    )
+
+
+def test_swap_two_people_between_unlocked_proposals(client, login, session, program):
+    aisha, ravi, margaret, helen = four(session, program)
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    first, second = session.scalars(
+        select(MatchProposal).order_by(MatchProposal.mentor_id).execution_options(populate_existing=True)
+    ).all()
+    assert {(first.mentor_id, first.mentee_id), (second.mentor_id, second.mentee_id)} == {
+        (aisha.id, margaret.id),
+        (ravi.id, helen.id),
+    }
+    options = client.get(f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap")
+    assert options.status_code == 200 and "Helen Castellano" in options.text
+    swapped = client.post(f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap", data={"other": second.id})
+    assert swapped.status_code == 303
+    session.expire_all()
+    first, second = session.get(MatchProposal, first.id), session.get(MatchProposal, second.id)
+    assert (first.mentor_id, first.mentee_id) == (aisha.id, helen.id)
+    assert (second.mentor_id, second.mentee_id) == (ravi.id, margaret.id)
+    # The explanations are written again for the new pairs.
+    assert "Marketing and Legal" in first.reasons and "four levels apart" in first.reasons
+    assert not any("hiking" in reason for reason in first.reasons)
+    assert "Support and Finance" in second.reasons
+
+
+def test_a_swap_that_breaks_a_rule_is_refused_with_why(client, login, session, program):
+    aisha, ravi, margaret, helen = four(session, program)
+    helen_row = session.get(Participant, helen.id)
+    helen_row.department = "Marketing"  # Aisha's
+    session.flush()
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    by_mentor = {
+        p.mentor_id: p for p in session.scalars(select(MatchProposal).execution_options(populate_existing=True)).all()
+    }
+    first, second = by_mentor[aisha.id], by_mentor[ravi.id]
+    options = words(client.get(f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap"))
+    assert "Not possible: Aisha and Helen are both in Marketing" in options
+    refused = client.post(f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap", data={"other": second.id})
+    assert refused.status_code == 422
+    assert "Not swapped: Aisha and Helen are both in Marketing." in words(refused)
+    session.expire_all()
+    assert session.get(MatchProposal, first.id).mentee_id == margaret.id
+    # Locked proposals aren't swapped.
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{second.id}/lock")
+    refused = client.post(f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap", data={"other": second.id})
+    assert refused.status_code == 422 and "only unlocked proposals" in text(refused)
+    for hostile in ("x", "99999999", SCRIPT, ""):
+        response = client.post(
+            f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap", data={"other": hostile}
+        )
+        assert response.status_code == 422
+    hostile_search = client.get(
+        f"/admin/programs/{program.id}/matching/proposals/{first.id}/swap", query_string={"q": "%_" + SCRIPT * 50}
+    )
+    assert hostile_search.status_code == 200 and "<script>alert" not in hostile_search.text
+
+
+def test_a_mentor_with_room_for_two_is_matched_again_beside_their_pair(client, login, session, program):
+    session.add(
+        MatchingSettings(program_id=program.id, skills=["Short-form video"], questions=["languages"], capacity=2)
+    )
+    aisha, _, margaret, helen = four(session, program)
+    PairFactory(program=program, mentor=user_of(session, aisha), mentee=user_of(session, margaret))
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    fresh = session.scalars(
+        select(MatchProposal).where(MatchProposal.mentor_id == aisha.id).execution_options(populate_existing=True)
+    ).all()
+    assert [p.mentee_id for p in fresh] == [helen.id]
+
+
+def test_pages_cost_the_same_queries_with_twice_the_proposals(client, login, session, queries):
+    def grow(program, n):
+        for i in range(n):
+            person(session, program, f"Mentor {i}", IntakeRole.MENTOR, f"Dept {i}", "L1", teach=["a"], learn=["b"])
+            person(session, program, f"Mentee {i}", IntakeRole.MENTEE, f"Other {i}", "L9", teach=["b"], learn=["a"])
+
+    def measure(program) -> tuple[int, int, int]:
+        login(AdminFactory())
+        client.post(f"/admin/programs/{program.id}/matching/run")
+        client.post(f"/admin/programs/{program.id}/matching/send-locked")
+        first = proposal_of(session, program)
+        client.post(f"/admin/programs/{program.id}/matching/proposals/{first.id}/lock")
+        client.post(f"/admin/programs/{program.id}/matching/proposals/{first.id}/send")
+        counts = []
+        for url in (f"/admin/programs/{program.id}/matching?view=sent", f"/admin/programs/{program.id}/matching"):
+            with queries() as log:
+                assert client.get(url).status_code == 200
+            counts.append(log.count)
+        mentor = session.get(Participant, first.mentor_id)
+        login(session.get(User, mentor.user_id))
+        with queries() as log:
+            assert client.get(f"/programs/{program.id}/match").status_code == 200
+        counts.append(log.count)
+        return tuple(counts)
+
+    small, large = ProgramFactory(), ProgramFactory()
+    grow(small, 3)
+    grow(large, 6)
+    assert measure(small) == measure(large)
+
+
+def test_both_yeses_and_double_taps_at_the_same_moment_make_one_pair(tmp_path):
+    """Two people, each tapping twice, all at once (real commits, on the database under test): one
+    pair, and the proposal goes ahead once."""
+    from sqlalchemy import func
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
+
+    from app.extensions import db
+
+    with own_app(tmp_path) as app:
+        with committed_session(app) as session:
+            program = ProgramFactory()
+            users = [UserFactory(), UserFactory()]
+            session.flush()
+            rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+            session.add_all(rows)
+            session.flush()
+            proposal = MatchProposal(
+                program_id=program.id,
+                mentor_id=rows[0].id,
+                mentee_id=rows[1].id,
+                reasons=["both like hiking"],
+                state=ProposalState.SENT,
+                sent_at=utcnow(),
+            )
+            session.add(proposal)
+            session.commit()
+            program_id, proposal_id = program.id, proposal.id
+        clients = clients_of(app, users[0], users[1], users[0], users[1])
+
+        def send(client) -> int:
+            return client.post(f"/programs/{program_id}/match/{proposal_id}/yes").status_code
+
+        answers = at_once(send, [(client,) for client in clients])
+        with app.app_context():
+            made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+            state = db.session.scalar(select(MatchProposal.state).where(MatchProposal.id == proposal_id))
+        assert answers == [303] * 4
+        assert made == 1 and state == ProposalState.GOING_AHEAD

@@ -102,6 +102,23 @@ def insert_returning_ids(model, rows: list[dict]) -> list[int]:
     return ids
 
 
+def insert_pairs(rows: list[dict], user_ids: list[int]) -> list[int]:
+    """Insert one pair per row of ``rows``, pair ``i`` made of ``user_ids[2 * i]`` (the mentor)
+    and ``user_ids[2 * i + 1]`` (the mentee); the pairs' ids."""
+    from app.models import Pair, PairMember, Role
+
+    pair_ids = insert_returning_ids(Pair, rows)
+    insert_rows(
+        PairMember,
+        [
+            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
+            for i, p in enumerate(pair_ids)
+            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
+        ],
+    )
+    return pair_ids
+
+
 def signed_in_client(app: Flask, user_id: int) -> FlaskClient:
     """A test client with user ``user_id``'s session in its cookie, as the suite signs people in."""
     with app.app_context():

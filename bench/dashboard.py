@@ -19,7 +19,16 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from _common import insert_returning_ids, insert_rows, main, make_app, recorded_statements, signed_in_client, time_get
+from _common import (
+    insert_pairs,
+    insert_returning_ids,
+    insert_rows,
+    main,
+    make_app,
+    recorded_statements,
+    signed_in_client,
+    time_get,
+)
 
 from app.extensions import db
 from app.models import (
@@ -29,8 +38,6 @@ from app.models import (
     Goal,
     GoalStatus,
     Meeting,
-    Pair,
-    PairMember,
     Participant,
     Program,
     Prompt,
@@ -76,15 +83,7 @@ def seed(pair_count: int) -> tuple[int, int]:
             for i in range(2 * pair_count)
         ],
     )
-    pair_ids = insert_returning_ids(Pair, [{"program_id": program.id} for _ in range(pair_count)])
-    insert_rows(
-        PairMember,
-        [
-            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
-            for i, p in enumerate(pair_ids)
-            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
-        ],
-    )
+    pair_ids = insert_pairs([{"program_id": program.id} for _ in range(pair_count)], user_ids)
     insert_rows(
         Participant,
         [

@@ -28,7 +28,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 
-from _common import insert_returning_ids, insert_rows, main, make_app, recorded_statements
+from _common import insert_pairs, insert_returning_ids, insert_rows, main, make_app, recorded_statements
 from sqlalchemy import text
 
 from app.extensions import db
@@ -47,10 +47,7 @@ from app.models import (
     MeetingFormat,
     NextMeeting,
     NotificationPreference,
-    Pair,
-    PairMember,
     Program,
-    Role,
     User,
 )
 from app.next_meeting.pace import grace_days
@@ -106,16 +103,8 @@ def seed(pair_count: int, today: date) -> None:
             for n in range(2 * pair_count)
         ],
     )
-    pair_ids = insert_returning_ids(
-        Pair, [{"program_id": program.id, "created_at": _at(program.starts_on, 10)} for _ in range(pair_count)]
-    )
-    insert_rows(
-        PairMember,
-        [
-            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
-            for i, p in enumerate(pair_ids)
-            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
-        ],
+    pair_ids = insert_pairs(
+        [{"program_id": program.id, "created_at": _at(program.starts_on, 10)} for _ in range(pair_count)], user_ids
     )
     insert_rows(
         NotificationPreference,

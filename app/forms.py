@@ -6,8 +6,8 @@ import re
 from typing import Self
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, FieldList, FormField, HiddenField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import EmailField, Field, FieldList, FormField, HiddenField, IntegerField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.models.user import EMAIL_MAX, valid_email
 from app.numbers import bounded_int
@@ -93,3 +93,18 @@ def email_field(label: str, required: str) -> EmailField:
 def longest(limit: int, what: str) -> Length:
     """At most ``limit`` characters, saying so about ``what`` ("the department")."""
     return Length(max=limit, message=f"Keep {what} to {limit} characters or fewer.")
+
+
+def number_between(low: int, high: int, message: str) -> list:
+    """Validators of a number that must be given and lie from ``low`` to ``high``, one
+    ``message`` for both: an empty box and a number out of range need the same words."""
+    return [InputRequired(message), NumberRange(low, high, message)]
+
+
+def planned_length() -> IntegerField:
+    """How long a planned meeting takes, if they say: the ground rules' rhythm and the next
+    meeting ask it alike."""
+    return IntegerField(
+        "How long, in minutes",
+        validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
+    )

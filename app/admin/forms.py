@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import Form, email_field, longest, strip
+from app.forms import Form, email_field, longest, number_between, strip
 from app.idempotency import IdempotentForm
 from app.models import (
     DEFAULT_PRIVACY_THRESHOLD,
@@ -62,10 +62,7 @@ class ProgramForm(Form):
     feedback_after_meeting = BooleanField("After each meeting a pair logs")
     feedback_every_weeks = IntegerField(
         "Also every so many weeks",
-        validators=[
-            InputRequired("Enter a number of weeks from 0 to 12."),
-            NumberRange(0, EVERY_WEEKS_MAX, f"Enter a number of weeks from 0 to {EVERY_WEEKS_MAX}."),
-        ],
+        validators=number_between(0, EVERY_WEEKS_MAX, f"Enter a number of weeks from 0 to {EVERY_WEEKS_MAX}."),
         default=4,
     )
     feedback_at_midpoint = BooleanField("At the program's midpoint")

@@ -6,10 +6,10 @@ from typing import Any
 
 from wtforms import BooleanField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form, longest
+from app.forms import Form, longest, number_between
 from app.matching import intake
 from app.models import AVOID_MAX, DEPARTMENT_MAX, LEVEL_MAX, Intake, MatchingSettings, Participant
 from app.models.matching import (
@@ -159,19 +159,13 @@ class SettingsForm(Form):
     avoid = BooleanField(intake.BY_KEY["avoid"].label)
     level_gap = IntegerField(
         "The mentor is at least this many levels below the mentee",
-        validators=[
-            InputRequired(f"Enter a number of levels from 0 to {LEVEL_GAP_MAX}."),
-            NumberRange(0, LEVEL_GAP_MAX, f"Enter a number of levels from 0 to {LEVEL_GAP_MAX}."),
-        ],
+        validators=number_between(0, LEVEL_GAP_MAX, f"Enter a number of levels from 0 to {LEVEL_GAP_MAX}."),
     )
     higher_is_senior = BooleanField("A higher level number means more senior")
     different_department = BooleanField("Pair people from different departments")
     capacity = IntegerField(
         "Mentees one mentor may take",
-        validators=[
-            InputRequired(f"Enter a number from 1 to {CAPACITY_MAX}."),
-            NumberRange(1, CAPACITY_MAX, f"Enter a number from 1 to {CAPACITY_MAX}."),
-        ],
+        validators=number_between(1, CAPACITY_MAX, f"Enter a number from 1 to {CAPACITY_MAX}."),
     )
     weight_skills = IntegerField("What each can teach the other")
     weight_interests = IntegerField("Shared interests")

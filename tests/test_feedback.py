@@ -17,11 +17,10 @@ from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app, sign_in
 from support.pages import inline_code_in, text, words
 from support.parallel import at_once
-from support.records import add_clause, add_pair_content
+from support.records import add_clause, add_pair_content, give_prompts
 
 from app.extensions import db
 from app.feedback import rounds
-from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
     Agreement,
     Clause,
@@ -32,7 +31,6 @@ from app.models import (
     Program,
     Prompt,
     PromptKind,
-    PromptSet,
     Rhythm,
     Role,
 )
@@ -47,20 +45,6 @@ SHARED = "Pelican-shared-77b1"
 
 
 # --- set-up --------------------------------------------------------------------------------------
-
-
-def give_prompts(session, program: Program) -> dict[str, Prompt]:
-    """The default prompt set, made in the test's session; prompts by their words."""
-    prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
-    prompt_set.prompts = [
-        Prompt(position=i, text=words_, kind=kind, about_rhythm=about)
-        for i, (words_, kind, about) in enumerate(DEFAULT_PROMPTS)
-    ]
-    session.add(prompt_set)
-    session.flush()
-    program.prompt_set_id = prompt_set.id
-    session.flush()
-    return {p.text: p for p in prompt_set.prompts}
 
 
 @pytest.fixture

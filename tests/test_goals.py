@@ -11,6 +11,7 @@ import pytest
 from factories import PairFactory
 from sqlalchemy import func, select
 from support.pages import inline_code_in, text, words
+from support.records import read_back
 
 from app.models import Goal, GoalStatus, Milestone, Role
 
@@ -94,8 +95,7 @@ def goal_titled(session, pair, title: str) -> Goal:
 
 
 def milestones_of(session, goal: Goal) -> list[Milestone]:
-    query = select(Milestone).where(Milestone.goal_id == goal.id).order_by(Milestone.position)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
+    return read_back(session, select(Milestone).where(Milestone.goal_id == goal.id).order_by(Milestone.position))
 
 
 def groups(page_html: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ import pytest
 from factories import PairFactory
 from sqlalchemy import func, select, update
 from support.pages import inline_code_in, text, words
+from support.records import read_back
 
 from app.models import (
     Agreement,
@@ -520,13 +521,9 @@ def key_in(page: str) -> str:
 
 
 def titles(session, pair) -> list[str]:
-    return list(
-        session.scalars(
-            select(Clause.title)
-            .where(Clause.pair_id == pair.id, Clause.removed.is_(False))
-            .order_by(Clause.position)
-            .execution_options(populate_existing=True)
-        )
+    return read_back(
+        session,
+        select(Clause.title).where(Clause.pair_id == pair.id, Clause.removed.is_(False)).order_by(Clause.position),
     )
 
 

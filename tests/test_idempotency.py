@@ -9,6 +9,7 @@ from factories import PairFactory
 from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app
 from support.parallel import at_once
+from support.records import read_back
 
 from app.extensions import db
 from app.models import Topic
@@ -19,9 +20,7 @@ def _key(page: str) -> str:
 
 
 def _topics(session, pair) -> list[str]:
-    return list(
-        session.scalars(select(Topic.text).where(Topic.pair_id == pair.id).execution_options(populate_existing=True))
-    )
+    return read_back(session, select(Topic.text).where(Topic.pair_id == pair.id))
 
 
 def test_the_same_form_sent_twice_adds_one_topic_and_answers_the_same(app, session, pair, mentee):

@@ -12,7 +12,7 @@ from factories import AdminFactory, PairFactory, UserFactory
 from sqlalchemy import func, select
 from support.apps import committed_session, sign_in
 from support.pages import inline_code_in, text, words
-from support.records import add_clause
+from support.records import add_clause, read_back
 
 from app.models import ActionItem, Goal, Meeting, Reflection, Role, Topic
 
@@ -63,14 +63,7 @@ def at_item(item: ActionItem) -> dict[str, str]:
 
 
 def meetings_of(session, pair) -> list[Meeting]:
-    return list(
-        session.scalars(
-            select(Meeting)
-            .where(Meeting.pair_id == pair.id)
-            .order_by(Meeting.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return read_back(session, select(Meeting).where(Meeting.pair_id == pair.id).order_by(Meeting.id))
 
 
 def only_meeting(session, pair) -> Meeting:
@@ -86,14 +79,7 @@ def topics_of(session, pair) -> dict[str, int | None]:
 
 
 def items_of(session, pair) -> list[ActionItem]:
-    return list(
-        session.scalars(
-            select(ActionItem)
-            .where(ActionItem.pair_id == pair.id)
-            .order_by(ActionItem.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return read_back(session, select(ActionItem).where(ActionItem.pair_id == pair.id).order_by(ActionItem.id))
 
 
 # --- logging a meeting ---------------------------------------------------------------------------

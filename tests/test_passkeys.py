@@ -8,6 +8,7 @@ import pytest
 from factories import UserFactory
 from sqlalchemy import select, update
 from support.authenticator import SoftAuthenticator
+from support.records import read_back
 
 from app.models import Passkey, RecoveryCode, User, WebAuthnChallenge, utcnow
 
@@ -32,9 +33,7 @@ def sign_in_with(client, phone: SoftAuthenticator, **get_args):
 
 
 def passkeys_of(session, user: User) -> list[Passkey]:
-    return list(
-        session.scalars(select(Passkey).where(Passkey.user_id == user.id).execution_options(populate_existing=True))
-    )
+    return read_back(session, select(Passkey).where(Passkey.user_id == user.id))
 
 
 @pytest.fixture

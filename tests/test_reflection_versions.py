@@ -15,6 +15,7 @@ from sqlalchemy import select
 from support.apps import clients_of, committed_session, make_app, own_database, reset_schema
 from support.pages import text
 from support.parallel import at_once
+from support.records import read_back
 
 from app.extensions import db
 from app.journal import meetings
@@ -46,8 +47,7 @@ def _reflect(client, pair_id: int, meeting_id: int, body: str, version: str, htm
 
 
 def _stored(session, meeting) -> list[str]:
-    query = select(Reflection.body).where(Reflection.meeting_id == meeting.id)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
+    return read_back(session, select(Reflection.body).where(Reflection.meeting_id == meeting.id))
 
 
 def test_a_second_tab_saving_over_the_first_gets_both_texts(mentor, session, pair, meeting):

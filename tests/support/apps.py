@@ -161,16 +161,23 @@ def sign_in(client: FlaskClient, user: User, signed_in_at: datetime | None = Non
 
 
 @contextmanager
-def committed_session(app: Flask) -> Iterator[Session]:
-    """A session on ``app``'s own database whose commits are real, also used by the factories:
-    for tests that build an app of their own (CSRF on, a mail server…) and need data in it."""
+def factories_on(session: Session) -> Iterator[Session]:
+    """``session``, used by the test data factories too until the block ends, then closed."""
     from factories import use_session
 
-    with app.app_context():
-        session = Session(bind=db.engine, expire_on_commit=False)
     use_session(session)
     try:
         yield session
     finally:
         use_session(None)
         session.close()
+
+
+@contextmanager
+def committed_session(app: Flask) -> Iterator[Session]:
+    """A session on ``app``'s own database whose commits are real, also used by the factories:
+    for tests that build an app of their own (CSRF on, a mail server…) and need data in it."""
+    with app.app_context():
+        session = Session(bind=db.engine, expire_on_commit=False)
+    with factories_on(session):
+        yield session

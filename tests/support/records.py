@@ -1,4 +1,5 @@
-"""Stored credentials made directly, for tests about what happens around them."""
+"""Stored records made directly (credentials, prompt sets, a pair's content), for tests about what
+happens around them, and reading back what is stored."""
 
 from __future__ import annotations
 
@@ -10,18 +11,42 @@ from sqlalchemy.orm import Session
 
 from app.auth.links import hash_secret
 from app.auth.recovery import normalise
+from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
     Agreement,
     Clause,
     ClauseRevision,
     Pair,
     Passkey,
+    Program,
+    Prompt,
+    PromptSet,
     PushSubscription,
     RecoveryCode,
     SignInLink,
     User,
     utcnow,
 )
+
+
+def give_prompts(session: Session, program: Program) -> dict[str, Prompt]:
+    """The default prompt set, as ``feedback.prompts.create_default_set`` gives a program, made
+    in the test's session; its prompts by their words."""
+    prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
+    prompt_set.prompts = [
+        Prompt(position=i, text=words, kind=kind, about_rhythm=about)
+        for i, (words, kind, about) in enumerate(DEFAULT_PROMPTS)
+    ]
+    session.add(prompt_set)
+    session.flush()
+    program.prompt_set_id = prompt_set.id
+    session.flush()
+    return {p.text: p for p in prompt_set.prompts}
+
+
+def read_back(session: Session, query) -> list:
+    """What ``query`` finds in the database now, not what the test's session remembers."""
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def add_passkey(session: Session, user: User, nickname: str = "Work laptop") -> Passkey:

@@ -15,7 +15,7 @@ from factories import (
 )
 from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app, sign_in
-from support.pages import inline_code_in, text, words
+from support.pages import hidden_input, inline_code_in, text, words
 from support.parallel import at_once
 from support.records import add_clause, add_pair_content, give_prompts
 
@@ -786,7 +786,7 @@ def test_answering_works_with_the_pages_own_token_and_not_without(csrf_app):
         sign_in(client, pair.mentee)
         base = f"/pairs/{pair.id}/feedback"
         page = client.get(base).text
-        token = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        token = hidden_input(page)[1]
         data = {"round": f"meeting-{meeting.id}", **full_answers(prompts, working="With a token")}
         assert client.post(base, data=data).status_code == 400
         assert "You're up to date" not in text(client.get(base))  # refused: still waiting

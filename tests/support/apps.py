@@ -134,11 +134,15 @@ def clients_of(app: Flask, *people: User) -> list[FlaskClient]:
     return clients
 
 
-def make_app(url: str, **config) -> Flask:
-    """An app configured for tests from a clean environment (nothing from the shell leaks in)."""
+def make_app(url: str, environ: dict[str, str] | None = None, **config) -> Flask:
+    """An app configured for tests from a clean environment (nothing from the shell leaks in);
+    ``environ`` adds to or replaces the variables it reads (``MAIL_URL``, ``BASE_URL``…) and
+    ``config`` the settings."""
     settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()}
     settings.update(config)
-    return create_app(settings, environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": BASE_URL})
+    return create_app(
+        settings, environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": BASE_URL, **(environ or {})}
+    )
 
 
 def reset_schema(app: Flask) -> None:

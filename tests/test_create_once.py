@@ -74,15 +74,15 @@ def _log_data(key: str, notes: str = "We met on Teams") -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "page, action, key_id, data, model",
+    "form_at, action, key_id, data, model",
     [
         ("goals", "goals", "new-idempotency_key", _goal_data, Goal),
         ("journal/new", "journal/new", "idempotency_key", _log_data, Meeting),
     ],
     ids=["a goal", "a meeting"],
 )
-def test_sending_a_new_form_twice_with_one_key_makes_one(mentee, session, pair, page, action, key_id, data, model):
-    key = _key(mentee.get(f"/pairs/{pair.id}/{page}").text, key_id)
+def test_sending_a_new_form_twice_with_one_key_makes_one(mentee, session, pair, form_at, action, key_id, data, model):
+    key = _key(mentee.get(f"/pairs/{pair.id}/{form_at}").text, key_id)
     first = mentee.post(f"/pairs/{pair.id}/{action}", data=data(key))
     again = mentee.post(f"/pairs/{pair.id}/{action}", data=data(key))
     assert first.status_code == again.status_code == 303

@@ -23,7 +23,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
-from support.apps import database_url, drop_worker_database, factories_on, make_app, reset_schema, sign_in
+from support.apps import (
+    database_url,
+    drop_worker_database,
+    factories_on,
+    make_app,
+    migrated_sqlite,
+    reset_schema,
+    sign_in,
+)
 from support.reminders import catch_mail
 
 from app.extensions import db
@@ -49,9 +57,7 @@ def app(tmp_path_factory) -> Iterator[Flask]:
 def csrf_app(tmp_path_factory) -> Flask:
     """An app with CSRF protection on, as in production, on a SQLite file of its own whose data is
     committed for real (``support.apps.committed_session``): for tests that post a page's own token."""
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('csrf')}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
-    reset_schema(app)
-    return app
+    return make_app(migrated_sqlite(tmp_path_factory.mktemp("csrf") / "csrf.sqlite3"), WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture

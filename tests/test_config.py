@@ -57,10 +57,9 @@ def test_bad_settings_are_named(tmp_path, env, message):
 
 
 def test_passkey_options_ignore_the_host_header(tmp_path):
-    from support.apps import make_app, reset_schema
+    from support.apps import make_app, migrated_sqlite
 
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite3", environ={"BASE_URL": "https://twoway.example.org"})
-    reset_schema(app)
+    app = make_app(migrated_sqlite(tmp_path / "c.sqlite3"), environ={"BASE_URL": "https://twoway.example.org"})
     options = app.test_client().post("/auth/passkey/options", headers={"Host": "evil.example"}).get_json()
     assert options["rpId"] == "twoway.example.org"
 

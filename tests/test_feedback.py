@@ -17,14 +17,11 @@ from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app, sign_in
 from support.pages import hidden_input, inline_code_in, text, words
 from support.parallel import at_once
-from support.records import add_clause, add_pair_content, give_prompts
+from support.records import add_clause, add_ground_rules, add_pair_content, give_prompts
 
 from app.extensions import db
 from app.feedback import rounds
 from app.models import (
-    Agreement,
-    Clause,
-    ClauseKind,
     FeedbackAnswer,
     FeedbackSubmission,
     Meeting,
@@ -77,16 +74,6 @@ def base(pair) -> str:
     return f"/pairs/{pair.id}/feedback"
 
 
-@pytest.fixture
-def mentor(app, pair, login):
-    return login(pair.mentor, on=app.test_client())
-
-
-@pytest.fixture
-def mentee(app, pair, login):
-    return login(pair.mentee, on=app.test_client())
-
-
 def add_meeting(session, pair, days_ago: int) -> Meeting:
     meeting = Meeting(
         pair_id=pair.id, held_on=TODAY - timedelta(days=days_ago), author_id=pair.mentor.id, notes="We met."
@@ -94,35 +81,6 @@ def add_meeting(session, pair, days_ago: int) -> Meeting:
     session.add(meeting)
     session.flush()
     return meeting
-
-
-def add_ground_rules(
-    session, pair, *, cadence: str | None = None, midpoint: date | None = None, end: date | None = None
-) -> None:
-    if session.get(Agreement, pair.id) is None:
-        session.add(Agreement(pair_id=pair.id, version=1))
-        session.flush()
-    if cadence:
-        session.add(
-            Clause(
-                pair_id=pair.id,
-                kind=ClauseKind.RHYTHM,
-                title="How often we meet",
-                position=0,
-                fields={"cadence": cadence, "custom": "", "length_minutes": 45},
-            )
-        )
-    if midpoint or end:
-        session.add(
-            Clause(
-                pair_id=pair.id,
-                kind=ClauseKind.DATES,
-                title="Our dates",
-                position=1,
-                fields={"midpoint": midpoint.isoformat() if midpoint else "", "end": end.isoformat() if end else ""},
-            )
-        )
-    session.flush()
 
 
 def full_answers(

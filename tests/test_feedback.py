@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app, sign_in
 from support.pages import hidden_input, inline_code_in, text, words
 from support.parallel import at_once
-from support.records import add_clause, add_ground_rules, add_pair_content, give_prompts
+from support.records import add_clause, add_ground_rules, add_pair_content, give_prompts, read_back
 
 from app.extensions import db
 from app.feedback import rounds
@@ -110,11 +110,8 @@ def answer(client, base, round_key: str, data: dict[str, str], htmx: bool = Fals
 def stored(session, pair) -> list[tuple]:
     return [
         (a.round_key, a.user_id, a.prompt_id, a.score, a.yes, a.text, a.shared)
-        for a in session.scalars(
-            select(FeedbackAnswer)
-            .where(FeedbackAnswer.pair_id == pair.id)
-            .order_by(FeedbackAnswer.id)
-            .execution_options(populate_existing=True)
+        for a in read_back(
+            session, select(FeedbackAnswer).where(FeedbackAnswer.pair_id == pair.id).order_by(FeedbackAnswer.id)
         )
     ]
 

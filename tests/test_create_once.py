@@ -9,9 +9,9 @@ import re
 from datetime import date
 
 import pytest
-from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
+from factories import AdminFactory, ProgramFactory, UserFactory
 from sqlalchemy import func, select
-from support.apps import clients_of, committed_session, own_app
+from support.apps import clients_of, committed_pair, committed_session, own_app
 from support.parallel import at_once
 
 from app.extensions import db
@@ -117,10 +117,8 @@ def test_asking_for_help_twice_with_one_key_sends_one(mentee, session, pair):
 def test_parallel_copies_of_one_meeting_log_one(tmp_path):
     copies = 4
     with own_app(tmp_path) as app:
-        with committed_session(app) as session:
-            pair = PairFactory()
-            session.commit()
-            pair_id, mentor = pair.id, pair.mentor
+        pair = committed_pair(app)
+        pair_id, mentor = pair.id, pair.mentor
         clients = clients_of(app, *[mentor] * copies)
 
         def send(client) -> tuple[int, str]:

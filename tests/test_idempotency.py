@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 
-from factories import PairFactory
 from sqlalchemy import func, select
-from support.apps import clients_of, committed_session, own_app
+from support.apps import clients_of, committed_pair, own_app
 from support.parallel import at_once
 from support.records import read_back
 
@@ -65,10 +64,8 @@ def test_keys_belong_to_their_person(app, session, pair, mentor, mentee, login):
 def test_parallel_copies_of_one_submission_add_one_topic(tmp_path):
     copies = 4
     with own_app(tmp_path) as app:
-        with committed_session(app) as session:
-            pair = PairFactory()
-            session.commit()
-            pair_id, mentee = pair.id, pair.mentee
+        pair = committed_pair(app)
+        pair_id, mentee = pair.id, pair.mentee
 
         def send(client) -> int:
             data = {"text": "Only once", "idempotency_key": "k" * 22}

@@ -207,3 +207,14 @@ def committed_session(app: Flask) -> Iterator[Session]:
         session = Session(bind=db.engine, expire_on_commit=False)
     with factories_on(session):
         yield session
+
+
+def committed_pair(app: Flask):
+    """A pair (``factories.PairFactory``) committed to ``app``'s own database; its id and people
+    stay readable afterwards, for tests whose requests then run in parallel."""
+    from factories import PairFactory
+
+    with committed_session(app) as session:
+        pair = PairFactory()
+        session.commit()
+    return pair

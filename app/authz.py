@@ -28,14 +28,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from werkzeug.exceptions import Forbidden
 
 from app import htmx
@@ -143,13 +143,46 @@ def current_membership() -> PairMember:
     return g.membership
 
 
-def get_in_pair(model: type[T], object_id: int, *also: ColumnElement[bool]) -> T:
+def get_in_pair(
+    model: type[T],
+    object_id: int,
+    *also: ColumnElement[bool],
+    load: Sequence[InstrumentedAttribute | tuple[InstrumentedAttribute, ...]] = (),
+) -> T:
     """One of the current pair's objects (a goal, a meeting, a topic…) by id, or 404; ``also``
     narrows it further. Views fetch pair content only through here, so an id from another pair
-    never resolves."""
-    obj = db.session.scalar(select(model).where(model.id == object_id, model.pair_id == g.membership.pair_id, *also))
+    never resolves.
+
+    ``load`` names what the view needs beside it, fetched in the same query: a relationship
+    (``Goal.milestones``) or a path of them (``(Milestone.goal, Goal.milestones)``). Each is
+    filtered by the pair as well; a related object outside the pair answers 404."""
+    pair_id = g.membership.pair_id
+    paths = [path if isinstance(path, tuple) else (path,) for path in load]
+    options = []
+    for path in paths:
+        option = None
+        for attribute in path:
+            in_pair = attribute.and_(attribute.property.mapper.class_.pair_id == pair_id)
+            option = joinedload(in_pair) if option is None else option.joinedload(in_pair)
+        options.append(option)
+    obj = (
+        db.session.execute(
+            select(model).where(model.id == object_id, model.pair_id == pair_id, *also).options(*options)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if obj is None:
         abort(404)
+    for path in paths:
+        # A many-to-one left empty by the pair filter names something outside the pair.
+        related = obj
+        for attribute in path:
+            if attribute.property.uselist:
+                break
+            related = getattr(related, attribute.key)
+            if related is None:
+                abort(404)
     return obj
 
 

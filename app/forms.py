@@ -6,10 +6,10 @@ import re
 from typing import Self
 
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, HiddenField
-from wtforms.validators import ValidationError
+from wtforms import EmailField, Field, FieldList, FormField, HiddenField, IntegerField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.models.user import valid_email
+from app.models.user import EMAIL_MAX, valid_email
 from app.numbers import bounded_int
 
 # C0 control characters other than tab, newline and carriage return. PostgreSQL refuses NUL in
@@ -69,3 +69,42 @@ class EmailAddress:
     def __call__(self, _form: FlaskForm, field: Field) -> None:
         if field.data and not valid_email(field.data):
             raise ValidationError(self.message)
+
+
+def strip(value: object) -> object:
+    """A filter for text pasted from a spreadsheet, a mail or a slide, which often brings spaces along."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def email_field(label: str, required: str) -> EmailField:
+    """The email address of every form: spaces around it dropped, ``required`` said when it is
+    empty, and checked as ``valid_email`` checks it."""
+    return EmailField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(required),
+            Length(max=EMAIL_MAX, message="That is longer than any email address can be."),
+            EmailAddress(),
+        ],
+    )
+
+
+def longest(limit: int, what: str) -> Length:
+    """At most ``limit`` characters, saying so about ``what`` ("the department")."""
+    return Length(max=limit, message=f"Keep {what} to {limit} characters or fewer.")
+
+
+def number_between(low: int, high: int, message: str) -> list:
+    """Validators of a number that must be given and lie from ``low`` to ``high``, one
+    ``message`` for both: an empty box and a number out of range need the same words."""
+    return [InputRequired(message), NumberRange(low, high, message)]
+
+
+def planned_length() -> IntegerField:
+    """How long a planned meeting takes, if they say: the ground rules' rhythm and the next
+    meeting ask it alike."""
+    return IntegerField(
+        "How long, in minutes",
+        validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
+    )

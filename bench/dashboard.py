@@ -14,22 +14,22 @@ The goal is under 300 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import (
+    insert_pairs,
+    insert_returning_ids,
+    insert_rows,
+    main,
+    make_app,
+    recorded_statements,
+    signed_in_client,
+    time_get,
+)
 
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, insert, text
-from sqlalchemy.engine import make_url
-
-from app import create_app
 from app.extensions import db
 from app.models import (
     Agreement,
@@ -38,8 +38,6 @@ from app.models import (
     Goal,
     GoalStatus,
     Meeting,
-    Pair,
-    PairMember,
     Participant,
     Program,
     Prompt,
@@ -51,23 +49,6 @@ from app.models import (
 
 DEPARTMENTS = ["Sales", "Engineering", "Finance", "People", "Legal", "Operations", "Marketing", "Support"]
 GOAL_STATUSES = [GoalStatus.NOT_STARTED, GoalStatus.IN_PROGRESS, GoalStatus.DONE, GoalStatus.DROPPED]
-CHUNK = 5_000
-
-
-def _chunks(rows: list[dict]) -> list[list[dict]]:
-    return [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
-
-
-def _insert(model, rows: list[dict]) -> None:
-    for chunk in _chunks(rows):
-        db.session.execute(insert(model), chunk)
-
-
-def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        ids += db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), chunk).all()
-    return ids
 
 
 def seed(pair_count: int) -> tuple[int, int]:
@@ -80,7 +61,7 @@ def seed(pair_count: int) -> tuple[int, int]:
         ends_on=today + timedelta(days=180),
         privacy_threshold=5,
     )
-    admin = User(name="Bench Admin", email="bench-admin@example.org", is_admin=True)
+    admin = User(name="Bench Admin", email="bench-admin@example.org", is_admin=True, is_owner=True)
     db.session.add_all([program, admin])
     db.session.flush()
     prompt_set = PromptSet(program_id=program.id, name="Default")
@@ -95,23 +76,15 @@ def seed(pair_count: int) -> tuple[int, int]:
     db.session.add_all(prompts)
     db.session.flush()
 
-    user_ids = _insert_returning_ids(
+    user_ids = insert_returning_ids(
         User,
         [
             {"name": f"Person {i}", "email": f"person{i}@bench.example", "webauthn_user_handle": uuid.uuid4().bytes * 2}
             for i in range(2 * pair_count)
         ],
     )
-    pair_ids = _insert_returning_ids(Pair, [{"program_id": program.id} for _ in range(pair_count)])
-    _insert(
-        PairMember,
-        [
-            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
-            for i, p in enumerate(pair_ids)
-            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
-        ],
-    )
-    _insert(
+    pair_ids = insert_pairs([{"program_id": program.id} for _ in range(pair_count)], user_ids)
+    insert_rows(
         Participant,
         [
             {
@@ -123,7 +96,7 @@ def seed(pair_count: int) -> tuple[int, int]:
             for r in (0, 1)
         ],
     )
-    _insert(
+    insert_rows(
         Meeting,
         [
             {
@@ -136,7 +109,7 @@ def seed(pair_count: int) -> tuple[int, int]:
             for j in range(i % 8)
         ],
     )
-    _insert(
+    insert_rows(
         Goal,
         [
             {
@@ -149,8 +122,8 @@ def seed(pair_count: int) -> tuple[int, int]:
             for j in range(i % 4)
         ],
     )
-    _insert(Agreement, [{"pair_id": p, "version": 2} for p in pair_ids])
-    _insert(
+    insert_rows(Agreement, [{"pair_id": p, "version": 2} for p in pair_ids])
+    insert_rows(
         AgreementSignature,
         [
             {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": version}
@@ -159,7 +132,7 @@ def seed(pair_count: int) -> tuple[int, int]:
             for r in ((0, 1) if i % 3 else (0,))
         ],
     )
-    _insert(
+    insert_rows(
         FeedbackAnswer,
         [
             {
@@ -184,48 +157,21 @@ def seed(pair_count: int) -> tuple[int, int]:
 def count_queries(app, client, url: str) -> int:
     """How many statements one request sends: the same at 10,000 pairs as at 100 (the suite pins
     it at 100 and 200; this is the same check at full size)."""
-    statements = []
     with app.app_context():
         engine = db.engine
-
-    def listener(*_args) -> None:
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(engine) as statements:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     return len(statements)
 
 
-def time_get(client, url: str, runs: int) -> list[float]:
-    client.get(url)  # warm up: templates compiled, connections open
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return timings
-
-
-def run(url: str, pair_count: int, runs: int) -> None:
-    app = create_app(
-        {"RATELIMIT_ENABLED": False},
-        environ={"SECRET_KEY": "bench-secret", "DATABASE_URL": url, "BASE_URL": "http://localhost:5000"},
-    )
+def run(url: str, args: argparse.Namespace) -> None:
+    pair_count, runs = args.pairs, args.runs
+    app = make_app(url)
     with app.app_context():
-        upgrade()
         started = time.perf_counter()
         program_id, admin_id = seed(pair_count)
         print(f"seeded {pair_count:,} pairs in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})")
-        admin = db.session.get(User, admin_id)
-        user_cookie = admin.get_id()
-    client = app.test_client()
-    with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = user_cookie
-        flask_session["_fresh"] = True
+    client = signed_in_client(app, admin_id)
     for label, path in (("dashboard", "dashboard"), ("CSV download", "dashboard.csv")):
         timings = time_get(client, f"/admin/programs/{program_id}/{path}", runs)
         statements = count_queries(app, client, f"/admin/programs/{program_id}/{path}")
@@ -237,39 +183,10 @@ def run(url: str, pair_count: int, runs: int) -> None:
         db.engine.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "url",
-        nargs="?",
-        default=os.environ.get("BENCH_DATABASE_URL"),
-        help="a PostgreSQL server URL (default: a fresh SQLite file)",
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=9)
-    args = parser.parse_args()
-
-    if not args.url or args.url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as tmp:
-            run(args.url or f"sqlite:///{tmp}/bench.sqlite3", args.pairs, args.runs)
-        return
-
-    server = make_url(
-        args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if args.url.startswith("postgresql://")
-        else args.url
-    )
-    name = f"twoway_bench_{os.getpid()}"
-    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), args.pairs, args.runs)
-    finally:
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, run, "dashboard", arguments)

@@ -17,18 +17,13 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from flask_migrate import upgrade
+from _common import make_app, signed_in_client
 from sqlalchemy import select
 
-from app import create_app
 from app.extensions import db
 from app.ground_rules import agreement, diff
 from app.models import BODY_MAX, Clause, ClauseKind, Pair, PairMember, Program, User
@@ -70,7 +65,7 @@ def time_diff(runs: int) -> None:
         print(f"diff.words, 10,000 characters, {label:>14}: median {median:7.1f} ms  (max {worst:.1f})")
 
 
-def seed() -> tuple[int, str]:
+def seed() -> tuple[int, int]:
     """A pair who agreed to their ground rules, then rewrote four clauses at full length."""
     rng = random.Random(2)
     program = Program(
@@ -95,26 +90,15 @@ def seed() -> tuple[int, str]:
         fresh = db.session.get(Clause, clause.id)
         agreement.save(members[1], fresh, fresh.version, {"body": prose(rng)})
     db.session.commit()
-    return pair.id, mentor.get_id()
+    return pair.id, mentor.id
 
 
 def time_pages(runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {"RATELIMIT_ENABLED": False},
-            environ={
-                "SECRET_KEY": "bench-secret",
-                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                "BASE_URL": "http://localhost:5000",
-            },
-        )
+        app = make_app(f"sqlite:///{tmp}/bench.sqlite3")
         with app.app_context():
-            upgrade()
-            pair_id, cookie = seed()
-        client = app.test_client()
-        with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = cookie
-            flask_session["_fresh"] = True
+            pair_id, mentor_id = seed()
+        client = signed_in_client(app, mentor_id)
         base = f"/pairs/{pair_id}/ground-rules"
         pages = (
             ("page", base, {}),

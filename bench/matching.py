@@ -18,22 +18,14 @@ Goals: 2,500 × 2,500 under 10 s, 100 × 100 under 1 s, 0 violations, the page u
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import insert_returning_ids, insert_rows, main, make_app, signed_in_client
+from sqlalchemy import select, update
 
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
-
-from app import create_app
 from app.extensions import db
 from app.matching import intake, proposals, solver
 from app.models import (
@@ -53,16 +45,6 @@ DEPARTMENTS = ["Sales", "Engineering", "Finance", "People", "Legal", "Operations
 SKILLS = [f"Skill {n:02d}" for n in range(40)]
 INTERESTS = ["hiking", "chess", "film", "cooking", "running", "music", "reading", "gardening", "climbing", "travel"]
 ZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Europe/Madrid"]
-CHUNK = 5_000
-
-
-def _insert(model, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    for i in range(0, len(rows), CHUNK):
-        ids += db.session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True), rows[i : i + CHUNK]
-        ).all()
-    return ids
 
 
 def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
@@ -71,19 +53,19 @@ def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
     program = Program(
         name=f"Bench {mentors}x{mentees}", starts_on=date.today(), ends_on=date.today() + timedelta(days=180)
     )
-    admin = User(name="Bench Admin", email=f"admin-{mentors}-{mentees}@bench.example", is_admin=True)
+    admin = User(name="Bench Admin", email=f"admin-{mentors}-{mentees}@bench.example", is_admin=True, is_owner=True)
     db.session.add_all([program, admin])
     db.session.flush()
     db.session.add(
         MatchingSettings(program_id=program.id, skills=SKILLS, questions=list(intake.OPTIONAL), capacity=1, level_gap=2)
     )
     total = mentors + mentees
-    user_ids = _insert(
+    user_ids = insert_returning_ids(
         User,
         [{"name": f"Person {n}", "email": f"p{n}-{program.id}@bench.example"} for n in range(total)],
     )
     levels = [r.randint(1, 5) if n < mentors else r.randint(4, 10) for n in range(total)]
-    participant_ids = _insert(
+    participant_ids = insert_returning_ids(
         Participant,
         [
             {"program_id": program.id, "user_id": uid, "department": r.choice(DEPARTMENTS), "level": f"L{levels[n]}"}
@@ -91,7 +73,7 @@ def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
         ],
     )
     emails = [f"p{n}-{program.id}@bench.example" for n in range(total)]
-    _insert(
+    insert_rows(
         Intake,
         [
             {
@@ -116,20 +98,10 @@ def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
     return program.id, admin.id
 
 
-def run(url: str, sizes: list[tuple[int, int]]) -> None:
-    app = create_app(
-        # The bench posts "Propose pairs" without drawing the page first: no CSRF token to send.
-        {"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False},
-        environ={
-            "SECRET_KEY": "bench-secret",
-            "DATABASE_URL": url,
-            "BASE_URL": "http://localhost:5000",
-            # The reminder pass publishes its tasks; nothing here consumes them.
-            "CELERY_BROKER_URL": "memory://",
-        },
-    )
-    with app.app_context():
-        upgrade()
+def run(url: str, args: argparse.Namespace) -> None:
+    sizes = [(n, n) for n in (args.size or [100, 2_500])]
+    # The bench posts "Propose pairs" without drawing the page first: no CSRF token to send.
+    app = make_app(url, {"WTF_CSRF_ENABLED": False})
     for mentors, mentees in sizes:
         with app.app_context():
             started = time.perf_counter()
@@ -137,11 +109,7 @@ def run(url: str, sizes: list[tuple[int, int]]) -> None:
             print(
                 f"\n{mentors:,} × {mentees:,}: seeded in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})"
             )
-            cookie = db.session.get(User, admin_id).get_id()
-        client = app.test_client()
-        with client.session_transaction() as flask_session:
-            flask_session["_user_id"] = cookie
-            flask_session["_fresh"] = True
+        client = signed_in_client(app, admin_id)
         timings = []
         for _ in range(3):
             started = time.perf_counter()
@@ -214,28 +182,9 @@ def run(url: str, sizes: list[tuple[int, int]]) -> None:
         print(f"  sent proposals page: median {statistics.median(sent_pages):.0f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("url", nargs="?", default=os.environ.get("BENCH_DATABASE_URL"))
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, action="append", help="mentors = mentees (default 100 and 2,500)")
-    args = parser.parse_args()
-    sizes = [(n, n) for n in (args.size or [100, 2_500])]
-    if not args.url or args.url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as tmp:
-            run(args.url or f"sqlite:///{tmp}/bench.sqlite3", sizes)
-        return
-    server = make_url(args.url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"twoway_bench_matching_{os.getpid()}"
-    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), sizes)
-    finally:
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, run, "matching", arguments)

@@ -22,25 +22,17 @@ deliveries) and under 10 s on both databases.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import insert_pairs, insert_returning_ids, insert_rows, main, make_app, recorded_statements
+from sqlalchemy import text
 
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, insert, text
-from sqlalchemy.engine import make_url
-
-from app import create_app
 from app.extensions import db
-from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
+from app.feedback.prompts import create_default_set
 from app.models import (
     ActionItem,
     Agreement,
@@ -55,12 +47,7 @@ from app.models import (
     MeetingFormat,
     NextMeeting,
     NotificationPreference,
-    Pair,
-    PairMember,
     Program,
-    Prompt,
-    PromptSet,
-    Role,
     User,
 )
 from app.next_meeting.pace import grace_days
@@ -79,22 +66,7 @@ ZONES = [
 ]
 CADENCES = [Cadence.WEEKLY, Cadence.FORTNIGHTLY, Cadence.MONTHLY, Cadence.CUSTOM]
 EVERY = {Cadence.WEEKLY: 7, Cadence.FORTNIGHTLY: 14, Cadence.MONTHLY: 30}
-CHUNK = 5_000
 MINUTE = timedelta(minutes=1)
-
-
-def _insert(model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(model), rows[start : start + CHUNK])
-
-
-def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        ids += db.session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True), rows[start : start + CHUNK]
-        ).all()
-    return ids
 
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -115,16 +87,9 @@ def seed(pair_count: int, today: date) -> None:
     )
     db.session.add(program)
     db.session.flush()
-    prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
-    prompt_set.prompts = [
-        Prompt(position=i, text=words, kind=kind, about_rhythm=about)
-        for i, (words, kind, about) in enumerate(DEFAULT_PROMPTS)
-    ]
-    db.session.add(prompt_set)
-    db.session.flush()
-    program.prompt_set_id = prompt_set.id
+    create_default_set(program)
 
-    user_ids = _insert_returning_ids(
+    user_ids = insert_returning_ids(
         User,
         [
             {
@@ -138,18 +103,10 @@ def seed(pair_count: int, today: date) -> None:
             for n in range(2 * pair_count)
         ],
     )
-    pair_ids = _insert_returning_ids(
-        Pair, [{"program_id": program.id, "created_at": _at(program.starts_on, 10)} for _ in range(pair_count)]
+    pair_ids = insert_pairs(
+        [{"program_id": program.id, "created_at": _at(program.starts_on, 10)} for _ in range(pair_count)], user_ids
     )
-    _insert(
-        PairMember,
-        [
-            {"pair_id": p, "user_id": user_ids[2 * i + r], "role": role}
-            for i, p in enumerate(pair_ids)
-            for r, role in enumerate((Role.MENTOR, Role.MENTEE))
-        ],
-    )
-    _insert(
+    insert_rows(
         NotificationPreference,
         [
             {"user_id": user_ids[n], "kind": kind, "channel": channel}
@@ -161,7 +118,7 @@ def seed(pair_count: int, today: date) -> None:
     # Ground rules: a rhythm (the cadences in turn), three clauses of their own words, agreed dates
     # for one pair in ten; version 1 or 2.
     cadence_of = [CADENCES[i % len(CADENCES)] for i in range(pair_count)]
-    _insert(Agreement, [{"pair_id": p, "version": 1 + i % 2} for i, p in enumerate(pair_ids)])
+    insert_rows(Agreement, [{"pair_id": p, "version": 1 + i % 2} for i, p in enumerate(pair_ids)])
     clauses = []
     for i, p in enumerate(pair_ids):
         clauses.append(
@@ -187,11 +144,11 @@ def seed(pair_count: int, today: date) -> None:
                     "position": 4,
                 }
             )
-    _insert(Clause, clauses)
+    insert_rows(Clause, clauses)
     # Signatures: in one pair of four the mentee agreed two days ago and the mentor hasn't yet;
     # in another both agreed; the rest haven't signed.
     two_days_ago = _at(today - timedelta(days=2), 6, 30)
-    _insert(
+    insert_rows(
         AgreementSignature,
         [
             {"pair_id": p, "user_id": user_ids[2 * i + r], "agreement_version": 1 + i % 2, "agreed_at": two_days_ago}
@@ -224,7 +181,7 @@ def seed(pair_count: int, today: date) -> None:
                     "updated_at": logged,
                 }
             )
-    meeting_ids = _insert_returning_ids(Meeting, meetings)
+    meeting_ids = insert_returning_ids(Meeting, meetings)
     # Actions: two per meeting; the newest meeting's first action is due tomorrow for every
     # other pair (the mentor's, the mentee's or both's), some are done.
     actions = []
@@ -248,9 +205,9 @@ def seed(pair_count: int, today: date) -> None:
                     "created_at": row["created_at"],
                 }
             )
-    _insert(ActionItem, actions)
+    insert_rows(ActionItem, actions)
     # The next meeting: planned for tomorrow afternoon by one pair in three.
-    _insert(
+    insert_rows(
         NextMeeting,
         [
             {
@@ -267,7 +224,7 @@ def seed(pair_count: int, today: date) -> None:
         ],
     )
     # Check-ins answered: both earlier four-weekly rounds by most, today's by a few early birds.
-    _insert(
+    insert_rows(
         FeedbackSubmission,
         [
             {"pair_id": p, "round_key": key, "user_id": user_ids[2 * i + r], "submitted_at": _at(today, 1)}
@@ -280,23 +237,15 @@ def seed(pair_count: int, today: date) -> None:
     db.session.commit()
 
 
-def run(url: str, pair_count: int) -> None:
-    app = create_app(
-        {"RATELIMIT_ENABLED": False},
-        environ={
-            "SECRET_KEY": "bench-secret",
-            "DATABASE_URL": url,
-            "BASE_URL": "http://localhost:5000",
-            # The pass publishes its tasks; nothing here consumes them.
-            "CELERY_BROKER_URL": "memory://",
-        },
-    )
+def run(url: str, args: argparse.Namespace) -> None:
+    pair_count = args.pairs
+    # The pass publishes its tasks; nothing here consumes them.
+    app = make_app(url, CELERY_BROKER_URL="memory://")
     today = datetime.now(UTC).date()
     # Late in the UTC day: the first pass covers the 24 hours before, in which 09:00 came on
     # every clock from UTC-14 to UTC+9, and the week-3 check-in opened for everyone.
     at = _at(today, 23, 30)
     with app.app_context():
-        upgrade()
         started = time.perf_counter()
         seed(pair_count, today)
         # Statistics, as a database that has been in use has them (autovacuum's, or SQLite's
@@ -307,18 +256,10 @@ def run(url: str, pair_count: int) -> None:
         print(f"seeded {pair_count:,} pairs in {time.perf_counter() - started:.1f} s ({db.engine.dialect.name})")
         engine = db.engine
         for label, moment in (("first pass", at), ("same moment again", at), ("a minute later", at + MINUTE)):
-            statements: list[str] = []
-
-            def listener(_conn, _cursor, statement, *_args) -> None:
-                statements.append(statement)  # noqa: B023 (removed below, before the next loop)
-
-            event.listen(engine, "before_cursor_execute", listener)
-            started, cpu = time.perf_counter(), time.process_time()
-            try:
+            with recorded_statements(engine) as statements:
+                started, cpu = time.perf_counter(), time.process_time()
                 outcome = passes.run(moment)
-            finally:
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-                event.remove(engine, "before_cursor_execute", listener)
             inserts = sum(1 for s in statements if s.lstrip().upper().startswith("INSERT INTO DELIVERY"))
             print(
                 f"{label:>18}: {seconds:5.2f} s (this process's CPU: {cpu:5.2f} s), {len(statements)} queries ({inserts} of them INSERTs of deliveries),"
@@ -333,38 +274,9 @@ def run(url: str, pair_count: int) -> None:
         db.engine.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "url",
-        nargs="?",
-        default=os.environ.get("BENCH_DATABASE_URL"),
-        help="a PostgreSQL server URL (default: a fresh SQLite file)",
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pairs", type=int, default=10_000)
-    args = parser.parse_args()
-
-    if not args.url or args.url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as tmp:
-            run(args.url or f"sqlite:///{tmp}/bench.sqlite3", args.pairs)
-        return
-
-    server = make_url(
-        args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if args.url.startswith("postgresql://")
-        else args.url
-    )
-    name = f"twoway_bench_{os.getpid()}"
-    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), args.pairs)
-    finally:
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, run, "reminders", arguments)

@@ -18,12 +18,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
-from factories import PairFactory, UserFactory, use_session
+from factories import PairFactory, UserFactory
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
-from support.apps import database_url, drop_worker_database, make_app, reset_schema, sign_in
+from support.apps import (
+    database_url,
+    drop_worker_database,
+    factories_on,
+    make_app,
+    migrated_sqlite,
+    reset_schema,
+    sign_in,
+)
 from support.reminders import catch_mail
 
 from app.extensions import db
@@ -49,9 +57,7 @@ def app(tmp_path_factory) -> Iterator[Flask]:
 def csrf_app(tmp_path_factory) -> Flask:
     """An app with CSRF protection on, as in production, on a SQLite file of its own whose data is
     committed for real (``support.apps.committed_session``): for tests that post a page's own token."""
-    app = make_app(f"sqlite:///{tmp_path_factory.mktemp('csrf')}/csrf.sqlite3", WTF_CSRF_ENABLED=True)
-    reset_schema(app)
-    return app
+    return make_app(migrated_sqlite(tmp_path_factory.mktemp("csrf") / "csrf.sqlite3"), WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture
@@ -73,13 +79,8 @@ def connection(app: Flask) -> Iterator[Connection]:
 @pytest.fixture
 def session(connection: Connection) -> Iterator[Session]:
     """The test's own session, for factories and for checking what was stored."""
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    use_session(session)
-    try:
+    with factories_on(Session(bind=connection, join_transaction_mode="create_savepoint")) as session:
         yield session
-    finally:
-        use_session(None)
-        session.close()
 
 
 class Client(FlaskClient):

@@ -17,7 +17,7 @@ from factories import (
 )
 from sqlalchemy import func, select
 from support.apps import committed_session, sign_in
-from support.pages import inline_code_in, text, words
+from support.pages import hidden_input, inline_code_in, text, words
 from support.records import add_pair_content
 
 from app.models import (
@@ -688,11 +688,7 @@ def test_every_admin_form_works_with_its_token_and_not_without(csrf_app):
         sign_in(client, admin)
 
         def token(url: str) -> str:
-            page = client.get(url).text
-            return re.search(
-                r'<form method="post"[^>]*>(?:\s*<input [^>]*>)*?\s*<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"',
-                page,
-            )[1]
+            return hidden_input(client.get(url).text)[1]
 
         assert client.post("/admin/programs/new", data=program_values()).status_code == 400
         made = client.post("/admin/programs/new", data=program_values(csrf_token=token("/admin/programs/new")))

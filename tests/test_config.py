@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.config import ConfigError, load
 
 
@@ -58,17 +57,9 @@ def test_bad_settings_are_named(tmp_path, env, message):
 
 
 def test_passkey_options_ignore_the_host_header(tmp_path):
-    app = create_app(
-        {"TESTING": True, "WTF_CSRF_ENABLED": False},
-        environ={
-            "SECRET_KEY": "s",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/c.sqlite3",
-            "BASE_URL": "https://twoway.example.org",
-        },
-    )
-    from support.apps import reset_schema
+    from support.apps import make_app, migrated_sqlite
 
-    reset_schema(app)
+    app = make_app(migrated_sqlite(tmp_path / "c.sqlite3"), environ={"BASE_URL": "https://twoway.example.org"})
     options = app.test_client().post("/auth/passkey/options", headers={"Host": "evil.example"}).get_json()
     assert options["rpId"] == "twoway.example.org"
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
+import pytest
+from factories import AdminFactory, ProgramFactory, UserFactory
 from sqlalchemy import func, select
-from support.apps import clients_of, committed_session, own_app
+from support.apps import clients_of, committed_pair, committed_session, own_app
 from support.parallel import at_once
 
 from app.extensions import db
@@ -33,15 +34,6 @@ def _count(session, model, **where) -> int:
 def _goal_data(key: str, title: str = "Learn to read a Figma file") -> dict[str, str]:
     values = {"learner": "mentee", "title": title, "why": "", "success": "", "target_on": ""}
     return {"idempotency_key": key} | {f"new-{name}": value for name, value in values.items()}
-
-
-def test_adding_a_goal_twice_with_one_key_adds_one(mentee, session, pair):
-    key = _key(mentee.get(f"/pairs/{pair.id}/goals").text, "new-idempotency_key")
-    first = mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key))
-    again = mentee.post(f"/pairs/{pair.id}/goals", data=_goal_data(key))
-    assert first.status_code == again.status_code == 303
-    assert first.headers["Location"] == again.headers["Location"]
-    assert _count(session, Goal, pair_id=pair.id) == 1
 
 
 def test_a_refused_goal_keeps_its_key_and_the_board_after_an_add_has_a_new_one(mentee, session, pair):
@@ -81,13 +73,21 @@ def _log_data(key: str, notes: str = "We met on Teams") -> dict[str, str]:
     }
 
 
-def test_logging_a_meeting_twice_with_one_key_logs_one(mentor, session, pair):
-    key = _key(mentor.get(f"/pairs/{pair.id}/journal/new").text)
-    first = mentor.post(f"/pairs/{pair.id}/journal/new", data=_log_data(key))
-    again = mentor.post(f"/pairs/{pair.id}/journal/new", data=_log_data(key))
+@pytest.mark.parametrize(
+    "form_at, action, key_id, data, model",
+    [
+        ("goals", "goals", "new-idempotency_key", _goal_data, Goal),
+        ("journal/new", "journal/new", "idempotency_key", _log_data, Meeting),
+    ],
+    ids=["a goal", "a meeting"],
+)
+def test_sending_a_new_form_twice_with_one_key_makes_one(mentee, session, pair, form_at, action, key_id, data, model):
+    key = _key(mentee.get(f"/pairs/{pair.id}/{form_at}").text, key_id)
+    first = mentee.post(f"/pairs/{pair.id}/{action}", data=data(key))
+    again = mentee.post(f"/pairs/{pair.id}/{action}", data=data(key))
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"]
-    assert _count(session, Meeting, pair_id=pair.id) == 1
+    assert _count(session, model, pair_id=pair.id) == 1
 
 
 def test_another_action_row_keeps_the_key_and_claims_nothing(mentor, session, pair):
@@ -117,10 +117,8 @@ def test_asking_for_help_twice_with_one_key_sends_one(mentee, session, pair):
 def test_parallel_copies_of_one_meeting_log_one(tmp_path):
     copies = 4
     with own_app(tmp_path) as app:
-        with committed_session(app) as session:
-            pair = PairFactory()
-            session.commit()
-            pair_id, mentor = pair.id, pair.mentor
+        pair = committed_pair(app)
+        pair_id, mentor = pair.id, pair.mentor
         clients = clients_of(app, *[mentor] * copies)
 
         def send(client) -> tuple[int, str]:

@@ -12,6 +12,7 @@ import pytest
 from factories import PairFactory
 from sqlalchemy import select
 from support.pages import text
+from support.records import read_back
 
 from app.models import Goal, Meeting, Milestone, PairHistory, Topic
 
@@ -49,12 +50,7 @@ def _save_notes(client, pair, meeting: Meeting, notes: str, version: int):
 
 
 def _history(session, pair) -> list[tuple[str, str, dict]]:
-    rows = session.scalars(
-        select(PairHistory)
-        .where(PairHistory.pair_id == pair.id)
-        .order_by(PairHistory.id)
-        .execution_options(populate_existing=True)
-    )
+    rows = read_back(session, select(PairHistory).where(PairHistory.pair_id == pair.id).order_by(PairHistory.id))
     return [(row.subject.value, row.action.value, row.snapshot) for row in rows]
 
 

@@ -15,24 +15,19 @@ from factories import (
 )
 from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app, sign_in
-from support.pages import inline_code_in, text, words
+from support.pages import hidden_input, inline_code_in, text, words
 from support.parallel import at_once
-from support.records import add_clause, add_pair_content
+from support.records import add_clause, add_ground_rules, add_pair_content, give_prompts, read_back
 
 from app.extensions import db
 from app.feedback import rounds
-from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
-    Agreement,
-    Clause,
-    ClauseKind,
     FeedbackAnswer,
     FeedbackSubmission,
     Meeting,
     Program,
     Prompt,
     PromptKind,
-    PromptSet,
     Rhythm,
     Role,
 )
@@ -47,20 +42,6 @@ SHARED = "Pelican-shared-77b1"
 
 
 # --- set-up --------------------------------------------------------------------------------------
-
-
-def give_prompts(session, program: Program) -> dict[str, Prompt]:
-    """The default prompt set, made in the test's session; prompts by their words."""
-    prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
-    prompt_set.prompts = [
-        Prompt(position=i, text=words_, kind=kind, about_rhythm=about)
-        for i, (words_, kind, about) in enumerate(DEFAULT_PROMPTS)
-    ]
-    session.add(prompt_set)
-    session.flush()
-    program.prompt_set_id = prompt_set.id
-    session.flush()
-    return {p.text: p for p in prompt_set.prompts}
 
 
 @pytest.fixture
@@ -93,16 +74,6 @@ def base(pair) -> str:
     return f"/pairs/{pair.id}/feedback"
 
 
-@pytest.fixture
-def mentor(app, pair, login):
-    return login(pair.mentor, on=app.test_client())
-
-
-@pytest.fixture
-def mentee(app, pair, login):
-    return login(pair.mentee, on=app.test_client())
-
-
 def add_meeting(session, pair, days_ago: int) -> Meeting:
     meeting = Meeting(
         pair_id=pair.id, held_on=TODAY - timedelta(days=days_ago), author_id=pair.mentor.id, notes="We met."
@@ -110,35 +81,6 @@ def add_meeting(session, pair, days_ago: int) -> Meeting:
     session.add(meeting)
     session.flush()
     return meeting
-
-
-def add_ground_rules(
-    session, pair, *, cadence: str | None = None, midpoint: date | None = None, end: date | None = None
-) -> None:
-    if session.get(Agreement, pair.id) is None:
-        session.add(Agreement(pair_id=pair.id, version=1))
-        session.flush()
-    if cadence:
-        session.add(
-            Clause(
-                pair_id=pair.id,
-                kind=ClauseKind.RHYTHM,
-                title="How often we meet",
-                position=0,
-                fields={"cadence": cadence, "custom": "", "length_minutes": 45},
-            )
-        )
-    if midpoint or end:
-        session.add(
-            Clause(
-                pair_id=pair.id,
-                kind=ClauseKind.DATES,
-                title="Our dates",
-                position=1,
-                fields={"midpoint": midpoint.isoformat() if midpoint else "", "end": end.isoformat() if end else ""},
-            )
-        )
-    session.flush()
 
 
 def full_answers(
@@ -168,11 +110,8 @@ def answer(client, base, round_key: str, data: dict[str, str], htmx: bool = Fals
 def stored(session, pair) -> list[tuple]:
     return [
         (a.round_key, a.user_id, a.prompt_id, a.score, a.yes, a.text, a.shared)
-        for a in session.scalars(
-            select(FeedbackAnswer)
-            .where(FeedbackAnswer.pair_id == pair.id)
-            .order_by(FeedbackAnswer.id)
-            .execution_options(populate_existing=True)
+        for a in read_back(
+            session, select(FeedbackAnswer).where(FeedbackAnswer.pair_id == pair.id).order_by(FeedbackAnswer.id)
         )
     ]
 
@@ -802,7 +741,7 @@ def test_answering_works_with_the_pages_own_token_and_not_without(csrf_app):
         sign_in(client, pair.mentee)
         base = f"/pairs/{pair.id}/feedback"
         page = client.get(base).text
-        token = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        token = hidden_input(page)[1]
         data = {"round": f"meeting-{meeting.id}", **full_answers(prompts, working="With a token")}
         assert client.post(base, data=data).status_code == 400
         assert "You're up to date" not in text(client.get(base))  # refused: still waiting

@@ -9,6 +9,7 @@ import pytest
 from factories import PairFactory
 from sqlalchemy import func, select, update
 from support.pages import inline_code_in, text, words
+from support.records import read_back
 
 from app.models import (
     Agreement,
@@ -520,13 +521,9 @@ def key_in(page: str) -> str:
 
 
 def titles(session, pair) -> list[str]:
-    return list(
-        session.scalars(
-            select(Clause.title)
-            .where(Clause.pair_id == pair.id, Clause.removed.is_(False))
-            .order_by(Clause.position)
-            .execution_options(populate_existing=True)
-        )
+    return read_back(
+        session,
+        select(Clause.title).where(Clause.pair_id == pair.id, Clause.removed.is_(False)).order_by(Clause.position),
     )
 
 
@@ -563,17 +560,15 @@ def test_an_add_refused_for_bad_input_keeps_its_words_and_key_and_the_corrected_
 
 
 def test_parallel_copies_of_one_add_make_one_clause(tmp_path):
-    from support.apps import clients_of, committed_session, own_app
+    from support.apps import clients_of, committed_pair, own_app
     from support.parallel import at_once
 
     from app.extensions import db
 
     copies = 4
     with own_app(tmp_path) as app:
-        with committed_session(app) as own:
-            pair = PairFactory()
-            own.commit()
-            pair_id, mentor = pair.id, pair.mentor
+        pair = committed_pair(app)
+        pair_id, mentor = pair.id, pair.mentor
         clients = clients_of(app, *[mentor] * copies)
         assert clients[0].post(f"/pairs/{pair_id}/ground-rules/start").status_code == 303
 

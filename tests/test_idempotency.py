@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from factories import PairFactory
 from sqlalchemy import func, select
-from support.apps import clients_of, committed_session, own_app
+from support.apps import clients_of, committed_pair, own_app
 from support.parallel import at_once
+from support.records import read_back
 
 from app.extensions import db
 from app.models import Topic
@@ -19,9 +19,7 @@ def _key(page: str) -> str:
 
 
 def _topics(session, pair) -> list[str]:
-    return list(
-        session.scalars(select(Topic.text).where(Topic.pair_id == pair.id).execution_options(populate_existing=True))
-    )
+    return read_back(session, select(Topic.text).where(Topic.pair_id == pair.id))
 
 
 def test_the_same_form_sent_twice_adds_one_topic_and_answers_the_same(app, session, pair, mentee):
@@ -66,10 +64,8 @@ def test_keys_belong_to_their_person(app, session, pair, mentor, mentee, login):
 def test_parallel_copies_of_one_submission_add_one_topic(tmp_path):
     copies = 4
     with own_app(tmp_path) as app:
-        with committed_session(app) as session:
-            pair = PairFactory()
-            session.commit()
-            pair_id, mentee = pair.id, pair.mentee
+        pair = committed_pair(app)
+        pair_id, mentee = pair.id, pair.mentee
 
         def send(client) -> int:
             data = {"text": "Only once", "idempotency_key": "k" * 22}

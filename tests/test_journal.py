@@ -11,8 +11,8 @@ import pytest
 from factories import AdminFactory, PairFactory, UserFactory
 from sqlalchemy import func, select
 from support.apps import committed_session, sign_in
-from support.pages import inline_code_in, text, words
-from support.records import add_clause
+from support.pages import hidden_input, inline_code_in, text, words
+from support.records import add_clause, read_back
 
 from app.models import ActionItem, Goal, Meeting, Reflection, Role, Topic
 
@@ -63,14 +63,7 @@ def at_item(item: ActionItem) -> dict[str, str]:
 
 
 def meetings_of(session, pair) -> list[Meeting]:
-    return list(
-        session.scalars(
-            select(Meeting)
-            .where(Meeting.pair_id == pair.id)
-            .order_by(Meeting.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return read_back(session, select(Meeting).where(Meeting.pair_id == pair.id).order_by(Meeting.id))
 
 
 def only_meeting(session, pair) -> Meeting:
@@ -86,14 +79,7 @@ def topics_of(session, pair) -> dict[str, int | None]:
 
 
 def items_of(session, pair) -> list[ActionItem]:
-    return list(
-        session.scalars(
-            select(ActionItem)
-            .where(ActionItem.pair_id == pair.id)
-            .order_by(ActionItem.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return read_back(session, select(ActionItem).where(ActionItem.pair_id == pair.id).order_by(ActionItem.id))
 
 
 # --- logging a meeting ---------------------------------------------------------------------------
@@ -785,13 +771,6 @@ def test_control_characters_never_reach_the_database(mentor, base, pair, session
 # --- with CSRF protection on, every journal form carries its token -------------------------------
 
 
-def hidden(page: str, name_ending: str) -> tuple[str, str]:
-    """(name, value) of the first hidden input whose name ends with ``name_ending``."""
-    match = re.search(rf'<input[^>]*name="([^"]*{name_ending})"[^>]*value="([^"]+)"', page)
-    assert match, f"no {name_ending} field on the page"
-    return match.group(1), match.group(2)
-
-
 def test_every_journal_form_works_with_its_own_token_and_not_without(csrf_app):
     app = csrf_app
     with committed_session(app) as session:
@@ -809,25 +788,29 @@ def test_every_journal_form_works_with_its_own_token_and_not_without(csrf_app):
             "actions-0-text": "Tick me",
         }
         assert client.post(f"{base}/new", data=data).status_code == 400  # no token: refused
-        assert client.post(f"{base}/new", data=dict(data, csrf_token=hidden(form, "csrf_token")[1])).status_code == 303
+        assert (
+            client.post(f"{base}/new", data=dict(data, csrf_token=hidden_input(form, "csrf_token")[1])).status_code
+            == 303
+        )
 
         journal = client.get(base).text
         meeting_id = int(re.search(r'id="meeting-(\d+)"', journal).group(1))
         action_id = int(re.search(r'id="action-(\d+)"', journal).group(1))
-        name, token = hidden(journal, f"reflection-{meeting_id}-csrf_token")  # each entry's own form
+        name, token = hidden_input(journal, f"reflection-{meeting_id}-csrf_token")  # each entry's own form
         reflected = client.post(
             f"{base}/meetings/{meeting_id}/reflection", data={name: token, f"reflection-{meeting_id}-body": "Mine"}
         )
         assert reflected.status_code == 303
         ticked = client.post(
-            f"{base}/actions/{action_id}/toggle", data={"done": "1", "csrf_token": hidden(journal, "csrf_token")[1]}
+            f"{base}/actions/{action_id}/toggle",
+            data={"done": "1", "csrf_token": hidden_input(journal, "csrf_token")[1]},
         )
         assert ticked.status_code == 303
         edit_page = client.get(f"{base}/meetings/{meeting_id}/edit").text
         edited = client.post(
             f"{base}/meetings/{meeting_id}",
             data={
-                "csrf_token": hidden(edit_page, "csrf_token")[1],
+                "csrf_token": hidden_input(edit_page, "csrf_token")[1],
                 "version": "1",
                 "held_on": date.today().isoformat(),
                 "format": "call",

@@ -13,10 +13,9 @@ import pytest
 from factories import UserFactory
 from flask import Flask
 from sqlalchemy.orm import Session
-from support.apps import BASE_URL, eager_tasks, make_app, reset_schema
+from support.apps import eager_tasks, make_app, migrated_sqlite, reset_schema
 from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, text_of
 
-from app import create_app
 from app.config import celery_settings
 from app.extensions import db
 from app.models import Participant, Program, User
@@ -44,17 +43,10 @@ def smtp_server():
 @pytest.fixture(scope="module")
 def mail_app(smtp_server, tmp_path_factory) -> Flask:
     controller, _inbox = smtp_server
-    app = create_app(
-        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()},
-        environ={
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('mail')}/mail.sqlite3",
-            "BASE_URL": BASE_URL,
-            "MAIL_URL": f"smtp://{controller.hostname}:{controller.port}",
-        },
+    return make_app(
+        migrated_sqlite(tmp_path_factory.mktemp("mail") / "mail.sqlite3"),
+        environ={"MAIL_URL": f"smtp://{controller.hostname}:{controller.port}"},
     )
-    reset_schema(app)
-    return app
 
 
 @pytest.fixture
@@ -159,17 +151,11 @@ def _slow_mail_app(tmp_path_factory, controller) -> Flask:
     folder = tmp_path_factory.mktemp("slow-mail")
     # Tasks really queued (on the embedded broker, with no worker): the request does only its own work.
     queued = celery_settings(f"sqla+sqlite:///{folder}/broker.sqlite3", folder)
-    app = create_app(
-        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": queued},
-        environ={
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{folder}/mail.sqlite3",
-            "BASE_URL": BASE_URL,
-            "MAIL_URL": f"smtp://{controller.hostname}:{controller.port}",
-        },
+    return make_app(
+        migrated_sqlite(folder / "mail.sqlite3"),
+        environ={"MAIL_URL": f"smtp://{controller.hostname}:{controller.port}"},
+        CELERY=queued,
     )
-    reset_schema(app)
-    return app
 
 
 def _answer_time(client, url: str, email: str) -> float:
@@ -247,23 +233,16 @@ def test_without_mail_url_the_mail_goes_to_the_log(app, client, session, caplog,
 def unreachable_mail_app(tmp_path) -> Flask:
     # Run at once, and each retry at once too: errors are the task's to handle, not the caller's.
     retried_at_once = {**eager_tasks(), "task_eager_propagates": False}
-    app = create_app(
-        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": retried_at_once},
-        environ={
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/down.sqlite3",
-            "BASE_URL": BASE_URL,
-            "MAIL_URL": f"smtp://127.0.0.1:{free_port()}",  # nothing listens there
-        },
+    return make_app(
+        migrated_sqlite(tmp_path / "down.sqlite3"),
+        environ={"MAIL_URL": f"smtp://127.0.0.1:{free_port()}"},  # nothing listens there
+        CELERY=retried_at_once,
     )
-    reset_schema(app)
-    return app
 
 
 def test_a_mail_server_that_is_down_is_tried_again_then_given_up_on(unreachable_mail_app, caplog, app_log):
     """Delivery is retried (with backoff, in a worker), then the failure is logged, without the
     link; the person sees the usual answer, not an error."""
-    app_log.disabled = False  # building the app ran the migrations, which switch it off
     person = add_person(unreachable_mail_app, "Ines Duarte")
     with caplog.at_level(logging.WARNING):
         response = unreachable_mail_app.test_client().post(

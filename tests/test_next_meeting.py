@@ -9,7 +9,7 @@ import pytest
 from factories import PairFactory
 from icalendar import Calendar
 from sqlalchemy import func, select
-from support.apps import clients_of, committed_session, own_app
+from support.apps import clients_of, committed_pair, own_app
 from support.pages import inline_code_in, text, words
 from support.parallel import at_once
 
@@ -325,10 +325,8 @@ def test_two_first_plans_made_at_the_same_moment_keep_both(tmp_path):
     """Both people plan the first meeting at once, on a database of their own (PostgreSQL too):
     one plan is saved, the other person gets the conflict view with theirs kept, nobody a 500."""
     with own_app(tmp_path) as app:
-        with committed_session(app) as session:
-            pair = PairFactory()
-            session.commit()
-            pair_id, people = pair.id, (pair.mentor, pair.mentee)
+        pair = committed_pair(app)
+        pair_id, people = pair.id, (pair.mentor, pair.mentee)
 
         def send(client, at: str) -> tuple[int, str]:
             data = {

@@ -8,6 +8,7 @@ import pytest
 from factories import UserFactory
 from sqlalchemy import select, update
 from support.authenticator import SoftAuthenticator
+from support.records import read_back
 
 from app.models import Passkey, RecoveryCode, User, WebAuthnChallenge, utcnow
 
@@ -32,9 +33,7 @@ def sign_in_with(client, phone: SoftAuthenticator, **get_args):
 
 
 def passkeys_of(session, user: User) -> list[Passkey]:
-    return list(
-        session.scalars(select(Passkey).where(Passkey.user_id == user.id).execution_options(populate_existing=True))
-    )
+    return read_back(session, select(Passkey).where(Passkey.user_id == user.id))
 
 
 @pytest.fixture
@@ -179,15 +178,21 @@ def test_a_second_passkey_can_be_removed_without_codes(client, session, person, 
     assert len(passkeys_of(session, person)) == 1
 
 
-def test_rename_in_place_with_htmx(client, htmx_client, session, login, person, phone):
+def rename_with_htmx(client, htmx_client, session, login, person, phone, nickname: str):
+    """Add a passkey from ``phone``, then rename it in place as htmx does; the passkey and the answer."""
     add_passkey(client, phone)
     [passkey] = passkeys_of(session, person)
     login(person, on=htmx_client)
     response = htmx_client.post(
         f"/account/passkeys/{passkey.id}/rename",
-        data={"nickname": "  Work laptop "},
+        data={"nickname": nickname},
         headers={"HX-Target": f"passkey_row-{passkey.id}"},
     )
+    return passkey, response
+
+
+def test_rename_in_place_with_htmx(client, htmx_client, session, login, person, phone):
+    passkey, response = rename_with_htmx(client, htmx_client, session, login, person, phone, "  Work laptop ")
     assert response.status_code == 200
     assert response.text.lstrip().startswith(f'<li class="card passkey" id="passkey_row-{passkey.id}"')
     assert "<html" not in response.text
@@ -196,14 +201,7 @@ def test_rename_in_place_with_htmx(client, htmx_client, session, login, person, 
 
 
 def test_an_empty_name_is_refused_and_keeps_the_row(client, htmx_client, session, login, person, phone):
-    add_passkey(client, phone)
-    [passkey] = passkeys_of(session, person)
-    login(person, on=htmx_client)
-    response = htmx_client.post(
-        f"/account/passkeys/{passkey.id}/rename",
-        data={"nickname": ""},
-        headers={"HX-Target": f"passkey_row-{passkey.id}"},
-    )
+    passkey, response = rename_with_htmx(client, htmx_client, session, login, person, phone, "")
     assert response.status_code == 422
     assert "Give the passkey a name" in response.text
     session.refresh(passkey)

@@ -12,9 +12,10 @@ from datetime import date
 import pytest
 from factories import PairFactory
 from sqlalchemy import select
-from support.apps import clients_of, committed_session, make_app, own_database, reset_schema
+from support.apps import clients_of, committed_session, make_app, own_database
 from support.pages import text
 from support.parallel import at_once
+from support.records import read_back
 
 from app.extensions import db
 from app.journal import meetings
@@ -46,8 +47,7 @@ def _reflect(client, pair_id: int, meeting_id: int, body: str, version: str, htm
 
 
 def _stored(session, meeting) -> list[str]:
-    query = select(Reflection.body).where(Reflection.meeting_id == meeting.id)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
+    return read_back(session, select(Reflection.body).where(Reflection.meeting_id == meeting.id))
 
 
 def test_a_second_tab_saving_over_the_first_gets_both_texts(mentor, session, pair, meeting):
@@ -111,7 +111,6 @@ def test_the_partner_never_sees_either_text_and_the_history_never_holds_them(men
 def test_two_first_saves_at_once_never_fail(tmp_path, monkeypatch, bodies):
     with own_database(tmp_path) as url:
         app = make_app(url)
-        reset_schema(app)
         if url.startswith("postgresql"):
             # Make the race certain: both requests have looked for a reflection (and found none)
             # before either writes one. (SQLite takes the write lock up front: there one waits for

@@ -15,7 +15,7 @@ from factories import AdminFactory, PairFactory, UserFactory
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from support.apps import committed_session, eager_tasks, reset_schema, sign_in
+from support.apps import committed_session, make_app, migrated_sqlite, sign_in
 from support.pages import inline_code_in
 from support.records import (
     add_clause,
@@ -26,7 +26,7 @@ from support.records import (
     add_recovery_code,
 )
 
-from app import authz, create_app
+from app import authz
 from app.extensions import db
 from app.models import User
 
@@ -294,12 +294,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, session):
 
 
 def test_https_deployment_uses_a_host_prefixed_secure_cookie(tmp_path):
-    url = f"sqlite:///{tmp_path}/https.sqlite3"
-    app = create_app(
-        {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()},
-        environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": "https://twoway.example.org"},
-    )
-    reset_schema(app)
+    app = make_app(migrated_sqlite(tmp_path / "https.sqlite3"), environ={"BASE_URL": "https://twoway.example.org"})
     with app.app_context():
         session = Session(bind=db.engine, expire_on_commit=False)
     with session:

@@ -47,9 +47,7 @@ def test_beat_and_a_worker_send_reminders_over_the_embedded_broker(tmp_path):
             working.wait_for("Subject: You meet Margaret Holloway to")
             working.wait_for("Subject: You meet Aisha Khan to")
             assert "Room 4.12" in working.output()
-        with app.app_context():
-            sent = db.session.scalars(select(Delivery.state)).all()
-        assert sent == [State.SENT, State.SENT]
+            _wait_until(app, lambda: db.session.scalars(select(Delivery.state)).all() == [State.SENT, State.SENT])
 
 
 def test_a_worker_killed_mid_send_leaves_a_reported_claim_and_no_second_copy(tmp_path):
@@ -85,7 +83,7 @@ def test_a_worker_killed_mid_send_leaves_a_reported_claim_and_no_second_copy(tmp
                     db.session.commit()
                     passes.run(utcnow())
                     # Queued after everything else: once it arrives, the worker has seen all before it.
-                    outbox.deliver_now(
+                    last = outbox.deliver_now(
                         second_id,
                         Kind.SECURITY,
                         "passkey:2",
@@ -95,6 +93,7 @@ def test_a_worker_killed_mid_send_leaves_a_reported_claim_and_no_second_copy(tmp
                     )
                 [envelope] = inbox.wait_for(1, 30)
                 assert envelope.rcpt_tos == [second_email]
+                _wait_for_state(app, last, State.SENT)
             with app.app_context():
                 assert db.session.get(Delivery, stuck).state == State.SENDING
                 assert [d.id for d in passes.failed()] == [stuck]
@@ -103,12 +102,17 @@ def test_a_worker_killed_mid_send_leaves_a_reported_claim_and_no_second_copy(tmp
         smtp.stop()
 
 
-def _wait_for_state(app, delivery_id: int, state: State, seconds: float = 30) -> None:
+def _wait_until(app, condition, seconds: float = 30) -> None:
+    """Until ``condition()``, asked in an app context on fresh reads, holds."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with app.app_context():
             db.session.expire_all()
-            if db.session.get(Delivery, delivery_id).state == state:
+            if condition():
                 return
         time.sleep(0.05)
-    raise AssertionError(f"delivery {delivery_id} never reached {state}")
+    raise AssertionError(f"{condition} never held within {seconds} s")
+
+
+def _wait_for_state(app, delivery_id: int, state: State) -> None:
+    _wait_until(app, lambda: db.session.get(Delivery, delivery_id).state == state)

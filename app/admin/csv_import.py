@@ -15,9 +15,9 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from app.admin.forms import DEPARTMENT_MAX, LEVEL_MAX, NAME_MAX
+from app.admin.forms import NAME_MAX
 from app.forms import drop_control_characters
-from app.models import normalise_email, valid_email
+from app.models import DEPARTMENT_MAX, LEVEL_MAX, normalise_email, valid_email
 
 COLUMNS = ("name", "email", "department", "level")
 # A few thousand people fit well below the request size limit; more is a mistake or a different tool.

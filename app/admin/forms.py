@@ -10,7 +10,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -25,39 +24,32 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import EmailAddress, Form
+from app.forms import Form, email_field, longest, number_between, strip
 from app.idempotency import IdempotentForm
 from app.models import (
     DEFAULT_PRIVACY_THRESHOLD,
-    EMAIL_MAX,
+    DEPARTMENT_MAX,
     HELP_MAX,
+    LEVEL_MAX,
     MIN_PRIVACY_THRESHOLD,
-    Participant,
     Program,
     User,
 )
 
 PROGRAM_NAME_MAX = Program.name.type.length
 NAME_MAX = User.name.type.length
-DEPARTMENT_MAX = Participant.department.type.length
-LEVEL_MAX = Participant.level.type.length
 EVERY_WEEKS_MAX = 12
 # Far above any real program; it only stops a typo (500 for 5) from hiding every figure.
 PRIVACY_THRESHOLD_MAX = 100
 
 
-def _longest(limit: int, what: str) -> Length:
-    return Length(max=limit, message=f"Keep the {what} to {limit} characters or fewer.")
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ProgramForm(Form):
     name = StringField(
         "Program name",
-        validators=[DataRequired("Give the program a name people will recognise."), _longest(PROGRAM_NAME_MAX, "name")],
+        validators=[
+            DataRequired("Give the program a name people will recognise."),
+            longest(PROGRAM_NAME_MAX, "the name"),
+        ],
     )
     starts_on = DateField(
         "Starts on",
@@ -70,10 +62,7 @@ class ProgramForm(Form):
     feedback_after_meeting = BooleanField("After each meeting a pair logs")
     feedback_every_weeks = IntegerField(
         "Also every so many weeks",
-        validators=[
-            InputRequired("Enter a number of weeks from 0 to 12."),
-            NumberRange(0, EVERY_WEEKS_MAX, f"Enter a number of weeks from 0 to {EVERY_WEEKS_MAX}."),
-        ],
+        validators=number_between(0, EVERY_WEEKS_MAX, f"Enter a number of weeks from 0 to {EVERY_WEEKS_MAX}."),
         default=4,
     )
     feedback_at_midpoint = BooleanField("At the program's midpoint")
@@ -141,19 +130,12 @@ def edit_program_form(
 
 
 class ParticipantForm(IdempotentForm, Form):
-    name = StringField("Full name", validators=[DataRequired("Enter the person's name."), _longest(NAME_MAX, "name")])
-    email = EmailField(
-        "Work email",
-        # Addresses pasted from a spreadsheet or a mail often bring spaces along.
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the person's email address: their sign-in links go there."),
-            Length(max=EMAIL_MAX, message="That is longer than any email address can be."),
-            EmailAddress(),
-        ],
+    name = StringField(
+        "Full name", validators=[DataRequired("Enter the person's name."), longest(NAME_MAX, "the name")]
     )
-    department = StringField("Department", validators=[_longest(DEPARTMENT_MAX, "department")])
-    level = StringField("Level", validators=[_longest(LEVEL_MAX, "level")])
+    email = email_field("Work email", "Enter the person's email address: their sign-in links go there.")
+    department = StringField("Department", validators=[longest(DEPARTMENT_MAX, "the department")])
+    level = StringField("Level", validators=[longest(LEVEL_MAX, "the level")])
 
     def values(self) -> dict[str, str]:
         return {
@@ -204,7 +186,7 @@ class AnswerForm(Form):
 
     answer = TextAreaField(
         "Your answer",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Write your answer: it reaches only the person who asked."),
             Length(max=ANSWER_MAX, message=f"Keep it under {ANSWER_MAX:,} characters."),
@@ -241,13 +223,5 @@ def answer_form(request_id: int, answer: str = "", answered_at: datetime | None 
 class AdminForm(Form):
     """An owner naming a program admin: someone new, or a person who already has an account."""
 
-    name = StringField("Full name", validators=[DataRequired("Enter the admin's name."), _longest(NAME_MAX, "name")])
-    email = EmailField(
-        "Work email",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the admin's email address: their sign-in links go there."),
-            Length(max=EMAIL_MAX, message="That is longer than any email address can be."),
-            EmailAddress(),
-        ],
-    )
+    name = StringField("Full name", validators=[DataRequired("Enter the admin's name."), longest(NAME_MAX, "the name")])
+    email = email_field("Work email", "Enter the admin's email address: their sign-in links go there.")

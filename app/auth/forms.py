@@ -1,21 +1,14 @@
 """Forms of the sign-in pages and the account pages."""
 
-from wtforms import EmailField, HiddenField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import EmailAddress, Form
+from app.forms import Form, email_field
 from app.models.user import Passkey
 
 
 class EmailLinkForm(Form):
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter the email address you use for Twoway."),
-            Length(max=254, message="That is longer than any email address can be."),
-            EmailAddress(),
-        ],
-    )
+    email = email_field("Email address", "Enter the email address you use for Twoway.")
     next = HiddenField()
 
 

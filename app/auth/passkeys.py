@@ -8,7 +8,9 @@ can act on.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from flask import current_app, session
 from sqlalchemy import delete, select
@@ -77,13 +79,22 @@ def _new_challenge(purpose: str, user: User | None) -> bytes:
     return challenge
 
 
+T = TypeVar("T")
+# What py_webauthn raises for an answer it can't read or won't accept.
+_REFUSED = (WebAuthnException, ValueError, KeyError, TypeError)
+
+
+def _parsed(parse: Callable[[Any], T], answer: str | bytes) -> T:
+    try:
+        return parse(answer)
+    except _REFUSED as error:
+        raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+
+
 def _take_challenge(purpose: str, user: User | None, client_data_json: bytes) -> bytes:
     """Consume the pending challenge that this answer was made for. DELETE … RETURNING makes it
     single-use even when two requests race with the same one."""
-    try:
-        answered = parse_client_data_json(client_data_json).challenge
-    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+    answered = _parsed(parse_client_data_json, client_data_json).challenge
     pending: list[str] = session.get(_SESSION_KEY, [])
     row = None
     if pending:
@@ -105,6 +116,17 @@ def _take_challenge(purpose: str, user: User | None, client_data_json: bytes) ->
 
 def _config(key: str) -> str:
     return current_app.config[key]
+
+
+def _expected(challenge: bytes) -> dict[str, Any]:
+    """What every answer must match: our challenge, our host and origin, and a person verified
+    on the device (its PIN, face or finger)."""
+    return {
+        "expected_challenge": challenge,
+        "expected_rp_id": _config("WEBAUTHN_RP_ID"),
+        "expected_origin": _config("WEBAUTHN_ORIGIN"),
+        "require_user_verification": True,
+    }
 
 
 def registration_options(user: User, existing: list[Passkey]) -> str:
@@ -137,21 +159,13 @@ def _transports(values: list[str]) -> list[AuthenticatorTransport]:
 
 def register(user: User, credential_json: str, nickname: str) -> Passkey:
     """Verify the browser's answer to ``registration_options`` and store the new passkey."""
-    try:
-        credential = parse_registration_credential_json(credential_json)
-    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+    credential = _parsed(parse_registration_credential_json, credential_json)
     challenge = _take_challenge(_REGISTER, user, credential.response.client_data_json)
     try:
         verified = verify_registration_response(
-            credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=_config("WEBAUTHN_RP_ID"),
-            expected_origin=_config("WEBAUTHN_ORIGIN"),
-            require_user_verification=True,
-            supported_pub_key_algs=_ALGORITHMS,
+            credential=credential, supported_pub_key_algs=_ALGORITHMS, **_expected(challenge)
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+    except _REFUSED as error:
         current_app.logger.info("Passkey registration refused for user %s: %s", user.id, error)
         raise PasskeyError("Your device's answer could not be verified, so no passkey was added.") from error
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == verified.credential_id)):
@@ -184,10 +198,7 @@ def authentication_options() -> str:
 
 def authenticate(credential_json: str) -> User:
     """Verify a passkey sign-in and return whose it is."""
-    try:
-        credential = parse_authentication_credential_json(credential_json)
-    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        raise PasskeyError("Your device's answer could not be read. Please try again.") from error
+    credential = _parsed(parse_authentication_credential_json, credential_json)
     challenge = _take_challenge(_AUTHENTICATE, None, credential.response.client_data_json)
     passkey = db.session.scalar(
         select(Passkey).where(Passkey.credential_id == credential.raw_id).options(joinedload(Passkey.user))
@@ -202,14 +213,11 @@ def authenticate(credential_json: str) -> User:
     try:
         verified = verify_authentication_response(
             credential=credential,
-            expected_challenge=challenge,
-            expected_rp_id=_config("WEBAUTHN_RP_ID"),
-            expected_origin=_config("WEBAUTHN_ORIGIN"),
             credential_public_key=passkey.public_key,
             credential_current_sign_count=passkey.sign_count,
-            require_user_verification=True,
+            **_expected(challenge),
         )
-    except (WebAuthnException, ValueError, KeyError, TypeError) as error:
+    except _REFUSED as error:
         current_app.logger.info("Passkey sign-in refused for passkey %s: %s", passkey.id, error)
         raise PasskeyError("Your device's answer could not be verified. Please try again.") from error
     if not passkey.user.active:

@@ -106,7 +106,7 @@ def add_goal() -> Response:
 
 @bp.get("/<int:goal_id>")
 def show_goal(goal_id: int) -> Response:
-    goal = authz.get_in_pair(Goal, goal_id)
+    goal = authz.get_in_pair(Goal, goal_id, load=[Goal.milestones])
     return _answer(goal, autofocus=_heading(goal))
 
 
@@ -119,7 +119,8 @@ def edit_goal(goal_id: int) -> Response:
 @bp.post("/<int:goal_id>")
 def save_goal(goal_id: int) -> Response:
     membership = authz.current_membership()
-    goal = authz.get_in_pair(Goal, goal_id)
+    # The checklist comes along: the saved goal is shown again with it.
+    goal = authz.get_in_pair(Goal, goal_id, load=[Goal.milestones])
     form = edit_goal_form(membership, goal, from_request=True)
     if not form.validate():
         return _answer(goal, status=422, mode="edit", edit_form=form)
@@ -158,7 +159,7 @@ def move_goal(goal_id: int) -> Response:
 @bp.post("/<int:goal_id>/milestones")
 @idempotent
 def add_milestone(goal_id: int) -> Response:
-    goal = board.with_milestones(authz.get_in_pair(Goal, goal_id))
+    goal = authz.get_in_pair(Goal, goal_id, load=[Goal.milestones])
     form = milestone_form(goal.id, from_request=True)
     if not form.validate():
         return _answer(goal, status=422, milestone_form=form)
@@ -168,8 +169,8 @@ def add_milestone(goal_id: int) -> Response:
 
 def _milestone_and_goal(milestone_id: int) -> tuple[Milestone, Goal]:
     """A milestone of this pair and its goal, with the goal's checklist loaded to show it again."""
-    milestone = authz.get_in_pair(Milestone, milestone_id)
-    return milestone, board.with_milestones(authz.get_in_pair(Goal, milestone.goal_id))
+    milestone = authz.get_in_pair(Milestone, milestone_id, load=[(Milestone.goal, Goal.milestones)])
+    return milestone, milestone.goal
 
 
 @bp.post("/milestones/<int:milestone_id>/toggle")

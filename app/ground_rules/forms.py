@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.dates import iso_date
-from app.forms import Form, VersionedForm
+from app.forms import Form, VersionedForm, planned_length
 from app.idempotency import IdempotentForm
 from app.models import BODY_MAX, TITLE_MAX, Cadence, Clause, ClauseKind
 
@@ -39,10 +39,7 @@ class RhythmClauseForm(_ClauseForm):
     custom = StringField(
         "If custom, describe it", validators=[Length(max=200, message="Keep it under 200 characters.")]
     )
-    length_minutes = IntegerField(
-        "How long, in minutes",
-        validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
-    )
+    length_minutes = planned_length()
 
     def validate_custom(self, field) -> None:
         if self.cadence.data == Cadence.CUSTOM and not (field.data or "").strip():

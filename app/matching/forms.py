@@ -6,12 +6,12 @@ from typing import Any
 
 from wtforms import BooleanField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form
+from app.forms import Form, longest, number_between
 from app.matching import intake
-from app.models import AVOID_MAX, Intake, MatchingSettings, Participant
+from app.models import AVOID_MAX, DEPARTMENT_MAX, LEVEL_MAX, Intake, MatchingSettings, Participant
 from app.models.matching import (
     CAPACITY_MAX,
     INTERESTS_MAX,
@@ -25,13 +25,7 @@ from app.models.matching import (
 )
 from app.models.user import zone_named
 
-DEPARTMENT_MAX = Participant.department.type.length
-LEVEL_MAX = Participant.level.type.length
 AVOID_TEXT_MAX = AVOID_MAX * 260
-
-
-def _longest(limit: int, what: str) -> Length:
-    return Length(max=limit, message=f"Keep {what} to {limit} characters or fewer.")
 
 
 class CheckboxesField(SelectMultipleField):
@@ -46,13 +40,13 @@ class IntakeForm(Form):
         "Would you like to be a mentor or a mentee?", choices=[SelectChoice(k, v) for k, v in intake.ROLE_CHOICES]
     )
     teach = CheckboxesField("What I can teach", choices=[], validate_choice=True)
-    teach_other = StringField("Anything else I can teach", validators=[_longest(OTHER_MAX, "this")])
+    teach_other = StringField("Anything else I can teach", validators=[longest(OTHER_MAX, "this")])
     learn = CheckboxesField("What I want to learn", choices=[], validate_choice=True)
-    learn_other = StringField("Anything else I want to learn", validators=[_longest(OTHER_MAX, "this")])
-    department = StringField("Department", validators=[_longest(DEPARTMENT_MAX, "the department")])
-    level = StringField("Level", validators=[_longest(LEVEL_MAX, "the level")])
-    interests = StringField("Interests and hobbies", validators=[_longest(INTERESTS_MAX, "your interests")])
-    languages = StringField("Languages I can mentor in", validators=[_longest(LANGUAGES_MAX, "the languages")])
+    learn_other = StringField("Anything else I want to learn", validators=[longest(OTHER_MAX, "this")])
+    department = StringField("Department", validators=[longest(DEPARTMENT_MAX, "the department")])
+    level = StringField("Level", validators=[longest(LEVEL_MAX, "the level")])
+    interests = StringField("Interests and hobbies", validators=[longest(INTERESTS_MAX, "your interests")])
+    languages = StringField("Languages I can mentor in", validators=[longest(LANGUAGES_MAX, "the languages")])
     time_zone = StringField("Time zone", validators=[Optional(), Length(max=64)])
     rhythm = RadioField(
         "How often I'd like to meet",
@@ -62,7 +56,7 @@ class IntakeForm(Form):
     format = RadioField(
         "In person or by video", choices=[SelectChoice(k, v) for k, v in intake.FORMAT_CHOICES], validators=[Optional()]
     )
-    location = StringField("Where I work", validators=[_longest(LOCATION_MAX, "where you work")])
+    location = StringField("Where I work", validators=[longest(LOCATION_MAX, "where you work")])
     avoid = TextAreaField(
         "People I shouldn't be paired with",
         validators=[Length(max=AVOID_TEXT_MAX, message=f"Up to {AVOID_MAX} work email addresses.")],
@@ -165,19 +159,13 @@ class SettingsForm(Form):
     avoid = BooleanField(intake.BY_KEY["avoid"].label)
     level_gap = IntegerField(
         "The mentor is at least this many levels below the mentee",
-        validators=[
-            InputRequired(f"Enter a number of levels from 0 to {LEVEL_GAP_MAX}."),
-            NumberRange(0, LEVEL_GAP_MAX, f"Enter a number of levels from 0 to {LEVEL_GAP_MAX}."),
-        ],
+        validators=number_between(0, LEVEL_GAP_MAX, f"Enter a number of levels from 0 to {LEVEL_GAP_MAX}."),
     )
     higher_is_senior = BooleanField("A higher level number means more senior")
     different_department = BooleanField("Pair people from different departments")
     capacity = IntegerField(
         "Mentees one mentor may take",
-        validators=[
-            InputRequired(f"Enter a number from 1 to {CAPACITY_MAX}."),
-            NumberRange(1, CAPACITY_MAX, f"Enter a number from 1 to {CAPACITY_MAX}."),
-        ],
+        validators=number_between(1, CAPACITY_MAX, f"Enter a number from 1 to {CAPACITY_MAX}."),
     )
     weight_skills = IntegerField("What each can teach the other")
     weight_interests = IntegerField("Shared interests")

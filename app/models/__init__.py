@@ -55,7 +55,9 @@ from app.models.matching import (
 from app.models.next_meeting import CalendarFeed, NextMeeting
 from app.models.program import (
     DEFAULT_PRIVACY_THRESHOLD,
+    DEPARTMENT_MAX,
     HELP_MAX,
+    LEVEL_MAX,
     MIN_PRIVACY_THRESHOLD,
     HelpRequest,
     Pair,
@@ -102,7 +104,9 @@ __all__ = [
     "IDEMPOTENCY_KEY_MAX",
     "IdempotencyKey",
     "ANSWER_MAX",
+    "DEPARTMENT_MAX",
     "HELP_MAX",
+    "LEVEL_MAX",
     "FeedbackAnswer",
     "FeedbackSubmission",
     "HelpRequest",

@@ -43,7 +43,7 @@ class Goal(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     milestones: Mapped[list[Milestone]] = relationship(
-        back_populates="goal", lazy="raise", cascade="all, delete-orphan", order_by="Milestone.position"
+        back_populates="goal", lazy="raise", cascade="all, delete-orphan", order_by="[Milestone.position, Milestone.id]"
     )
 
     @property

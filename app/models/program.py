@@ -17,6 +17,8 @@ from app.models.user import User
 DEFAULT_PRIVACY_THRESHOLD = 5
 MIN_PRIVACY_THRESHOLD = 3
 HELP_MAX = 4_000
+DEPARTMENT_MAX = 120
+LEVEL_MAX = 60
 
 
 class Role(enum.StrEnum):
@@ -130,8 +132,8 @@ class Participant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("program.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    department: Mapped[str] = mapped_column(String(120), default="")
-    level: Mapped[str] = mapped_column(String(60), default="")
+    department: Mapped[str] = mapped_column(String(DEPARTMENT_MAX), default="")
+    level: Mapped[str] = mapped_column(String(LEVEL_MAX), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

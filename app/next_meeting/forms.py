@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_login import current_user
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TimeField
+from wtforms import DateField, HiddenField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length
 
-from app.forms import VersionedForm
+from app.forms import VersionedForm, planned_length
 from app.models import MeetingFormat, utcnow
 from app.models.user import zone_named
 
@@ -22,10 +22,7 @@ OUT_OF_RANGE = "Pick a day within the next two years."
 class NextMeetingForm(VersionedForm):
     day = DateField("Day", validators=[InputRequired("Pick the day you'll meet.")])
     time = TimeField("Time", validators=[InputRequired("Pick a time.")])
-    length_minutes = IntegerField(
-        "How long, in minutes",
-        validators=[Optional(), NumberRange(min=10, max=480, message="Between 10 minutes and 8 hours.")],
-    )
+    length_minutes = planned_length()
     format = SelectField("How", choices=[SelectChoice(f.value, f.label) for f in MeetingFormat])
     place = StringField(
         "Where (a room, or the link)", validators=[Length(max=200, message="Keep it under 200 characters.")]

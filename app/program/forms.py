@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, TextAreaField
+from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.auth.forms import EmailLinkForm
-from app.forms import Form
+from app.forms import Form, email_field
 from app.idempotency import IdempotentForm
 from app.models import HELP_MAX
 
@@ -23,16 +22,7 @@ class HelpForm(IdempotentForm, Form):
     tell_partner = BooleanField(default=False)
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class JoinForm(Form):
     """A program's join page: the person's own address, checked as the sign-in page checks it."""
 
-    email = EmailField(
-        "Your work email",
-        # Addresses pasted from a mail or a slide often bring spaces along.
-        filters=[_strip],
-        validators=EmailLinkForm.email.kwargs["validators"],
-    )
+    email = email_field("Your work email", "Enter the email address you use for Twoway.")

@@ -21,10 +21,9 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import BrowserContext, CDPSession, ConsoleMessage, Page, expect
-from support.apps import eager_tasks
+from support.apps import make_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from app import create_app
 from app.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"
@@ -153,10 +152,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     # that database through one connection and roll each test back. Writing to it from here would
     # leave rows behind for them (and a second connection could wait on their open transaction).
     database = Path(tmp_path_factory.mktemp("browser-db")) / "twoway-browser.sqlite3"
-    app = create_app(
-        {"TESTING": False, "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()},
-        environ={"SECRET_KEY": "browser-test-secret", "DATABASE_URL": f"sqlite:///{database}", "BASE_URL": url},
-    )
+    app = make_app(f"sqlite:///{database}", environ={"BASE_URL": url}, TESTING=False, WTF_CSRF_ENABLED=True)
     with app.app_context():
         upgrade()
     server.app = app

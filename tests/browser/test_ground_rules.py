@@ -41,6 +41,19 @@ def open_ground_rules(phone: Phone, pair: PairInfo, start: bool = False, status:
     return page
 
 
+def both_open(
+    live_server, phone, mentor_name: str, mentee_name: str, narrow: bool = False
+) -> tuple[PairInfo, Phone, Phone, Page, Page]:
+    """A new pair, each on a phone of their own: the mentee starts the ground rules (on a narrow
+    screen if ``narrow``), then the mentor opens them."""
+    pair = live_server.create_pair(mentor=mentor_name, mentee=mentee_name)
+    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
+    mentee_page = open_ground_rules(mentee, pair, start=True)
+    if narrow:
+        mentee_page.set_viewport_size(NARROW)
+    return pair, mentor, mentee, open_ground_rules(mentor, pair), mentee_page
+
+
 def clause(page: Page, title: str) -> Locator:
     """The clause's card, whether it shows the clause ("<title>"), its form ("Editing: <title>")
     or both versions after a collision (the title again)."""
@@ -105,10 +118,7 @@ def test_a_partners_saved_change_shows_up_without_a_reload(live_server, phone):
 
 
 def test_a_clause_being_edited_is_never_overwritten(live_server, phone):
-    pair = live_server.create_pair(mentor="Ines Duarte", mentee="Gordon Pike")
-    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
-    mentee_page = open_ground_rules(mentee, pair, start=True)
-    mentor_page = open_ground_rules(mentor, pair)
+    pair, mentor, mentee, mentor_page, mentee_page = both_open(live_server, phone, "Ines Duarte", "Gordon Pike")
 
     # The mentee starts typing and has not saved yet…
     mine = "Gordon wants to learn to run a video call with screen sharing."
@@ -241,11 +251,9 @@ def partner_adds(page: Page, title: str) -> None:
 
 
 def test_a_clause_being_added_is_never_wiped_by_the_partners_changes(live_server, phone):
-    pair = live_server.create_pair(mentor="Lena Vogel", mentee="Arthur Pryce")
-    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
-    mentee_page = open_ground_rules(mentee, pair, start=True)
-    mentee_page.set_viewport_size(NARROW)
-    mentor_page = open_ground_rules(mentor, pair)
+    pair, mentor, mentee, mentor_page, mentee_page = both_open(
+        live_server, phone, "Lena Vogel", "Arthur Pryce", narrow=True
+    )
 
     # The mentee is writing a new clause at the bottom of a long page…
     box = start_adding(mentee_page, "Phones away", "We put our phones away for the first ten minutes.")
@@ -286,11 +294,9 @@ def test_a_clause_being_added_is_never_wiped_by_the_partners_changes(live_server
 
 @pytest.mark.parametrize("close_with", ["Cancel", "Save"])
 def test_while_editing_the_notice_is_in_view_and_the_page_catches_up_afterwards(live_server, phone, close_with):
-    pair = live_server.create_pair(mentor="Nadia Rahman", mentee="Colin Webb")
-    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
-    mentee_page = open_ground_rules(mentee, pair, start=True)
-    mentee_page.set_viewport_size(NARROW)
-    mentor_page = open_ground_rules(mentor, pair)
+    pair, mentor, mentee, mentor_page, mentee_page = both_open(
+        live_server, phone, "Nadia Rahman", "Colin Webb", narrow=True
+    )
 
     # A clause near the top of the page is being edited…
     card = start_editing(mentee_page, MENTEE_GOALS)
@@ -317,10 +323,7 @@ def test_while_editing_the_notice_is_in_view_and_the_page_catches_up_afterwards(
 
 
 def test_show_the_latest_keeps_an_open_edit_and_its_words(live_server, phone):
-    pair = live_server.create_pair(mentor="Sofia Marin", mentee="Graham Doyle")
-    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
-    mentee_page = open_ground_rules(mentee, pair, start=True)
-    mentor_page = open_ground_rules(mentor, pair)
+    pair, mentor, mentee, mentor_page, mentee_page = both_open(live_server, phone, "Sofia Marin", "Graham Doyle")
 
     card = start_editing(mentee_page, MENTEE_GOALS)
     typing = card.get_by_role("textbox", name="What you agree")
@@ -368,11 +371,9 @@ def test_ones_own_move_or_drop_keeps_another_open_edit(live_server, phone):
 
 
 def test_words_typed_into_a_clause_the_partner_dropped_are_kept_and_can_be_added_back(live_server, phone):
-    pair = live_server.create_pair(mentor="Lena Vogt", mentee="Derek Hale")
-    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
-    mentee_page = open_ground_rules(mentee, pair, start=True)
-    mentee_page.set_viewport_size(NARROW)
-    mentor_page = open_ground_rules(mentor, pair)
+    pair, mentor, mentee, mentor_page, mentee_page = both_open(
+        live_server, phone, "Lena Vogt", "Derek Hale", narrow=True
+    )
 
     card = start_editing(mentee_page, FEEDBACK)
     typing = card.get_by_role("textbox", name="What you agree")
@@ -396,10 +397,7 @@ def test_words_typed_into_a_clause_the_partner_dropped_are_kept_and_can_be_added
 
 
 def test_cancelling_an_edit_of_a_clause_the_partner_dropped_closes_it_without_an_error(live_server, phone):
-    pair = live_server.create_pair(mentor="Petra Novak", mentee="Simon Achebe")
-    mentor, mentee = phone(pair.mentor), phone(pair.mentee)
-    mentee_page = open_ground_rules(mentee, pair, start=True)
-    mentor_page = open_ground_rules(mentor, pair)
+    pair, mentor, mentee, mentor_page, mentee_page = both_open(live_server, phone, "Petra Novak", "Simon Achebe")
 
     card = start_editing(mentee_page, FEEDBACK)
     card.get_by_role("textbox", name="What you agree").fill("Never mind.")

@@ -32,6 +32,16 @@ def open_menu(page: Page) -> None:
     page.get_by_role("navigation", name="Account").get_by_text("Menu", exact=True).click()
 
 
+def link_then_passkey(page: Page, live_server, attach_authenticator, person):
+    """``person`` signs in with their one-time link and adds a passkey on this page's device (its
+    virtual authenticator, returned)."""
+    page.goto(live_server.sign_in_url(person))
+    page.get_by_role("button", name=f"Continue as {person.name}").click()
+    authenticator = attach_authenticator(page)
+    page.get_by_role("button", name="Add a passkey").click()
+    return authenticator
+
+
 def test_link_then_passkey_then_sign_out_and_back_in(page: Page, page_errors, live_server, attach_authenticator):
     pair = live_server.create_pair(mentor="Maya Okafor", mentee="Harold Finch")
     mentor, mentee = pair.mentor, pair.mentee
@@ -85,10 +95,7 @@ def test_link_then_passkey_then_sign_out_and_back_in(page: Page, page_errors, li
 
 def test_passkey_autofill_signs_in_from_the_email_field(page: Page, page_errors, live_server, attach_authenticator):
     pair = live_server.create_pair(mentor="Ines Duarte", mentee="Gordon Pike")
-    page.goto(live_server.sign_in_url(pair.mentee))
-    page.get_by_role("button", name=f"Continue as {pair.mentee.name}").click()
-    authenticator = attach_authenticator(page)
-    page.get_by_role("button", name="Add a passkey").click()
+    authenticator = link_then_passkey(page, live_server, attach_authenticator, pair.mentee)
     expect(page.get_by_role("link", name=f"You and {pair.mentor.name}")).to_be_visible()
     [passkey] = authenticator.credentials()
 
@@ -121,10 +128,7 @@ def test_untouched_email_field_is_not_announced_as_invalid(page: Page, live_serv
 
 def test_adding_a_second_passkey_on_the_same_device_says_so(page: Page, page_errors, live_server, attach_authenticator):
     pair = live_server.create_pair(mentor="Priya Nair", mentee="Walter Grey")
-    page.goto(live_server.sign_in_url(pair.mentor))
-    page.get_by_role("button", name=f"Continue as {pair.mentor.name}").click()
-    authenticator = attach_authenticator(page)
-    page.get_by_role("button", name="Add a passkey").click()
+    authenticator = link_then_passkey(page, live_server, attach_authenticator, pair.mentor)
     expect(page.get_by_role("link", name=f"You and {pair.mentee.name}")).to_be_visible()
 
     # The server lists the device's passkey as excluded, so the device refuses to make another.

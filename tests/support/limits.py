@@ -13,10 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import Connection
 
-from app import create_app
 from app.config import rate_limit_settings
 from app.extensions import db, limiter
-from support.apps import BASE_URL, eager_tasks, run_name
+from support.apps import make_app, run_name
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_PREFIX = run_name("limits")
@@ -51,20 +50,8 @@ def build_limited_app(connection: Connection, storage_uri: str = "memory://", **
     settings = rate_limit_settings(storage_uri)
     if storage_uri.startswith("redis"):
         settings["RATELIMIT_STORAGE_OPTIONS"] = {**settings["RATELIMIT_STORAGE_OPTIONS"], "key_prefix": RUN_PREFIX}
-    app = create_app(
-        {
-            "TESTING": True,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "CELERY": eager_tasks(),
-            **settings,
-            **config,
-        },
-        environ={
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": connection.engine.url.render_as_string(hide_password=False),
-            "BASE_URL": BASE_URL,
-        },
+    app = make_app(
+        connection.engine.url.render_as_string(hide_password=False), RATELIMIT_ENABLED=True, **settings, **config
     )
     engines = db._app_engines[app]
     own_engine = engines[None]

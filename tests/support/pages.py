@@ -26,6 +26,14 @@ def words(response) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
 
 
+def hidden_input(page_html: str, name_ending: str = "csrf_token") -> tuple[str, str]:
+    """(name, value) of the page's first hidden input whose name ends with ``name_ending``: by
+    default the CSRF token of its first form, as a browser would post it."""
+    match = re.search(rf'<input[^>]*name="([^"]*{name_ending})"[^>]*value="([^"]+)"', page_html)
+    assert match, f"no {name_ending} field on the page"
+    return match.group(1), match.group(2)
+
+
 class PageScan(HTMLParser):
     """Everything in a page that would need 'unsafe-inline' (or eval) to run under the CSP."""
 

@@ -86,6 +86,11 @@ def environment(database_url: str, broker_url: str, queue: str, **extra: str) ->
     }
 
 
+# The tests wait for what they check before they leave a ``worker`` or ``beat`` block, so the
+# process is killed there rather than stopped: Celery's warm shutdown takes seconds, and no test
+# is about it.
+
+
 @contextmanager
 def worker(env: dict[str, str]) -> Iterator[Process]:
     process = Process(
@@ -95,7 +100,7 @@ def worker(env: dict[str, str]) -> Iterator[Process]:
         process.wait_for("ready.")
         yield process
     finally:
-        process.stop()
+        process.kill()
 
 
 @contextmanager
@@ -118,4 +123,4 @@ def beat(env: dict[str, str], schedule: Path) -> Iterator[Process]:
     try:
         yield process
     finally:
-        process.stop()
+        process.kill()

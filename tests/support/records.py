@@ -1,27 +1,53 @@
-"""Stored credentials made directly, for tests about what happens around them."""
+"""Stored records made directly (credentials, prompt sets, a pair's content), for tests about what
+happens around them, and reading back what is stored."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
 from app.auth.links import hash_secret
 from app.auth.recovery import normalise
+from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
     Agreement,
     Clause,
+    ClauseKind,
     ClauseRevision,
     Pair,
     Passkey,
+    Program,
+    Prompt,
+    PromptSet,
     PushSubscription,
     RecoveryCode,
     SignInLink,
     User,
     utcnow,
 )
+
+
+def give_prompts(session: Session, program: Program) -> dict[str, Prompt]:
+    """The default prompt set, as ``feedback.prompts.create_default_set`` gives a program, made
+    in the test's session; its prompts by their words."""
+    prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
+    prompt_set.prompts = [
+        Prompt(position=i, text=words, kind=kind, about_rhythm=about)
+        for i, (words, kind, about) in enumerate(DEFAULT_PROMPTS)
+    ]
+    session.add(prompt_set)
+    session.flush()
+    program.prompt_set_id = prompt_set.id
+    session.flush()
+    return {p.text: p for p in prompt_set.prompts}
+
+
+def read_back(session: Session, query) -> list:
+    """What ``query`` finds in the database now, not what the test's session remembers."""
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def add_passkey(session: Session, user: User, nickname: str = "Work laptop") -> Passkey:
@@ -69,13 +95,17 @@ def add_recovery_code(session: Session, user: User) -> str:
     return code
 
 
+def _agreement(session: Session, pair: Pair) -> None:
+    if session.get(Agreement, pair.id) is None:
+        session.add(Agreement(pair_id=pair.id, version=1))
+        session.flush()
+
+
 def add_clause(
     session: Session, pair: Pair, title: str = "How we give each other feedback", body: str = "Kindly."
 ) -> Clause:
     """Ground rules with one clause (and its first revision), for tests about what surrounds them."""
-    if session.get(Agreement, pair.id) is None:
-        session.add(Agreement(pair_id=pair.id, version=1))
-        session.flush()
+    _agreement(session, pair)
     clause = Clause(pair_id=pair.id, title=title, body=body, position=0)
     session.add(clause)
     session.flush()
@@ -94,6 +124,35 @@ def add_clause(
     )
     session.flush()
     return clause
+
+
+def add_ground_rules(
+    session: Session, pair: Pair, *, cadence: str | None = None, midpoint: date | None = None, end: date | None = None
+) -> None:
+    """Ground rules whose agreed rhythm is ``cadence`` and whose dates are ``midpoint`` and
+    ``end``, each only if given: what the check-ins and reminders read from them."""
+    _agreement(session, pair)
+    if cadence:
+        session.add(
+            Clause(
+                pair_id=pair.id,
+                kind=ClauseKind.RHYTHM,
+                title="How often we meet",
+                position=0,
+                fields={"cadence": cadence, "custom": "", "length_minutes": 45},
+            )
+        )
+    if midpoint or end:
+        session.add(
+            Clause(
+                pair_id=pair.id,
+                kind=ClauseKind.DATES,
+                title="Our dates",
+                position=1,
+                fields={"midpoint": midpoint.isoformat() if midpoint else "", "end": end.isoformat() if end else ""},
+            )
+        )
+    session.flush()
 
 
 def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """The program dashboard and the requests for help sent to a program's admin, who answers them.
 
-Everything here is read through ``app.admin.aggregates``: counts and averages already suppressed
-below the program's privacy threshold, and the help messages participants wrote to the admin.
+Everything here is read through ``app.admin.aggregates``: the published snapshots (noised counts
+and averages, already suppressed below the program's privacy threshold: no page here computes a
+figure), and the help messages participants wrote to the admin.
 An answer reaches the person who asked alone: they are told by their chosen channel that there
 is one (never its words), and read it on their program page.
 """
@@ -51,7 +52,7 @@ def download(program_id: int) -> Response:
     board = _board(program_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("section", "item", "value"))
+    writer.writerow(("section", "item", "value", "give_or_take"))
     writer.writerows(tuple(_cell(value) for value in row) for row in aggregates.dashboard_rows(board))
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="program-{board.program_id}-dashboard.csv"'

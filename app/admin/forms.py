@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    FloatField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -28,6 +29,8 @@ from wtforms.validators import (
 from app.forms import EmailAddress, Form
 from app.idempotency import IdempotentForm
 from app.models import (
+    DEFAULT_EPSILON_PER_RELEASE,
+    DEFAULT_EPSILON_PER_YEAR,
     DEFAULT_PRIVACY_THRESHOLD,
     EMAIL_MAX,
     HELP_MAX,
@@ -38,6 +41,9 @@ from app.models import (
 )
 
 PROGRAM_NAME_MAX = Program.name.type.length
+EPSILON_MIN = 0.1
+EPSILON_PER_RELEASE_MAX = 10.0
+EPSILON_PER_YEAR_MAX = 1000.0
 NAME_MAX = User.name.type.length
 DEPARTMENT_MAX = Participant.department.type.length
 LEVEL_MAX = Participant.level.type.length
@@ -91,12 +97,40 @@ class ProgramForm(Form):
         ],
         default=DEFAULT_PRIVACY_THRESHOLD,
     )
+    # The dashboard's privacy budget (app/admin/snapshots.py): what each snapshot spends, and a year.
+    epsilon_per_release = FloatField(
+        "Privacy budget per snapshot (ε)",
+        validators=[
+            InputRequired(f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_RELEASE_MAX:g}."),
+            NumberRange(
+                EPSILON_MIN,
+                EPSILON_PER_RELEASE_MAX,
+                f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_RELEASE_MAX:g}.",
+            ),
+        ],
+        default=DEFAULT_EPSILON_PER_RELEASE,
+    )
+    epsilon_per_year = FloatField(
+        "Privacy budget per year (ε)",
+        validators=[
+            InputRequired(f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_YEAR_MAX:g}."),
+            NumberRange(
+                EPSILON_MIN, EPSILON_PER_YEAR_MAX, f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_YEAR_MAX:g}."
+            ),
+        ],
+        default=DEFAULT_EPSILON_PER_YEAR,
+    )
     # Only when editing: a new program gets its own copy of the default set.
     prompt_set_id = SelectField("Feedback questions", coerce=int, validate_choice=True)
 
     def validate_ends_on(self, field: DateField) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
             raise ValidationError("The program can't end before it starts.")
+
+    def validate_epsilon_per_year(self, field: FloatField) -> None:
+        per_release = self.epsilon_per_release.data
+        if field.data is not None and per_release is not None and field.data < per_release:
+            raise ValidationError("A year's budget can't be smaller than one snapshot's.")
 
     def values(self) -> dict[str, Any]:
         values = {
@@ -108,6 +142,8 @@ class ProgramForm(Form):
             "feedback_at_midpoint": self.feedback_at_midpoint.data,
             "feedback_at_end": self.feedback_at_end.data,
             "privacy_threshold": self.privacy_threshold.data,
+            "epsilon_per_release": self.epsilon_per_release.data,
+            "epsilon_per_year": self.epsilon_per_year.data,
         }
         if "prompt_set_id" in self._fields:
             values["prompt_set_id"] = self.prompt_set_id.data

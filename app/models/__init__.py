@@ -53,6 +53,8 @@ from app.models.matching import (
 )
 from app.models.next_meeting import CalendarFeed, NextMeeting
 from app.models.program import (
+    DEFAULT_EPSILON_PER_RELEASE,
+    DEFAULT_EPSILON_PER_YEAR,
     DEFAULT_PRIVACY_THRESHOLD,
     HELP_MAX,
     MIN_PRIVACY_THRESHOLD,
@@ -65,6 +67,7 @@ from app.models.program import (
     Role,
 )
 from app.models.sign_in_attempt import SignInAttempt
+from app.models.snapshot import PrivacyBudgetYear, PublishedSnapshotChanged, Snapshot, SnapshotKind
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import (
     EMAIL_MAX,
@@ -140,6 +143,12 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "SignInAttempt",
+    "Snapshot",
+    "SnapshotKind",
+    "PrivacyBudgetYear",
+    "PublishedSnapshotChanged",
+    "DEFAULT_EPSILON_PER_RELEASE",
+    "DEFAULT_EPSILON_PER_YEAR",
     "SignInLink",
     "UTCDateTime",
     "User",

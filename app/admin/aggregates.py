@@ -237,7 +237,7 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
         )
     )
     budget = Budget(today.year, float(spent or 0.0), program.epsilon_per_year, program.epsilon_per_release)
-    columns = (Snapshot.kind, Snapshot.period, Snapshot.as_of, Snapshot.released_at, Snapshot.figures)
+    columns = (Snapshot.kind, Snapshot.period, Snapshot.as_of, Snapshot.released_at, Snapshot.k, Snapshot.figures)
     weekly = db.session.execute(
         select(*columns)
         .where(Snapshot.program_id == program_id, Snapshot.kind == SnapshotKind.WEEKLY)
@@ -250,11 +250,13 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
         .order_by(Snapshot.as_of.desc())
         .limit(MONTHS_SHOWN)
     ).all()
-    base = {"program_id": program.id, "program_name": program.name, "k": program.privacy_threshold, "budget": budget}
+    base = {"program_id": program.id, "program_name": program.name, "budget": budget}
     if weekly is None and not monthly:
-        return Dashboard(**base, first_release=next_release(today, program.starts_on))
+        return Dashboard(**base, k=program.privacy_threshold, first_release=next_release(today, program.starts_on))
 
-    board: dict[str, Any] = {}
+    # The threshold the shown figures were suppressed with, so the words about hidden ones stay
+    # true after k is raised (the next snapshots will use the new one).
+    board: dict[str, Any] = {"k": max(row.k for row in [weekly, *monthly] if row is not None)}
     if weekly is not None:
         board["weekly"] = Release(weekly.period, weekly.as_of, weekly.released_at)
         figures = weekly.figures

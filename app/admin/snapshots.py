@@ -413,10 +413,8 @@ def release_weekly(measured: Measured, epsilon: float, k: int, noise: Noise = OP
     figures = {
         "pairs": measured.pairs,
         "hidden_entirely": False,
-        "active": _share("Active pairs", active, measured.pairs, k, count_give_or_take(c, eps["active"])),
-        "agreed": _share(
-            "Ground rules agreed by both", agreed, measured.pairs, k, count_give_or_take(c, eps["agreed"])
-        ),
+        "active": _share("Active pairs", active, measured.pairs, k, noise.count_slack(c, eps["active"])),
+        "agreed": _share("Ground rules agreed by both", agreed, measured.pairs, k, noise.count_slack(c, eps["agreed"])),
     }
     return figures, sum(eps.values())
 

@@ -15,8 +15,9 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import insert, select
 from support.pages import inline_code_in, text, words
+from support.snapshots import publish_exact
 
-from app.admin import aggregates, snapshots
+from app.admin import aggregates
 from app.admin.aggregates import Cell, Hidden, suppress
 from app.models import (
     ActionItem,
@@ -40,7 +41,6 @@ from app.models import (
     PromptSet,
     Reflection,
     Role,
-    SnapshotKind,
     Topic,
     User,
     utcnow,
@@ -142,24 +142,6 @@ def score(session, pair: Pair, prompt: Prompt, value: int, when: datetime, round
             created_at=when,
         )
     )
-
-
-def publish_exact(app, session, program: Program, as_of: date = TODAY, *months: date) -> None:
-    """Publish the program's weekly and monthly snapshots as of ``as_of`` without noise (and a
-    monthly one for each month of ``months``), as the scheduled task does with it."""
-    session.flush()
-    periods = [
-        snapshots.Period(SnapshotKind.WEEKLY, f"{as_of:%G-W%V}", as_of - timedelta(days=6), as_of),
-        snapshots.Period(SnapshotKind.MONTHLY, f"{as_of:%Y-%m}", as_of.replace(day=1), as_of),
-    ]
-    for month in months:
-        last = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        periods.append(snapshots.Period(SnapshotKind.MONTHLY, f"{month:%Y-%m}", month.replace(day=1), last))
-    with app.app_context():
-        program = aggregates.db.session.get(Program, program.id)
-        for period in periods:
-            assert snapshots.publish_one(program, period, snapshots.NoNoise()).outcome == "published"
-        aggregates.db.session.commit()
 
 
 @pytest.fixture
@@ -653,3 +635,28 @@ def test_csv_cells_never_start_a_spreadsheet_formula():
 
     assert _cell('=HYPERLINK("https://evil.example")') == '\'=HYPERLINK("https://evil.example")'
     assert [_cell(v) for v in ("+1", "-1", "@SUM(A1)", "Sales", "12")] == ["'+1", "'-1", "'@SUM(A1)", "Sales", "12"]
+
+
+def test_the_participants_page_shows_nothing_per_person_beyond_joined_or_not(app, session, client, admin):
+    from app.admin import setup
+
+    program, pairs = program_of(2)
+    signed_in = datetime(2026, 3, 12, 7, 41, tzinfo=UTC)
+    for pair in pairs:
+        in_department(session, program, pair, "Sales")
+        meet(session, pair, 3)
+    pairs[0].mentee.first_signed_in_at = pairs[0].mentee.last_signed_in_at = signed_in
+    session.flush()
+    page = client.get(f"/admin/programs/{program.id}/participants")
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">.*?</tr>", text(page), re.DOTALL)
+    assert len(rows) == 4
+    for row in rows:
+        cells = [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        assert cells[-1] in ("Joined", "Not joined yet")
+        assert len(cells) == 2  # department and level, then joined: no date, count or activity
+    for shown in ("12 Mar 2026", "07:41", "2026-03-12", "meeting", "last"):
+        assert shown not in words(page).split("Participants (4)")[1].split("Add a participant")[0]
+    # Not even the view holds when someone signed in.
+    with app.app_context():
+        people = setup.people(program.id)
+    assert {type(value) for person in people for value in vars(person).values()} <= {int, str, bool}

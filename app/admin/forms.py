@@ -23,6 +23,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     ValidationError,
 )
 
@@ -101,7 +102,7 @@ class ProgramForm(Form):
     epsilon_per_release = FloatField(
         "Privacy budget per snapshot (ε)",
         validators=[
-            InputRequired(f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_RELEASE_MAX:g}."),
+            Optional(),
             NumberRange(
                 EPSILON_MIN,
                 EPSILON_PER_RELEASE_MAX,
@@ -113,7 +114,7 @@ class ProgramForm(Form):
     epsilon_per_year = FloatField(
         "Privacy budget per year (ε)",
         validators=[
-            InputRequired(f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_YEAR_MAX:g}."),
+            Optional(),
             NumberRange(
                 EPSILON_MIN, EPSILON_PER_YEAR_MAX, f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_YEAR_MAX:g}."
             ),
@@ -129,7 +130,9 @@ class ProgramForm(Form):
 
     def validate_epsilon_per_year(self, field: FloatField) -> None:
         per_release = self.epsilon_per_release.data
-        if field.data is not None and per_release is not None and field.data < per_release:
+        if (field.data is None) != (per_release is None):
+            raise ValidationError("Give both budgets, a snapshot's and a year's.")
+        if field.data is not None and field.data < per_release:
             raise ValidationError("A year's budget can't be smaller than one snapshot's.")
 
     def values(self) -> dict[str, Any]:
@@ -142,9 +145,12 @@ class ProgramForm(Form):
             "feedback_at_midpoint": self.feedback_at_midpoint.data,
             "feedback_at_end": self.feedback_at_end.data,
             "privacy_threshold": self.privacy_threshold.data,
-            "epsilon_per_release": self.epsilon_per_release.data,
-            "epsilon_per_year": self.epsilon_per_year.data,
         }
+        # Left empty, the budget stays as it is (a new program gets the defaults); it changes only
+        # as a whole, so a snapshot's share can never pass the year's.
+        if self.epsilon_per_release.data is not None and self.epsilon_per_year.data is not None:
+            values["epsilon_per_release"] = self.epsilon_per_release.data
+            values["epsilon_per_year"] = self.epsilon_per_year.data
         if "prompt_set_id" in self._fields:
             values["prompt_set_id"] = self.prompt_set_id.data
         return values

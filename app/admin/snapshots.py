@@ -53,7 +53,7 @@ from typing import Any, Protocol
 import click
 from celery import shared_task
 from flask.cli import AppGroup
-from sqlalchemy import and_, case, func, literal, select, update
+from sqlalchemy import and_, case, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.admin.aggregates import ACTIVE_DAYS, MEETING_BUCKETS, NO_DEPARTMENT, Cell, Hidden, suppress
@@ -244,7 +244,6 @@ def measure(program_id: int, as_of: date, month: tuple[date, date] | None = None
     """The program's true figures at the end of ``as_of``, and with ``month`` (its first and last
     day) the feedback scores given in it. A fixed number of queries, whatever the program's size;
     each selects counts and averages, never a column a pair member wrote."""
-    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
     members = (
         select(PairMember.user_id, func.count().label("n"))
         .join(Pair, Pair.id == PairMember.pair_id)
@@ -254,59 +253,60 @@ def measure(program_id: int, as_of: date, month: tuple[date, date] | None = None
     )
     per_person = db.session.scalar(select(func.coalesce(func.max(members.c.n), 0))) or 0
 
-    meetings = (
-        select(
-            Meeting.pair_id,
-            func.count(Meeting.id).label("n"),
-            func.max(Meeting.held_on).label("last_met"),
-        )
-        .join(Pair, Pair.id == Meeting.pair_id)
-        .where(Pair.program_id == program_id, Meeting.held_on <= as_of)
-        .group_by(Meeting.pair_id)
-        .subquery()
-    )
-    signed = (
-        select(AgreementSignature.pair_id)
-        .join(Pair, Pair.id == AgreementSignature.pair_id)
-        .where(Pair.program_id == program_id, AgreementSignature.agreed_at < end)
-        .group_by(AgreementSignature.pair_id, AgreementSignature.agreement_version)
+    # One row per pair, each figure a lookup along that pair's own index (meetings by pair and
+    # date, goals by pair and status, signatures by pair): the plan stays a walk over the pairs
+    # whatever the planner believes about the tables' sizes.
+    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+    held = (Meeting.pair_id == Pair.id) & (Meeting.held_on <= as_of)
+    both_signed = (
+        select(AgreementSignature.agreement_version)
+        .where(AgreementSignature.pair_id == Pair.id, AgreementSignature.agreed_at < end)
+        .group_by(AgreementSignature.agreement_version)
         .having(func.count(func.distinct(AgreementSignature.user_id)) >= 2)
+        .exists()
     )
-    agreed = select(signed.subquery().c.pair_id).distinct().subquery()
-    done = (
-        select(Goal.pair_id)
-        .join(Pair, Pair.id == Goal.pair_id)
-        .where(Pair.program_id == program_id, Goal.status == GoalStatus.DONE)
-        .distinct()
-        .subquery()
-    )
+    done = select(Goal.id).where(Goal.pair_id == Pair.id, Goal.status == GoalStatus.DONE).exists()
     department = func.coalesce(func.nullif(Participant.department, ""), NO_DEPARTMENT)
-    count = func.coalesce(meetings.c.n, 0)
-    cutoff = as_of - timedelta(days=ACTIVE_DAYS)
-    bucket_columns = [
-        func.sum(case((count >= low if high is None else count.between(low, high), 1), else_=0))
-        for _label, low, high in MEETING_BUCKETS
-    ]
-    rows = db.session.execute(
+    per_pair = (
         select(
-            department,
-            func.count(Pair.id),
-            func.sum(case((meetings.c.last_met > cutoff, 1), else_=0)),
-            func.sum(case((agreed.c.pair_id.is_not(None), 1), else_=0)),
-            func.sum(case((done.c.pair_id.is_not(None), 1), else_=0)),
-            *bucket_columns,
+            department.label("department"),
+            select(func.count(Meeting.id)).where(held).scalar_subquery().label("meetings"),
+            select(func.max(Meeting.held_on)).where(held).scalar_subquery().label("last_met"),
+            case((both_signed, 1), else_=0).label("agreed"),
+            case((done, 1), else_=0).label("done"),
         )
         .select_from(Pair)
         .join(PairMember, (PairMember.pair_id == Pair.id) & (PairMember.role == Role.MENTEE))
         .outerjoin(
             Participant, (Participant.user_id == PairMember.user_id) & (Participant.program_id == Pair.program_id)
         )
-        .outerjoin(meetings, meetings.c.pair_id == Pair.id)
-        .outerjoin(agreed, agreed.c.pair_id == Pair.id)
-        .outerjoin(done, done.c.pair_id == Pair.id)
         .where(Pair.program_id == program_id)
-        .group_by(department)
-        .order_by(department)
+        # OFFSET 0 keeps PostgreSQL from folding this into the outer query, where each use of
+        # a pair's meeting count would run its lookup again.
+        .offset(0)
+        .subquery()
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The estimate of a walk over every pair crosses the JIT threshold, and compiling it takes
+        # longer than running it (0.7 s against 0.3 s at 10,000 pairs).
+        db.session.execute(text("SET LOCAL jit = off"))
+    cutoff = as_of - timedelta(days=ACTIVE_DAYS)
+    count = per_pair.c.meetings
+    bucket_columns = [
+        func.sum(case((count >= low if high is None else count.between(low, high), 1), else_=0))
+        for _label, low, high in MEETING_BUCKETS
+    ]
+    rows = db.session.execute(
+        select(
+            per_pair.c.department,
+            func.count(),
+            func.sum(case((per_pair.c.last_met > cutoff, 1), else_=0)),
+            func.sum(per_pair.c.agreed),
+            func.sum(per_pair.c.done),
+            *bucket_columns,
+        )
+        .group_by(per_pair.c.department)
+        .order_by(per_pair.c.department)
     ).all()
     buckets = [sum(int(row[5 + i] or 0) for row in rows) for i in range(len(MEETING_BUCKETS))]
 

@@ -418,3 +418,42 @@ def test_the_participants_page_explains_what_the_noise_protects(app, session, cl
     assert "nudged up or down by a small random amount" in page
     for jargon in ("epsilon", "ε", "differential", "Laplace"):
         assert jargon not in page
+
+
+def test_the_budget_is_a_program_setting_changed_as_a_whole(session, client, admin):
+    program, _pairs = program_of(1)
+    session.flush()
+    url = f"/admin/programs/{program.id}/settings"
+    page = words(client.get(url))
+    assert "Privacy budget per snapshot (ε)" in page and "Privacy budget per year (ε)" in page
+    values = {
+        "name": program.name,
+        "starts_on": program.starts_on.isoformat(),
+        "ends_on": program.ends_on.isoformat(),
+        "feedback_every_weeks": "4",
+        "privacy_threshold": "5",
+    }
+    for refused, message in (
+        ({"epsilon_per_release": "nan", "epsilon_per_year": "10"}, "Enter a number."),
+        (
+            {"epsilon_per_release": "2", "epsilon_per_year": "1"},
+            "A year's budget can't be smaller than one snapshot's.",
+        ),
+        ({"epsilon_per_release": "0", "epsilon_per_year": "10"}, "Enter a number from 0.1 to 10."),
+        ({"epsilon_per_release": "", "epsilon_per_year": "10"}, "Give both budgets, a snapshot's and a year's."),
+        ({"epsilon_per_release": "<script>", "epsilon_per_year": "10"}, "Not a valid float value."),
+    ):
+        response = client.post(url, data=values | refused)
+        assert response.status_code == 422, refused
+        assert message in words(response), refused
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 64.0)
+
+    assert client.post(url, data=values | {"epsilon_per_release": "0.5", "epsilon_per_year": "20"}).status_code == 303
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (0.5, 20.0)
+    # A form without them (an older page) leaves the budget as it is, and so does one left empty.
+    assert client.post(url, data=values).status_code == 303
+    assert client.post(url, data=values | {"epsilon_per_release": "", "epsilon_per_year": ""}).status_code == 303
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (0.5, 20.0)

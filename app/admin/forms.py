@@ -3,6 +3,7 @@ making a pair, and answering a request for help."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,18 @@ from app.models import (
     Program,
     User,
 )
+
+
+def _given(field) -> bool:
+    """Typed in, not left empty or missing from the form (then the field holds its default)."""
+    return bool(field.raw_data and field.raw_data[0].strip()) and field.data is not None
+
+
+def _finite(_form, field) -> None:
+    # "nan" parses as a float and slips past NumberRange (every comparison with it is false).
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError("Enter a number.")
+
 
 PROGRAM_NAME_MAX = Program.name.type.length
 EPSILON_MIN = 0.1
@@ -103,6 +116,7 @@ class ProgramForm(Form):
         "Privacy budget per snapshot (ε)",
         validators=[
             Optional(),
+            _finite,
             NumberRange(
                 EPSILON_MIN,
                 EPSILON_PER_RELEASE_MAX,
@@ -115,6 +129,7 @@ class ProgramForm(Form):
         "Privacy budget per year (ε)",
         validators=[
             Optional(),
+            _finite,
             NumberRange(
                 EPSILON_MIN, EPSILON_PER_YEAR_MAX, f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_YEAR_MAX:g}."
             ),
@@ -130,9 +145,9 @@ class ProgramForm(Form):
 
     def validate_epsilon_per_year(self, field: FloatField) -> None:
         per_release = self.epsilon_per_release.data
-        if (field.data is None) != (per_release is None):
+        if _given(field) != _given(self.epsilon_per_release):
             raise ValidationError("Give both budgets, a snapshot's and a year's.")
-        if field.data is not None and field.data < per_release:
+        if _given(field) and field.data < per_release:
             raise ValidationError("A year's budget can't be smaller than one snapshot's.")
 
     def values(self) -> dict[str, Any]:
@@ -148,7 +163,7 @@ class ProgramForm(Form):
         }
         # Left empty, the budget stays as it is (a new program gets the defaults); it changes only
         # as a whole, so a snapshot's share can never pass the year's.
-        if self.epsilon_per_release.data is not None and self.epsilon_per_year.data is not None:
+        if _given(self.epsilon_per_release) and _given(self.epsilon_per_year):
             values["epsilon_per_release"] = self.epsilon_per_release.data
             values["epsilon_per_year"] = self.epsilon_per_year.data
         if "prompt_set_id" in self._fields:

@@ -46,8 +46,8 @@ def slack(trials: int) -> float:
 def program_of(n: int, **settings) -> tuple[Program, list[Pair]]:
     program = ProgramFactory(
         privacy_threshold=settings.pop("k", 5),
-        starts_on=date(2026, 9, 1),
-        ends_on=date(2027, 6, 30),
+        starts_on=settings.pop("starts_on", date(2026, 9, 1)),
+        ends_on=settings.pop("ends_on", date(2027, 6, 30)),
         **settings,
     )
     return program, [PairFactory(program=program) for _ in range(n)]
@@ -457,3 +457,35 @@ def test_the_budget_is_a_program_setting_changed_as_a_whole(session, client, adm
     assert client.post(url, data=values | {"epsilon_per_release": "", "epsilon_per_year": ""}).status_code == 303
     session.refresh(program)
     assert (program.epsilon_per_release, program.epsilon_per_year) == (0.5, 20.0)
+
+
+def test_the_weekly_digest_words_the_published_snapshot_and_nothing_newer(app, session, monkeypatch):
+    from support.mailbox import text_of
+    from support.reminders import catch_mail, run_pass
+
+    sent = catch_mail(app, monkeypatch)
+    # Running at MONDAY, when the snapshot is made, and today, when the digest is sent.
+    today = date.today()
+    program, pairs = program_of(
+        20, starts_on=min(date(2026, 9, 1), today), ends_on=max(date(2027, 6, 30), today + timedelta(days=30))
+    )
+    for pair in pairs[:10]:
+        meet(session, pair, LAST_WEEK - timedelta(days=2))
+    AdminFactory(time_zone="UTC")
+    publish(app, session)
+    board = board_of(app, program)
+    # After the snapshot every pair meets: the digest still tells what was published.
+    for pair in pairs:
+        meet(session, pair, date.today())
+    monday = today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    run_pass(app, session, datetime.combine(monday, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9))
+    [digest] = [m for m in sent if m["Subject"] == "Your week in Twoway"]
+    line = next(line for line in text_of(digest).splitlines() if line.startswith(f"{program.name}. "))
+    assert "Pairs: 20" in line
+    active = board.active
+    expected = (
+        f"Active pairs: about {active.value}, give or take {active.give_or_take}"
+        if not active.hidden
+        else "Active pairs: hidden"
+    )
+    assert expected in line

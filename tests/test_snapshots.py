@@ -489,3 +489,46 @@ def test_the_weekly_digest_words_the_published_snapshot_and_nothing_newer(app, s
         else "Active pairs: hidden"
     )
     assert expected in line
+
+
+class Shifted(snapshots.NoNoise):
+    """Noise that always adds ``by``: to see which count the k rule looks at."""
+
+    def __init__(self, by: int) -> None:
+        self.by = by
+
+    def counts(self, values, l1, epsilon):
+        return [v + self.by for v in values]
+
+
+def test_the_k_rule_looks_at_the_noisy_count_never_the_true_one():
+    measured = snapshots.Measured(
+        pairs=20,
+        per_person=1,
+        departments=["A"],
+        pairs_by_department=[20],
+        active_by_department=[3],
+        agreed_by_department=[14],
+        goal_done_by_department=[0],
+        meetings=[20, 0, 0, 0],
+        questions=[],
+    )
+    # 3 active pairs (under k = 5) published as 6: shown; 14 agreed published as 17 leaves
+    # "the other 3" under k: hidden.
+    figures, _ = snapshots.release_weekly(measured, 1.0, 5, Shifted(3))
+    assert figures["active"]["value"] == 6 and figures["agreed"]["value"] is None
+    figures, _ = snapshots.release_weekly(measured, 1.0, 5, Shifted(-3))
+    assert figures["active"]["value"] is None and figures["agreed"]["value"] == 11
+
+
+def test_the_task_publishes_what_is_due_now(app, session):
+    program, _pairs = program_of(
+        6, starts_on=date.today() - timedelta(days=90), ends_on=date.today() + timedelta(days=90)
+    )
+    session.flush()
+    with app.app_context():
+        published = snapshots.publish_snapshots.apply().get()
+    assert published >= 2
+    session.expire_all()
+    kinds = set(session.scalars(select(Snapshot.kind).where(Snapshot.program_id == program.id)))
+    assert kinds == {SnapshotKind.WEEKLY, SnapshotKind.MONTHLY}

@@ -532,3 +532,11 @@ def test_the_task_publishes_what_is_due_now(app, session):
     session.expire_all()
     kinds = set(session.scalars(select(Snapshot.kind).where(Snapshot.program_id == program.id)))
     assert kinds == {SnapshotKind.WEEKLY, SnapshotKind.MONTHLY}
+
+
+def test_a_program_that_ended_before_any_snapshot_says_none_will_come(session, client, admin):
+    ended = ProgramFactory(starts_on=date(2025, 1, 6), ends_on=date(2025, 3, 28))
+    PairFactory(program=ended)
+    page = words(client.get(f"/admin/programs/{ended.id}/dashboard"))
+    assert "No figures were published while this program ran." in page
+    assert "The first ones come" not in page

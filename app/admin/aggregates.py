@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -162,7 +162,8 @@ class Dashboard:
     program_name: str
     k: int
     budget: Budget
-    # The day the first snapshot comes, while none has been published.
+    # The day the first snapshot comes, while none has been published (None: none will, the
+    # program having ended).
     first_release: date | None = None
     weekly: Release | None = None
     monthly: Release | None = None
@@ -224,6 +225,7 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
             Program.name,
             Program.privacy_threshold,
             Program.starts_on,
+            Program.ends_on,
             Program.epsilon_per_release,
             Program.epsilon_per_year,
         ).where(Program.id == program_id)
@@ -252,7 +254,11 @@ def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
     ).all()
     base = {"program_id": program.id, "program_name": program.name, "budget": budget}
     if weekly is None and not monthly:
-        return Dashboard(**base, k=program.privacy_threshold, first_release=next_release(today, program.starts_on))
+        first = next_release(today, program.starts_on)
+        # The last weekly snapshot a program gets is the one of the week it ends in.
+        if first > program.ends_on + timedelta(days=7 - program.ends_on.weekday()):
+            first = None
+        return Dashboard(**base, k=program.privacy_threshold, first_release=first)
 
     # The threshold the shown figures were suppressed with, so the words about hidden ones stay
     # true after k is raised (the next snapshots will use the new one).
@@ -316,6 +322,8 @@ def dashboard_rows(board: Dashboard) -> list[tuple[str, str, str, str]]:
         return (section, cell.label, str(cell.value), slack)
 
     if not board.published:
+        if board.first_release is None:
+            return [("Program", "Pairs", "no figures were published while the program ran", "")]
         return [("Program", "Pairs", f"the first figures come on {board.first_release:%-d %B %Y}", "")]
     if board.hidden_entirely:
         return [("Program", "Pairs", hidden_reason(Cell("Pairs", None, Hidden.FEW_PAIRS), board.k), "")]
@@ -421,8 +429,6 @@ class DigestProgram:
 def digest_programs(today: date) -> list[DigestProgram]:
     """The programs a weekly digest is about: those running at some point of the last week, and
     any other with requests for help still open; with how many are open. One query."""
-    from datetime import timedelta
-
     from app.models import HelpRequest
 
     open_requests = (

@@ -84,6 +84,8 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 # How often the embedded broker's consumed messages are deleted (Kombu's SQLAlchemy transport
 # keeps them, and they hold addresses and sign-in links).
 BROKER_PURGE_SECONDS = 15 * 60
+# How often beat looks for a closed week or month whose dashboard snapshot is not published yet.
+SNAPSHOT_SECONDS = 60 * 60
 # How often beat runs the reminder pass (app/reminders/passes.py).
 REMINDER_PASS_SECONDS = 60
 
@@ -125,6 +127,9 @@ def celery_settings(
         "timezone": "UTC",
         "beat_schedule": {
             "reminders-due": {"task": "twoway.reminders_due", "schedule": pass_seconds},
+            # The dashboard's snapshots, once each week and month has closed (a run finds them
+            # published already the other 167 hours of the week).
+            "publish-snapshots": {"task": "twoway.publish_snapshots", "schedule": SNAPSHOT_SECONDS},
             **(
                 {
                     "purge-consumed-messages": {

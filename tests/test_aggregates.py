@@ -1,4 +1,8 @@
-"""The program dashboard: what the admin sees, what stays hidden, and that no pair's words are read."""
+"""The program dashboard: what the admin sees, what stays hidden, and that no pair's words are read.
+
+The dashboard shows published snapshots (tests/test_snapshots.py covers the noise and the budget).
+Here they are published without noise, so the suppression rules can be seen at work on exact
+figures: the same rules run on the noisy counts in production."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import insert, select
 from support.pages import inline_code_in, text, words
+from support.snapshots import publish_exact
 
 from app.admin import aggregates
 from app.admin.aggregates import Cell, Hidden, suppress
@@ -141,10 +146,11 @@ def score(session, pair: Pair, prompt: Prompt, value: int, when: datetime, round
 
 @pytest.fixture
 def dashboard_of(app, session):
-    """``dashboard_of(program)``: the aggregates as the admin's pages get them."""
+    """``dashboard_of(program)``: publish its snapshots (exact), then the dashboard as the admin's
+    pages get it."""
 
-    def dashboard_of(program: Program) -> aggregates.Dashboard:
-        session.flush()
+    def dashboard_of(program: Program, *months: date) -> aggregates.Dashboard:
+        publish_exact(app, session, program, TODAY, *months)
         with app.app_context():
             return aggregates.dashboard(program.id)
 
@@ -213,7 +219,10 @@ def test_four_pairs_show_no_figures_at_all(session, client, admin, dashboard_of)
     rows = list(
         csv.reader(io.StringIO(client.get(f"/admin/programs/{program.id}/dashboard.csv").get_data(as_text=True)))
     )
-    assert rows == [["section", "item", "value"], ["Program", "Pairs", "hidden: fewer than 5 pairs"]]
+    assert rows == [
+        ["section", "item", "value", "give_or_take"],
+        ["Program", "Pairs", "hidden: fewer than 5 pairs", ""],
+    ]
 
 
 def test_five_pairs_all_alike_show_the_count_but_nothing_that_splits_them(session, client, admin, dashboard_of):
@@ -247,13 +256,12 @@ def test_five_pairs_split_evenly_enough_are_shown(session, dashboard_of):
 
 
 def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
-    board = dashboard_of(twelve)
+    board = dashboard_of(twelve, date(2025, 3, 1))
 
     assert board.pairs == 12
     assert board.active.value == 5  # 5 met in the last 30 days, 7 did not: both parts hold ≥ 5
     assert board.agreed.value == 6  # a pair where only one agreed does not count
-    assert board.goals_done.value == 7  # from 5 pairs
-    assert board.goals_in_progress.hidden  # from only 3 pairs
+    assert board.goal_done.value == 5  # 5 pairs finished a goal (7 goals between them), 7 did not
     # Buckets 5, 5, 2, 0: the two small ones are hidden, and since they hold only 2 pairs, the
     # differencing guard hides the smallest shown one too.
     assert values(board.meetings.cells) == [None, 5, None, None]
@@ -263,9 +271,16 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
         ("Legal", None),
         ("Sales", 6),
     ]
+    # Active in Sales: 1 of its 6 pairs (hidden, as is the rest of its 5); the hidden departments stay hidden.
+    assert values(board.active_by_department.cells) == [None, None, None]
+    assert [(c.label, c.value) for c in board.agreed_by_department.cells] == [
+        ("Engineering", None),
+        ("Legal", None),
+        ("Sales", None),  # all 6 Sales pairs agreed: "the other 0" is under k and takes it along
+    ]
     [question] = board.scores
     assert question.question == "How useful was our last meeting?"
-    assert [(c.label, c.value) for c in question.months] == [("Mar 2025", None), (f"{utcnow():%b %Y}", 4.0)]
+    assert [(c.label, c.value) for c in question.months] == [("Mar 2025", None), (f"{TODAY:%b %Y}", 4.0)]
 
     page = client.get(f"/admin/programs/{twelve.id}/dashboard")
     shown = words(page)
@@ -274,7 +289,7 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
     assert f"Engineering {HIDDEN}" not in shown
     assert f"No meetings {GUARDED}" in shown and f"6 or more {HIDDEN}" in shown
     assert f"Mar 2025 {HIDDEN}" in shown
-    assert "Goals done 7" in shown and f"Goals in progress {HIDDEN}" in shown
+    assert "Pairs with a goal done 5" in shown
     assert "Mentor pool" not in shown
 
     table = {
@@ -293,7 +308,8 @@ def test_twelve_pairs(session, client, admin, twelve, dashboard_of):
     assert table[("Average score: How useful was our last meeting?", "Mar 2025")] == "hidden: fewer than 5 pairs"
 
 
-def test_charts_are_accessible_svg_with_a_table_and_no_inline_styles(client, admin, twelve):
+def test_charts_are_accessible_svg_with_a_table_and_no_inline_styles(app, session, client, admin, twelve):
+    publish_exact(app, session, twelve)
     page = text(client.get(f"/admin/programs/{twelve.id}/dashboard"))
     svgs = re.findall(r"<svg\b.*?</svg>", page, re.DOTALL)
     assert len(svgs) == 3
@@ -303,7 +319,7 @@ def test_charts_are_accessible_svg_with_a_table_and_no_inline_styles(client, adm
     # The chart's description carries the same words as its table: hidden stays hidden.
     assert "Legal: hidden, fewer than 5 pairs" in page
     assert f"Engineering: {GUARDED}" in page
-    assert page.count("<table") == 3
+    assert page.count("<table") == 5
     assert inline_code_in(page) == []
 
 
@@ -379,15 +395,29 @@ def _is_signed_in_user_lookup(statement: str) -> bool:
     return bool(re.search(r'FROM "?user"?\s+WHERE "?user"?\.id = .*session_generation', statement, re.DOTALL))
 
 
-def test_the_dashboard_and_its_download_select_no_content_column(client, admin, twelve, queries):
+def test_publishing_a_snapshot_selects_no_content_column(app, session, twelve, queries):
+    with queries() as log:
+        publish_exact(app, session, twelve)
+    assert any("feedback_answer" in s for s in log.statements) and any("goal" in s for s in log.statements)
+    for statement in log.statements:
+        assert content_read_by(statement) == [], statement
+
+
+PAIR_TABLES = ("pair", "pair_member", "meeting", "goal", "agreement_signature", "feedback_answer", "participant")
+
+
+def test_the_dashboard_and_its_download_read_published_snapshots_only(app, session, client, admin, twelve, queries):
+    publish_exact(app, session, twelve)
     with queries() as log:
         assert client.get(f"/admin/programs/{twelve.id}/dashboard").status_code == 200
         assert client.get(f"/admin/programs/{twelve.id}/dashboard.csv").status_code == 200
     statements = [s for s in log.statements if not _is_signed_in_user_lookup(s)]
     assert len(statements) < len(log.statements)  # the filter above did find the session's lookup
-    assert any("feedback_answer" in s for s in statements) and any("goal" in s for s in statements)
+    assert any("FROM snapshot" in s for s in statements)
     for statement in statements:
         assert content_read_by(statement) == [], statement
+        # Nothing about the pairs is read, so nothing is computed: a look tells nothing new.
+        assert not re.search(rf"\b(FROM|JOIN)\s+\"?({'|'.join(PAIR_TABLES)})\b", statement), statement
 
 
 MARKER = "ZQX{}-pair-words"
@@ -580,11 +610,12 @@ def bulk_program(session, pair_count: int, start_user: int) -> Program:
     return program
 
 
-def test_the_dashboard_query_count_stays_flat_when_the_program_doubles(client, admin, session, queries):
+def test_the_dashboard_query_count_stays_flat_when_the_program_doubles(app, client, admin, session, queries):
     # bench/dashboard.py makes the same count, and times it, at 10,000 pairs.
     counts = {}
     for size, start in ((100, 0), (200, 1000)):
         program = bulk_program(session, size, start)
+        publish_exact(app, session, program)
         with queries() as log:
             page = client.get(f"/admin/programs/{program.id}/dashboard")
             download = client.get(f"/admin/programs/{program.id}/dashboard.csv")
@@ -592,7 +623,20 @@ def test_the_dashboard_query_count_stays_flat_when_the_program_doubles(client, a
         assert f"Pairs {size}" in words(page)
         counts[size] = log.count
     assert counts[100] == counts[200]
-    assert counts[100] <= 2 * 8  # each of the two requests: the session, the program, and six aggregates
+    assert counts[100] <= 2 * 6  # each of the two requests: the session, the program, the budget, two snapshot reads
+
+
+def test_making_a_snapshot_costs_the_same_queries_at_100_and_10_000_pairs(app, session, queries):
+    counts = {}
+    for size, start in ((100, 0), (10_000, 1000)):
+        program = bulk_program(session, size, start)
+        with queries() as log:
+            publish_exact(app, session, program)
+        counts[size] = log.count
+    assert counts[100] == counts[10_000]
+    # Per snapshot: is it published, the per-person bound, the figures by department, the questions,
+    # (monthly) the scores, the budget's row and its update, the snapshot itself; and the program.
+    assert counts[100] <= 20
 
 
 def test_csv_cells_never_start_a_spreadsheet_formula():
@@ -600,3 +644,28 @@ def test_csv_cells_never_start_a_spreadsheet_formula():
 
     assert _cell('=HYPERLINK("https://evil.example")') == '\'=HYPERLINK("https://evil.example")'
     assert [_cell(v) for v in ("+1", "-1", "@SUM(A1)", "Sales", "12")] == ["'+1", "'-1", "'@SUM(A1)", "Sales", "12"]
+
+
+def test_the_participants_page_shows_nothing_per_person_beyond_joined_or_not(app, session, client, admin):
+    from app.admin import setup
+
+    program, pairs = program_of(2)
+    signed_in = datetime(2026, 3, 12, 7, 41, tzinfo=UTC)
+    for pair in pairs:
+        in_department(session, program, pair, "Sales")
+        meet(session, pair, 3)
+    pairs[0].mentee.first_signed_in_at = pairs[0].mentee.last_signed_in_at = signed_in
+    session.flush()
+    page = client.get(f"/admin/programs/{program.id}/participants")
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">.*?</tr>", text(page), re.DOTALL)
+    assert len(rows) == 4
+    for row in rows:
+        cells = [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        assert cells[-1] in ("Joined", "Not joined yet")
+        assert len(cells) == 2  # department and level, then joined: no date, count or activity
+    for shown in ("12 Mar 2026", "07:41", "2026-03-12", "meeting", "last"):
+        assert shown not in words(page).split("Participants (4)")[1].split("Add a participant")[0]
+    # Not even the view holds when someone signed in.
+    with app.app_context():
+        people = setup.people(program.id)
+    assert {type(value) for person in people for value in vars(person).values()} <= {int, str, bool}

@@ -265,3 +265,30 @@ def test_admin_create_names_an_owner_or_a_program_admin(app, session, program):
         args=["admin", "create", "--email", "q@northwind.example", "--name", "Q", "--program", "999999"]
     )
     assert result.exit_code != 0 and "no program 999999" in result.output
+
+
+def test_downloads_and_reading_and_answering_requests_for_help_are_logged(client, session, login, program):
+    from app.models import HelpRequest
+
+    mentee = UserFactory(name="Dev Patel")
+    pair = PairFactory(program=program, mentee=mentee)
+    session.add(HelpRequest(program_id=program.id, sender_id=mentee.id, pair_id=pair.id, message="Can we talk?"))
+    session.flush()
+    kwame = ProgramAdminFactory(program=program)
+    login(kwame)
+    assert client.get(f"/admin/programs/{program.id}/dashboard.csv").status_code == 200
+    assert client.get(f"/admin/programs/{program.id}/help").status_code == 200
+    request_id = session.scalar(select(HelpRequest.id))
+    answered = client.post(
+        f"/admin/programs/{program.id}/help/{request_id}/answer",
+        data={f"request-{request_id}-answer": "Yes, Thursday."},
+    )
+    assert answered.status_code == 303
+    assert events(session, program.id) == [
+        (AuditAction.CSV_EXPORTED, None),
+        (AuditAction.HELP_READ, None),
+        (AuditAction.HELP_ANSWERED, mentee.id),
+    ]
+    assert "Read the requests for help (1 request)" in shown(client.get(f"/admin/programs/{program.id}/log"))
+    login(mentee)
+    assert "Kwame Mensah: Answered a request for help" in shown(client.get(f"/pairs/{pair.id}/program"))

@@ -8,6 +8,7 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
 from support.pages import inline_code_in, text, words
+from support.snapshots import publish_exact
 
 from app.models import HELP_MAX, HelpRequest, Participant
 
@@ -32,6 +33,7 @@ def figures(page_html: str) -> str:
 
 
 def test_the_page_shows_exactly_what_the_admin_sees(app, client, login, session, pair, program):
+    publish_exact(app, session, program)
     login(pair.mentee)
     page = client.get(f"/pairs/{pair.id}/program")
     assert page.status_code == 200
@@ -52,8 +54,9 @@ def test_the_page_says_the_admin_sees_who_has_joined(client, login, pair):
     assert "They can see who has joined: whether each person has signed in to Twoway at least once." in shown
 
 
-def test_a_small_program_says_so(client, login, session):
+def test_a_small_program_says_so(app, client, login, session):
     pair = PairFactory(program=ProgramFactory(privacy_threshold=5))
+    publish_exact(app, session, pair.program)
     login(pair.mentor)
     shown = words(client.get(f"/pairs/{pair.id}/program"))
     assert "fewer than 5 pairs, so no figures are shown" in shown

@@ -396,7 +396,13 @@ def test_no_get_request_writes_to_the_database(app, login, people, queries):
                 response = visitor.get(url)
             assert response.status_code != 500, f"{who} GET {url}"
             requests_made += 1
-            writes += [f"{who} GET {url}: {statement}" for statement in log.writes]
+            # The one write a GET may make: the admin log's record that the page was read
+            # (downloading the dashboard, reading requests for help). It changes nothing anyone sees.
+            writes += [
+                f"{who} GET {url}: {statement}"
+                for statement in log.writes
+                if not (who == "admin" and statement.lstrip().startswith("INSERT INTO audit_event"))
+            ]
     assert requests_made >= 4 * 10
     assert writes == []
     # Opening a sign-in link only looks at it: it can still be used afterwards.

@@ -8,10 +8,11 @@ a message a participant chose to send *to* the admin, with their name (see the e
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 
 from app.extensions import db
 from app.models import Pair, Program
@@ -50,7 +51,10 @@ def program_summaries(which: ColumnElement[bool]) -> list[ProgramSummary]:
 
 # --- The program dashboard ---------------------------------------------------------------------
 #
-# The suppression rule (k is the program's privacy threshold):
+# The dashboard shows published snapshots only (app/admin/snapshots.py computes them, with noise,
+# once a week and once a month): reading it computes no figure, so reloading, changing the
+# program's dates or k, or downloading the CSV tells nothing new. The suppression rules below are
+# applied when a snapshot is published, to its noisy counts:
 #
 # 1. While the program has fewer than k pairs, no program-level figure is shown at all.
 # 2. Every count of pairs is a cell of a breakdown that splits a shown total into parts: the
@@ -61,12 +65,12 @@ def program_summaries(which: ColumnElement[bool]) -> list[ProgramSummary]:
 #    the hidden cells together hold fewer than k pairs, the smallest visible cell is hidden too, and
 #    so on until neither holds. So no hidden cell can be worked out by subtracting what is shown
 #    from the total, and the shown cells never sum to the total minus fewer than k.
-# 4. A figure that is not a count of pairs (goals done, an average score) is shown only when it
-#    comes from at least k pairs. Scores are shown by month only, with no all-time figure beside
-#    them, so a hidden month cannot be recovered from an overall average.
+# 4. A figure that is not a count of pairs (an average score) is shown only when the noisy count
+#    of pairs it comes from is at least k. Scores are shown by month only.
 #
-# The queries select counts, averages, dates, enum values and the admin's own words (program name,
-# prompt text): never a column a pair member wrote. tests/test_aggregates.py checks every statement.
+# The noise is what protects a pair against an admin who knows every other pair; the rules keep
+# small, very noisy figures off the page. Snapshots carry counts and averages, dates and the
+# admin's own words (program name, prompt text): never a column a pair member wrote.
 
 ACTIVE_DAYS = 30
 MEETING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -76,6 +80,8 @@ MEETING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("6 or more", 6, None),
 )
 NO_DEPARTMENT = "Not given"
+# How many monthly snapshots the dashboard shows scores from.
+MONTHS_SHOWN = 12
 
 
 class Hidden(enum.StrEnum):
@@ -89,15 +95,23 @@ class Hidden(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Cell:
-    """One figure of a breakdown; ``value`` is None when it is hidden, and ``reason`` says why."""
+    """One figure of a breakdown; ``value`` is None when it is hidden, and ``reason`` says why.
+    ``give_or_take`` is how far the noise may have moved it (9 times in 10); None for an exact
+    figure."""
 
     label: str
     value: int | float | None
     reason: Hidden | None = None
+    give_or_take: int | float | None = None
 
     @property
     def hidden(self) -> bool:
         return self.value is None
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Cell:
+        reason = data.get("reason")
+        return cls(data["label"], data.get("value"), Hidden(reason) if reason else None, data.get("give_or_take"))
 
 
 @dataclass(frozen=True)
@@ -119,23 +133,60 @@ class MonthlyScores:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """The program's privacy budget for the current calendar year."""
+
+    year: int
+    spent: float
+    cap: float
+    per_release: float
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent + self.per_release > self.cap + 1e-9
+
+
+@dataclass(frozen=True)
+class Release:
+    """When a snapshot's figures were measured and published."""
+
+    period: str
+    as_of: date
+    released_at: datetime
+
+
+_NOTHING = Cell("", None)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     program_id: int
     program_name: str
     k: int
-    # None while the program has fewer than k pairs: then nothing below is shown either.
-    pairs: int | None
-    active: Cell
-    agreed: Cell
-    goals_done: Cell
-    goals_in_progress: Cell
-    meetings: Breakdown
-    departments: Breakdown
-    scores: list[MonthlyScores]
+    budget: Budget
+    # The day the first snapshot comes, while none has been published (None: none will, the
+    # program having ended).
+    first_release: date | None = None
+    weekly: Release | None = None
+    monthly: Release | None = None
+    # None while the program had fewer than k pairs: then nothing below is shown either.
+    pairs: int | None = None
+    active: Cell = _NOTHING
+    agreed: Cell = _NOTHING
+    goal_done: Cell = _NOTHING
+    meetings: Breakdown = Breakdown("Meetings per pair", [])
+    departments: Breakdown = Breakdown("Pairs by department", [])
+    active_by_department: Breakdown = Breakdown("Active pairs by department", [])
+    agreed_by_department: Breakdown = Breakdown("Ground rules agreed by department", [])
+    scores: list[MonthlyScores] = field(default_factory=list)
+
+    @property
+    def published(self) -> bool:
+        return self.weekly is not None or self.monthly is not None
 
     @property
     def hidden_entirely(self) -> bool:
-        return self.pairs is None
+        return self.published and self.pairs is None
 
 
 def suppress(counts: list[tuple[str, int]], k: int) -> list[Cell]:
@@ -159,179 +210,91 @@ def suppress(counts: list[tuple[str, int]], k: int) -> list[Cell]:
     ]
 
 
-def _share(label: str, part: int, total: int, k: int) -> Cell:
-    """A count of pairs out of the program's pairs: a breakdown of two cells, this one and the rest."""
-    return suppress([(label, part), ("rest", total - part)], k)[0]
-
-
-def _at_least_k_pairs(label: str, value: float | None, pairs: int, k: int) -> Cell:
-    if pairs >= k and value is not None:
-        return Cell(label, value)
-    return Cell(label, None, Hidden.FEW_PAIRS)
-
-
-def _month(column):
-    """The UTC month of a timestamp as "2026-11"."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    # SQLite keeps UTC timestamps as "2026-11-22 12:00:00": the month is its first seven characters,
-    # and slicing is much cheaper than strftime over every answer of a large program.
-    return func.substr(column, 1, 7)
+def _cells(stored: list[dict[str, Any]]) -> list[Cell]:
+    return [Cell.stored(cell) for cell in stored]
 
 
 def dashboard(program_id: int, today: date | None = None) -> Dashboard | None:
-    """The program's dashboard, already suppressed; None when there is no such program."""
-    from datetime import timedelta
-
-    from app.models import (
-        AgreementSignature,
-        FeedbackAnswer,
-        Goal,
-        GoalStatus,
-        Meeting,
-        PairMember,
-        Participant,
-        Prompt,
-        PromptKind,
-        PromptSet,
-        Role,
-    )
+    """The program's dashboard from its published snapshots (the latest weekly one for the
+    headline, the latest monthly one for the rest, and the last MONTHS_SHOWN months of scores);
+    None when there is no such program. A fixed few queries, and no figure computed."""
+    from app.admin.snapshots import next_release
+    from app.models import PrivacyBudgetYear, Snapshot, SnapshotKind
 
     program = db.session.execute(
-        select(Program.id, Program.name, Program.privacy_threshold).where(Program.id == program_id)
+        select(
+            Program.id,
+            Program.name,
+            Program.privacy_threshold,
+            Program.starts_on,
+            Program.ends_on,
+            Program.epsilon_per_release,
+            Program.epsilon_per_year,
+        ).where(Program.id == program_id)
     ).one_or_none()
     if program is None:
         return None
-    k = program.privacy_threshold
     today = today or date.today()
-
-    # One row per pair: how many meetings, and whether one was in the last 30 days.
-    per_pair = (
-        select(
-            Pair.id.label("pair_id"),
-            func.count(Meeting.id).label("meetings"),
-            func.max(Meeting.held_on).label("last_met"),
+    spent = db.session.scalar(
+        select(PrivacyBudgetYear.spent).where(
+            PrivacyBudgetYear.program_id == program_id, PrivacyBudgetYear.year == today.year
         )
-        .outerjoin(Meeting, Meeting.pair_id == Pair.id)
-        .where(Pair.program_id == program_id)
-        .group_by(Pair.id)
-        .subquery()
     )
-    bucket_columns = [
-        func.coalesce(
-            func.sum(
-                case(
-                    (per_pair.c.meetings >= low, 1) if high is None else (per_pair.c.meetings.between(low, high), 1),
-                    else_=0,
+    budget = Budget(today.year, float(spent or 0.0), program.epsilon_per_year, program.epsilon_per_release)
+    columns = (Snapshot.kind, Snapshot.period, Snapshot.as_of, Snapshot.released_at, Snapshot.k, Snapshot.figures)
+    weekly = db.session.execute(
+        select(*columns)
+        .where(Snapshot.program_id == program_id, Snapshot.kind == SnapshotKind.WEEKLY)
+        .order_by(Snapshot.as_of.desc())
+        .limit(1)
+    ).one_or_none()
+    monthly = db.session.execute(
+        select(*columns)
+        .where(Snapshot.program_id == program_id, Snapshot.kind == SnapshotKind.MONTHLY)
+        .order_by(Snapshot.as_of.desc())
+        .limit(MONTHS_SHOWN)
+    ).all()
+    base = {"program_id": program.id, "program_name": program.name, "budget": budget}
+    if weekly is None and not monthly:
+        first = next_release(today, program.starts_on)
+        # The last weekly snapshot a program gets is the one of the week it ends in.
+        if first > program.ends_on + timedelta(days=7 - program.ends_on.weekday()):
+            first = None
+        return Dashboard(**base, k=program.privacy_threshold, first_release=first)
+
+    # The threshold the shown figures were suppressed with, so the words about hidden ones stay
+    # true after k is raised (the next snapshots will use the new one).
+    board: dict[str, Any] = {"k": max(row.k for row in [weekly, *monthly] if row is not None)}
+    if weekly is not None:
+        board["weekly"] = Release(weekly.period, weekly.as_of, weekly.released_at)
+        figures = weekly.figures
+        if not figures.get("hidden_entirely"):
+            board["pairs"] = figures["pairs"]
+            board["active"] = Cell.stored(figures["active"])
+            board["agreed"] = Cell.stored(figures["agreed"])
+    if monthly:
+        latest = monthly[0]
+        board["monthly"] = Release(latest.period, latest.as_of, latest.released_at)
+        figures = latest.figures
+        if not figures.get("hidden_entirely"):
+            board.setdefault("pairs", figures["pairs"])
+            board["goal_done"] = Cell.stored(figures["goal_done"])
+            board["meetings"] = Breakdown("Meetings per pair", _cells(figures["meetings"]))
+            board["departments"] = Breakdown("Pairs by department", _cells(figures["departments"]))
+            board["active_by_department"] = Breakdown(
+                "Active pairs by department", _cells(figures["active_by_department"])
+            )
+            board["agreed_by_department"] = Breakdown(
+                "Ground rules agreed by department", _cells(figures["agreed_by_department"])
+            )
+        scores: dict[str, MonthlyScores] = {}
+        for row in reversed(monthly):
+            for entry in row.figures.get("scores", []):
+                scores.setdefault(entry["question"], MonthlyScores(entry["question"], [])).months.append(
+                    Cell.stored(entry["cell"])
                 )
-            ),
-            0,
-        )
-        for _label, low, high in MEETING_BUCKETS
-    ]
-    cutoff = today - timedelta(days=ACTIVE_DAYS)
-    active_column = func.coalesce(func.sum(case((per_pair.c.last_met >= cutoff, 1), else_=0)), 0)
-    pairs, active, *buckets = db.session.execute(
-        select(func.count(), active_column, *bucket_columns).select_from(per_pair)
-    ).one()
-
-    empty = Cell("", None)
-    if pairs < k:
-        return Dashboard(
-            program.id,
-            program.name,
-            k,
-            None,
-            empty,
-            empty,
-            empty,
-            empty,
-            Breakdown("Meetings per pair", []),
-            Breakdown("Pairs by department", []),
-            [],
-        )
-
-    # Pairs where both people agreed to the same version of their ground rules.
-    both_agreed = (
-        select(AgreementSignature.pair_id)
-        .join(Pair, Pair.id == AgreementSignature.pair_id)
-        .where(Pair.program_id == program_id)
-        .group_by(AgreementSignature.pair_id, AgreementSignature.agreement_version)
-        .having(func.count(func.distinct(AgreementSignature.user_id)) >= 2)
-        .subquery()
-    )
-    agreed = db.session.scalar(select(func.count(func.distinct(both_agreed.c.pair_id))))
-
-    goals = {
-        status: (count, pair_count)
-        for status, count, pair_count in db.session.execute(
-            select(Goal.status, func.count(Goal.id), func.count(func.distinct(Goal.pair_id)))
-            .join(Pair, Pair.id == Goal.pair_id)
-            .where(Pair.program_id == program_id, Goal.status.in_([GoalStatus.DONE, GoalStatus.IN_PROGRESS]))
-            .group_by(Goal.status)
-        )
-    }
-
-    # A pair's department is its mentee's, as the admin recorded it for this program.
-    department = func.coalesce(func.nullif(Participant.department, ""), NO_DEPARTMENT)
-    by_department = db.session.execute(
-        select(department, func.count(Pair.id))
-        .join(PairMember, (PairMember.pair_id == Pair.id) & (PairMember.role == Role.MENTEE))
-        .outerjoin(
-            Participant, (Participant.user_id == PairMember.user_id) & (Participant.program_id == Pair.program_id)
-        )
-        .where(Pair.program_id == program_id)
-        .group_by(department)
-        .order_by(department)
-    ).all()
-
-    month = _month(FeedbackAnswer.created_at)
-    score_rows = db.session.execute(
-        select(
-            Prompt.id,
-            Prompt.text,
-            month,
-            func.avg(FeedbackAnswer.score),
-            func.count(func.distinct(FeedbackAnswer.pair_id)),
-        )
-        .select_from(Prompt)
-        .join(PromptSet, PromptSet.id == Prompt.prompt_set_id)
-        # From the program's questions to their answers, along the (prompt_id, created_at) index.
-        .join(FeedbackAnswer, FeedbackAnswer.prompt_id == Prompt.id)
-        .where(PromptSet.program_id == program_id, Prompt.kind == PromptKind.SCALE, FeedbackAnswer.score.is_not(None))
-        # Grouping by the prompt's key is enough for its text and position (both databases allow it).
-        .group_by(Prompt.id, month)
-        .order_by(Prompt.position, Prompt.id, month)
-    ).all()
-    scores: dict[int, MonthlyScores] = {}
-    for prompt_id, question, month_key, average, pair_count in score_rows:
-        entry = scores.setdefault(prompt_id, MonthlyScores(question, []))
-        value = round(float(average), 1) if average is not None else None
-        entry.months.append(_at_least_k_pairs(_month_label(month_key), value, pair_count, k))
-
-    done, done_pairs = goals.get(GoalStatus.DONE, (0, 0))
-    doing, doing_pairs = goals.get(GoalStatus.IN_PROGRESS, (0, 0))
-    return Dashboard(
-        program_id=program.id,
-        program_name=program.name,
-        k=k,
-        pairs=pairs,
-        active=_share("Active pairs", active, pairs, k),
-        agreed=_share("Ground rules agreed by both", agreed, pairs, k),
-        goals_done=_at_least_k_pairs("Goals done", done, done_pairs, k),
-        goals_in_progress=_at_least_k_pairs("Goals in progress", doing, doing_pairs, k),
-        meetings=Breakdown(
-            "Meetings per pair",
-            suppress([(label, int(n)) for (label, _l, _h), n in zip(MEETING_BUCKETS, buckets, strict=True)], k),
-        ),
-        departments=Breakdown("Pairs by department", suppress([(name, n) for name, n in by_department], k)),
-        scores=list(scores.values()),
-    )
-
-
-def _month_label(key: str) -> str:
-    """ "2026-11" as "Nov 2026"."""
-    return datetime.strptime(key, "%Y-%m").strftime("%b %Y")
+        board["scores"] = list(scores.values())
+    return Dashboard(**base, **board)
 
 
 def hidden_reason(cell: Cell, k: int) -> str:
@@ -341,25 +304,37 @@ def hidden_reason(cell: Cell, k: int) -> str:
     return f"hidden: fewer than {k} pairs"
 
 
-def dashboard_rows(board: Dashboard) -> list[tuple[str, str, str]]:
-    """The dashboard as (section, item, value) rows for the CSV download: the same suppressions."""
+def in_words(cell: Cell, k: int) -> str:
+    """A figure as the CSV and the digest write it: "about 12, give or take 2", or why it is hidden."""
+    if cell.hidden:
+        return hidden_reason(cell, k)
+    if cell.give_or_take:
+        return f"about {cell.value}, give or take {cell.give_or_take}"
+    return str(cell.value)
 
-    def show(cell: Cell) -> str:
-        return hidden_reason(cell, board.k) if cell.hidden else str(cell.value)
 
+def dashboard_rows(board: Dashboard) -> list[tuple[str, str, str, str]]:
+    """The dashboard as (section, item, value, give or take) rows for the CSV download and the
+    digest: the published figures, hidden ones in the same words as on the page."""
+
+    def row(section: str, cell: Cell) -> tuple[str, str, str, str]:
+        if cell.hidden:
+            return (section, cell.label, hidden_reason(cell, board.k), "")
+        slack = "" if cell.give_or_take is None else str(cell.give_or_take)
+        return (section, cell.label, str(cell.value), slack)
+
+    if not board.published:
+        if board.first_release is None:
+            return [("Program", "Pairs", "no figures were published while the program ran", "")]
+        return [("Program", "Pairs", f"the first figures come on {board.first_release:%-d %B %Y}", "")]
     if board.hidden_entirely:
-        return [("Program", "Pairs", hidden_reason(Cell("Pairs", None, Hidden.FEW_PAIRS), board.k))]
-    rows = [
-        ("Program", "Pairs", str(board.pairs)),
-        ("Program", board.active.label, show(board.active)),
-        ("Program", board.agreed.label, show(board.agreed)),
-        ("Program", board.goals_done.label, show(board.goals_done)),
-        ("Program", board.goals_in_progress.label, show(board.goals_in_progress)),
-    ]
-    for breakdown in (board.meetings, board.departments):
-        rows += [(breakdown.title, cell.label, show(cell)) for cell in breakdown.cells]
+        return [("Program", "Pairs", hidden_reason(Cell("Pairs", None, Hidden.FEW_PAIRS), board.k), "")]
+    rows = [("Program", "Pairs", str(board.pairs), "")]
+    rows += [row("Program", cell) for cell in (board.active, board.agreed, board.goal_done) if cell.label]
+    for breakdown in (board.meetings, board.departments, board.active_by_department, board.agreed_by_department):
+        rows += [row(breakdown.title, cell) for cell in breakdown.cells]
     for question in board.scores:
-        rows += [(f"Average score: {question.question}", cell.label, show(cell)) for cell in question.months]
+        rows += [row(f"Average score: {question.question}", cell) for cell in question.months]
     return rows
 
 
@@ -453,11 +428,10 @@ class DigestProgram:
     open_requests: int
 
 
-def digest_programs(today: date) -> list[DigestProgram]:
+def digest_programs(today: date, which: ColumnElement[bool] | None = None) -> list[DigestProgram]:
     """The programs a weekly digest is about: those running at some point of the last week, and
-    any other with requests for help still open; with how many are open. One query."""
-    from datetime import timedelta
-
+    any other with requests for help still open; with how many are open. ``which`` narrows them
+    to the programs one admin administers. One query."""
     from app.models import HelpRequest
 
     open_requests = (
@@ -470,10 +444,17 @@ def digest_programs(today: date) -> list[DigestProgram]:
     rows = db.session.execute(
         select(Program.id, Program.name, func.coalesce(open_requests.c.open, 0))
         .outerjoin(open_requests, open_requests.c.program_id == Program.id)
-        .where(running | (open_requests.c.open > 0))
+        .where(running | (open_requests.c.open > 0), *([which] if which is not None else []))
         .order_by(Program.starts_on.desc(), Program.id.desc())
     )
     return [DigestProgram(*row) for row in rows]
+
+
+def help_sender(request_id: int) -> int | None:
+    """Who sent request ``request_id``: the person the admin's answer concerns."""
+    from app.models import HelpRequest
+
+    return db.session.scalar(select(HelpRequest.sender_id).where(HelpRequest.id == request_id))
 
 
 def mark_handled(program_id: int, request_id: int) -> bool:

@@ -55,6 +55,8 @@ class Entry:
             parts.append(", ".join(changed))
         if (count := self.details.get("count")) is not None:
             parts.append(f"{count} {'person' if count == 1 else 'people'}")
+        if (requests := self.details.get("requests")) is not None:
+            parts.append(f"{requests} request{'' if requests == 1 else 's'}")
         if (proposals := self.details.get("proposals")) is not None:
             parts.append(f"{proposals} proposal{'' if proposals == 1 else 's'}")
         return "; ".join(parts)

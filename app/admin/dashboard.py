@@ -1,7 +1,8 @@
 """The program dashboard and the requests for help sent to a program's admin, who answers them.
 
-Everything here is read through ``app.admin.aggregates``: counts and averages already suppressed
-below the program's privacy threshold, and the help messages participants wrote to the admin.
+Everything here is read through ``app.admin.aggregates``: the published snapshots (noised counts
+and averages, already suppressed below the program's privacy threshold: no page here computes a
+figure), and the help messages participants wrote to the admin.
 An answer reaches the person who asked alone: they are told by their chosen channel that there
 is one (never its words), and read it on their program page.
 """
@@ -16,11 +17,11 @@ from flask import Blueprint, Response, abort, flash, url_for
 from flask_login import current_user
 
 from app import htmx
-from app.admin import aggregates
+from app.admin import aggregates, audit
 from app.admin.forms import AnswerForm, answer_form, answer_form_prefix
 from app.extensions import db
 from app.forms import EmptyForm
-from app.models import utcnow
+from app.models import AuditAction, utcnow
 from app.reminders import help_answers
 
 # Registered under the ``admin`` blueprint (app/admin/area.py), which has checked for an admin.
@@ -51,8 +52,11 @@ def download(program_id: int) -> Response:
     board = _board(program_id)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(("section", "item", "value"))
+    writer.writerow(("section", "item", "value", "give_or_take"))
     writer.writerows(tuple(_cell(value) for value in row) for row in aggregates.dashboard_rows(board))
+    # Kept in the program's log: a file that leaves Twoway is an action worth knowing of.
+    audit.record(program_id, AuditAction.CSV_EXPORTED)
+    db.session.commit()
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="program-{board.program_id}-dashboard.csv"'
     return response
@@ -83,7 +87,12 @@ def _program_name(program_id: int) -> str:
 @bp.get("/help")
 def help_requests(program_id: int) -> Response:
     name = _program_name(program_id)
-    return htmx.render(TEMPLATE, **_help_context(program_id, name, aggregates.help_requests(program_id)))
+    requests = aggregates.help_requests(program_id)
+    if requests:
+        # Who read the participants' requests, and when: kept in the program's log.
+        audit.record(program_id, AuditAction.HELP_READ, requests=len(requests))
+        db.session.commit()
+    return htmx.render(TEMPLATE, **_help_context(program_id, name, requests))
 
 
 def _one_request(
@@ -119,6 +128,8 @@ def answer_help_request(program_id: int, request_id: int) -> Response:
         return _one_request(program_id, current, form, 409)
     db.session.commit()
     if outcome is aggregates.Answered.SAVED:
+        audit.record(program_id, AuditAction.HELP_ANSWERED, subject_id=aggregates.help_sender(request_id))
+        db.session.commit()
         help_answers.tell_sender(request_id, amended=request.answered_at is not None)
         notice = f"Sent to {request.sender_name} alone: they are told there is an answer, and read it in Twoway."
     else:

@@ -3,6 +3,7 @@ making a pair, and answering a request for help."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    FloatField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -21,12 +23,15 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     ValidationError,
 )
 
 from app.forms import Form, email_field, longest, number_between, strip
 from app.idempotency import IdempotentForm
 from app.models import (
+    DEFAULT_EPSILON_PER_RELEASE,
+    DEFAULT_EPSILON_PER_YEAR,
     DEFAULT_PRIVACY_THRESHOLD,
     DEPARTMENT_MAX,
     HELP_MAX,
@@ -36,7 +41,22 @@ from app.models import (
     User,
 )
 
+
+def _given(field) -> bool:
+    """Typed in, not left empty or missing from the form (then the field holds its default)."""
+    return bool(field.raw_data and field.raw_data[0].strip()) and field.data is not None
+
+
+def _finite(_form, field) -> None:
+    # "nan" parses as a float and slips past NumberRange (every comparison with it is false).
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError("Enter a number.")
+
+
 PROGRAM_NAME_MAX = Program.name.type.length
+EPSILON_MIN = 0.1
+EPSILON_PER_RELEASE_MAX = 10.0
+EPSILON_PER_YEAR_MAX = 1000.0
 NAME_MAX = User.name.type.length
 EVERY_WEEKS_MAX = 12
 # Far above any real program; it only stops a typo (500 for 5) from hiding every figure.
@@ -80,12 +100,44 @@ class ProgramForm(Form):
         ],
         default=DEFAULT_PRIVACY_THRESHOLD,
     )
+    # The dashboard's privacy budget (app/admin/snapshots.py): what each snapshot spends, and a year.
+    epsilon_per_release = FloatField(
+        "Privacy budget per snapshot (ε)",
+        validators=[
+            Optional(),
+            _finite,
+            NumberRange(
+                EPSILON_MIN,
+                EPSILON_PER_RELEASE_MAX,
+                f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_RELEASE_MAX:g}.",
+            ),
+        ],
+        default=DEFAULT_EPSILON_PER_RELEASE,
+    )
+    epsilon_per_year = FloatField(
+        "Privacy budget per year (ε)",
+        validators=[
+            Optional(),
+            _finite,
+            NumberRange(
+                EPSILON_MIN, EPSILON_PER_YEAR_MAX, f"Enter a number from {EPSILON_MIN:g} to {EPSILON_PER_YEAR_MAX:g}."
+            ),
+        ],
+        default=DEFAULT_EPSILON_PER_YEAR,
+    )
     # Only when editing: a new program gets its own copy of the default set.
     prompt_set_id = SelectField("Feedback questions", coerce=int, validate_choice=True)
 
     def validate_ends_on(self, field: DateField) -> None:
         if field.data and self.starts_on.data and field.data < self.starts_on.data:
             raise ValidationError("The program can't end before it starts.")
+
+    def validate_epsilon_per_year(self, field: FloatField) -> None:
+        per_release = self.epsilon_per_release.data
+        if _given(field) != _given(self.epsilon_per_release):
+            raise ValidationError("Give both budgets, a snapshot's and a year's.")
+        if _given(field) and field.data < per_release:
+            raise ValidationError("A year's budget can't be smaller than one snapshot's.")
 
     def values(self) -> dict[str, Any]:
         values = {
@@ -98,6 +150,11 @@ class ProgramForm(Form):
             "feedback_at_end": self.feedback_at_end.data,
             "privacy_threshold": self.privacy_threshold.data,
         }
+        # Left empty, the budget stays as it is (a new program gets the defaults); it changes only
+        # as a whole, so a snapshot's share can never pass the year's.
+        if _given(self.epsilon_per_release) and _given(self.epsilon_per_year):
+            values["epsilon_per_release"] = self.epsilon_per_release.data
+            values["epsilon_per_year"] = self.epsilon_per_year.data
         if "prompt_set_id" in self._fields:
             values["prompt_set_id"] = self.prompt_set_id.data
         return values

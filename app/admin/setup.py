@@ -7,7 +7,6 @@ departments, levels) and which pairs exist. It never selects anything a pair wri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -56,8 +55,9 @@ class Person:
     department: str
     level: str
     active: bool
-    # When they first signed in: "joined". Until then, "not joined yet".
-    joined_on: datetime | None
+    # Whether they have signed in at least once: "joined", or "not joined yet". Never when, nor
+    # how often: when someone signs in says something about their pair's activity.
+    joined: bool
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def people(program_id: int) -> list[Person]:
             Participant.department,
             Participant.level,
             User.active,
-            User.first_signed_in_at,
+            User.first_signed_in_at.is_not(None),
         )
         .join(User, User.id == Participant.user_id)
         .where(Participant.program_id == program_id)

@@ -54,6 +54,8 @@ from app.models.matching import (
 )
 from app.models.next_meeting import CalendarFeed, NextMeeting
 from app.models.program import (
+    DEFAULT_EPSILON_PER_RELEASE,
+    DEFAULT_EPSILON_PER_YEAR,
     DEFAULT_PRIVACY_THRESHOLD,
     DEPARTMENT_MAX,
     HELP_MAX,
@@ -68,6 +70,7 @@ from app.models.program import (
     Role,
 )
 from app.models.sign_in_attempt import SignInAttempt
+from app.models.snapshot import PrivacyBudgetYear, PublishedSnapshotChanged, Snapshot, SnapshotKind
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import (
     EMAIL_MAX,
@@ -148,6 +151,12 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "SignInAttempt",
+    "Snapshot",
+    "SnapshotKind",
+    "PrivacyBudgetYear",
+    "PublishedSnapshotChanged",
+    "DEFAULT_EPSILON_PER_RELEASE",
+    "DEFAULT_EPSILON_PER_YEAR",
     "SignInLink",
     "UTCDateTime",
     "User",

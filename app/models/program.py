@@ -7,7 +7,7 @@ import enum
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -16,6 +16,11 @@ from app.models.user import User
 
 DEFAULT_PRIVACY_THRESHOLD = 5
 MIN_PRIVACY_THRESHOLD = 3
+# The privacy budget of the dashboard's snapshots (see app/admin/snapshots.py and the README): what
+# one snapshot spends, and the most a program spends in a calendar year. The defaults cover one
+# year of the schedule (52 weekly and 12 monthly snapshots).
+DEFAULT_EPSILON_PER_RELEASE = 1.0
+DEFAULT_EPSILON_PER_YEAR = 64.0
 HELP_MAX = 4_000
 DEPARTMENT_MAX = 120
 LEVEL_MAX = 60
@@ -43,6 +48,7 @@ class Program(db.Model):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
         CheckConstraint(f"privacy_threshold >= {MIN_PRIVACY_THRESHOLD}", name="privacy_threshold_min"),
+        CheckConstraint("epsilon_per_release > 0 AND epsilon_per_year >= epsilon_per_release", name="privacy_budget"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +57,10 @@ class Program(db.Model):
     ends_on: Mapped[date] = mapped_column(Date)
     # The admin sees no figure that describes fewer than this many pairs.
     privacy_threshold: Mapped[int] = mapped_column(Integer, default=DEFAULT_PRIVACY_THRESHOLD)
+    # The dashboard's privacy budget: each snapshot spends epsilon_per_release, a year at most
+    # epsilon_per_year; the smaller, the less any figure can tell about one pair.
+    epsilon_per_release: Mapped[float] = mapped_column(Float, default=DEFAULT_EPSILON_PER_RELEASE)
+    epsilon_per_year: Mapped[float] = mapped_column(Float, default=DEFAULT_EPSILON_PER_YEAR)
     # When pairs are asked for feedback: after each logged meeting, every N weeks (0: never),
     # at the midpoint and at the end.
     feedback_after_meeting: Mapped[bool] = mapped_column(Boolean, default=True)

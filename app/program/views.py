@@ -2,7 +2,7 @@
 
 Registered under the ``pair`` blueprint, which has loaded the membership (or answered 404) before
 these run. The figures come from ``app.admin.aggregates``, the same function the admin dashboard
-uses, so this page shows exactly what the admin sees.
+uses (it reads the published snapshots), so this page shows exactly what the admin sees.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@
   that one arrived in a program: never its words, never who sent it. Its deliveries are written in the
   same transaction as the request, so a request is never stored without them (nor they without
   it), and handed to workers once that transaction is committed.
-- The digest comes on Mondays at 09:00 on each admin's own clock: for each program, figures of its
-  dashboard exactly as the dashboard shows them (``aggregates.dashboard_rows``, so the same
-  suppression under the program's privacy threshold, a hidden figure hidden in the same words),
-  and how many requests for help are open. One per admin per ISO week: the key carries the week.
+- The digest comes on Mondays at 09:00 on each admin's own clock: for each program they
+  administer, figures of its
+  latest published snapshots exactly as the dashboard shows them (``aggregates.dashboard_rows``:
+  the same noise, the same suppression under the program's privacy threshold, a hidden figure
+  hidden in the same words; wording a digest computes no figure), and how many requests for help
+  are open. One per admin per ISO week: the key carries the week.
 """
 
 from __future__ import annotations
@@ -149,11 +151,16 @@ def find_digest(since: datetime, at: datetime) -> list[Due]:
 
 def digest_figures(program_id: int) -> list[tuple[str, str, str]] | None:
     """The (section, item, value) rows a digest shows for one program: the dashboard's own rows of
-    DIGEST_SECTIONS, suppressed as on the dashboard. None when there is no such program."""
+    DIGEST_SECTIONS from its published snapshots, a noisy figure as "about 12, give or take 2".
+    None when there is no such program."""
     board = aggregates.dashboard(program_id)
     if board is None:
         return None
-    return [row for row in aggregates.dashboard_rows(board) if row[0] in DIGEST_SECTIONS]
+    return [
+        (section, item, f"about {value}, give or take {slack}" if slack and slack != "0" else value)
+        for section, item, value, slack in aggregates.dashboard_rows(board)
+        if section in DIGEST_SECTIONS
+    ]
 
 
 def _requests(n: int) -> str:
@@ -171,9 +178,10 @@ def _program_paragraph(program: aggregates.DigestProgram, rows: list[tuple[str, 
 
 
 def compose_digest(delivery: Delivery, user: User, settings: Settings) -> Message | None:
-    """The figures as they are when the digest is worded (as the dashboard would show them then).
-    Counts only: no pair, person, department or question is named."""
-    programs = aggregates.digest_programs(utcnow().date())
+    """The figures of the latest snapshots when the digest is worded (as the dashboard shows them
+    then). Counts only: no pair, person, department or question is named."""
+    # Only the programs this admin administers (all of them for an owner).
+    programs = aggregates.digest_programs(utcnow().date(), authz.administered_programs(user))
     paragraphs = []
     for program in programs:
         rows = digest_figures(program.id)

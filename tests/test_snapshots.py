@@ -526,8 +526,10 @@ def test_the_task_publishes_what_is_due_now(app, session):
         6, starts_on=date.today() - timedelta(days=90), ends_on=date.today() + timedelta(days=90)
     )
     session.flush()
+    # The task's own body, in this test's transaction (apply() would open an app context, and so
+    # a connection, of its own, which SQLite's lock on this test's writes keeps waiting).
     with app.app_context():
-        published = snapshots.publish_snapshots.apply().get()
+        published = snapshots.publish_snapshots.run()
     assert published >= 2
     session.expire_all()
     kinds = set(session.scalars(select(Snapshot.kind).where(Snapshot.program_id == program.id)))

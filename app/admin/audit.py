@@ -29,13 +29,25 @@ FORMER_ADMIN = "A former admin"
 FORMER_PARTICIPANT = "a former participant"
 
 
-def record(program_id: int, action: AuditAction, *, subject_id: int | None = None, **details: Any) -> None:
+def record(
+    program_id: int, action: AuditAction, *, subject_id: int | None = None, actor_id: int | None = None, **details: Any
+) -> None:
     """Keep ``action`` by the signed-in admin in program ``program_id`` (no commit: the caller's)."""
+    actor_id = actor_id if actor_id is not None else current_user.id
     db.session.add(
-        AuditEvent(
-            program_id=program_id, actor_id=current_user.id, action=action, subject_id=subject_id, details=details
-        )
+        AuditEvent(program_id=program_id, actor_id=actor_id, action=action, subject_id=subject_id, details=details)
     )
+
+
+def record_read(program_id: int, action: AuditAction, **details: Any) -> None:
+    """Keep that the signed-in admin read something (a download, the requests for help), from a
+    GET, and commit it. The read's transaction is ended first: on SQLite a GET's transaction is a
+    deferred one (app/database.py), and one that has read and then writes fails at once if anyone
+    wrote meanwhile; a transaction whose first statement is the insert waits its turn instead."""
+    actor_id = current_user.id  # read before the rollback expires it
+    db.session.rollback()
+    record(program_id, action, actor_id=actor_id, **details)
+    db.session.commit()
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,7 @@ def download(program_id: int) -> Response:
     writer.writerow(("section", "item", "value", "give_or_take"))
     writer.writerows(tuple(_cell(value) for value in row) for row in aggregates.dashboard_rows(board))
     # Kept in the program's log: a file that leaves Twoway is an action worth knowing of.
-    audit.record(program_id, AuditAction.CSV_EXPORTED)
-    db.session.commit()
+    audit.record_read(program_id, AuditAction.CSV_EXPORTED)
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="program-{board.program_id}-dashboard.csv"'
     return response
@@ -90,8 +89,7 @@ def help_requests(program_id: int) -> Response:
     requests = aggregates.help_requests(program_id)
     if requests:
         # Who read the participants' requests, and when: kept in the program's log.
-        audit.record(program_id, AuditAction.HELP_READ, requests=len(requests))
-        db.session.commit()
+        audit.record_read(program_id, AuditAction.HELP_READ, requests=len(requests))
     return htmx.render(TEMPLATE, **_help_context(program_id, name, requests))
 
 

@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import PairFactory, UserFactory
+from sqlalchemy import func, select
+from support.apps import clients_of, committed_session, own_app
 from support.mailbox import text_of
+from support.parallel import at_once
 from support.reminders import deliveries, run_pass, to
 
 from app import queue
@@ -451,3 +454,35 @@ def test_finished_deliveries_are_forgotten_after_a_month(app, session, people):
         ("meeting:2", State.SENT),
         ("meeting:3", State.HELD),
     ]
+
+
+def test_a_double_tapped_save_and_two_one_click_posts_at_once_are_each_one_choice(tmp_path):
+    """A double tap on Save, or a mail client and a person unsubscribing at the same moment, run
+    at once on their own connections: each answers as usual (never a 500) and one choice is stored."""
+    with own_app(tmp_path) as app, committed_session(app) as session:
+        pair = PairFactory()
+        session.commit()
+        mentor_id, mentee = pair.mentor.id, pair.mentee
+        with app.app_context():
+            token = preferences.unsubscribe_token(mentee, Kind.QUIET_PAIR)
+        form = {f"kind_{k.value.replace('-', '_')}": "push" for k in optional_kinds("pair")}
+        taps = clients_of(app, pair.mentor, pair.mentor, pair.mentor, pair.mentor)
+
+        saved = at_once(
+            lambda client: client.post("/account/notifications", data=form).status_code, [(c,) for c in taps]
+        )
+        unsubscribed = at_once(
+            lambda client: client.post(f"/notifications/unsubscribe/{token}").status_code,
+            [(app.test_client(),) for _ in range(4)],
+        )
+
+        assert saved == [303] * 4 and unsubscribed == [200] * 4
+        with app.app_context():
+            choices = db.session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.channel, func.count()).group_by(
+                    NotificationPreference.user_id, NotificationPreference.channel
+                )
+            ).all()
+        assert sorted(choices) == sorted(
+            [(mentor_id, Channel.PUSH, len(optional_kinds("pair"))), (mentee.id, Channel.OFF, 1)]
+        )

@@ -25,6 +25,8 @@ from app.models import (
     MeetingFormat,
     NextMeeting,
     NotificationPreference,
+    Pair,
+    PairStatus,
     Role,
     State,
     Topic,
@@ -180,6 +182,24 @@ def test_a_moved_meeting_is_reminded_of_at_its_new_time_and_never_at_the_old(app
     assert held.state == State.HELD and held.send_after == local(meeting_day() - timedelta(days=1), 9, 30, NEW_YORK)
     # ...and meanwhile the meeting moves to the day after.
     plan(session, pair, old + timedelta(days=1), planned_at=nine + timedelta(minutes=5))
+    run_pass(app, session, nine + timedelta(minutes=30))
+    assert to(sent_mail, margaret.email) == []
+    session.refresh(held)
+    assert held.state == State.DROPPED and held.error == "no longer true"
+
+
+def test_a_meeting_reminder_held_while_the_pair_ended_is_never_sent(app, session, people, sent_mail):
+    """Held by quiet hours, then the pair ends: the plan is still stored, but the reminder (with
+    its time and place) is no longer true, as for every other kind of pair reminder."""
+    pair = people
+    plan(session, pair, local(meeting_day(), 15, 0, ZoneInfo("UTC")))
+    margaret = pair.mentee
+    margaret.quiet_from, margaret.quiet_until = time(8, 0), time(9, 30)
+    nine = local(meeting_day() - timedelta(days=1), 9, 0, NEW_YORK)
+    run_pass(app, session, nine)
+    [held] = [d for d in deliveries(session) if d.user_id == margaret.id]
+    assert held.state == State.HELD
+    session.get(Pair, pair.id).status = PairStatus.ENDED
     run_pass(app, session, nine + timedelta(minutes=30))
     assert to(sent_mail, margaret.email) == []
     session.refresh(held)

@@ -27,6 +27,7 @@ from app.auth import links
 from app.config import celery_settings
 from app.models import User
 from app.queue import purge_consumed_messages
+from app.reminders import outbox
 
 # A queue of this run's and this xdist worker's own, so parallel workers, runs (or a stray Celery
 # worker) on the same Redis never meet.
@@ -233,3 +234,24 @@ def test_a_broker_that_is_down_or_stuck_never_stops_the_sign_in_page(tmp_path, b
     # holds the request for good. The margin is for a busy machine, never for a hang.
     assert took < 10, f"the sign-in page took {took:.1f} s with the broker {broker}"
     assert log.lines == ["The task queue is unreachable: twoway.mail_sign_in_link was not queued"]
+
+
+@pytest.mark.parametrize("broker", ["redis down", "redis stuck"])
+def test_a_pass_whose_broker_is_stuck_tries_once_and_leaves_the_rest_to_the_sweep(tmp_path, broker):
+    """A pass that found a thousand deliveries hands them over in ten tasks. With the broker stuck
+    each try costs its timeouts: after the first refusal the pass stops trying (the rows stay
+    queued, and a later pass's sweep hands them over), so the worker is free again within
+    seconds, not after ten times the wait, and the log says so once."""
+    log = Recorded()
+    with broken_broker(broker, tmp_path) as broker_url, queued_app(tmp_path, broker_url) as app:
+        app.logger.disabled = False
+        app.logger.addHandler(log)
+        started = time.monotonic()
+        try:
+            with app.app_context():
+                outbox.queue_sending(list(range(1, 10 * outbox.TASK_BATCH + 1)))
+        finally:
+            app.logger.removeHandler(log)
+        took = time.monotonic() - started
+    assert log.lines == ["The task queue is unreachable: twoway.send_deliveries was not queued"]
+    assert took < 5, f"handing over ten tasks took {took:.1f} s with the broker {broker}"

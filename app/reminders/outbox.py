@@ -118,12 +118,15 @@ def deliver_now(
 
 def queue_sending(ids: list[int]) -> None:
     """Hand ``ids`` to workers in batches. A broker that is down loses nothing: the rows stay
-    queued and the reminder pass's sweep queues them again."""
+    queued and the reminder pass's sweep queues them again. So the first batch it refuses ends
+    the handing over: each try costs the broker's timeouts, and a pass of a hundred batches would
+    otherwise hold its worker for a hundred of them."""
     from app import queue
     from app.reminders.sending import send_deliveries
 
     for start in range(0, len(ids), TASK_BATCH):
-        queue.enqueue(send_deliveries, ids[start : start + TASK_BATCH])
+        if not queue.enqueue(send_deliveries, ids[start : start + TASK_BATCH]):
+            return
 
 
 def mark(delivery_id: int, state: State, *, error: str = "", **values: Any) -> None:

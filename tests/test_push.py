@@ -623,6 +623,12 @@ def _with(subscription: dict, **changes) -> dict:
         {"endpoint": "javascript:alert(1)"},
         {"endpoint": "https://user:pw@push.example/x"},
         {"endpoint": "https://push.example/" + "a" * 100_000},
+        # Python's URL parser drops tabs and line breaks (so the host looks known) where requests
+        # refuses the URL: saved, it would make every reminder to this person fail, never mail.
+        {"endpoint": "https://127.0.0.1\n/wpush/x"},
+        {"endpoint": "https://evil.example\t.127.0.0.1/wpush/x"},
+        {"endpoint": " https://127.0.0.1/wpush/x"},
+        {"endpoint": "https://127.0.0.1/wpush/x\x00"},
         {"endpoint": ""},
         {"endpoint": None},
         {"keys": {"p256dh": "<script>alert(1)</script>"}},

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -44,6 +45,7 @@ TITLE_MAX, BODY_MAX = 120, 400
 # A person with more browsers than this removes one first: each reminder is one request per browser.
 MAX_DEVICES = 10
 ENDPOINT_MAX = 2048
+_UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
 # The push service answers these for a subscription that is gone for good (unsubscribed, expired).
 GONE = (404, 410)
 
@@ -187,7 +189,16 @@ def parse(data: Any) -> Subscription:
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_MAX:
         raise SubscriptionError("The push subscription has no usable address.")
     parts = urlsplit(endpoint)
-    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
+    # Whitespace and control characters first: urlsplit silently drops tabs and line breaks (so
+    # the host it checks is not the one requests would be given), and no browser sends any.
+    if (
+        _UNPRINTABLE.search(endpoint)
+        or parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.fragment
+    ):
         raise SubscriptionError("The push subscription's address must be an https URL.")
     if not known_service(endpoint):
         raise SubscriptionError(

@@ -206,6 +206,24 @@ def test_a_meeting_reminder_held_while_the_pair_ended_is_never_sent(app, session
     assert held.state == State.DROPPED and held.error == "no longer true"
 
 
+def test_quiet_hours_hold_through_the_hour_that_comes_twice_when_clocks_go_back(app, session, people, sent_mail):
+    """On 31 October 2027 Berlin's clocks go back from 03:00 to 02:00, so 02:10 comes twice.
+    Quiet hours 01:00-02:30 hold a reminder due at the second 02:10 until the second 02:30 (the
+    clock on the wall), not until the first one, half an hour earlier, as if they had ended."""
+    pair = people
+    margaret = pair.mentee
+    margaret.time_zone = "Europe/Berlin"
+    margaret.quiet_from, margaret.quiet_until = time(1, 0), time(2, 30)
+    second_ten_past_two = datetime(2027, 10, 31, 1, 10, tzinfo=UTC)
+    assert second_ten_past_two.astimezone(BERLIN).strftime("%H:%M %Z") == "02:10 CET"
+    plan(session, pair, second_ten_past_two + timedelta(hours=1), planned_at=second_ten_past_two - timedelta(days=5))
+    run_pass(app, session, second_ten_past_two)
+    [held] = [d for d in deliveries(session) if d.user_id == margaret.id and d.kind == Kind.MEETING_HOUR_BEFORE]
+    assert held.state == State.HELD
+    assert held.send_after.astimezone(BERLIN).strftime("%d %H:%M %Z") == "31 02:30 CET"
+    assert to(sent_mail, margaret.email) == []
+
+
 def test_quiet_hours_hold_a_reminder_until_they_end_or_drop_it_if_too_late(app, session, people, sent_mail):
     pair = people
     margaret = pair.mentee

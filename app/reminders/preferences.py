@@ -49,7 +49,11 @@ class Settings:
         local = moment.astimezone(self.zone)
         day = local.date() if local.time().replace(tzinfo=None) < self.quiet_until else local.date() + timedelta(days=1)
         end = datetime.combine(day, self.quiet_until, tzinfo=self.zone)
-        # Through UTC and back: a wall time inside a DST gap becomes the first real moment after it.
+        # Through UTC and back: a wall time inside a DST gap becomes a real moment after it.
+        if end.astimezone(UTC_ZONE) <= moment:
+            # The hour the clocks go back comes twice: inside its second time round, quiet hours
+            # end at the second reading of that wall time, not the first, which has gone by.
+            end = end.replace(fold=1)
         return end.astimezone(UTC_ZONE)
 
 

@@ -18,6 +18,7 @@ from support.reminders import deliveries, run_pass
 from app import mail
 from app.extensions import db
 from app.models import Delivery, Kind, MeetingFormat, NextMeeting, State
+from app.models.delivery import SUBJECT_MAX
 from app.reminders import outbox, passes, sending
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -196,3 +197,51 @@ def test_the_first_passes_ever_at_the_same_moment_all_finish(tmp_path):
         assert results == [0, 0, 0, 0]
         with app.app_context():
             assert db.session.get(passes.ReminderRun, passes.RUN_NAME).covered_until == at
+
+
+ODD = [
+    "NULL",
+    "null",
+    '"quoted", {braced}, back\\slash',
+    "Zoë ‮evil‬ 😀 \u2028 line\u2029",
+    "\u0000 nul",
+    "",
+    "ﷺ" * 40,
+]
+
+
+def test_ten_thousand_deliveries_with_nulls_odd_unicode_and_the_longest_subject_in_one_insert(app, session):
+    """The pass's insert (on PostgreSQL, one array per column): every row stored as given, NULL
+    moments as NULL, JSON details with quotes, braces, the word NULL, NUL and RTL marks intact,
+    a subject of SUBJECT_MAX characters kept whole, and a key taken twice in one batch stored once."""
+    person = UserFactory()
+    session.flush()
+    now = datetime.now(UTC).replace(microsecond=0)
+    longest = "s" * (SUBJECT_MAX - 6)
+    dues = [
+        outbox.Due(
+            person.id,
+            Kind.MEETING_HOUR_BEFORE,
+            f"{longest}{n:06d}",
+            now,
+            None if n % 2 else now + timedelta(hours=1),
+            {"partner": ODD[n % len(ODD)], "pair": n, "shared": None},
+        )
+        for n in range(10_000)
+    ]
+    with app.app_context():
+        rows = [
+            outbox.row(due, state=State.HELD, send_after=None if n % 3 else now, now=now) for n, due in enumerate(dues)
+        ]
+        added = outbox.add(rows + rows[:5])
+        again = outbox.add(rows[:5])
+        db.session.commit()
+    assert len(added) == 10_000 and again == []
+    stored = {d.subject: d for d in deliveries(session)}
+    assert len(stored) == 10_000
+    for n in (0, 1, 2, 3, 4, 5, 6, 9_999):
+        d = stored[dues[n].subject]
+        assert len(d.subject) == SUBJECT_MAX
+        assert d.details == {"partner": ODD[n % len(ODD)], "pair": n, "shared": None}
+        assert d.useful_until == dues[n].useful_until and d.send_after == (None if n % 3 else now)
+        assert d.state == State.HELD and d.queued_at is None

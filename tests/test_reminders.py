@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import PairFactory, UserFactory
+from factories import AdminFactory, PairFactory, UserFactory
 from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app
 from support.mailbox import text_of
@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import (
     Channel,
     Delivery,
+    HelpRequest,
     Kind,
     MeetingFormat,
     NextMeeting,
@@ -524,3 +525,35 @@ def test_a_double_tapped_save_and_two_one_click_posts_at_once_are_each_one_choic
         assert sorted(choices) == sorted(
             [(mentor_id, Channel.PUSH, len(optional_kinds("pair"))), (mentee.id, Channel.OFF, 1)]
         )
+
+
+def _quiet_now(person: User) -> None:
+    """Quiet hours from an hour ago until an hour from now, on ``person``'s clock."""
+    now = datetime.now(person.zone)
+    person.quiet_from = (now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    person.quiet_until = (now + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+
+
+def test_the_notices_of_a_request_for_help_and_its_answer_wait_out_quiet_hours(app, session, people, login, sent_mail):
+    """ "Nothing is sent between these times", the preferences page says, and only sign-in links
+    and security notices are never held: the admin's notice that a request arrived and the
+    sender's notice that it was answered wait for the end of their quiet hours, then go."""
+    admin = AdminFactory(time_zone="Europe/Berlin")
+    _quiet_now(admin)
+    margaret = people.mentee
+    _quiet_now(margaret)
+    asked = login(margaret).post(f"/pairs/{people.id}/program/help", data={"message": "Can we switch?"})
+    assert asked.status_code == 303
+    request = session.scalars(select(HelpRequest)).one()
+    answered = login(admin, on=app.test_client()).post(
+        f"/admin/programs/{request.program_id}/help/{request.id}/answer",
+        data={f"request-{request.id}-answer": "Let's talk on Thursday.", f"request-{request.id}-answered_at": ""},
+    )
+    assert answered.status_code == 303
+
+    assert sent_mail == []
+    held = {d.user_id: (d.kind, d.state) for d in deliveries(session)}
+    assert held == {admin.id: (Kind.HELP_REQUEST, State.HELD), margaret.id: (Kind.HELP_ANSWER, State.HELD)}
+    run_pass(app, session, datetime.now(UTC) + timedelta(hours=1, minutes=1))
+    assert sorted(m["To"] for m in sent_mail) == sorted([admin.email, margaret.email])
+    assert to(sent_mail, margaret.email)[0]["Subject"] == "The program admin answered your request"

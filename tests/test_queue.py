@@ -15,9 +15,10 @@ import kombu.transport.sqlalchemy
 import pytest
 from aiosmtpd.controller import Controller
 from celery import signals
+from celery.beat import ScheduleEntry, Scheduler
 from celery.contrib.testing.worker import start_worker
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from support.apps import committed_session, own_app, run_name
 from support.limits import REDIS_URL, require_storage
 from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, text_of
@@ -25,7 +26,7 @@ from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, 
 from app import sealed
 from app.auth import links
 from app.config import celery_settings
-from app.models import User
+from app.models import ReminderRun, User
 from app.queue import purge_consumed_messages
 from app.reminders import outbox
 
@@ -255,3 +256,29 @@ def test_a_pass_whose_broker_is_stuck_tries_once_and_leaves_the_rest_to_the_swee
         took = time.monotonic() - started
     assert log.lines == ["The task queue is unreachable: twoway.send_deliveries was not queued"]
     assert took < 5, f"handing over ten tasks took {took:.1f} s with the broker {broker}"
+
+
+def test_passes_beat_queued_while_no_worker_ran_are_skipped_not_run_in_a_row(tmp_path, redis_broker, smtp):
+    """Beat publishes a pass every period whether a worker is up or not. After an outage the
+    worker must not run hours of stale passes back to back ahead of a sign-in mail: a pass that
+    waited longer than its period is skipped (the next one covers its window, from the last
+    pass's moment), and the sign-in link queued behind them goes out at once."""
+    controller, inbox = smtp
+    period = 0.5
+    settings = {**celery_settings(redis_broker, tmp_path, pass_seconds=period), "task_default_queue": RUN_QUEUE}
+    with own_app(tmp_path, CELERY=settings, MAIL_URL=f"smtp://{controller.hostname}:{controller.port}") as app:
+        celery_app = app.extensions["celery"]
+        entry = ScheduleEntry(name="reminders-due", app=celery_app, **celery_app.conf.beat_schedule["reminders-due"])
+        scheduler = Scheduler(celery_app, lazy=True)
+        for _ in range(5):  # beat, while the worker is down
+            scheduler.apply_async(entry)
+        stale_from = time.monotonic() + period
+        while time.monotonic() < stale_from:  # the outage outlasts a period
+            time.sleep(0.05)
+        add_person(app, "Ada Mensah", "ada@example.org")
+        with worker_of(app):
+            ask_for_link(app, "ada@example.org")
+            [envelope] = inbox.wait_for(1, WAIT_SECONDS)
+        assert envelope.rcpt_tos == ["ada@example.org"]
+        with committed_session(app) as session:
+            assert session.scalars(select(ReminderRun)).all() == []

@@ -245,3 +245,35 @@ def test_ten_thousand_deliveries_with_nulls_odd_unicode_and_the_longest_subject_
         assert d.details == {"partner": ODD[n % len(ODD)], "pair": n, "shared": None}
         assert d.useful_until == dues[n].useful_until and d.send_after == (None if n % 3 else now)
         assert d.state == State.HELD and d.queued_at is None
+
+
+def test_a_pass_that_fails_halfway_leaves_nothing_taken_and_the_next_covers_its_window(tmp_path, monkeypatch):
+    """The database drops the line after the deliveries were inserted, before the commit: the
+    pass fails, no delivery is taken and the window is not marked covered, so the next pass
+    finds the same reminders and sends each once."""
+    handed_over: list = []
+    monkeypatch.setattr(mail, "_deliver", lambda _url, message: handed_over.append(message["To"]))
+    with own_app(tmp_path, MAIL_URL="smtp://mail.invalid") as app, committed_session(app) as session:
+        starts = datetime.combine(date.today() + timedelta(days=3), time(12, 0), tzinfo=UTC)
+        pair = PairFactory(mentor=UserFactory(time_zone="Asia/Kolkata"), mentee=UserFactory(time_zone="Asia/Kolkata"))
+        session.flush()
+        _plan(session, pair.id, starts)
+        session.commit()
+        at = _nine_the_day_before(starts.astimezone(KOLKATA).date())
+
+        def line_dropped(_now) -> None:
+            raise ConnectionResetError("server closed the connection unexpectedly")
+
+        with monkeypatch.context() as broken:
+            broken.setattr(passes, "_forget_finished", line_dropped)
+            with app.app_context(), pytest.raises(ConnectionResetError):
+                passes.run(at)
+        with app.app_context():
+            assert db.session.scalars(select(Delivery)).all() == []
+            assert db.session.get(passes.ReminderRun, passes.RUN_NAME) is None
+        assert handed_over == []
+
+        with app.app_context():
+            assert passes.run(at + timedelta(minutes=1)).added == 2
+            assert passes.run(at + timedelta(minutes=2)).added == 0
+        assert sorted(handed_over) == sorted([pair.mentor.email, pair.mentee.email])

@@ -94,7 +94,7 @@ def send(user: User, message: Message, *, useful_until: datetime | None = None) 
     ttl = time_to_live(useful_until, utcnow())
     taken = False
     later: str | None = None
-    with requests.Session() as http:
+    with _NoRedirects() as http:
         for subscription in subscriptions:
             if not known_service(subscription.endpoint):
                 # Saved before PUSH_SERVICES left its service out: kept, but nothing is sent there.
@@ -123,6 +123,17 @@ def send(user: User, message: Message, *, useful_until: datetime | None = None) 
     if not taken and later is not None:
         raise TryLater(later)
     return taken
+
+
+class _NoRedirects(requests.Session):
+    """A push service takes the message or says why not; it never sends the worker elsewhere. A
+    redirect followed would carry the payload and Twoway's VAPID signature to wherever it points
+    (an address inside the network included), past the host checked when subscribing; unfollowed,
+    it is a refusal like any other 3xx."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["allow_redirects"] = False
+        return super().request(*args, **kwargs)
 
 
 def time_to_live(useful_until: datetime | None, now: datetime) -> int:

@@ -557,3 +557,37 @@ def test_the_notices_of_a_request_for_help_and_its_answer_wait_out_quiet_hours(a
     run_pass(app, session, datetime.now(UTC) + timedelta(hours=1, minutes=1))
     assert sorted(m["To"] for m in sent_mail) == sorted([admin.email, margaret.email])
     assert to(sent_mail, margaret.email)[0]["Subject"] == "The program admin answered your request"
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    ("Reverse mentoring works both ways. " * 3000)[:100_000],
+    "07:00\x00",
+    "07:00\u202e",
+    "24:00",
+    "-1:30",
+    "07:00:00",
+]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("typed", HOSTILE)
+def test_hostile_quiet_hours_and_channels_are_refused_with_words_and_nothing_stored(
+    app, session, people, login, typed, htmx
+):
+    client = login(people.mentor)
+    headers = {"HX-Request": "true", "HX-Target": "preferences_form"} if htmx else {}
+    form = {f"kind_{k.value.replace('-', '_')}": "email" for k in optional_kinds("pair")}
+    for data in (
+        {**form, "quiet_from": typed, "quiet_until": "07:00"},
+        {**form, "quiet_from": "22:00", "quiet_until": typed},
+        {**form, "kind_quiet_pair": typed},
+    ):
+        response = client.post("/account/notifications", data=data, headers=headers)
+        assert response.status_code == 422, (typed[:40], response.status_code)
+        assert "<script>alert" not in response.text and "<img src=x" not in response.text
+        assert "Not a valid time value." in response.text or "Not a valid choice." in response.text
+    session.expire_all()
+    assert session.scalars(select(NotificationPreference)).all() == []
+    assert session.get(User, people.mentor.id).quiet_from is None

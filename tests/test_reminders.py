@@ -225,6 +225,24 @@ def test_quiet_hours_hold_through_the_hour_that_comes_twice_when_clocks_go_back(
     assert to(sent_mail, margaret.email) == []
 
 
+def test_setting_ones_time_zone_after_the_reminder_came_does_not_bring_it_twice(app, session, people, sent_mail):
+    """Margaret had no time zone (UTC), so her day-before reminder came at 09:00 UTC; she then
+    sets New York, where 09:00 comes five hours later. "Each reminder kind arrives once"."""
+    pair = people
+    margaret = pair.mentee
+    margaret.time_zone = None
+    plan(session, pair, local(meeting_day(), 15, 0, ZoneInfo("UTC")))
+    nine_utc = local(meeting_day() - timedelta(days=1), 9, 0, ZoneInfo("UTC"))
+    run_pass(app, session, nine_utc)
+    assert len(to(sent_mail, margaret.email)) == 1
+    margaret.time_zone = "America/New_York"
+    for minutes in range(60, 6 * 60, 60):
+        run_pass(app, session, nine_utc + timedelta(minutes=minutes))
+    assert len(to(sent_mail, margaret.email)) == 1
+    again = [d for d in deliveries(session) if d.user_id == margaret.id and d.state == State.DROPPED]
+    assert [d.error for d in again] == ["already sent under another moment"]
+
+
 def test_quiet_hours_hold_a_reminder_until_they_end_or_drop_it_if_too_late(app, session, people, sent_mail):
     pair = people
     margaret = pair.mentee

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import AdminFactory, PairFactory, UserFactory
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 from support.apps import clients_of, committed_session, own_app
 from support.mailbox import text_of
@@ -609,3 +610,28 @@ def test_hostile_quiet_hours_and_channels_are_refused_with_words_and_nothing_sto
     session.expire_all()
     assert session.scalars(select(NotificationPreference)).all() == []
     assert session.get(User, people.mentor.id).quiet_from is None
+
+
+def test_an_unsubscribe_token_turns_off_its_one_kind_for_an_open_account_and_nothing_else(app, session, people):
+    """Replayed, it changes nothing more; for a switched-off account, a kind that can't be turned
+    off, or signed with the same key for another purpose, it does nothing at all."""
+    margaret, aisha = people.mentee, people.mentor
+    with app.app_context():
+        token = preferences.unsubscribe_token(margaret, Kind.QUIET_PAIR)
+        sign_in_token = preferences.unsubscribe_token(margaret, Kind.SIGN_IN)
+        other_purpose = URLSafeSerializer(app.config["SECRET_KEY"], salt="twoway other").dumps(
+            [margaret.id, Kind.QUIET_PAIR.value]
+        )
+        closed_token = preferences.unsubscribe_token(aisha, Kind.QUIET_PAIR)
+    aisha.active = False
+    session.flush()
+    anyone = app.test_client()
+    for refused in (sign_in_token, other_purpose, closed_token):
+        assert anyone.post(f"/notifications/unsubscribe/{refused}").status_code == 404
+        assert anyone.get(f"/notifications/unsubscribe/{refused}").status_code == 404
+    for _ in range(2):
+        assert anyone.post(f"/notifications/unsubscribe/{token}").status_code == 200
+    session.expire_all()
+    assert [(p.user_id, p.kind, p.channel) for p in session.scalars(select(NotificationPreference))] == [
+        (margaret.id, Kind.QUIET_PAIR, Channel.OFF)
+    ]

@@ -126,7 +126,14 @@ def celery_settings(
         "accept_content": ["json"],
         "timezone": "UTC",
         "beat_schedule": {
-            "reminders-due": {"task": "twoway.reminders_due", "schedule": pass_seconds},
+            # Beat publishes a pass each period whether a worker is up or not: one left waiting
+            # longer than that is dropped (the next covers its window from the last pass's moment),
+            # so a worker back from an outage doesn't run hours of them ahead of a sign-in mail.
+            "reminders-due": {
+                "task": "twoway.reminders_due",
+                "schedule": pass_seconds,
+                "options": {"expires": pass_seconds},
+            },
             # The dashboard's snapshots, once each week and month has closed (a run finds them
             # published already the other 167 hours of the week).
             "publish-snapshots": {"task": "twoway.publish_snapshots", "schedule": SNAPSHOT_SECONDS},

@@ -195,7 +195,11 @@ def push_server(tmp_path_factory):
             if answer == "stall":
                 service.release.wait(10)
                 answer = 201
-            self.send_response(400 if received.problem and answer == 201 else int(answer))
+            if isinstance(answer, str) and answer.startswith("redirect "):
+                self.send_response(307)
+                self.send_header("Location", answer.removeprefix("redirect "))
+            else:
+                self.send_response(400 if received.problem and answer == 201 else int(answer))
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -526,6 +530,26 @@ def test_an_unreachable_or_stuck_push_service_means_try_later(app, session, peop
     assert time.monotonic() - started < 5
 
 
+def test_a_push_service_that_redirects_is_not_followed_and_the_reminder_comes_by_email(
+    app, session, people, login, push_service, vapid, sent_mail
+):
+    """The host is checked when subscribing; a redirect would send the worker's request (the
+    payload and our VAPID signature with it) wherever the answer says, an address inside the
+    network included. It is never followed: a refusal, so the person gets the mail."""
+    at = plan_meeting(session, people.id)
+    wants_push(session, people.aisha)
+    browser, inside = push_service.browser(), push_service.browser()
+    subscribe(login(people.aisha), browser)
+    push_service.answers[browser.token] = [f"redirect {inside.endpoint}"]
+
+    run_pass(app, session, at)
+
+    assert len(push_service.to(browser)) == 1 and push_service.to(inside) == []
+    assert [m["Subject"] for m in to(sent_mail, people.aisha.email)] == ["You meet Margaret Holloway tomorrow"]
+    [aisha] = [d for d in deliveries(session) if d.user_id == people.aisha.id]
+    assert (aisha.state, aisha.channel, aisha.attempts) == (State.SENT, Channel.EMAIL, 1)
+
+
 def test_without_a_vapid_key_push_is_off_and_email_is_used(app, session, people, login, push_service, sent_mail):
     assert app.config["VAPID_PRIVATE_KEY"] is None  # the suite's app: production, nothing configured
     at = plan_meeting(session, people.id)
@@ -623,6 +647,12 @@ def _with(subscription: dict, **changes) -> dict:
         {"endpoint": "javascript:alert(1)"},
         {"endpoint": "https://user:pw@push.example/x"},
         {"endpoint": "https://push.example/" + "a" * 100_000},
+        # Python's URL parser drops tabs and line breaks (so the host looks known) where requests
+        # refuses the URL: saved, it would make every reminder to this person fail, never mail.
+        {"endpoint": "https://127.0.0.1\n/wpush/x"},
+        {"endpoint": "https://evil.example\t.127.0.0.1/wpush/x"},
+        {"endpoint": " https://127.0.0.1/wpush/x"},
+        {"endpoint": "https://127.0.0.1/wpush/x\x00"},
         {"endpoint": ""},
         {"endpoint": None},
         {"keys": {"p256dh": "<script>alert(1)</script>"}},

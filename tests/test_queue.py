@@ -15,9 +15,10 @@ import kombu.transport.sqlalchemy
 import pytest
 from aiosmtpd.controller import Controller
 from celery import signals
+from celery.beat import ScheduleEntry, Scheduler
 from celery.contrib.testing.worker import start_worker
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from support.apps import committed_session, own_app, run_name
 from support.limits import REDIS_URL, require_storage
 from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, text_of
@@ -25,8 +26,9 @@ from support.mailbox import LINK, SENT_PAGE_TEXT, Inbox, free_port, smtp_inbox, 
 from app import sealed
 from app.auth import links
 from app.config import celery_settings
-from app.models import User
+from app.models import ReminderRun, User
 from app.queue import purge_consumed_messages
+from app.reminders import outbox
 
 # A queue of this run's and this xdist worker's own, so parallel workers, runs (or a stray Celery
 # worker) on the same Redis never meet.
@@ -233,3 +235,50 @@ def test_a_broker_that_is_down_or_stuck_never_stops_the_sign_in_page(tmp_path, b
     # holds the request for good. The margin is for a busy machine, never for a hang.
     assert took < 10, f"the sign-in page took {took:.1f} s with the broker {broker}"
     assert log.lines == ["The task queue is unreachable: twoway.mail_sign_in_link was not queued"]
+
+
+@pytest.mark.parametrize("broker", ["redis down", "redis stuck"])
+def test_a_pass_whose_broker_is_stuck_tries_once_and_leaves_the_rest_to_the_sweep(tmp_path, broker):
+    """A pass that found a thousand deliveries hands them over in ten tasks. With the broker stuck
+    each try costs its timeouts: after the first refusal the pass stops trying (the rows stay
+    queued, and a later pass's sweep hands them over), so the worker is free again within
+    seconds, not after ten times the wait, and the log says so once."""
+    log = Recorded()
+    with broken_broker(broker, tmp_path) as broker_url, queued_app(tmp_path, broker_url) as app:
+        app.logger.disabled = False
+        app.logger.addHandler(log)
+        started = time.monotonic()
+        try:
+            with app.app_context():
+                outbox.queue_sending(list(range(1, 10 * outbox.TASK_BATCH + 1)))
+        finally:
+            app.logger.removeHandler(log)
+        took = time.monotonic() - started
+    assert log.lines == ["The task queue is unreachable: twoway.send_deliveries was not queued"]
+    assert took < 5, f"handing over ten tasks took {took:.1f} s with the broker {broker}"
+
+
+def test_passes_beat_queued_while_no_worker_ran_are_skipped_not_run_in_a_row(tmp_path, redis_broker, smtp):
+    """Beat publishes a pass every period whether a worker is up or not. After an outage the
+    worker must not run hours of stale passes back to back ahead of a sign-in mail: a pass that
+    waited longer than its period is skipped (the next one covers its window, from the last
+    pass's moment), and the sign-in link queued behind them goes out at once."""
+    controller, inbox = smtp
+    period = 0.5
+    settings = {**celery_settings(redis_broker, tmp_path, pass_seconds=period), "task_default_queue": RUN_QUEUE}
+    with own_app(tmp_path, CELERY=settings, MAIL_URL=f"smtp://{controller.hostname}:{controller.port}") as app:
+        celery_app = app.extensions["celery"]
+        entry = ScheduleEntry(name="reminders-due", app=celery_app, **celery_app.conf.beat_schedule["reminders-due"])
+        scheduler = Scheduler(celery_app, lazy=True)
+        for _ in range(5):  # beat, while the worker is down
+            scheduler.apply_async(entry)
+        stale_from = time.monotonic() + period
+        while time.monotonic() < stale_from:  # the outage outlasts a period
+            time.sleep(0.05)
+        add_person(app, "Ada Mensah", "ada@example.org")
+        with worker_of(app):
+            ask_for_link(app, "ada@example.org")
+            [envelope] = inbox.wait_for(1, WAIT_SECONDS)
+        assert envelope.rcpt_tos == ["ada@example.org"]
+        with committed_session(app) as session:
+            assert session.scalars(select(ReminderRun)).all() == []

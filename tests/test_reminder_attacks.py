@@ -18,6 +18,7 @@ from support.reminders import deliveries, run_pass
 from app import mail
 from app.extensions import db
 from app.models import Delivery, Kind, MeetingFormat, NextMeeting, State
+from app.models.delivery import SUBJECT_MAX
 from app.reminders import outbox, passes, sending
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -196,3 +197,83 @@ def test_the_first_passes_ever_at_the_same_moment_all_finish(tmp_path):
         assert results == [0, 0, 0, 0]
         with app.app_context():
             assert db.session.get(passes.ReminderRun, passes.RUN_NAME).covered_until == at
+
+
+ODD = [
+    "NULL",
+    "null",
+    '"quoted", {braced}, back\\slash',
+    "Zoë ‮evil‬ 😀 \u2028 line\u2029",
+    "\u0000 nul",
+    "",
+    "ﷺ" * 40,
+]
+
+
+def test_ten_thousand_deliveries_with_nulls_odd_unicode_and_the_longest_subject_in_one_insert(app, session):
+    """The pass's insert (on PostgreSQL, one array per column): every row stored as given, NULL
+    moments as NULL, JSON details with quotes, braces, the word NULL, NUL and RTL marks intact,
+    a subject of SUBJECT_MAX characters kept whole, and a key taken twice in one batch stored once."""
+    person = UserFactory()
+    session.flush()
+    now = datetime.now(UTC).replace(microsecond=0)
+    longest = "s" * (SUBJECT_MAX - 6)
+    dues = [
+        outbox.Due(
+            person.id,
+            Kind.MEETING_HOUR_BEFORE,
+            f"{longest}{n:06d}",
+            now,
+            None if n % 2 else now + timedelta(hours=1),
+            {"partner": ODD[n % len(ODD)], "pair": n, "shared": None},
+        )
+        for n in range(10_000)
+    ]
+    with app.app_context():
+        rows = [
+            outbox.row(due, state=State.HELD, send_after=None if n % 3 else now, now=now) for n, due in enumerate(dues)
+        ]
+        added = outbox.add(rows + rows[:5])
+        again = outbox.add(rows[:5])
+        db.session.commit()
+    assert len(added) == 10_000 and again == []
+    stored = {d.subject: d for d in deliveries(session)}
+    assert len(stored) == 10_000
+    for n in (0, 1, 2, 3, 4, 5, 6, 9_999):
+        d = stored[dues[n].subject]
+        assert len(d.subject) == SUBJECT_MAX
+        assert d.details == {"partner": ODD[n % len(ODD)], "pair": n, "shared": None}
+        assert d.useful_until == dues[n].useful_until and d.send_after == (None if n % 3 else now)
+        assert d.state == State.HELD and d.queued_at is None
+
+
+def test_a_pass_that_fails_halfway_leaves_nothing_taken_and_the_next_covers_its_window(tmp_path, monkeypatch):
+    """The database drops the line after the deliveries were inserted, before the commit: the
+    pass fails, no delivery is taken and the window is not marked covered, so the next pass
+    finds the same reminders and sends each once."""
+    handed_over: list = []
+    monkeypatch.setattr(mail, "_deliver", lambda _url, message: handed_over.append(message["To"]))
+    with own_app(tmp_path, MAIL_URL="smtp://mail.invalid") as app, committed_session(app) as session:
+        starts = datetime.combine(date.today() + timedelta(days=3), time(12, 0), tzinfo=UTC)
+        pair = PairFactory(mentor=UserFactory(time_zone="Asia/Kolkata"), mentee=UserFactory(time_zone="Asia/Kolkata"))
+        session.flush()
+        _plan(session, pair.id, starts)
+        session.commit()
+        at = _nine_the_day_before(starts.astimezone(KOLKATA).date())
+
+        def line_dropped(_now) -> None:
+            raise ConnectionResetError("server closed the connection unexpectedly")
+
+        with monkeypatch.context() as broken:
+            broken.setattr(passes, "_forget_finished", line_dropped)
+            with app.app_context(), pytest.raises(ConnectionResetError):
+                passes.run(at)
+        with app.app_context():
+            assert db.session.scalars(select(Delivery)).all() == []
+            assert db.session.get(passes.ReminderRun, passes.RUN_NAME) is None
+        assert handed_over == []
+
+        with app.app_context():
+            assert passes.run(at + timedelta(minutes=1)).added == 2
+            assert passes.run(at + timedelta(minutes=2)).added == 0
+        assert sorted(handed_over) == sorted([pair.mentor.email, pair.mentee.email])

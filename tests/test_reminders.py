@@ -9,8 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import PairFactory, UserFactory
+from factories import AdminFactory, PairFactory, UserFactory
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import func, select
+from support.apps import clients_of, committed_session, own_app
 from support.mailbox import text_of
+from support.parallel import at_once
 from support.reminders import deliveries, run_pass, to
 
 from app import queue
@@ -18,10 +22,13 @@ from app.extensions import db
 from app.models import (
     Channel,
     Delivery,
+    HelpRequest,
     Kind,
     MeetingFormat,
     NextMeeting,
     NotificationPreference,
+    Pair,
+    PairStatus,
     Role,
     State,
     Topic,
@@ -181,6 +188,60 @@ def test_a_moved_meeting_is_reminded_of_at_its_new_time_and_never_at_the_old(app
     assert to(sent_mail, margaret.email) == []
     session.refresh(held)
     assert held.state == State.DROPPED and held.error == "no longer true"
+
+
+def test_a_meeting_reminder_held_while_the_pair_ended_is_never_sent(app, session, people, sent_mail):
+    """Held by quiet hours, then the pair ends: the plan is still stored, but the reminder (with
+    its time and place) is no longer true, as for every other kind of pair reminder."""
+    pair = people
+    plan(session, pair, local(meeting_day(), 15, 0, ZoneInfo("UTC")))
+    margaret = pair.mentee
+    margaret.quiet_from, margaret.quiet_until = time(8, 0), time(9, 30)
+    nine = local(meeting_day() - timedelta(days=1), 9, 0, NEW_YORK)
+    run_pass(app, session, nine)
+    [held] = [d for d in deliveries(session) if d.user_id == margaret.id]
+    assert held.state == State.HELD
+    session.get(Pair, pair.id).status = PairStatus.ENDED
+    run_pass(app, session, nine + timedelta(minutes=30))
+    assert to(sent_mail, margaret.email) == []
+    session.refresh(held)
+    assert held.state == State.DROPPED and held.error == "no longer true"
+
+
+def test_quiet_hours_hold_through_the_hour_that_comes_twice_when_clocks_go_back(app, session, people, sent_mail):
+    """On 31 October 2027 Berlin's clocks go back from 03:00 to 02:00, so 02:10 comes twice.
+    Quiet hours 01:00-02:30 hold a reminder due at the second 02:10 until the second 02:30 (the
+    clock on the wall), not until the first one, half an hour earlier, as if they had ended."""
+    pair = people
+    margaret = pair.mentee
+    margaret.time_zone = "Europe/Berlin"
+    margaret.quiet_from, margaret.quiet_until = time(1, 0), time(2, 30)
+    second_ten_past_two = datetime(2027, 10, 31, 1, 10, tzinfo=UTC)
+    assert second_ten_past_two.astimezone(BERLIN).strftime("%H:%M %Z") == "02:10 CET"
+    plan(session, pair, second_ten_past_two + timedelta(hours=1), planned_at=second_ten_past_two - timedelta(days=5))
+    run_pass(app, session, second_ten_past_two)
+    [held] = [d for d in deliveries(session) if d.user_id == margaret.id and d.kind == Kind.MEETING_HOUR_BEFORE]
+    assert held.state == State.HELD
+    assert held.send_after.astimezone(BERLIN).strftime("%d %H:%M %Z") == "31 02:30 CET"
+    assert to(sent_mail, margaret.email) == []
+
+
+def test_setting_ones_time_zone_after_the_reminder_came_does_not_bring_it_twice(app, session, people, sent_mail):
+    """Margaret had no time zone (UTC), so her day-before reminder came at 09:00 UTC; she then
+    sets New York, where 09:00 comes five hours later. "Each reminder kind arrives once"."""
+    pair = people
+    margaret = pair.mentee
+    margaret.time_zone = None
+    plan(session, pair, local(meeting_day(), 15, 0, ZoneInfo("UTC")))
+    nine_utc = local(meeting_day() - timedelta(days=1), 9, 0, ZoneInfo("UTC"))
+    run_pass(app, session, nine_utc)
+    assert len(to(sent_mail, margaret.email)) == 1
+    margaret.time_zone = "America/New_York"
+    for minutes in range(60, 6 * 60, 60):
+        run_pass(app, session, nine_utc + timedelta(minutes=minutes))
+    assert len(to(sent_mail, margaret.email)) == 1
+    again = [d for d in deliveries(session) if d.user_id == margaret.id and d.state == State.DROPPED]
+    assert [d.error for d in again] == ["already sent under another moment"]
 
 
 def test_quiet_hours_hold_a_reminder_until_they_end_or_drop_it_if_too_late(app, session, people, sent_mail):
@@ -450,4 +511,127 @@ def test_finished_deliveries_are_forgotten_after_a_month(app, session, people):
     assert sorted((d.subject, d.state) for d in deliveries(session)) == [
         ("meeting:2", State.SENT),
         ("meeting:3", State.HELD),
+    ]
+
+
+def test_a_double_tapped_save_and_two_one_click_posts_at_once_are_each_one_choice(tmp_path):
+    """A double tap on Save, or a mail client and a person unsubscribing at the same moment, run
+    at once on their own connections: each answers as usual (never a 500) and one choice is stored."""
+    with own_app(tmp_path) as app, committed_session(app) as session:
+        pair = PairFactory()
+        session.commit()
+        mentor_id, mentee = pair.mentor.id, pair.mentee
+        with app.app_context():
+            token = preferences.unsubscribe_token(mentee, Kind.QUIET_PAIR)
+        form = {f"kind_{k.value.replace('-', '_')}": "push" for k in optional_kinds("pair")}
+        taps = clients_of(app, pair.mentor, pair.mentor, pair.mentor, pair.mentor)
+
+        saved = at_once(
+            lambda client: client.post("/account/notifications", data=form).status_code, [(c,) for c in taps]
+        )
+        unsubscribed = at_once(
+            lambda client: client.post(f"/notifications/unsubscribe/{token}").status_code,
+            [(app.test_client(),) for _ in range(4)],
+        )
+
+        assert saved == [303] * 4 and unsubscribed == [200] * 4
+        with app.app_context():
+            choices = db.session.execute(
+                select(NotificationPreference.user_id, NotificationPreference.channel, func.count()).group_by(
+                    NotificationPreference.user_id, NotificationPreference.channel
+                )
+            ).all()
+        assert sorted(choices) == sorted(
+            [(mentor_id, Channel.PUSH, len(optional_kinds("pair"))), (mentee.id, Channel.OFF, 1)]
+        )
+
+
+def _quiet_now(person: User) -> None:
+    """Quiet hours from an hour ago until an hour from now, on ``person``'s clock."""
+    now = datetime.now(person.zone)
+    person.quiet_from = (now - timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    person.quiet_until = (now + timedelta(hours=1)).time().replace(second=0, microsecond=0)
+
+
+def test_the_notices_of_a_request_for_help_and_its_answer_wait_out_quiet_hours(app, session, people, login, sent_mail):
+    """ "Nothing is sent between these times", the preferences page says, and only sign-in links
+    and security notices are never held: the admin's notice that a request arrived and the
+    sender's notice that it was answered wait for the end of their quiet hours, then go."""
+    admin = AdminFactory(time_zone="Europe/Berlin")
+    _quiet_now(admin)
+    margaret = people.mentee
+    _quiet_now(margaret)
+    asked = login(margaret).post(f"/pairs/{people.id}/program/help", data={"message": "Can we switch?"})
+    assert asked.status_code == 303
+    request = session.scalars(select(HelpRequest)).one()
+    answered = login(admin, on=app.test_client()).post(
+        f"/admin/programs/{request.program_id}/help/{request.id}/answer",
+        data={f"request-{request.id}-answer": "Let's talk on Thursday.", f"request-{request.id}-answered_at": ""},
+    )
+    assert answered.status_code == 303
+
+    assert sent_mail == []
+    held = {d.user_id: (d.kind, d.state) for d in deliveries(session)}
+    assert held == {admin.id: (Kind.HELP_REQUEST, State.HELD), margaret.id: (Kind.HELP_ANSWER, State.HELD)}
+    run_pass(app, session, datetime.now(UTC) + timedelta(hours=1, minutes=1))
+    assert sorted(m["To"] for m in sent_mail) == sorted([admin.email, margaret.email])
+    assert to(sent_mail, margaret.email)[0]["Subject"] == "The program admin answered your request"
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    ("Reverse mentoring works both ways. " * 3000)[:100_000],
+    "07:00\x00",
+    "07:00\u202e",
+    "24:00",
+    "-1:30",
+    "07:00:00",
+]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("typed", HOSTILE)
+def test_hostile_quiet_hours_and_channels_are_refused_with_words_and_nothing_stored(
+    app, session, people, login, typed, htmx
+):
+    client = login(people.mentor)
+    headers = {"HX-Request": "true", "HX-Target": "preferences_form"} if htmx else {}
+    form = {f"kind_{k.value.replace('-', '_')}": "email" for k in optional_kinds("pair")}
+    for data in (
+        {**form, "quiet_from": typed, "quiet_until": "07:00"},
+        {**form, "quiet_from": "22:00", "quiet_until": typed},
+        {**form, "kind_quiet_pair": typed},
+    ):
+        response = client.post("/account/notifications", data=data, headers=headers)
+        assert response.status_code == 422, (typed[:40], response.status_code)
+        assert "<script>alert" not in response.text and "<img src=x" not in response.text
+        assert "Not a valid time value." in response.text or "Not a valid choice." in response.text
+    session.expire_all()
+    assert session.scalars(select(NotificationPreference)).all() == []
+    assert session.get(User, people.mentor.id).quiet_from is None
+
+
+def test_an_unsubscribe_token_turns_off_its_one_kind_for_an_open_account_and_nothing_else(app, session, people):
+    """Replayed, it changes nothing more; for a switched-off account, a kind that can't be turned
+    off, or signed with the same key for another purpose, it does nothing at all."""
+    margaret, aisha = people.mentee, people.mentor
+    with app.app_context():
+        token = preferences.unsubscribe_token(margaret, Kind.QUIET_PAIR)
+        sign_in_token = preferences.unsubscribe_token(margaret, Kind.SIGN_IN)
+        other_purpose = URLSafeSerializer(app.config["SECRET_KEY"], salt="twoway other").dumps(
+            [margaret.id, Kind.QUIET_PAIR.value]
+        )
+        closed_token = preferences.unsubscribe_token(aisha, Kind.QUIET_PAIR)
+    aisha.active = False
+    session.flush()
+    anyone = app.test_client()
+    for refused in (sign_in_token, other_purpose, closed_token):
+        assert anyone.post(f"/notifications/unsubscribe/{refused}").status_code == 404
+        assert anyone.get(f"/notifications/unsubscribe/{refused}").status_code == 404
+    for _ in range(2):
+        assert anyone.post(f"/notifications/unsubscribe/{token}").status_code == 200
+    session.expire_all()
+    assert [(p.user_id, p.kind, p.channel) for p in session.scalars(select(NotificationPreference))] == [
+        (margaret.id, Kind.QUIET_PAIR, Channel.OFF)
     ]

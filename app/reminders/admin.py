@@ -51,22 +51,13 @@ def _help_subject(request_id: int) -> str:
 def tell_admins(request: HelpRequest) -> list[int]:
     """Take a delivery to every active admin for ``request`` (flushed, so it has an id), in the
     current transaction; they are queued once the request's answer is sent, that is after the
-    commit. Returns the deliveries' ids."""
+    commit, except for admins inside their quiet hours, whose notice waits for them to end.
+    Returns the ids of the deliveries queued."""
     now = utcnow()
     admins = authz.admins_of([request.program_id])[request.program_id]
     subject = _help_subject(request.id)
-    ids = [
-        delivery_id
-        for delivery_id, _state in outbox.add(
-            outbox.row(
-                Due(admin_id, Kind.HELP_REQUEST, subject, now, details={"request": request.id}),
-                state=State.QUEUED,
-                send_after=None,
-                now=now,
-            )
-            for admin_id in admins
-        )
-    ]
+    dues = [Due(admin_id, Kind.HELP_REQUEST, subject, now, details={"request": request.id}) for admin_id in admins]
+    ids = [delivery_id for delivery_id, state in outbox.add(outbox.rows_now(dues, now)) if state == State.QUEUED]
 
     @after_this_request
     def queue(response: Response) -> Response:

@@ -99,8 +99,14 @@ def _which_day(starts_at: datetime, moment: datetime, zone) -> str:
 
 
 def compose(delivery: Delivery, user: User, settings) -> Message | None:
-    """The words, from the plan as it is now; None if the meeting moved, so the old time is never sent."""
-    planned = db.session.get(NextMeeting, delivery.details["pair"])
+    """The words, from the plan as it is now; None if the meeting moved, so the old time is never
+    sent, or the pair ended or this person is no longer in it (the plan may outlive either)."""
+    planned = db.session.scalar(
+        select(NextMeeting)
+        .join(Pair, Pair.id == NextMeeting.pair_id)
+        .join(PairMember, (PairMember.pair_id == Pair.id) & (PairMember.user_id == user.id))
+        .where(NextMeeting.pair_id == delivery.details["pair"], Pair.status == PairStatus.ACTIVE)
+    )
     if planned is None or _subject(planned.pair_id, planned.starts_at) != delivery.subject:
         return None
     partner = delivery.details.get("partner", "your partner")

@@ -100,30 +100,55 @@ def row(due: Due, *, state: State, send_after: datetime | None, now: datetime) -
     }
 
 
+def rows_now(dues: list[Due], now: datetime) -> list[dict[str, Any]]:
+    """The rows of messages sent as soon as a worker can (a request for help, its answer): queued,
+    except that a kind a person may hold waits out their quiet hours like any reminder (dropped if
+    they end too late for it). Sign-in links and security notices are never held."""
+    from app.reminders.kinds import SPECS
+    from app.reminders.preferences import settings_of
+
+    settings = settings_of(due.user_id for due in dues if SPECS[due.kind].optional)
+    rows = []
+    for due in dues:
+        chosen = settings.get(due.user_id) if SPECS[due.kind].optional else None
+        quiet_ends = chosen.quiet_ends(now) if chosen else None
+        if quiet_ends is None:
+            rows.append(row(due, state=State.QUEUED, send_after=None, now=now))
+        elif due.useful_until is not None and quiet_ends >= due.useful_until:
+            rows.append(
+                row(due, state=State.DROPPED, send_after=quiet_ends, now=now)
+                | {"error": "quiet hours until it was no longer useful"}
+            )
+        else:
+            rows.append(row(due, state=State.HELD, send_after=quiet_ends, now=now))
+    return rows
+
+
 def deliver_now(
     user: User | int, kind: Kind, subject: str, *, useful_until: datetime | None = None, **details: Any
 ) -> int | None:
-    """Send ``kind`` to ``user`` as soon as a worker can (never held: for sign-in links, security
-    notices, help requests and answers). Commits, then queues: a worker must find the row. Returns
-    the delivery's id, or None when that same delivery was already taken."""
+    """Send ``kind`` to ``user`` as soon as a worker can, or once their quiet hours end
+    (``rows_now``). Commits, then queues: a worker must find the row. Returns the delivery's id,
+    or None when that same delivery was already taken."""
     now = utcnow()
     user_id = user if isinstance(user, int) else user.id
-    due = Due(user_id, kind, subject, now, useful_until, details)
-    added = add([row(due, state=State.QUEUED, send_after=None, now=now)])
+    added = add(rows_now([Due(user_id, kind, subject, now, useful_until, details)], now))
     db.session.commit()
-    ids = [delivery_id for delivery_id, _ in added]
-    queue_sending(ids)
-    return ids[0] if ids else None
+    queue_sending([delivery_id for delivery_id, state in added if state == State.QUEUED])
+    return added[0][0] if added else None
 
 
 def queue_sending(ids: list[int]) -> None:
     """Hand ``ids`` to workers in batches. A broker that is down loses nothing: the rows stay
-    queued and the reminder pass's sweep queues them again."""
+    queued and the reminder pass's sweep queues them again. So the first batch it refuses ends
+    the handing over: each try costs the broker's timeouts, and a pass of a hundred batches would
+    otherwise hold its worker for a hundred of them."""
     from app import queue
     from app.reminders.sending import send_deliveries
 
     for start in range(0, len(ids), TASK_BATCH):
-        queue.enqueue(send_deliveries, ids[start : start + TASK_BATCH])
+        if not queue.enqueue(send_deliveries, ids[start : start + TASK_BATCH]):
+            return
 
 
 def mark(delivery_id: int, state: State, *, error: str = "", **values: Any) -> None:

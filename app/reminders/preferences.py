@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Channel, Kind, NotificationPreference, User
 from app.models.user import UTC_ZONE, zone_named
 from app.reminders.kinds import SPECS
+from app.reminders.outbox import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,11 @@ class Settings:
         local = moment.astimezone(self.zone)
         day = local.date() if local.time().replace(tzinfo=None) < self.quiet_until else local.date() + timedelta(days=1)
         end = datetime.combine(day, self.quiet_until, tzinfo=self.zone)
-        # Through UTC and back: a wall time inside a DST gap becomes the first real moment after it.
+        # Through UTC and back: a wall time inside a DST gap becomes a real moment after it.
+        if end.astimezone(UTC_ZONE) <= moment:
+            # The hour the clocks go back comes twice: inside its second time round, quiet hours
+            # end at the second reading of that wall time, not the first, which has gone by.
+            end = end.replace(fold=1)
         return end.astimezone(UTC_ZONE)
 
 
@@ -95,11 +100,14 @@ def choose(user_id: int, kind: Kind, channel: Channel) -> None:
     """Set ``user_id``'s channel for ``kind`` (a kind that can't be turned off is left alone)."""
     if not SPECS[kind].optional:
         return
-    row = db.session.get(NotificationPreference, (user_id, kind))
-    if row is None:
-        db.session.add(NotificationPreference(user_id=user_id, kind=kind, channel=channel))
-    else:
-        row.channel = channel
+    # One statement, not a read then an insert: a double-tapped save, or a mail client's one-click
+    # POST beside the person's own, must not both find no row and then collide on the second insert.
+    statement = dialect_insert(NotificationPreference.__table__).values(user_id=user_id, kind=kind, channel=channel)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "kind"], set_={"channel": statement.excluded.channel}
+        )
+    )
 
 
 # --- one-click unsubscribe (RFC 8058) ------------------------------------------------------------

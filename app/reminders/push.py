@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -44,6 +45,7 @@ TITLE_MAX, BODY_MAX = 120, 400
 # A person with more browsers than this removes one first: each reminder is one request per browser.
 MAX_DEVICES = 10
 ENDPOINT_MAX = 2048
+_UNPRINTABLE = re.compile(r"[\x00-\x20\x7f]")
 # The push service answers these for a subscription that is gone for good (unsubscribed, expired).
 GONE = (404, 410)
 
@@ -92,7 +94,7 @@ def send(user: User, message: Message, *, useful_until: datetime | None = None) 
     ttl = time_to_live(useful_until, utcnow())
     taken = False
     later: str | None = None
-    with requests.Session() as http:
+    with _NoRedirects() as http:
         for subscription in subscriptions:
             if not known_service(subscription.endpoint):
                 # Saved before PUSH_SERVICES left its service out: kept, but nothing is sent there.
@@ -121,6 +123,17 @@ def send(user: User, message: Message, *, useful_until: datetime | None = None) 
     if not taken and later is not None:
         raise TryLater(later)
     return taken
+
+
+class _NoRedirects(requests.Session):
+    """A push service takes the message or says why not; it never sends the worker elsewhere. A
+    redirect followed would carry the payload and Twoway's VAPID signature to wherever it points
+    (an address inside the network included), past the host checked when subscribing; unfollowed,
+    it is a refusal like any other 3xx."""
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["allow_redirects"] = False
+        return super().request(*args, **kwargs)
 
 
 def time_to_live(useful_until: datetime | None, now: datetime) -> int:
@@ -187,7 +200,16 @@ def parse(data: Any) -> Subscription:
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= ENDPOINT_MAX:
         raise SubscriptionError("The push subscription has no usable address.")
     parts = urlsplit(endpoint)
-    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
+    # Whitespace and control characters first: urlsplit silently drops tabs and line breaks (so
+    # the host it checks is not the one requests would be given), and no browser sends any.
+    if (
+        _UNPRINTABLE.search(endpoint)
+        or parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.fragment
+    ):
         raise SubscriptionError("The push subscription's address must be an https URL.")
     if not known_service(endpoint):
         raise SubscriptionError(

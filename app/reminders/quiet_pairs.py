@@ -7,7 +7,7 @@ yet) when no meeting is planned ahead. Both hear of it at 09:00 on their own clo
 "At most once per period": the key carries the day they last met (``quiet:<pair>:<day>``), so a
 quiet spell brings one nudge, however long it lasts; the next can only come a whole rhythm and
 its grace after their next meeting. (Agreeing another rhythm during a spell moves the overdue day,
-and may bring one more nudge on the new day, never sooner.) Planning a meeting, logging one or
+but a nudge already sent for the spell is not sent again on the new one.) Planning a meeting, logging one or
 ending the pair before the nudge goes out drops it when it is worded. Never after the pair's end
 date, and only for a regular rhythm (weekly, every two weeks, monthly).
 

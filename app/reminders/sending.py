@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from app import mail, queue
 from app.extensions import db
@@ -66,6 +66,8 @@ def _send(delivery: Delivery, user: User | None, now) -> State:
     channel = settings.channel(delivery.kind)
     if channel == Channel.OFF:
         return drop("turned off")
+    if SPECS[delivery.kind].find is not None and _sent_before(delivery):
+        return drop("already sent under another moment")
     try:
         message = SPECS[delivery.kind].compose(delivery, user, settings)
         if message is None:
@@ -94,6 +96,26 @@ def _send(delivery: Delivery, user: User | None, now) -> State:
         return State.FAILED
     outbox.mark(delivery.id, State.SENT, channel=sent_by, finished_at=utcnow())
     return State.SENT
+
+
+def _sent_before(delivery: Delivery) -> bool:
+    """Whether this reminder already went to this person under another due moment. A reminder's
+    moment follows the person's clock (09:00 their time), so one who sets or changes their time
+    zone after it came would have it found again under its new moment, a new key. Only for what
+    the pass finds: an answer to a request for help is told of again at each save, on purpose."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Delivery.user_id == delivery.user_id,
+                    Delivery.kind == delivery.kind,
+                    Delivery.subject == delivery.subject,
+                    Delivery.id != delivery.id,
+                    Delivery.state.in_([State.SENT, State.SENDING]),
+                )
+            )
+        )
+    )
 
 
 def _try_later(delivery: Delivery, now, error: BaseException) -> State:

@@ -86,6 +86,8 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 BROKER_PURGE_SECONDS = 15 * 60
 # How often beat runs the reminder pass (app/reminders/passes.py).
 REMINDER_PASS_SECONDS = 60
+# How often beat runs the ending pass (app/ending/passes.py): pairs close by the day, so hourly is plenty.
+ENDING_PASS_SECONDS = 60 * 60
 
 
 def celery_settings(
@@ -125,6 +127,7 @@ def celery_settings(
         "timezone": "UTC",
         "beat_schedule": {
             "reminders-due": {"task": "twoway.reminders_due", "schedule": pass_seconds},
+            "ending-pass": {"task": "twoway.ending_pass", "schedule": ENDING_PASS_SECONDS},
             **(
                 {
                     "purge-consumed-messages": {

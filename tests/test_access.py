@@ -40,6 +40,8 @@ ACCESS = {
     "account.new_recovery_codes": SIGNED_IN,
     "account.time_zone": SIGNED_IN,
     "account.set_time_zone": SIGNED_IN,
+    "account.delete_account": SIGNED_IN,
+    "account.delete": SIGNED_IN,
     "reminders.preferences": SIGNED_IN,
     "reminders.save_preferences": SIGNED_IN,
     "reminders.add_device": SIGNED_IN,
@@ -72,6 +74,10 @@ ACCESS = {
     "pair.journal.history": PAIR,
     "pair.journal.add_action_row": PAIR,
     "pair.add_topic": PAIR,
+    "pair.ending.confirm_close": PAIR,
+    "pair.ending.close": PAIR,
+    "pair.ending.reflection": PAIR,
+    "pair.ending.save_reflection": PAIR,
     "pair.remove_topic": PAIR,
     "pair.next_meeting.plan": PAIR,
     "pair.next_meeting.save_plan": PAIR,
@@ -119,6 +125,15 @@ ACCESS = {
     "admin.matching.reject": ADMIN,
     "admin.matching.settings": ADMIN,
     "admin.matching.save_settings": ADMIN,
+    "admin.ending.index": ADMIN,
+    "admin.ending.confirm_end": ADMIN,
+    "admin.ending.end": ADMIN,
+    "admin.ending.confirm_unpair": ADMIN,
+    "admin.ending.unpair": ADMIN,
+    "admin.ending.confirm_remove": ADMIN,
+    "admin.ending.remove": ADMIN,
+    "admin.ending.confirm_delete": ADMIN,
+    "admin.ending.delete_program": ADMIN,
     "intake.show": PARTICIPANT,
     "intake.save": PARTICIPANT,
 }
@@ -264,6 +279,7 @@ def test_admin_routes(app, client, login, people, session):
     assert rules
     content = add_pair_content(session, people["pair"], people["member"])
     content["proposal_id"] = add_proposal(session, people["pair"].program_id, content["participant_id"])
+    content["pair_id"] = people["pair"].id
     for rule, method in rules:
         assert client.open(_url(rule, 0, content=content), method=method).status_code == 302, rule.rule
     login(people["member"])

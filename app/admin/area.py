@@ -13,11 +13,12 @@ from app import authz, htmx
 from app.admin import aggregates
 from app.admin.dashboard import bp as dashboard_bp
 from app.admin.views import bp as programs_bp
+from app.ending.admin import bp as ending_bp
 from app.matching.views import bp as matching_bp
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(authz.require_admin)
-for _section in (programs_bp, dashboard_bp, matching_bp):
+for _section in (programs_bp, dashboard_bp, matching_bp, ending_bp):
     bp.register_blueprint(_section)
 
 

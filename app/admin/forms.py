@@ -22,6 +22,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     ValidationError,
 )
 
@@ -29,9 +30,11 @@ from app.forms import EmailAddress, Form
 from app.idempotency import IdempotentForm
 from app.models import (
     DEFAULT_PRIVACY_THRESHOLD,
+    DEFAULT_RETENTION_MONTHS,
     EMAIL_MAX,
     HELP_MAX,
     MIN_PRIVACY_THRESHOLD,
+    RETENTION_MONTHS_MAX,
     Participant,
     Program,
     User,
@@ -91,6 +94,15 @@ class ProgramForm(Form):
         ],
         default=DEFAULT_PRIVACY_THRESHOLD,
     )
+    # Left empty, the program keeps what it had (12 months for a new one).
+    retention_months = IntegerField(
+        "Keep pairs' words after the end (months)",
+        validators=[
+            Optional(),
+            NumberRange(1, RETENTION_MONTHS_MAX, f"Enter a number of months from 1 to {RETENTION_MONTHS_MAX}."),
+        ],
+        default=DEFAULT_RETENTION_MONTHS,
+    )
     # Only when editing: a new program gets its own copy of the default set.
     prompt_set_id = SelectField("Feedback questions", coerce=int, validate_choice=True)
 
@@ -109,6 +121,8 @@ class ProgramForm(Form):
             "feedback_at_end": self.feedback_at_end.data,
             "privacy_threshold": self.privacy_threshold.data,
         }
+        if self.retention_months.data is not None:
+            values["retention_months"] = self.retention_months.data
         if "prompt_set_id" in self._fields:
             values["prompt_set_id"] = self.prompt_set_id.data
         return values

@@ -9,6 +9,16 @@ from app.models.delivery import (
     ReminderRun,
     State,
 )
+from app.models.ending import (
+    CLOSING_MAX,
+    DEFAULT_RETENTION_MONTHS,
+    REASON_MAX,
+    RETENTION_MONTHS_MAX,
+    ClosingReason,
+    ClosingReflection,
+    PairEnding,
+    PairTally,
+)
 from app.models.feedback import (
     ANSWER_MAX,
     FeedbackAnswer,
@@ -78,6 +88,14 @@ from app.models.user import (
 )
 
 __all__ = [
+    "CLOSING_MAX",
+    "DEFAULT_RETENTION_MONTHS",
+    "REASON_MAX",
+    "RETENTION_MONTHS_MAX",
+    "ClosingReason",
+    "ClosingReflection",
+    "PairEnding",
+    "PairTally",
     "AVOID_MAX",
     "Intake",
     "IntakeRole",

@@ -32,6 +32,8 @@ class Kind(enum.StrEnum):
     HELP_REQUEST = "help-request"
     ADMIN_DIGEST = "admin-digest"
     HELP_ANSWER = "help-answer"
+    PAIR_ENDING_SOON = "pair-ending-soon"
+    PAIR_CLOSED = "pair-closed"
 
 
 class Channel(enum.StrEnum):

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, url_for
 
 from app import authz, htmx
 from app.admin import aggregates
+from app.ending import retention
 from app.extensions import db
 from app.idempotency import idempotent
 from app.models import HELP_MAX, HelpRequest
@@ -32,6 +33,7 @@ def _context(**extra: Any) -> dict[str, Any]:
         "answers": {row.id: row for row in authz.help_answers_to(membership)},
         "form": HelpForm.blank(),
         "help_max": HELP_MAX,
+        "deletes_on": retention.deletes_on(membership.pair.program),
     } | extra
 
 

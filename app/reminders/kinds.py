@@ -9,7 +9,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, actions, admin, checkins, ground_rules, help_answers, meetings, quiet_pairs
+from app.reminders import (
+    account,
+    actions,
+    admin,
+    checkins,
+    ending,
+    ground_rules,
+    help_answers,
+    meetings,
+    quiet_pairs,
+)
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -105,6 +115,17 @@ SPECS: dict[Kind, KindSpec] = {
         "An answer to your request for help",
         "At once, when the program's admin answers a request you sent. The answer itself is on your program page.",
         help_answers.compose,
+    ),
+    Kind.PAIR_ENDING_SOON: KindSpec(
+        "Two weeks before your pair ends",
+        "At 9:00 your time, two weeks before the last day you agreed (or the program's end).",
+        ending.compose_soon,
+        find=ending.find_soon,
+    ),
+    Kind.PAIR_CLOSED: KindSpec(
+        "Your pair has closed",
+        "At once, when your pair closes: that it closed, never why.",
+        ending.compose_closed,
     ),
 }
 

@@ -217,16 +217,17 @@ def summary(pair: Pair) -> Summary:
     deleted the pair's words, the same counts come from its tally."""
     pair_id = pair.id
 
-    def count(*what):
-        return select(*what).correlate(None).scalar_subquery()
+    def one(what, *where):
+        return select(what).where(*where).correlate(None).scalar_subquery()
 
+    mine = Meeting.pair_id == pair_id
     row = db.session.execute(
         select(
-            count(func.count(Meeting.id)).where(Meeting.pair_id == pair_id),
-            count(func.coalesce(func.sum(Meeting.length_minutes), 0)).where(Meeting.pair_id == pair_id),
-            count(func.count(Goal.id)).where(Goal.pair_id == pair_id, Goal.status == GoalStatus.DONE),
-            count(func.count(Topic.id)).where(Topic.pair_id == pair_id, Topic.meeting_id.is_not(None)),
-            count(func.min(Meeting.held_on)).where(Meeting.pair_id == pair_id),
+            one(func.count(Meeting.id), mine),
+            one(func.coalesce(func.sum(Meeting.length_minutes), 0), mine),
+            one(func.count(Goal.id), Goal.pair_id == pair_id, Goal.status == GoalStatus.DONE),
+            one(func.count(Topic.id), Topic.pair_id == pair_id, Topic.meeting_id.is_not(None)),
+            one(func.min(Meeting.held_on), mine),
             PairTally.meetings,
             PairTally.meeting_minutes,
             PairTally.goals_done,

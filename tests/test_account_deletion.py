@@ -198,6 +198,8 @@ def build(app: Flask, session: Session) -> dict:
             CalendarFeed(user_id=me.id, pair_id=pair.id, token_hash=hash_secret("feed")),
             SignInAttempt(address_key=key_of(app, EMAIL)),
             IdempotencyKey(user_id=me.id, key="k1", status=200, body=f"<p>{PRIVATE['remembered']}</p>"),
+            # A page remembered for the partner's double tap names her beside what she wrote.
+            IdempotencyKey(user_id=partner.id, key="k2", status=200, body="<li>Slides · Zephyrine</li>"),
         ]
     )
     endpoint = f"https://fcm.googleapis.com/fcm/send/{PRIVATE['push']}"

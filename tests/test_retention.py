@@ -20,6 +20,7 @@ from app.models import (
     FeedbackSubmission,
     Goal,
     GoalStatus,
+    IdempotencyKey,
     Intake,
     Meeting,
     Pair,
@@ -33,10 +34,18 @@ from app.models import (
     PromptSet,
     Reflection,
     Topic,
+    utcnow,
 )
 
 TODAY = date.today()
-MARKERS = ("Ibis-notes-3c1d", "Ibis-reflection-8e2f", "Ibis-closing-55a0", "Ibis-clause-a9b7", "Ibis-intake-0f6c")
+MARKERS = (
+    "Ibis-notes-3c1d",
+    "Ibis-reflection-8e2f",
+    "Ibis-closing-55a0",
+    "Ibis-clause-a9b7",
+    "Ibis-intake-0f6c",
+    "Ibis-remembered-71d2",
+)
 
 
 def at(day: date) -> datetime:
@@ -81,6 +90,11 @@ def fill(session, pair: Pair) -> None:
     prompt_set.prompts = [Prompt(position=0, text="How was it?", kind=PromptKind.SCALE)]
     session.add(prompt_set)
     session.flush()
+    session.add(
+        IdempotencyKey(
+            user_id=pair.mentee.id, key="k", status=200, body=MARKERS[5], created_at=utcnow() - timedelta(days=2)
+        )
+    )
     session.add(FeedbackSubmission(pair_id=pair.id, round_key="end", user_id=pair.mentor.id))
     session.add(
         FeedbackAnswer(

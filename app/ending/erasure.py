@@ -6,7 +6,7 @@ made from them, requests for help sent to the admin, notification choices, push 
 deliveries, sessions, passkeys, recovery codes, sign-in links, passkey challenges, calendar
 feeds, remembered form answers, and the sign-in mail counts kept under a hash of the address.
 The address also leaves other people's "don't pair me with" lists, and the person's name the
-notices still waiting for their partners.
+partners' notices and the pages remembered for other people's double taps.
 
 What stays: what they wrote in a shared space (ground rules, goals, topics, meeting notes,
 actions, shared answers and scores, earlier words), for the partner, shown as written by "A
@@ -108,6 +108,7 @@ def erase(user: User) -> list[int]:
         db.session.execute(statement)
     _forget_address(email)
     _forget_name(user_id, name)
+    _forget_pages(name, email)
     user.name = FORMER
     user.email = f"{secrets.token_hex(16)}@{ERASED_DOMAIN}"
     user.active = False
@@ -124,6 +125,15 @@ def _forget_address(email: str) -> None:
     holding = db.session.scalars(select(Intake).where(cast(Intake.avoid, String).contains(email)))
     for intake in holding:
         intake.avoid = [address for address in intake.avoid if address != email]
+
+
+def _forget_pages(name: str, email: str) -> None:
+    """Remembered answers to other people's forms (``IdempotencyKey.body``: the page a double tap
+    gets again) that show the person's name or address: dropped. They matter for a day at most,
+    and a page drawn for the partner names the person beside what they wrote."""
+    first = name.split()[0] if name.strip() else name
+    words = {word for word in (name, first, email) if len(word) >= 2}
+    db.session.execute(delete(IdempotencyKey).where(or_(*(IdempotencyKey.body.contains(word) for word in words))))
 
 
 def _forget_name(user_id: int, name: str) -> None:

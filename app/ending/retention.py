@@ -5,8 +5,9 @@ What is deleted, per pair: every row of every table that holds a ``pair_id`` (gr
 their revisions, conflicts and signatures, goals and milestones, topics, meetings, actions,
 reflections, closing reflections and reasons, check-in answers, the next meeting, calendar feeds,
 earlier words, requests for help sent from the pair), found from the schema itself so a table
-added later is not forgotten. Per program, once its last pair is done: intake answers, match
-proposals and runs, and requests for help sent outside a pair.
+added later is not forgotten; and the pages remembered for the members' double taps, older than
+a day. Per program, once its last pair is done: intake answers, match proposals and runs, and
+requests for help sent outside a pair.
 
 What stays: the program, its participants (the admin's own set-up: names, departments, levels),
 its pairs and who was in them, and one ``PairTally`` per pair: meetings, minutes, goals set and
@@ -27,13 +28,16 @@ from sqlalchemy import delete, insert, select, update
 
 from app.ending.closing import tally_columns
 from app.extensions import db
+from app.idempotency import KEPT_FOR
 from app.models import (
     HelpRequest,
+    IdempotencyKey,
     Intake,
     MatchingRun,
     MatchProposal,
     Pair,
     PairEnding,
+    PairMember,
     PairStatus,
     PairTally,
     Participant,
@@ -118,6 +122,12 @@ def _delete_pairs(pair_ids: list[int], at: datetime) -> None:
     db.session.execute(_tally_insert(tally_columns(pair_ids), at))
     for table in _content_tables():
         db.session.execute(delete(table).where(table.c.pair_id.in_(pair_ids)))
+    # The pages remembered for the members' double taps may show those words; past a day they
+    # replay nothing (``idempotency.KEPT_FOR``), and a fresh one belongs to another pair.
+    members = select(PairMember.user_id).where(PairMember.pair_id.in_(pair_ids))
+    db.session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.user_id.in_(members), IdempotencyKey.created_at < at - KEPT_FOR)
+    )
 
 
 def _tally_insert(counts, at: datetime):

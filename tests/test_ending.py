@@ -118,7 +118,7 @@ def test_the_reason_reaches_the_admin_only_when_shared(app, mentor, pair, sessio
     admin_client = login(admin, on=app.test_client())
     page = text(admin_client.get(f"/admin/programs/{pair.program_id}/ending"))
     assert "Quokka" not in page
-    assert "closed (closed early)" in page
+    assert "closed: it was closed early" in page
 
     other = PairFactory(program=pair.program)
     other_client = login(other.mentor, on=app.test_client())
@@ -204,7 +204,9 @@ def test_a_closed_pair_is_still_read(app, mentor, pair, session):
     add_pair_content(session, pair, pair.mentor)
     close_now(app, pair, by=pair.mentee.id)
     for path in ("/journal", "/goals", "/feedback", "/program", "/ground-rules"):
-        assert mentor.get(f"/pairs/{pair.id}{path}").status_code == 200, path
+        page = mentor.get(f"/pairs/{pair.id}{path}")
+        assert page.status_code == 200, path
+        assert "Your pair has closed: its space stays here for you both to read" in text(page), path
 
 
 # --- last words: the closing reflection and the closing check-in ---------------------------------

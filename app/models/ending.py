@@ -19,13 +19,13 @@ RETENTION_MONTHS_MAX = 120
 
 
 class PairEnding(LabelledEnum):
-    """How a pair came to be closed."""
+    """How a pair came to be closed; the label completes "Your pair …"."""
 
-    EARLY = "early", "closed early"
+    EARLY = "early", "was closed early"
     AGREED_END = "agreed-end", "reached the end date you agreed"
     PROGRAM_END = "program-end", "reached the end of the program"
-    PROGRAM_ENDED = "program-ended", "the program was ended"
-    LEFT = "left", "a person left Twoway"
+    PROGRAM_ENDED = "program-ended", "closed when the program was ended"
+    LEFT = "left", "closed when a person left Twoway"
 
 
 class ClosingReason(db.Model):

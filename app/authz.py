@@ -321,6 +321,7 @@ class PairClosed(Conflict):
 # What still takes words once a pair has closed, for the two weeks after (closing.CLOSING_WINDOW).
 OPEN_AFTER_CLOSING = frozenset({"pair.feedback.answer", "pair.ending.save_reflection"})
 CLOSING_ROUND = "end"
+CLOSE_ENDPOINT = "pair.ending.close"
 
 
 def guard_closed_pair(membership: PairMember) -> Response | None:
@@ -335,6 +336,8 @@ def guard_closed_pair(membership: PairMember) -> Response | None:
     pair = membership.pair
     if pair.status != PairStatus.ENDED or request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    if request.endpoint == CLOSE_ENDPOINT:
+        return None  # closing again changes nothing: the view says it is closed already
     if request.endpoint in OPEN_AFTER_CLOSING and still_open(pair):
         # The closing check-in only: every other round closed with the pair.
         if request.endpoint != "pair.feedback.answer" or request.form.get("round") == CLOSING_ROUND:

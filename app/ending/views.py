@@ -30,6 +30,10 @@ def confirm_close() -> Response:
 @bp.post("/close")
 def close() -> Response:
     membership = authz.current_membership()
+    if membership.pair.closed:
+        # A second tap, or the partner closing it a moment earlier: nothing changes.
+        flash("Your pair is already closed.", "success")
+        return htmx.redirect(url_for("pair.home"))
     form = CloseForm()
     if not form.validate():
         return htmx.render(CLOSE_TEMPLATE, status=422, form=form)

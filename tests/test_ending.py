@@ -402,6 +402,9 @@ def test_the_cli_runs_the_ending_pass_for_a_moment(app, pair, session):
 # --- the admin's ending actions ------------------------------------------------------------------
 
 
+YES = {"confirmed": "yes"}
+
+
 @pytest.fixture
 def admin(app, login):
     return login(AdminFactory(), on=app.test_client())
@@ -409,12 +412,14 @@ def admin(app, login):
 
 def test_the_admin_ends_a_program_and_its_pairs_close(admin, pair, session, sent_mail):
     base = f"/admin/programs/{pair.program_id}/ending"
-    assert "every pair still going closes now" in words(admin.get(f"{base}/end"))
-    assert admin.post(f"{base}/end").status_code == 303
+    asked = admin.post(f"{base}/end")
+    assert asked.status_code == 200 and "every pair still going closes now" in words(asked)
+    assert refreshed(session, pair).status == PairStatus.ACTIVE  # one tap asks, never does
+    assert admin.post(f"{base}/end", data=YES).status_code == 303
     assert refreshed(session, pair).ended_how == PairEnding.PROGRAM_ENDED
     assert session.scalar(select(Program.ends_on).where(Program.id == pair.program_id)) == TODAY
     assert len(sent_mail) == 2
-    refused = admin.post(f"{base}/end", follow_redirects=True)
+    refused = admin.post(f"{base}/end", data=YES, follow_redirects=True)
     assert "has already ended" in text(refused)
     assert len(sent_mail) == 2
 
@@ -426,13 +431,16 @@ def test_only_a_pair_that_never_started_can_be_undone(admin, pair, session):
     session.flush()
     page = text(admin.get(base))
     assert f"/pairs/{fresh.id}/undo" in page and f"/pairs/{pair.id}/undo" not in page
-    assert "Only a pair that never started" in words(admin.get(f"{base}/pairs/{fresh.id}/undo"))
-    refused = admin.post(f"{base}/pairs/{pair.id}/undo", follow_redirects=True)
+    assert "Only a pair that never started" in words(admin.post(f"{base}/pairs/{fresh.id}/undo"))
+    assert not gone(session, Pair, fresh.id)
+    refused = admin.post(f"{base}/pairs/{pair.id}/undo", data=YES, follow_redirects=True)
     assert "have started" in text(refused)
     assert not gone(session, Pair, pair.id)
-    assert admin.post(f"{base}/pairs/{fresh.id}/undo").status_code == 303
+    assert admin.post(f"{base}/pairs/{fresh.id}/undo", data=YES).status_code == 303
     assert gone(session, Pair, fresh.id)
-    assert admin.post(f"/admin/programs/{pair.program_id + 999}/ending/pairs/{pair.id}/undo").status_code == 404
+    assert (
+        admin.post(f"/admin/programs/{pair.program_id + 999}/ending/pairs/{pair.id}/undo", data=YES).status_code == 404
+    )
 
 
 def test_only_a_participant_who_never_joined_can_be_removed(admin, pair, session):
@@ -444,9 +452,11 @@ def test_only_a_participant_who_never_joined_can_be_removed(admin, pair, session
     session.flush()
     page = words(admin.get(base))
     assert "Never Joined · Remove…" in page and "Did Join" not in page
-    refused = admin.post(f"{base}/participants/{rows[1].id}/remove", follow_redirects=True)
+    refused = admin.post(f"{base}/participants/{rows[1].id}/remove", data=YES, follow_redirects=True)
     assert "has joined Twoway, so they stay" in text(refused)
-    assert admin.post(f"{base}/participants/{rows[0].id}/remove").status_code == 303
+    assert "Only someone who never signed in" in words(admin.post(f"{base}/participants/{rows[0].id}/remove"))
+    assert not gone(session, Participant, rows[0].id)
+    assert admin.post(f"{base}/participants/{rows[0].id}/remove", data=YES).status_code == 303
     assert gone(session, Participant, rows[0].id)
     assert gone(session, User, never.id)  # in no other program: the account goes too
     assert not gone(session, Participant, rows[1].id)
@@ -458,10 +468,13 @@ def test_only_a_program_without_pair_content_can_be_deleted(admin, pair, session
     session.add(Goal(pair_id=pair.id, learner="mentee", title="Something"))
     session.flush()
     assert "it can't be deleted" in words(admin.get(base))
-    refused = admin.post(f"{base}/delete", follow_redirects=True)
+    refused = admin.post(f"{base}/delete", data=YES, follow_redirects=True)
     assert "holds what its pairs wrote" in text(refused)
     assert session.get(Program, pair.program_id) is not None
-    assert admin.post(f"/admin/programs/{empty.program_id}/ending/delete").status_code == 303
+    assert "Only a program whose pairs wrote nothing" in words(
+        admin.post(f"/admin/programs/{empty.program_id}/ending/delete")
+    )
+    assert admin.post(f"/admin/programs/{empty.program_id}/ending/delete", data=YES).status_code == 303
     assert gone(session, Program, empty.program_id)
     assert gone(session, Pair, empty.id)
     assert not gone(session, User, empty.mentor.id)

@@ -1,8 +1,10 @@
 """``/admin/programs/<id>/ending``: how a program ends, for its admin. Registered under the
 ``admin`` blueprint (app/admin/area.py), which has checked for an admin.
 
-Four actions, each behind a confirm page, each refused with a clear message when its condition
-fails: end the program (its pairs close), undo a pair that never started (no meetings, nothing
+Four actions, each refused with a clear message when its condition fails, and otherwise asked
+again on a confirm page: the first POST (from the ending page's button) answers with the page
+that says what will happen, and only its own button (``confirmed=yes``) does it. So no action
+hangs on a GET, and nothing is done by one tap: end the program (its pairs close), undo a pair that never started (no meetings, nothing
 written), remove a participant who never joined, delete a program that holds no pair content.
 Every action passes through ``_done``, the one place an audit log will record them.
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, flash, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, exists, or_, select, union
 
@@ -130,6 +132,10 @@ def _refuse(program_id: int, message: str) -> Response:
     return htmx.redirect(url_for(".index", program_id=program_id))
 
 
+def _confirmed() -> bool:
+    return request.form.get("confirmed") == "yes"
+
+
 def _confirm(program: Program, title: str, points: list[str], button: str, action: str) -> Response:
     return htmx.render(
         CONFIRM, program=program, title=title, points=points, button=button, action=action, form=EmptyForm()
@@ -139,9 +145,8 @@ def _confirm(program: Program, title: str, points: list[str], button: str, actio
 # --- end the program -----------------------------------------------------------------------------
 
 
-@bp.get("/end")
-def confirm_end(program_id: int) -> Response:
-    program = setup.get_program(program_id)
+def _confirm_end(program: Program) -> Response:
+    program_id = program.id
     return _confirm(
         program,
         f"End {program.name} now",
@@ -164,6 +169,8 @@ def end(program_id: int) -> Response:
     )
     if active is None and program.ends_on <= utcnow().date():
         return _refuse(program_id, f"{program.name} has already ended: there is no pair left to close.")
+    if not _confirmed():
+        return _confirm_end(program)
     ids = closing.close_program(program_id)
     db.session.commit()
     outbox.queue_sending(ids)
@@ -182,10 +189,8 @@ def _pair_of(program_id: int, pair_id: int) -> PairRow:
     return row
 
 
-@bp.get("/pairs/<int:pair_id>/undo")
-def confirm_unpair(program_id: int, pair_id: int) -> Response:
-    program = setup.get_program(program_id)
-    row = _pair_of(program_id, pair_id)
+def _confirm_unpair(program: Program, row: PairRow) -> Response:
+    program_id, pair_id = program.id, row.id
     return _confirm(
         program,
         f"Undo the pair of {row.mentor} and {row.mentee}",
@@ -200,7 +205,7 @@ def confirm_unpair(program_id: int, pair_id: int) -> Response:
 
 @bp.post("/pairs/<int:pair_id>/undo")
 def unpair(program_id: int, pair_id: int) -> Response:
-    setup.get_program(program_id)
+    program = setup.get_program(program_id)
     row = _pair_of(program_id, pair_id)
     if row.started:
         return _refuse(
@@ -208,6 +213,8 @@ def unpair(program_id: int, pair_id: int) -> Response:
             f"{row.mentor} and {row.mentee} have started: their space holds what they wrote, so the pair can't be "
             "undone. End it instead: it closes, and they keep what they wrote.",
         )
+    if not _confirmed():
+        return _confirm_unpair(program, row)
     db.session.execute(delete(Pair).where(Pair.id == pair_id, Pair.program_id == program_id, ~_has_content([pair_id])))
     db.session.commit()
     _done("undid a pair", program_id, pair=pair_id)
@@ -225,10 +232,8 @@ def _person(program_id: int, participant_id: int) -> setup.Person:
     return person
 
 
-@bp.get("/participants/<int:participant_id>/remove")
-def confirm_remove(program_id: int, participant_id: int) -> Response:
-    program = setup.get_program(program_id)
-    person = _person(program_id, participant_id)
+def _confirm_remove(program: Program, person: setup.Person) -> Response:
+    program_id, participant_id = program.id, person.participant_id
     return _confirm(
         program,
         f"Remove {person.name} from {program.name}",
@@ -243,7 +248,7 @@ def confirm_remove(program_id: int, participant_id: int) -> Response:
 
 @bp.post("/participants/<int:participant_id>/remove")
 def remove(program_id: int, participant_id: int) -> Response:
-    setup.get_program(program_id)
+    program = setup.get_program(program_id)
     person = _person(program_id, participant_id)
     if person.joined_on is not None:
         return _refuse(
@@ -257,6 +262,8 @@ def remove(program_id: int, participant_id: int) -> Response:
     )
     if in_pair is not None:
         return _refuse(program_id, f"{person.name} is in a pair. Undo the pair first, then remove them.")
+    if not _confirmed():
+        return _confirm_remove(program, person)
     db.session.execute(delete(Participant).where(Participant.id == participant_id))
     elsewhere = db.session.scalar(
         select(
@@ -276,9 +283,8 @@ def remove(program_id: int, participant_id: int) -> Response:
 # --- delete a program that holds no pair content -------------------------------------------------
 
 
-@bp.get("/delete")
-def confirm_delete(program_id: int) -> Response:
-    program = setup.get_program(program_id)
+def _confirm_delete(program: Program) -> Response:
+    program_id = program.id
     return _confirm(
         program,
         f"Delete {program.name}",
@@ -300,6 +306,8 @@ def delete_program(program_id: int) -> Response:
             f"{program.name} holds what its pairs wrote, so it can't be deleted. End it instead: its words are "
             f"deleted {program.retention_months} months after its end.",
         )
+    if not _confirmed():
+        return _confirm_delete(program)
     name = program.name
     # The database's cascades take its pairs, participants, prompts and matching with it.
     db.session.execute(delete(Program).where(Program.id == program_id))

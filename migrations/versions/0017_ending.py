@@ -29,12 +29,12 @@ KIND_CHECKS = {"delivery": "delivery_kind", "notification_preference": "preferen
 
 
 def _kinds_allowed(kinds: list[str]) -> None:
-    """Recreate the check constraint on both kind columns so that it allows ``kinds``. SQLite
-    can't alter a constraint in place: the batch copies the table (constraints reflected, this
-    one replaced)."""
+    """Replace the check constraint on both kind columns so that it allows ``kinds``: on
+    PostgreSQL a DROP and an ADD CONSTRAINT; SQLite can't alter a constraint in place, so there
+    the batch copies the table (its other constraints and indexes reflected and kept)."""
     allowed = ", ".join(f"'{kind}'" for kind in kinds)
     for table, name in KIND_CHECKS.items():
-        with op.batch_alter_table(table, recreate="always") as batch_op:
+        with op.batch_alter_table(table) as batch_op:
             batch_op.drop_constraint(batch_op.f(f"ck_{table}_{name}"), type_="check")
             batch_op.create_check_constraint(batch_op.f(f"ck_{table}_{name}"), sa.text(f"kind IN ({allowed})"))
 

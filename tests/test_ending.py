@@ -522,3 +522,16 @@ def test_htmx_saves_the_closing_reflection_in_place(app, pair, session, login, h
     assert response.status_code == 200
     assert 'id="closing_reflection"' in response.text and "<html" not in response.text
     assert "Saved. Only you can read it." in text(response)
+
+
+def test_the_ending_pass_closes_a_bounded_batch_and_the_rest_next_time(app, session, monkeypatch):
+    program = ProgramFactory(starts_on=TODAY - timedelta(days=100), ends_on=TODAY - timedelta(days=1))
+    pairs = [PairFactory(program=program) for _ in range(3)]
+    going = PairFactory()  # its program ends in months: never read, never closed
+    monkeypatch.setattr(closing, "CLOSE_BATCH", 2)
+    with app.app_context():
+        ending_passes.run(at_morning(TODAY))
+        assert sorted(refreshed(session, p).status for p in pairs) == [PairStatus.ACTIVE] + [PairStatus.ENDED] * 2
+        ending_passes.run(at_morning(TODAY, 11))
+    assert {refreshed(session, p).status for p in pairs} == {PairStatus.ENDED}
+    assert refreshed(session, going).status == PairStatus.ACTIVE

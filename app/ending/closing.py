@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from celery import shared_task
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -115,14 +115,21 @@ def end_on(program_ends_on: date, rhythm: Rhythm) -> date:
     return min(rhythm.ends_on or program_ends_on, program_ends_on)
 
 
-def _active_with_end_dates():
-    """Active pairs with their program's end and their ground rules' dates: one query."""
+def _due_pairs(today: date):
+    """Active pairs whose program ended before ``today``, or whose ground rules name an end date
+    before it (ISO dates compare as text), with those dates: one query, at most CLOSE_BATCH rows."""
+    from app.reminders.ending import agreed_end
+
     rhythm_fields, dates_fields = agreement.rhythm_columns(Pair.id)
     return db.session.execute(
         select(Pair.id, Program.ends_on, rhythm_fields, dates_fields)
         .join(Program, Program.id == Pair.program_id)
-        .where(Pair.status == PairStatus.ACTIVE)
+        .where(
+            Pair.status == PairStatus.ACTIVE,
+            or_(Program.ends_on < today, agreed_end(Pair.id) < today.isoformat()),
+        )
         .order_by(Pair.id)
+        .limit(CLOSE_BATCH)
     )
 
 
@@ -133,14 +140,11 @@ def close_due(at: datetime | None = None) -> list[int]:
     at = at or utcnow()
     today = at.astimezone(UTC_ZONE).date()
     due: dict[PairEnding, list[int]] = {}
-    for pair_id, program_ends_on, rhythm_f, dates_f in _active_with_end_dates():
-        rhythm = Rhythm.from_fields(rhythm_f, dates_f)
-        last_day = end_on(program_ends_on, rhythm)
-        if last_day < today:
+    for pair_id, program_ends_on, rhythm_f, dates_f in _due_pairs(today):
+        last_day = end_on(program_ends_on, Rhythm.from_fields(rhythm_f, dates_f))
+        if last_day < today:  # the SQL is a coarse cut; the dates as the rhythm reads them decide
             how = PairEnding.AGREED_END if last_day < program_ends_on else PairEnding.PROGRAM_END
             due.setdefault(how, []).append(pair_id)
-            if sum(len(ids) for ids in due.values()) >= CLOSE_BATCH:
-                break
     ids: list[int] = []
     for how, pair_ids in due.items():
         closed = list(

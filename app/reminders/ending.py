@@ -24,7 +24,7 @@ LEAD = timedelta(days=14)
 DAY = timedelta(days=1)
 
 
-def _agreed_end(pair_id):
+def agreed_end(pair_id):
     """The end date a pair's ground rules name (ISO text), as a correlated scalar subquery."""
     return (
         select(Clause.fields["end"].as_string())
@@ -51,7 +51,7 @@ def find_soon(since: datetime, at: datetime) -> list[Due]:
     their own clock: one query, reading only pairs whose program or agreed end falls then."""
     first, last = since.astimezone(UTC_ZONE).date() - DAY, at.astimezone(UTC_ZONE).date() + DAY
     ends = [first + LEAD + timedelta(days=n) for n in range((last - first).days + 1)]
-    agreed = _agreed_end(Pair.id)
+    agreed = agreed_end(Pair.id)
     rows = db.session.execute(
         people.members()
         .add_columns(Program.ends_on, agreed)
@@ -59,8 +59,8 @@ def find_soon(since: datetime, at: datetime) -> list[Due]:
         .where(or_(Program.ends_on.in_(ends), agreed.in_([day.isoformat() for day in ends])))
     )
     found = []
-    for pair_id, user_id, zone, partner, program_ends_on, agreed_end in rows:
-        last_day = _last_day(program_ends_on, agreed_end)
+    for pair_id, user_id, zone, partner, program_ends_on, agreed_on in rows:
+        last_day = _last_day(program_ends_on, agreed_on)
         moment = people.morning(last_day - LEAD, zone)
         if since < moment <= at:
             details = {"pair": pair_id, "partner": partner, "last_day": last_day.isoformat()}
@@ -72,7 +72,7 @@ def compose_soon(delivery: Delivery, user: User, settings) -> Message | None:
     """None once the pair closed or its last day moved."""
     pair_id = delivery.details["pair"]
     row = db.session.execute(
-        select(Program.ends_on, _agreed_end(pair_id))
+        select(Program.ends_on, agreed_end(pair_id))
         .select_from(Pair)
         .join(Program, Program.id == Pair.program_id)
         .join(PairMember, (PairMember.pair_id == Pair.id) & (PairMember.user_id == user.id))

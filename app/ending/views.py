@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, url_for
+from sqlalchemy.exc import IntegrityError
 
 from app import authz, htmx
 from app.ending import closing
@@ -87,8 +88,14 @@ def save_reflection() -> Response:
         return htmx.render(REFLECTION_TEMPLATE, status=422, form=form, saved=None, **_reflection_context())
     mine = _my_reflection()
     if mine is None:
-        mine = ClosingReflection(pair_id=membership.pair_id, author_id=membership.user_id)
-        db.session.add(mine)
+        try:
+            with db.session.begin_nested():
+                mine = ClosingReflection(pair_id=membership.pair_id, author_id=membership.user_id)
+                db.session.add(mine)
+                db.session.flush()
+        except IntegrityError:
+            # Two taps at once: the other made the row a moment ago; this one saves over it.
+            mine = _my_reflection()
     for name, value in form.values().items():
         setattr(mine, name, value)
     mine.updated_at = utcnow()

@@ -10,7 +10,7 @@ from support.parallel import at_once
 
 from app.ending import closing
 from app.extensions import db
-from app.models import ClosingReflection, Delivery, Kind, Pair, PairEnding, PairStatus
+from app.models import ClosingReason, ClosingReflection, Delivery, Kind, Pair, PairEnding, PairStatus
 
 
 def test_both_closing_at_once_close_it_once_and_tell_once(tmp_path):
@@ -22,16 +22,18 @@ def test_both_closing_at_once_close_it_once_and_tell_once(tmp_path):
         clients = clients_of(app, *people, *people)
 
         def send(client) -> int:
-            return client.post(f"/pairs/{pair_id}/close", data={"reason": ""}).status_code
+            return client.post(f"/pairs/{pair_id}/close", data={"reason": f"Reason of {client}"}).status_code
 
         answers = at_once(send, [(client,) for client in clients])
         assert answers == [303] * len(clients)
         with app.app_context():
             status, closer = db.session.execute(select(Pair.status, Pair.ended_by_id).where(Pair.id == pair_id)).one()
             notices = list(db.session.scalars(select(Delivery.user_id).where(Delivery.kind == Kind.PAIR_CLOSED)))
+            reasons = list(db.session.scalars(select(ClosingReason.author_id)))
         assert status == PairStatus.ENDED
-        # One notice, to whoever didn't close it.
+        # One notice, to whoever didn't close it; one reason, the closer's.
         assert len(notices) == 1 and notices[0] != closer
+        assert reasons == [closer]
 
 
 def test_two_taps_on_a_closing_reflection_save_one(tmp_path):

@@ -59,10 +59,10 @@ def subject(pair_id: int) -> str:
     return f"closed:{pair_id}"
 
 
-def close(pair_id: int, how: PairEnding, *, by: int | None = None, at: datetime | None = None) -> list[int]:
+def close(pair_id: int, how: PairEnding, *, by: int | None = None, at: datetime | None = None) -> list[int] | None:
     """Close pair ``pair_id`` if it is still active, and queue the notice for whoever should hear
     of it: the partner when one of them closed it, both otherwise. Returns the new deliveries' ids
-    for ``outbox.queue_sending`` once the caller has committed; [] when the pair was already
+    for ``outbox.queue_sending`` once the caller has committed; None when the pair was already
     closed (nothing changes, nobody is told twice). Does not commit."""
     at = at or utcnow()
     closed = db.session.execute(
@@ -72,7 +72,7 @@ def close(pair_id: int, how: PairEnding, *, by: int | None = None, at: datetime 
         .returning(Pair.id)
     ).first()
     if closed is None:
-        return []
+        return None
     return _tell([pair_id], how, by, at)
 
 
@@ -105,7 +105,9 @@ def close_early(member: PairMember, reason: str, shared: bool) -> list[int]:
     """``member`` closes their pair now, with the reason they gave (kept apart, theirs alone or
     also the admin's). Returns the deliveries to queue after the commit. Does not commit."""
     ids = close(member.pair_id, PairEnding.EARLY, by=member.user_id)
-    if reason and db.session.get(ClosingReason, member.pair_id) is None:
+    if ids is None:
+        return []  # the partner closed it a moment earlier: theirs is the closing, and no reason of ours
+    if reason:
         db.session.add(ClosingReason(pair_id=member.pair_id, author_id=member.user_id, text=reason, shared=shared))
     return ids
 

@@ -95,7 +95,7 @@ def erase(user: User) -> list[int]:
         .where(PairMember.user_id == user_id, Pair.status == PairStatus.ACTIVE)
     )
     for pair_id in list(active):
-        ids += closing.close(pair_id, PairEnding.LEFT, by=user_id, at=now)
+        ids += closing.close(pair_id, PairEnding.LEFT, by=user_id, at=now) or []
     participant_ids = select(Participant.id).where(Participant.user_id == user_id)
     for statement in (
         *_by_user(user_id),

@@ -125,7 +125,7 @@ def test_words_are_deleted_the_day_retention_runs_out_and_counts_remain(app, ses
     assert (outcome.pairs_deleted, outcome.programs_finished) == (1, 1)
     for marker in MARKERS:
         assert holding(connection, marker) == [], marker
-    for table in retention._content_tables():
+    for table in retention.content_tables():
         left = connection.execute(select(func.count()).select_from(table).where(table.c.pair_id == pair.id)).scalar()
         assert left == 0, table.name
     session.expire_all()

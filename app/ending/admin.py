@@ -24,7 +24,7 @@ from sqlalchemy import delete, exists, or_, select, union
 from app import htmx
 from app.admin import setup
 from app.ending import closing
-from app.ending.retention import _content_tables, deletes_on
+from app.ending.retention import content_tables, deletes_on
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import (
@@ -63,7 +63,7 @@ class PairRow:
 
 def _has_content(pair_ids):
     """An SQL condition: any row of any pair-content table for a pair among ``pair_ids``."""
-    return or_(*(exists().where(table.c.pair_id.in_(pair_ids)) for table in _content_tables()))
+    return or_(*(exists().where(table.c.pair_id.in_(pair_ids)) for table in content_tables()))
 
 
 def pair_rows(program_id: int) -> list[PairRow]:
@@ -75,7 +75,7 @@ def pair_rows(program_id: int) -> list[PairRow]:
     pair_ids = select(Pair.id).where(Pair.program_id == program_id)
     started = set(
         db.session.scalars(
-            union(*(select(table.c.pair_id).where(table.c.pair_id.in_(pair_ids)) for table in _content_tables()))
+            union(*(select(table.c.pair_id).where(table.c.pair_id.in_(pair_ids)) for table in content_tables()))
         )
     )
     rows = db.session.execute(

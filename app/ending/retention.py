@@ -63,7 +63,7 @@ def deletes_on(program: Program) -> date:
     return add_months(program.ends_on, program.retention_months)
 
 
-def _content_tables():
+def content_tables():
     """Every table holding a pair's words, children before parents."""
     return [table for table in reversed(db.metadata.sorted_tables) if "pair_id" in table.c and table.name not in KEPT]
 
@@ -120,7 +120,7 @@ def _delete_pairs(pair_ids: list[int], at: datetime) -> None:
         .values(status=PairStatus.ENDED, ended_at=at, ended_how=PairEnding.PROGRAM_END)
     )
     db.session.execute(_tally_insert(tally_columns(pair_ids), at))
-    for table in _content_tables():
+    for table in content_tables():
         db.session.execute(delete(table).where(table.c.pair_id.in_(pair_ids)))
     # The pages remembered for the members' double taps may show those words; past a day they
     # replay nothing (``idempotency.KEPT_FOR``), and a fresh one belongs to another pair.

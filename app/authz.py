@@ -23,7 +23,10 @@
   sender chose (``help_requests_known_to``); the admin's answer is read by the sender alone
   (``help_answers_to``).
 - In the journal only a meeting's author edits it (``meeting_to_edit``), and reflections are read
-  through ``my_reflections`` alone.
+  through ``my_reflections`` alone; closing reflections through ``my_closing_reflection`` alone.
+- A closed pair's space is read-only: ``guard_closed_pair`` (run by the ``pair`` blueprint before
+  every pair view) refuses every write but the closing check-in and the closing reflection, and
+  those only for the two weeks after closing.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Row, Select, and_, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Conflict, Forbidden
 
 from app import htmx
 from app.auth import sessions
@@ -44,6 +47,7 @@ from app.extensions import db, login_manager
 from app.models import (
     CalendarFeed,
     Clause,
+    ClosingReflection,
     FeedbackAnswer,
     HelpRequest,
     MatchProposal,
@@ -396,6 +400,55 @@ def my_reflections() -> Select:
     author alone: not the partner, not an admin, not any export or search of anyone else)."""
     return select(Reflection).where(
         Reflection.author_id == current_user.id, Reflection.pair_id == current_membership().pair_id
+    )
+
+
+# --- a closed pair: read-only, but for its last words -------------------------------------------
+
+
+class PairClosed(Conflict):
+    name = "This pair has closed"
+    description = (
+        "Your pair's space stays here for you both to read, but nothing in it can change now. "
+        "The closing check-in and your closing reflection stay open for two weeks after it closed."
+    )
+
+
+# What still takes words once a pair has closed, for the two weeks after (closing.CLOSING_WINDOW).
+OPEN_AFTER_CLOSING = frozenset({"pair.feedback.answer", "pair.ending.save_reflection"})
+CLOSING_ROUND = "end"
+CLOSE_ENDPOINT = "pair.ending.close"
+
+
+def guard_closed_pair(membership: PairMember) -> Response | None:
+    """Refuse a write to a closed pair with a clear message, whatever the section: the one place
+    that makes a closed space read-only. Reads are never refused. Without JavaScript the answer is
+    a 409 page saying so; for htmx, the pair's home with the same words (an error page must not be
+    swapped into a card)."""
+    from flask import flash
+
+    from app.ending.closing import still_open
+
+    pair = membership.pair
+    if pair.status != PairStatus.ENDED or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    if request.endpoint == CLOSE_ENDPOINT:
+        return None  # closing again changes nothing: the view says it is closed already
+    if request.endpoint in OPEN_AFTER_CLOSING and still_open(pair):
+        # The closing check-in only: every other round closed with the pair.
+        if request.endpoint != "pair.feedback.answer" or request.form.get("round") == CLOSING_ROUND:
+            return None
+    if htmx.is_htmx():
+        flash(f"{PairClosed.name}. {PairClosed.description}", "error")
+        return htmx.redirect(url_for("pair.home", pair_id=pair.id))
+    raise PairClosed()
+
+
+def my_closing_reflection() -> Select:
+    """The signed-in person's closing reflection on the current pair: the only way anyone reads
+    that table (its author alone, like a journal reflection)."""
+    return select(ClosingReflection).where(
+        ClosingReflection.author_id == current_user.id, ClosingReflection.pair_id == current_membership().pair_id
     )
 
 

@@ -150,10 +150,12 @@ def _latest_program_people() -> tuple[User | None, list[Pair]]:
 
 def init_app(app: Flask) -> None:
     from app.admin.snapshots import dashboard_group
+    from app.ending.cli import ending_group
     from app.reminders.cli import reminders_group
 
     app.cli.add_command(reminders_group)
     app.cli.add_command(dashboard_group)
+    app.cli.add_command(ending_group)
     app.cli.add_command(admin_group)
     app.cli.add_command(login_link)
     app.cli.add_command(demo)

@@ -88,6 +88,8 @@ BROKER_PURGE_SECONDS = 15 * 60
 SNAPSHOT_SECONDS = 60 * 60
 # How often beat runs the reminder pass (app/reminders/passes.py).
 REMINDER_PASS_SECONDS = 60
+# How often beat runs the ending pass (app/ending/passes.py): pairs close by the day, so hourly is plenty.
+ENDING_PASS_SECONDS = 60 * 60
 
 
 def celery_settings(
@@ -137,6 +139,7 @@ def celery_settings(
             # The dashboard's snapshots, once each week and month has closed (a run finds them
             # published already the other 167 hours of the week).
             "publish-snapshots": {"task": "twoway.publish_snapshots", "schedule": SNAPSHOT_SECONDS},
+            "ending-pass": {"task": "twoway.ending_pass", "schedule": ENDING_PASS_SECONDS},
             **(
                 {
                     "purge-consumed-messages": {

@@ -44,6 +44,8 @@ ACCESS = {
     "account.new_recovery_codes": SIGNED_IN,
     "account.time_zone": SIGNED_IN,
     "account.set_time_zone": SIGNED_IN,
+    "account.delete_account": SIGNED_IN,
+    "account.delete": SIGNED_IN,
     "reminders.preferences": SIGNED_IN,
     "reminders.save_preferences": SIGNED_IN,
     "reminders.add_device": SIGNED_IN,
@@ -76,6 +78,10 @@ ACCESS = {
     "pair.journal.history": PAIR,
     "pair.journal.add_action_row": PAIR,
     "pair.add_topic": PAIR,
+    "pair.ending.confirm_close": PAIR,
+    "pair.ending.close": PAIR,
+    "pair.ending.reflection": PAIR,
+    "pair.ending.save_reflection": PAIR,
     "pair.remove_topic": PAIR,
     "pair.next_meeting.plan": PAIR,
     "pair.next_meeting.save_plan": PAIR,
@@ -127,6 +133,11 @@ ACCESS = {
     "admin.admins.index": OWNER,
     "admin.admins.add": OWNER,
     "admin.admins.remove": OWNER,
+    "admin.ending.index": ADMIN,
+    "admin.ending.end": ADMIN,
+    "admin.ending.unpair": ADMIN,
+    "admin.ending.remove": ADMIN,
+    "admin.ending.delete_program": ADMIN,
     "intake.show": PARTICIPANT,
     "intake.save": PARTICIPANT,
     "admin.matching.send": ADMIN,
@@ -280,6 +291,7 @@ def test_admin_routes(app, client, login, people, session):
     assert rules
     content = add_pair_content(session, people["pair"], people["member"])
     content["proposal_id"] = add_proposal(session, people["pair"].program_id, content["participant_id"])
+    content["pair_id"] = people["pair"].id
     for rule, method in rules:
         assert client.open(_url(rule, 0, content=content), method=method).status_code == 302, rule.rule
     login(people["member"])
@@ -300,6 +312,7 @@ def test_an_admin_sees_only_the_programs_they_administer(app, client, login, peo
     program_id = people["pair"].program_id
     content = add_pair_content(session, people["pair"], people["member"])
     content["proposal_id"] = add_proposal(session, program_id, content["participant_id"])
+    content["pair_id"] = people["pair"].id
     own = ProgramAdminFactory(program=people["pair"].program)
     other_program = PairFactory().program
     stranger = ProgramAdminFactory(name="Lena Vogel", program=other_program)

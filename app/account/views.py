@@ -1,20 +1,22 @@
-"""Managing passkeys and recovery codes."""
+"""Managing passkeys and recovery codes, the time zone, and deleting the account."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import HiddenField, StringField, ValidationError
+from wtforms import BooleanField, HiddenField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length
 
-from app import authz, htmx
+from app import authz, htmx, queue
 from app.auth import notices, passkeys, recovery, sessions
 from app.auth.forms import RenamePasskeyForm
+from app.ending import erasure
 from app.extensions import db, limiter
 from app.forms import EmptyForm, Form
 from app.models import Passkey, utcnow
 from app.models.user import TIME_ZONE_MAX, time_zone_names, zone_named
+from app.reminders import outbox
 from app.urls import safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -201,3 +203,51 @@ def set_time_zone() -> Response:
     db.session.commit()
     flash(f"Saved: times are now shown on {form.time_zone.data.replace('_', ' ')} time.", "success")
     return htmx.after_write(url_for(".time_zone"))
+
+
+# --- deleting the account ------------------------------------------------------------------------
+
+
+class DeleteAccountForm(Form):
+    confirm = BooleanField(
+        "I understand: my private words are erased for good, and I can't sign in again",
+        validators=[InputRequired("Tick the box to say you understand.")],
+    )
+
+
+def _delete_page(form: DeleteAccountForm, status: int = 200) -> Response:
+    return htmx.render(
+        "account/delete.html",
+        status=status,
+        form=form,
+        recent=authz.signed_in_recently(),
+        memberships=authz.memberships_of(current_user),
+    )
+
+
+@bp.get("/delete")
+def delete_account() -> Response:
+    return _delete_page(DeleteAccountForm.blank())
+
+
+@bp.post("/delete")
+def delete() -> Response:
+    """Erase the signed-in person's private data and close their account (``erasure.erase``),
+    after a fresh sign-in: a session left open somewhere can't delete anyone."""
+    if not authz.signed_in_recently():
+        flash(
+            "To delete your account, sign in again first: it's been more than 10 minutes since you signed in.", "error"
+        )
+        return htmx.redirect(url_for("auth.sign_in", again=1, next=url_for(".delete_account")))
+    form = DeleteAccountForm()
+    if not form.validate():
+        return _delete_page(form, status=422)
+    user = current_user._get_current_object()
+    sessions.end(user)
+    ids = erasure.erase(user)
+    db.session.commit()
+    outbox.queue_sending(ids)
+    # The embedded broker keeps tasks it handed out (a sign-in mail's sealed address among them).
+    queue.enqueue(queue.purge_consumed_messages)
+    flash("Your account is deleted. Thank you for taking part.", "success")
+    return htmx.redirect(url_for("auth.sign_in"))

@@ -17,11 +17,12 @@ from app.admin.admins import bp as admins_bp
 from app.admin.audit import bp as log_bp
 from app.admin.dashboard import bp as dashboard_bp
 from app.admin.views import bp as programs_bp
+from app.ending.admin import bp as ending_bp
 from app.matching.views import bp as matching_bp
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(authz.require_admin)
-for _section in (programs_bp, dashboard_bp, matching_bp, log_bp, admins_bp):
+for _section in (programs_bp, dashboard_bp, matching_bp, ending_bp, log_bp, admins_bp):
     bp.register_blueprint(_section)
 
 

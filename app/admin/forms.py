@@ -33,10 +33,12 @@ from app.models import (
     DEFAULT_EPSILON_PER_RELEASE,
     DEFAULT_EPSILON_PER_YEAR,
     DEFAULT_PRIVACY_THRESHOLD,
+    DEFAULT_RETENTION_MONTHS,
     DEPARTMENT_MAX,
     HELP_MAX,
     LEVEL_MAX,
     MIN_PRIVACY_THRESHOLD,
+    RETENTION_MONTHS_MAX,
     Program,
     User,
 )
@@ -125,6 +127,15 @@ class ProgramForm(Form):
         ],
         default=DEFAULT_EPSILON_PER_YEAR,
     )
+    # Left empty, the program keeps what it had (12 months for a new one).
+    retention_months = IntegerField(
+        "Keep pairs' words after the end (months)",
+        validators=[
+            Optional(),
+            NumberRange(1, RETENTION_MONTHS_MAX, f"Enter a number of months from 1 to {RETENTION_MONTHS_MAX}."),
+        ],
+        default=DEFAULT_RETENTION_MONTHS,
+    )
     # Only when editing: a new program gets its own copy of the default set.
     prompt_set_id = SelectField("Feedback questions", coerce=int, validate_choice=True)
 
@@ -155,6 +166,8 @@ class ProgramForm(Form):
         if _given(self.epsilon_per_release) and _given(self.epsilon_per_year):
             values["epsilon_per_release"] = self.epsilon_per_release.data
             values["epsilon_per_year"] = self.epsilon_per_year.data
+        if self.retention_months.data is not None:
+            values["retention_months"] = self.retention_months.data
         if "prompt_set_id" in self._fields:
             values["prompt_set_id"] = self.prompt_set_id.data
         return values

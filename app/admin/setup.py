@@ -114,6 +114,9 @@ SETTING_LABELS = {
     "feedback_every_weeks": "check-in every few weeks",
     "feedback_at_midpoint": "check-in at the midpoint",
     "feedback_at_end": "check-in at the end",
+    "epsilon_per_release": "privacy budget per snapshot",
+    "epsilon_per_year": "privacy budget per year",
+    "retention_months": "how long pairs' words are kept",
 }
 
 

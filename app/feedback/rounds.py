@@ -29,6 +29,7 @@ from app.models import (
     FeedbackAnswer,
     FeedbackSubmission,
     Meeting,
+    Pair,
     PairMember,
     Program,
     Prompt,
@@ -71,10 +72,16 @@ class Facts:
 
     rhythm: Rhythm
     meetings: list[tuple[int, date]]
+    # The day the pair closed, if it closed before its end: the closing check-in opens then.
+    closed_on: date | None = None
 
     @property
     def last_met_on(self) -> date | None:
         return self.meetings[0][1] if self.meetings else None
+
+    def end(self, program: Program) -> date:
+        end = agreement.ends_on(program, self.rhythm)
+        return min(end, self.closed_on) if self.closed_on else end
 
 
 def facts(pair_id: int, today: date) -> Facts:
@@ -90,8 +97,9 @@ def facts(pair_id: int, today: date) -> Facts:
     )
     # One row even without meetings, so the clause fields always come back.
     one = select(literal(1).label("one")).subquery()
+    ended_at = select(Pair.ended_at).where(Pair.id == pair_id).scalar_subquery()
     rows = db.session.execute(
-        select(*agreement.rhythm_columns(pair_id), recent.c.id, recent.c.held_on).select_from(
+        select(*agreement.rhythm_columns(pair_id), recent.c.id, recent.c.held_on, ended_at).select_from(
             one.outerjoin(recent, true())
         )
     ).all()
@@ -100,7 +108,8 @@ def facts(pair_id: int, today: date) -> Facts:
     meetings = sorted(
         ((row[2], row[3]) for row in rows if row[2] is not None), key=lambda m: (m[1], m[0]), reverse=True
     )
-    return Facts(rhythm, meetings)
+    closed_at = rows[0][4] if rows else None
+    return Facts(rhythm, meetings, closed_at.date() if closed_at else None)
 
 
 def recent_meetings(pair_ids: Select, today: date) -> dict[int, list[tuple[int, date, datetime]]]:
@@ -132,7 +141,7 @@ def recent_meetings(pair_ids: Select, today: date) -> dict[int, list[tuple[int, 
 
 def open_rounds(program: Program, found: Facts, today: date) -> list[Round]:
     """The most recent rounds whose day has come (at most ``OPEN_ROUNDS``), newest first."""
-    midpoint, end = agreement.midpoint(program, found.rhythm), agreement.ends_on(program, found.rhythm)
+    midpoint, end = agreement.midpoint(program, found.rhythm), found.end(program)
     candidates: list[Round] = []
     if program.feedback_after_meeting:
         candidates += [_meeting_round(meeting_id, held_on, today) for meeting_id, held_on in found.meetings]
@@ -177,7 +186,7 @@ def answerable(program: Program, pair_id: int, found: Facts, key: str, today: da
     current = next((r for r in open_rounds(program, found, today) if r.key == key), None)
     if current is not None:
         return current
-    midpoint, end = agreement.midpoint(program, found.rhythm), agreement.ends_on(program, found.rhythm)
+    midpoint, end = agreement.midpoint(program, found.rhythm), found.end(program)
     if key == "midpoint" and program.feedback_at_midpoint and midpoint <= today:
         return Round(key, "midpoint", midpoint, f"Halfway check-in ({_short(midpoint, today)})")
     if key == "end" and program.feedback_at_end and end <= today:

@@ -10,6 +10,16 @@ from app.models.delivery import (
     ReminderRun,
     State,
 )
+from app.models.ending import (
+    CLOSING_MAX,
+    DEFAULT_RETENTION_MONTHS,
+    REASON_MAX,
+    RETENTION_MONTHS_MAX,
+    ClosingReason,
+    ClosingReflection,
+    PairEnding,
+    PairTally,
+)
 from app.models.feedback import (
     ANSWER_MAX,
     FeedbackAnswer,
@@ -87,6 +97,14 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "ProgramAdmin",
+    "CLOSING_MAX",
+    "DEFAULT_RETENTION_MONTHS",
+    "REASON_MAX",
+    "RETENTION_MONTHS_MAX",
+    "ClosingReason",
+    "ClosingReflection",
+    "PairEnding",
+    "PairTally",
     "AVOID_MAX",
     "Intake",
     "IntakeRole",

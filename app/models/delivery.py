@@ -33,6 +33,8 @@ class Kind(enum.StrEnum):
     ADMIN_DIGEST = "admin-digest"
     HELP_ANSWER = "help-answer"
     MATCH = "match"
+    PAIR_ENDING_SOON = "pair-ending-soon"
+    PAIR_CLOSED = "pair-closed"
 
 
 class Channel(enum.StrEnum):

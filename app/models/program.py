@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, Float, ForeignKey, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.ending import DEFAULT_RETENTION_MONTHS, PairEnding
 from app.models.types import UTCDateTime, enum_column, utcnow
 from app.models.user import User
 
@@ -73,6 +74,12 @@ class Program(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # /join/<join_token>: the kick-off link and QR code the admin hands out (see app/program/join.py).
     join_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_join_token)
+    # How long pairs' words are kept after the program's end, then deleted (app/ending/retention.py).
+    retention_months: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_RETENTION_MONTHS, server_default=str(DEFAULT_RETENTION_MONTHS)
+    )
+    # When retention deleted the last of the program's content: from then on only counts remain.
+    content_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     pairs: Mapped[list[Pair]] = relationship(back_populates="program", lazy="raise")
 
@@ -87,11 +94,19 @@ class Pair(db.Model):
         default=PairStatus.ACTIVE,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the pair is closed (app/ending/closing.py): how, when, and by whom if one of them did.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_how: Mapped[PairEnding | None] = mapped_column(enum_column(PairEnding, "pair_ending"))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     program: Mapped[Program] = relationship(back_populates="pairs", lazy="raise")
     members: Mapped[list[PairMember]] = relationship(
         back_populates="pair", lazy="raise", cascade="all, delete-orphan", order_by="PairMember.role"
     )
+
+    @property
+    def closed(self) -> bool:
+        return self.status == PairStatus.ENDED
 
     @classmethod
     def create(cls, program: Program, *, mentor: User, mentee: User) -> Pair:

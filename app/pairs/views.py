@@ -13,6 +13,8 @@ from flask import Blueprint, Response, current_app, g, url_for
 from flask_login import current_user
 
 from app import authz, htmx
+from app.ending import views as ending
+from app.ending.views import bp as ending_bp
 from app.extensions import db
 from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
@@ -29,7 +31,7 @@ from app.program.views import bp as program_bp
 bp = Blueprint("pairs", __name__)
 pair_bp = Blueprint("pair", __name__, url_prefix="/pairs/<int:pair_id>")
 # Every section of a pair hangs under the pair blueprint, which decides access for all of them.
-for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, next_meeting_bp, program_bp):
+for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, next_meeting_bp, program_bp, ending_bp):
     pair_bp.register_blueprint(_section)
 
 
@@ -55,8 +57,9 @@ def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
 
 
 @pair_bp.before_request
-def _load_membership() -> None:
+def _load_membership() -> Response | None:
     g.membership = authz.load_membership(g.pair_id)
+    return authz.guard_closed_pair(g.membership)
 
 
 @pair_bp.context_processor
@@ -69,6 +72,9 @@ def _pair_context() -> dict[str, Any]:
 
 @pair_bp.get("")
 def home() -> Response:
+    if authz.current_membership().pair.closed:
+        # A closed pair opens on what they did together, and their last words.
+        return ending.closed_home()
     return htmx.render("pairs/home.html", **_home_context())
 
 

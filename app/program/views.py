@@ -13,6 +13,7 @@ from flask import Blueprint, Response, url_for
 
 from app import authz, htmx
 from app.admin import aggregates, audit
+from app.ending import retention
 from app.extensions import db
 from app.idempotency import idempotent
 from app.models import HELP_MAX, HelpRequest
@@ -34,6 +35,7 @@ def _context(**extra: Any) -> dict[str, Any]:
         "form": HelpForm.blank(),
         "help_max": HELP_MAX,
         "admin_actions": audit.concerning(membership.user_id, [program_id]).get(program_id, []),
+        "deletes_on": retention.deletes_on(membership.pair.program),
     } | extra
 
 

@@ -14,6 +14,7 @@ from app.reminders import (
     actions,
     admin,
     checkins,
+    ending,
     ground_rules,
     help_answers,
     matching,
@@ -122,6 +123,17 @@ SPECS: dict[Kind, KindSpec] = {
         "When the program proposes a partner for you, and when your pair is made (or the match didn't go ahead).",
         matching.compose,
         find=matching.find,
+    ),
+    Kind.PAIR_ENDING_SOON: KindSpec(
+        "Two weeks before your pair ends",
+        "At 9:00 your time, two weeks before the last day you agreed (or the program's end).",
+        ending.compose_soon,
+        find=ending.find_soon,
+    ),
+    Kind.PAIR_CLOSED: KindSpec(
+        "Your pair has closed",
+        "At once, when your pair closes: that it closed, never why.",
+        ending.compose_closed,
     ),
 }
 

@@ -18,6 +18,9 @@
   (``help_answers_to``).
 - In the journal only a meeting's author edits it (``meeting_to_edit``), and reflections are read
   through ``my_reflections`` alone.
+- A person's data export holds what is theirs (``export_pair_ids``, ``own_reflection_on``,
+  ``exportable_feedback``): never the partner's private words. Its file is downloaded by its owner
+  alone, signed in (``own_export``).
 """
 
 from __future__ import annotations
@@ -37,7 +40,10 @@ from app.extensions import db, login_manager
 from app.models import (
     CalendarFeed,
     Clause,
+    DataExport,
+    ExportState,
     FeedbackAnswer,
+    FeedbackSubmission,
     HelpRequest,
     Meeting,
     Pair,
@@ -49,6 +55,7 @@ from app.models import (
     Reflection,
     User,
     normalise_email,
+    utcnow,
 )
 
 F = TypeVar("F", bound=Callable)
@@ -416,3 +423,61 @@ def matched_in(program_id: int, user_id: int) -> bool:
             )
         )
     )
+
+
+# --- a person's data export (app/export) ---------------------------------------------------------
+
+
+def export_pair_ids(user_id: int) -> Select:
+    """The pairs whose shared content a person's export holds: every pair they are or were in,
+    ended ones too."""
+    return select(PairMember.pair_id).where(PairMember.user_id == user_id)
+
+
+def own_reflection_on(user_id: int) -> ColumnElement[bool]:
+    """How an export joins reflections to the meetings it lists: the exporting person's own, never
+    the partner's (the same rule as ``my_reflections``, for a person rather than a request)."""
+    return and_(Reflection.meeting_id == Meeting.id, Reflection.author_id == user_id)
+
+
+def exportable_feedback(user_id: int) -> Select:
+    """The check-in answers a person's export holds, with their prompts: all their own, and their
+    partner's only where the partner shared them and the round was revealed to this person (both
+    answered it), as ``readable_feedback`` shows them on the feedback page."""
+    mine_too = (
+        select(FeedbackSubmission.id)
+        .where(
+            FeedbackSubmission.pair_id == FeedbackAnswer.pair_id,
+            FeedbackSubmission.round_key == FeedbackAnswer.round_key,
+            FeedbackSubmission.user_id == user_id,
+        )
+        .exists()
+    )
+    return (
+        select(FeedbackAnswer, Prompt.text, Prompt.kind, Prompt.position)
+        .join(Prompt, Prompt.id == FeedbackAnswer.prompt_id)
+        .where(
+            FeedbackAnswer.pair_id.in_(export_pair_ids(user_id)),
+            or_(
+                FeedbackAnswer.user_id == user_id,
+                and_(FeedbackAnswer.shared.is_(True), mine_too),
+            ),
+        )
+        .order_by(FeedbackAnswer.pair_id, FeedbackAnswer.created_at, FeedbackAnswer.round_key, Prompt.position)
+    )
+
+
+def own_export(token: str) -> DataExport:
+    """The signed-in person's finished, unexpired export named ``token``, or 404: the same answer
+    for someone else's (the partner, an admin), an expired one and one that never existed."""
+    export = db.session.scalar(
+        select(DataExport).where(
+            DataExport.token == token,
+            DataExport.user_id == current_user.id,
+            DataExport.state == ExportState.READY,
+            DataExport.expires_at > utcnow(),
+        )
+    )
+    if export is None:
+        abort(404)
+    return export

@@ -86,6 +86,10 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 BROKER_PURGE_SECONDS = 15 * 60
 # How often beat runs the reminder pass (app/reminders/passes.py).
 REMINDER_PASS_SECONDS = 60
+# How often beat deletes the data exports whose 24 hours are over (app/export/tasks.py).
+EXPORT_PURGE_SECONDS = 10 * 60
+# An export holding more rows than this is built by a worker, not by the request (app/export/views.py).
+EXPORT_IN_REQUEST_ROWS = 3_000
 
 
 def celery_settings(
@@ -125,6 +129,7 @@ def celery_settings(
         "timezone": "UTC",
         "beat_schedule": {
             "reminders-due": {"task": "twoway.reminders_due", "schedule": pass_seconds},
+            "delete-old-exports": {"task": "twoway.delete_old_exports", "schedule": EXPORT_PURGE_SECONDS},
             **(
                 {
                     "purge-consumed-messages": {
@@ -307,4 +312,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).
         "GROUND_RULES_PROBE_MS": 5000,
+        # Where data exports wait (a day at most) for their owner to download them.
+        "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(instance / "exports"),
+        "EXPORT_IN_REQUEST_ROWS": EXPORT_IN_REQUEST_ROWS,
     }

@@ -37,7 +37,7 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 # Every module that declares a task.
-TASK_MODULES = ("app.auth.links", "app.reminders.sending", "app.reminders.passes", "app.queue")
+TASK_MODULES = ("app.auth.links", "app.reminders.sending", "app.reminders.passes", "app.export.tasks", "app.queue")
 
 
 def enqueue(task: Task, *args: Any, countdown: float | None = None) -> bool:

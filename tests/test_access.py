@@ -15,6 +15,8 @@ from app.models import Clause, NextMeeting, utcnow
 PUBLIC, SIGNED_IN, ADMIN, PAIR = "public", "signed in", "admin", "pair member"
 # The signed-in person's own place in the program of the URL (authz.intake_participant).
 PARTICIPANT = "program participant"
+# The signed-in person's own data export (authz.own_export).
+OWNER = "export owner"
 
 ACCESS = {
     "static": PUBLIC,
@@ -40,6 +42,9 @@ ACCESS = {
     "account.new_recovery_codes": SIGNED_IN,
     "account.time_zone": SIGNED_IN,
     "account.set_time_zone": SIGNED_IN,
+    "export.start": SIGNED_IN,
+    # The signed-in owner's own file; 404 for everyone else signed in (test_export.py walks who).
+    "export.download": OWNER,
     "reminders.preferences": SIGNED_IN,
     "reminders.save_preferences": SIGNED_IN,
     "reminders.add_device": SIGNED_IN,
@@ -345,3 +350,26 @@ def test_participant_routes(app, client, login, people, session):
         url = _url(rule, 0, content={"program_id": program_id})
         status = client.open(url, method=method).status_code
         assert status in ((200,) if method == "GET" else (200, 303, 422)), f"{method} {url}: {status}"
+
+
+def test_owner_routes(app, client, login, people, session, monkeypatch, tmp_path):
+    """A data export's file: its owner's alone, signed in; 404 for anyone else signed in (their
+    partner, another pair's person, an admin), the sign-in page for nobody."""
+    monkeypatch.setitem(app.config, "EXPORT_FOLDER", str(tmp_path))
+    rules = list(_rules(app, OWNER))
+    assert rules
+    member = people["member"]
+    login(member)
+    started = client.post("/account/export")
+    assert started.status_code == 303
+    url = started.location
+    partner = people["pair"].mentor
+    for rule, _method in rules:
+        assert rule.rule.startswith("/account/export/"), rule.rule
+    anonymous = app.test_client().get(url)
+    assert anonymous.status_code == 302 and anonymous.location.startswith("/auth/sign-in")
+    for who in (partner, people["non_member"], people["admin"], people["loner"]):
+        login(who)
+        assert client.get(url).status_code == 404, who.email
+    login(member)
+    assert client.get(url).status_code == 200

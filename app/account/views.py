@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length
 from app import authz, htmx
 from app.auth import notices, passkeys, recovery, sessions
 from app.auth.forms import RenamePasskeyForm
+from app.export import views as export_views
 from app.extensions import db, limiter
 from app.forms import EmptyForm, Form
 from app.models import Passkey, utcnow
@@ -38,6 +39,7 @@ def passkeys_page() -> Response:
         unused_codes=recovery.unused_count(current_user),
         form=EmptyForm(),
         recent=authz.signed_in_recently(),
+        **export_views.section(),
     )
 
 

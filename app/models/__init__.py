@@ -9,6 +9,7 @@ from app.models.delivery import (
     ReminderRun,
     State,
 )
+from app.models.export import EXPORT_KEPT_FOR, DataExport, ExportState
 from app.models.feedback import (
     ANSWER_MAX,
     FeedbackAnswer,
@@ -92,6 +93,9 @@ __all__ = [
     "PushSubscription",
     "ReminderRun",
     "State",
+    "EXPORT_KEPT_FOR",
+    "DataExport",
+    "ExportState",
     "HistoryAction",
     "HistorySubject",
     "PairHistory",

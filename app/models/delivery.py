@@ -32,6 +32,7 @@ class Kind(enum.StrEnum):
     HELP_REQUEST = "help-request"
     ADMIN_DIGEST = "admin-digest"
     HELP_ANSWER = "help-answer"
+    EXPORT_READY = "export-ready"
 
 
 class Channel(enum.StrEnum):

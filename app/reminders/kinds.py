@@ -9,7 +9,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.models import Channel, Delivery, Kind, User
-from app.reminders import account, actions, admin, checkins, ground_rules, help_answers, meetings, quiet_pairs
+from app.reminders import (
+    account,
+    actions,
+    admin,
+    checkins,
+    exports,
+    ground_rules,
+    help_answers,
+    meetings,
+    quiet_pairs,
+)
 
 if TYPE_CHECKING:
     from app.reminders.messages import Message
@@ -105,6 +115,14 @@ SPECS: dict[Kind, KindSpec] = {
         "An answer to your request for help",
         "At once, when the program's admin answers a request you sent. The answer itself is on your program page.",
         help_answers.compose,
+    ),
+    Kind.EXPORT_READY: KindSpec(
+        "Your data export is ready",
+        "At once, when an export of your data you asked for is ready on your account page.",
+        exports.compose,
+        # The answer to the person's own request, as a sign-in link is: by email, at once.
+        audience="anyone",
+        optional=False,
     ),
 }
 

@@ -55,3 +55,31 @@ def slug(text: str, limit: int = 40) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return words[:limit].strip("-")
+
+
+# --- iCalendar (RFC 5545) ------------------------------------------------------------------------
+
+# TEXT values may hold no control character but tab (section 3.3.11); line breaks are escaped.
+_ICS_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def ics_text(value: str) -> str:
+    """``value`` as an iCalendar TEXT value: backslash, semicolon, comma and line breaks escaped."""
+    value = _ICS_CONTROLS.sub("", _LINE_BREAKS.sub("\n", value))
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def ics_line(name: str, value: str) -> bytes:
+    """One content line, folded so no line is longer than 75 octets (section 3.1), never inside a
+    UTF-8 character, ending in CRLF. ``value`` must already be escaped."""
+    raw = f"{name}:{value}".encode("utf-8", "replace")
+    parts, start, limit = [], 0, 75
+    while len(raw) - start > limit:
+        end = start + limit
+        while raw[end] & 0xC0 == 0x80:  # a continuation byte: fold before its character
+            end -= 1
+        parts.append(raw[start:end])
+        # A folded line goes on after one space, which counts towards its 75.
+        start, limit = end, 74
+    parts.append(raw[start:])
+    return b"\r\n ".join(parts) + b"\r\n"

@@ -12,7 +12,7 @@ import zipfile
 from datetime import date, timedelta
 
 import pytest
-from factories import AdminFactory, PairFactory, UserFactory
+from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from icalendar import Calendar
 from sqlalchemy import select
 from support.mailbox import text_of
@@ -299,6 +299,22 @@ def test_every_file_is_there_and_reads_as_what_it_says(client, login, people):
     # A calendar provider stores what it imports: no notes, topics or reflections in it.
     raw = archive.read(f"{folders[0]}/meetings.ics").decode()
     assert SHARED["notes"] not in raw and MINE["reflection"] not in raw
+
+
+def test_every_pair_gets_its_own_meetings_whatever_order_the_programs_run_in(client, login, session):
+    me = UserFactory()
+    # Pages list the newest program's pair first; the export writes pairs oldest first.
+    older = PairFactory(mentee=me, program=ProgramFactory(starts_on=date(2025, 1, 1)))
+    newer = PairFactory(mentor=me, program=ProgramFactory(starts_on=date(2026, 9, 1)))
+    for pair in (older, newer, older, newer):
+        session.add(Meeting(pair_id=pair.id, held_on=date(2026, 1, 1), author_id=me.id, notes=f"pair {pair.id}"))
+    session.flush()
+    login(me)
+    archive = export_zip(client)
+    for name in (n for n in archive.namelist() if n.endswith("pair.json")):
+        meetings = json.loads(archive.read(name))["meetings"]
+        assert len(meetings) == 2, name
+        assert len({m["notes"] for m in meetings}) == 1, name
 
 
 def test_the_account_page_says_what_an_export_holds_and_when_it_goes(client, login, people):

@@ -711,7 +711,8 @@ def build(export: DataExport, user: User, folder: Path) -> int:
             account = _account(user)
             archive.writestr("account.json", _json(account))
             archive.writestr("account.md", _account_markdown(account))
-            pairs = _read_pairs(user)
+            # In the streams' order (by pair), oldest pair first.
+            pairs = sorted(_read_pairs(user), key=lambda data: data.pair_id)
             streams = Streams.of(user.id)
             for n, data in enumerate(pairs, 1):
                 url = absolute_url("pair.home", pair_id=data.pair_id)

@@ -97,6 +97,7 @@ def rename_passkey(passkey_id: int) -> Response:
             unused_codes=recovery.unused_count(current_user),
             form=EmptyForm(),
             status=422,
+            **export_views.section(),
         )
     passkey.nickname = form.nickname.data.strip()
     db.session.commit()

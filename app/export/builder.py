@@ -259,7 +259,7 @@ class Streams:
 
 
 def _account(user: User) -> dict[str, Any]:
-    """The account's part: four queries."""
+    """The account's part: five queries."""
     from app.reminders.kinds import SPECS, optional_kinds
 
     chosen = dict(

@@ -19,7 +19,7 @@
 - In the journal only a meeting's author edits it (``meeting_to_edit``), and reflections are read
   through ``my_reflections`` alone.
 - A person's data export holds what is theirs (``export_pair_ids``, ``own_reflection_on``,
-  ``exportable_feedback``): never the partner's private words. Its file is downloaded by its owner
+  ``exportable_feedback``, ``own_help_requests``, ``own_intakes``): never the partner's private words. Its file is downloaded by its owner
   alone, signed in (``own_export``).
 """
 
@@ -45,6 +45,7 @@ from app.models import (
     FeedbackAnswer,
     FeedbackSubmission,
     HelpRequest,
+    Intake,
     Meeting,
     Pair,
     PairMember,
@@ -464,6 +465,29 @@ def exportable_feedback(user_id: int) -> Select:
             ),
         )
         .order_by(FeedbackAnswer.pair_id, FeedbackAnswer.created_at, FeedbackAnswer.round_key, Prompt.position)
+    )
+
+
+def own_help_requests(user_id: int) -> Select:
+    """The requests for help a person sent, with the admin's answers to them and the program's
+    name, for their export: like ``help_answers_to``, the sender's alone."""
+    return (
+        select(HelpRequest, Program.name)
+        .join(Program, Program.id == HelpRequest.program_id)
+        .where(HelpRequest.sender_id == user_id)
+        .order_by(HelpRequest.created_at, HelpRequest.id)
+    )
+
+
+def own_intakes(user_id: int) -> Select:
+    """A person's place and intake answers in every program they take part in, with the program's
+    name, for their export: their own, as ``intake_participant`` gives them, never anyone else's."""
+    return (
+        select(Program.name, Participant, Intake)
+        .join(Program, Program.id == Participant.program_id)
+        .outerjoin(Intake, Intake.participant_id == Participant.id)
+        .where(Participant.user_id == user_id)
+        .order_by(Program.starts_on, Program.id)
     )
 
 

@@ -46,7 +46,6 @@ from app.models import (
     DataExport,
     FeedbackAnswer,
     Goal,
-    HelpRequest,
     Intake,
     Meeting,
     MeetingFormat,
@@ -56,7 +55,6 @@ from app.models import (
     PairMember,
     Participant,
     Passkey,
-    Program,
     PromptKind,
     PushSubscription,
     Reflection,
@@ -274,19 +272,8 @@ def _account(user: User) -> dict[str, Any]:
     devices = db.session.scalars(
         select(PushSubscription).where(PushSubscription.user_id == user.id).order_by(PushSubscription.id)
     )
-    intakes = db.session.execute(
-        select(Program.name, Participant, Intake)
-        .join(Program, Program.id == Participant.program_id)
-        .outerjoin(Intake, Intake.participant_id == Participant.id)
-        .where(Participant.user_id == user.id)
-        .order_by(Program.starts_on, Program.id)
-    )
-    requests = db.session.execute(
-        select(HelpRequest, Program.name)
-        .join(Program, Program.id == HelpRequest.program_id)
-        .where(HelpRequest.sender_id == user.id)
-        .order_by(HelpRequest.created_at, HelpRequest.id)
-    )
+    intakes = db.session.execute(authz.own_intakes(user.id))
+    requests = db.session.execute(authz.own_help_requests(user.id))
     return {
         "name": user.name,
         "email": user.email,

@@ -66,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
     from app.admin.area import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.export.views import bp as export_bp
     from app.matching.answer_views import bp as match_bp
     from app.matching.intake_views import bp as intake_bp
     from app.next_meeting.views import feeds as calendar_bp
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         auth_bp,
         account_bp,
+        export_bp,
         pairs_bp,
         pair_bp,
         admin_bp,

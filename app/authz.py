@@ -27,6 +27,9 @@
 - A closed pair's space is read-only: ``guard_closed_pair`` (run by the ``pair`` blueprint before
   every pair view) refuses every write but the closing check-in and the closing reflection, and
   those only for the two weeks after closing.
+- A person's data export holds what is theirs (``export_pair_ids``, ``own_reflection_on``,
+  ``exportable_feedback``, ``own_help_requests``, ``own_intakes``): never the partner's private words. Its file is downloaded by its owner
+  alone, signed in (``own_export``).
 """
 
 from __future__ import annotations
@@ -48,8 +51,12 @@ from app.models import (
     CalendarFeed,
     Clause,
     ClosingReflection,
+    DataExport,
+    ExportState,
     FeedbackAnswer,
+    FeedbackSubmission,
     HelpRequest,
+    Intake,
     MatchProposal,
     Meeting,
     Pair,
@@ -596,3 +603,84 @@ def proposal_to(participant: Participant, proposal_id: int) -> MatchProposal:
     if proposal is None:
         abort(404)
     return proposal
+
+
+# --- a person's data export (app/export) ---------------------------------------------------------
+
+
+def export_pair_ids(user_id: int) -> Select:
+    """The pairs whose shared content a person's export holds: every pair they are or were in,
+    ended ones too."""
+    return select(PairMember.pair_id).where(PairMember.user_id == user_id)
+
+
+def own_reflection_on(user_id: int) -> ColumnElement[bool]:
+    """How an export joins reflections to the meetings it lists: the exporting person's own, never
+    the partner's (the same rule as ``my_reflections``, for a person rather than a request)."""
+    return and_(Reflection.meeting_id == Meeting.id, Reflection.author_id == user_id)
+
+
+def exportable_feedback(user_id: int) -> Select:
+    """The check-in answers a person's export holds, with their prompts: all their own, and their
+    partner's only where the partner shared them and the round was revealed to this person (both
+    answered it), as ``readable_feedback`` shows them on the feedback page."""
+    mine_too = (
+        select(FeedbackSubmission.id)
+        .where(
+            FeedbackSubmission.pair_id == FeedbackAnswer.pair_id,
+            FeedbackSubmission.round_key == FeedbackAnswer.round_key,
+            FeedbackSubmission.user_id == user_id,
+        )
+        .exists()
+    )
+    return (
+        select(FeedbackAnswer, Prompt.text, Prompt.kind, Prompt.position)
+        .join(Prompt, Prompt.id == FeedbackAnswer.prompt_id)
+        .where(
+            FeedbackAnswer.pair_id.in_(export_pair_ids(user_id)),
+            or_(
+                FeedbackAnswer.user_id == user_id,
+                and_(FeedbackAnswer.shared.is_(True), mine_too),
+            ),
+        )
+        .order_by(FeedbackAnswer.pair_id, FeedbackAnswer.created_at, FeedbackAnswer.round_key, Prompt.position)
+    )
+
+
+def own_help_requests(user_id: int) -> Select:
+    """The requests for help a person sent, with the admin's answers to them and the program's
+    name, for their export: like ``help_answers_to``, the sender's alone."""
+    return (
+        select(HelpRequest, Program.name)
+        .join(Program, Program.id == HelpRequest.program_id)
+        .where(HelpRequest.sender_id == user_id)
+        .order_by(HelpRequest.created_at, HelpRequest.id)
+    )
+
+
+def own_intakes(user_id: int) -> Select:
+    """A person's place and intake answers in every program they take part in, with the program's
+    name, for their export: their own, as ``intake_participant`` gives them, never anyone else's."""
+    return (
+        select(Program.name, Participant, Intake)
+        .join(Program, Program.id == Participant.program_id)
+        .outerjoin(Intake, Intake.participant_id == Participant.id)
+        .where(Participant.user_id == user_id)
+        .order_by(Program.starts_on, Program.id)
+    )
+
+
+def own_export(token: str) -> DataExport:
+    """The signed-in person's finished, unexpired export named ``token``, or 404: the same answer
+    for someone else's (the partner, an admin), an expired one and one that never existed."""
+    export = db.session.scalar(
+        select(DataExport).where(
+            DataExport.token == token,
+            DataExport.user_id == current_user.id,
+            DataExport.state == ExportState.READY,
+            DataExport.expires_at > utcnow(),
+        )
+    )
+    if export is None:
+        abort(404)
+    return export

@@ -90,6 +90,10 @@ SNAPSHOT_SECONDS = 60 * 60
 REMINDER_PASS_SECONDS = 60
 # How often beat runs the ending pass (app/ending/passes.py): pairs close by the day, so hourly is plenty.
 ENDING_PASS_SECONDS = 60 * 60
+# How often beat deletes the data exports whose 24 hours are over (app/export/tasks.py).
+EXPORT_PURGE_SECONDS = 10 * 60
+# An export holding more rows than this is built by a worker, not by the request (app/export/views.py).
+EXPORT_IN_REQUEST_ROWS = 3_000
 
 
 def celery_settings(
@@ -140,6 +144,7 @@ def celery_settings(
             # published already the other 167 hours of the week).
             "publish-snapshots": {"task": "twoway.publish_snapshots", "schedule": SNAPSHOT_SECONDS},
             "ending-pass": {"task": "twoway.ending_pass", "schedule": ENDING_PASS_SECONDS},
+            "delete-old-exports": {"task": "twoway.delete_old_exports", "schedule": EXPORT_PURGE_SECONDS},
             **(
                 {
                     "purge-consumed-messages": {
@@ -322,4 +327,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).
         "GROUND_RULES_PROBE_MS": 5000,
+        # Where data exports wait (a day at most) for their owner to download them.
+        "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(instance / "exports"),
+        "EXPORT_IN_REQUEST_ROWS": EXPORT_IN_REQUEST_ROWS,
     }

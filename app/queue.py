@@ -43,6 +43,7 @@ TASK_MODULES = (
     "app.reminders.passes",
     "app.admin.snapshots",
     "app.ending.passes",
+    "app.export.tasks",
     "app.queue",
 )
 

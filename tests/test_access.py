@@ -19,6 +19,8 @@ OWNER = "owner"
 PARTICIPANT = "program participant"
 # One of the two people a proposed match was sent to (authz.proposal_to).
 PROPOSED_TO = "proposed to"
+# The signed-in person's own data export (authz.own_export).
+EXPORT_OWNER = "export owner"
 
 ACCESS = {
     "static": PUBLIC,
@@ -46,6 +48,9 @@ ACCESS = {
     "account.set_time_zone": SIGNED_IN,
     "account.delete_account": SIGNED_IN,
     "account.delete": SIGNED_IN,
+    "export.start": SIGNED_IN,
+    # The signed-in owner's own file; 404 for everyone else signed in (test_export.py walks who).
+    "export.download": EXPORT_OWNER,
     "reminders.preferences": SIGNED_IN,
     "reminders.save_preferences": SIGNED_IN,
     "reminders.add_device": SIGNED_IN,
@@ -458,3 +463,26 @@ def test_proposed_to_routes(app, client, login, people, session):
         login(who)
         for rule, method in rules:
             assert client.open(url(rule), method=method).status_code == 303, f"{who.email} {method} {rule.rule}"
+
+
+def test_export_owner_routes(app, client, login, people, session, monkeypatch, tmp_path):
+    """A data export's file: its owner's alone, signed in; 404 for anyone else signed in (their
+    partner, another pair's person, an admin), the sign-in page for nobody."""
+    monkeypatch.setitem(app.config, "EXPORT_FOLDER", str(tmp_path))
+    rules = list(_rules(app, EXPORT_OWNER))
+    assert rules
+    member = people["member"]
+    login(member)
+    started = client.post("/account/export")
+    assert started.status_code == 303
+    url = started.location
+    partner = people["pair"].mentor
+    for rule, _method in rules:
+        assert rule.rule.startswith("/account/export/"), rule.rule
+    anonymous = app.test_client().get(url)
+    assert anonymous.status_code == 302 and anonymous.location.startswith("/auth/sign-in")
+    for who in (partner, people["non_member"], people["admin"], people["loner"]):
+        login(who)
+        assert client.get(url).status_code == 404, who.email
+    login(member)
+    assert client.get(url).status_code == 200

@@ -12,6 +12,7 @@ from app import authz, htmx, queue
 from app.auth import notices, passkeys, recovery, sessions
 from app.auth.forms import RenamePasskeyForm
 from app.ending import erasure
+from app.export import views as export_views
 from app.extensions import db, limiter
 from app.forms import EmptyForm, Form
 from app.models import Passkey, utcnow
@@ -40,6 +41,7 @@ def passkeys_page() -> Response:
         unused_codes=recovery.unused_count(current_user),
         form=EmptyForm(),
         recent=authz.signed_in_recently(),
+        **export_views.section(),
     )
 
 
@@ -97,6 +99,7 @@ def rename_passkey(passkey_id: int) -> Response:
             unused_codes=recovery.unused_count(current_user),
             form=EmptyForm(),
             status=422,
+            **export_views.section(),
         )
     passkey.nickname = form.nickname.data.strip()
     db.session.commit()

@@ -20,6 +20,7 @@ from app.models.ending import (
     PairEnding,
     PairTally,
 )
+from app.models.export import EXPORT_KEPT_FOR, DataExport, ExportState
 from app.models.feedback import (
     ANSWER_MAX,
     FeedbackAnswer,
@@ -119,6 +120,9 @@ __all__ = [
     "PushSubscription",
     "ReminderRun",
     "State",
+    "EXPORT_KEPT_FOR",
+    "DataExport",
+    "ExportState",
     "HistoryAction",
     "HistorySubject",
     "PairHistory",

@@ -35,6 +35,7 @@ class Kind(enum.StrEnum):
     MATCH = "match"
     PAIR_ENDING_SOON = "pair-ending-soon"
     PAIR_CLOSED = "pair-closed"
+    EXPORT_READY = "export-ready"
 
 
 class Channel(enum.StrEnum):

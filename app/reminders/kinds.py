@@ -15,6 +15,7 @@ from app.reminders import (
     admin,
     checkins,
     ending,
+    exports,
     ground_rules,
     help_answers,
     matching,
@@ -134,6 +135,14 @@ SPECS: dict[Kind, KindSpec] = {
         "Your pair has closed",
         "At once, when your pair closes: that it closed, never why.",
         ending.compose_closed,
+    ),
+    Kind.EXPORT_READY: KindSpec(
+        "Your data export is ready",
+        "At once, when an export of your data you asked for is ready on your account page.",
+        exports.compose,
+        # The answer to the person's own request, as a sign-in link is: by email, at once.
+        audience="anyone",
+        optional=False,
     ),
 }
 

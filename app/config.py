@@ -307,4 +307,6 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         # How often an open ground rules page asks for the partner's changes (rendered into the
         # page; the browser tests make it short rather than wait).
         "GROUND_RULES_PROBE_MS": 5000,
+        # The same for the rest of the pair space (home, goals, journal: app/pairs/changes.py).
+        "LIVE_PROBE_MS": 5000,
     }

@@ -12,9 +12,11 @@ from support.pages import text
 from test_goals import add_goal, add_milestone, goal_titled, milestones_of, move, save_goal, tick
 from test_journal import edit, items_of, log, only_meeting, reflect
 from test_next_meeting import plan
+from test_program_page import ask
 
 from app.extensions import db
 from app.models import Agreement, Clause, ClauseKind, Goal, Pair, PairMember, Topic
+from app.pairs import changes
 
 HTMX = {"HX-Request": "true"}
 
@@ -315,3 +317,60 @@ def test_a_plan_in_the_past_is_refused_and_moves_nothing(mentee, pair):
     past = (date.today() - timedelta(days=3)).isoformat()
     assert plan(mentee, pair, day=past).status_code == 422
     assert count(mentee, pair) == before
+
+
+def test_every_table_of_pair_content_is_decided_on():
+    """Shared by default; a new table with ``pair_id`` is added here on purpose, once it is clear
+    whether the partner sees it (and if not, it goes in ``changes.PRIVATE``)."""
+    tables = {table.name for table in db.Model.metadata.sorted_tables if "pair_id" in table.c}
+    private = {model.__tablename__ for model in changes.PRIVATE}
+    assert changes.ELSEWHERE == {"match_proposal"}
+    tables -= changes.ELSEWHERE
+    assert private == {"reflection", "calendar_feed", "help_request"}
+    assert tables - private == {
+        "agreement",
+        "agreement_signature",
+        "clause",
+        "clause_conflict",
+        "clause_revision",
+        "feedback_answer",
+        "feedback_submission",
+        "goal",
+        "meeting",
+        "milestone",
+        "next_meeting",
+        "pair_history",
+        "pair_member",
+        "topic",
+        "action_item",
+    }
+
+
+def test_a_help_request_the_partner_was_not_told_of_stays_with_its_sender(mentor, mentee, pair):
+    hers, his = count(mentee, pair), count(mentor, pair)
+    assert ask(mentor, pair, "We keep missing each other.").status_code in (200, 303)
+    assert probe(mentee, pair, hers).status_code == 204
+    assert count(mentor, pair) == his + 1
+    # Told of, it is the pair's: the partner's page moves on (it says that help was asked).
+    assert ask(mentor, pair, "Could the program suggest a rhythm?", tell=True).status_code in (200, 303)
+    assert probe(mentee, pair, hers).status_code == 200
+
+
+def test_an_executemany_update_counts_each_pair_it_names(app, mentor, pair, session):
+    from factories import PairFactory
+    from sqlalchemy import bindparam
+
+    other = PairFactory()
+    mine, theirs = _goal(mentor, pair, session, "Mine"), Goal(pair_id=other.id, learner="mentee", title="Theirs")
+    session.add(theirs)
+    session.flush()
+    before = stored(session, pair)[0], stored(session, other)[0]
+    with app.app_context():
+        table = Goal.__table__
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("goal")).values(why=bindparam("why")),
+            [{"goal": mine.id, "why": "One"}, {"goal": theirs.id, "why": "Two"}],
+        )
+        db.session.commit()
+    session.expire_all()
+    assert (stored(session, pair)[0], stored(session, other)[0]) == (before[0] + 1, before[1] + 1)

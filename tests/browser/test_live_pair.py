@@ -148,3 +148,30 @@ def test_a_hidden_page_stops_asking_and_catches_up_when_shown(live_server, phone
     home.evaluate(SHOW)
     expect(home.locator("#topics")).to_contain_text("Written while the mentor's phone slept", timeout=LIVE_MS)
     assert home.evaluate(STILL_LOADED)
+
+
+def test_the_journal_follows_the_partner_while_a_reflection_is_being_written(live_server, phone):
+    pair = live_server.create_pair(mentor="Sofia Ricci", mentee="Malcolm Reid")
+    seed(live_server, pair)
+    journal = open_page(phone(pair.mentor), f"{pair.url}/journal")
+    mentee = open_page(phone(pair.mentee), f"{pair.url}/journal")
+
+    journal.get_by_text("Write a reflection").click()
+    mine = journal.get_by_role("textbox", name="Your private reflection")
+    mine.fill("I talked too much; next time ask first.")
+
+    # The mentee writes a reflection of their own, then ticks the action: when the tick arrives,
+    # the mentor's page was drawn after the reflection was saved, and still doesn't hold it.
+    mentee.get_by_text("Write a reflection").click()
+    mentee.get_by_role("textbox", name="Your private reflection").fill("Malcolm's own note")
+    mentee.get_by_role("button", name="Save reflection").click()
+    expect(mentee.locator(".reflection-body")).to_have_text("Malcolm's own note")
+    with mentee.expect_response(lambda response: "/toggle" in response.url and response.ok):
+        mentee.get_by_role("button", name="Done: Try a Teams huddle").click()
+
+    expect(journal.get_by_role("button", name="Done: Try a Teams huddle")).to_have_attribute(
+        "aria-pressed", "true", timeout=LIVE_MS
+    )
+    expect(mine).to_have_value("I talked too much; next time ask first.")
+    expect(journal.locator("#entries")).not_to_contain_text("Malcolm's own note")
+    assert journal.evaluate(STILL_LOADED)

@@ -330,4 +330,6 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         # Where data exports wait (a day at most) for their owner to download them.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(instance / "exports"),
         "EXPORT_IN_REQUEST_ROWS": EXPORT_IN_REQUEST_ROWS,
+        # The same for the rest of the pair space (home, goals, journal: app/pairs/changes.py).
+        "LIVE_PROBE_MS": 5000,
     }

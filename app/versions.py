@@ -45,7 +45,7 @@ def save_over(obj: T, base_version: int, changes: dict[str, Any], *, stamp: dict
         update(model)
         .where(*match, model.version == base_version)  # type: ignore[attr-defined]
         .values(**written, version=base_version + 1)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, changed_row=obj)  # counted by app/pairs/changes.py
     ).rowcount
     if saved != 1:
         db.session.refresh(obj)

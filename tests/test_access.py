@@ -104,6 +104,7 @@ ACCESS = {
     "pair.ground_rules.keep_clause": PAIR,
     "pair.ground_rules.agree": PAIR,
     "pair.ground_rules.changes": PAIR,
+    "pair.changes.changes": PAIR,
     "pair.ground_rules.history": PAIR,
     "pair.ground_rules.printable": PAIR,
     "pair.ground_rules.download": PAIR,

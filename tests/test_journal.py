@@ -935,7 +935,8 @@ def test_query_counts_are_pinned_and_flat(mentor, base, pair, session, queries):
     # Pinned: the signed-in person (1) and the membership with both people (1), then the page's own:
     # the journal reads meetings, their topics, action items, your reflections and goal titles;
     # the log form the open topics, the agreed length and the goals; search one query per kind;
-    # a fragment only the meeting; a tick reads the item, writes it and names its goal.
+    # a fragment only the meeting; a tick reads the item, writes it, counts the change for the
+    # partner's open pages and names its goal.
     assert first == {
         "journal": 7,
         "older page": 2 + 1,
@@ -944,7 +945,7 @@ def test_query_counts_are_pinned_and_flat(mentor, base, pair, session, queries):
         "search": 7,
         "entry fragment": 3,
         "edit fragment": 3,
-        "tick fragment": 5,
+        "tick fragment": 6,
     }
     assert max(first[k] for k in ("journal", "entry page", "log form", "search")) <= 8
     assert max(first[k] for k in ("entry fragment", "edit fragment")) <= 4

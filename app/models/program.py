@@ -98,6 +98,9 @@ class Pair(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_how: Mapped[PairEnding | None] = mapped_column(enum_column(PairEnding, "pair_ending"))
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # How many writes to what both people see (app/pairs/changes.py bumps it at each commit): an
+    # open page compares it with the count it was drawn at, and a page cache can key on it.
+    change_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     program: Mapped[Program] = relationship(back_populates="pairs", lazy="raise")
     members: Mapped[list[PairMember]] = relationship(
@@ -139,6 +142,9 @@ class PairMember(db.Model):
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(enum_column(Role, "pair_role"))
+    # Writes only this person sees (their private reflections): kept apart from the pair's count,
+    # so the partner's open page can't tell when they happen.
+    change_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     pair: Mapped[Pair] = relationship(back_populates="members", lazy="raise")
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")

@@ -25,13 +25,22 @@ from app.journal.forms import TopicForm
 from app.journal.views import bp as journal_bp
 from app.models import Role, Topic
 from app.next_meeting.views import bp as next_meeting_bp
-from app.pairs import dashboard
+from app.pairs import changes, dashboard
 from app.program.views import bp as program_bp
 
 bp = Blueprint("pairs", __name__)
 pair_bp = Blueprint("pair", __name__, url_prefix="/pairs/<int:pair_id>")
 # Every section of a pair hangs under the pair blueprint, which decides access for all of them.
-for _section in (ground_rules_bp, goals_bp, journal_bp, feedback_bp, next_meeting_bp, program_bp, ending_bp):
+for _section in (
+    ground_rules_bp,
+    goals_bp,
+    journal_bp,
+    feedback_bp,
+    next_meeting_bp,
+    program_bp,
+    ending_bp,
+    changes.bp,
+):
     pair_bp.register_blueprint(_section)
 
 
@@ -67,7 +76,12 @@ def _pair_context() -> dict[str, Any]:
     membership = g.get("membership")
     if membership is None:
         return {}
-    return {"membership": membership, "pair": membership.pair, "partner": membership.partner()}
+    return {
+        "membership": membership,
+        "pair": membership.pair,
+        "partner": membership.partner(),
+        "changes_seen": changes.seen_by(membership),
+    }
 
 
 @pair_bp.get("")

@@ -144,6 +144,135 @@
   setUpPush(document).catch(quietly);
   document.addEventListener("htmx:load", (event) => setUpPush(event.target).catch(quietly));
 
+  // The partner's changes, live, on the pair's pages whose blocks say data-live (home, goals,
+  // journal). While the page is visible it asks the pair's probe every few seconds whether anything
+  // it shows changed since it was drawn (a 204 when not: app/pairs/changes.py); when something did,
+  // it fetches itself again and brings in every part nobody is writing in. What someone is typing,
+  // an edit form that is open and a box opened to add something stay exactly as they are (the
+  // same elements, so the text, the caret and the focus survive): only what is around them moves.
+  const space = document.querySelector("[data-changes-url]");
+  if (space && window.htmx && document.querySelector("[data-live]")) {
+    const EVERY_MS = Number(space.dataset.probeMs) || 5000;
+    const TYPING = "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit]):not([type=button]):not([type=reset]), textarea, select, [contenteditable]";
+    let busy = false;
+    let timer = null;
+
+    const typedIn = (field) => {
+      if (field.disabled || ["hidden", "submit", "button", "reset"].includes(field.type)) return false;
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+      if (field.tagName === "SELECT") return [...field.options].some((option) => option.selected !== option.defaultSelected);
+      return field.value !== field.defaultValue;
+    };
+    // Someone is writing here: a field focused to type in or typed in, an edit form open, or a
+    // box opened to add something. The same test as the ground rules', for any form.
+    const inUse = (element) => {
+      const active = document.activeElement;
+      if (active && element.contains(active) && active.matches(TYPING)) return true;
+      if (element.matches("form[data-editing]") || (element.matches("details[open]") && element.querySelector("form"))) return true;
+      if (element.querySelector("form[data-editing], details[open] form")) return true;
+      return [...element.querySelectorAll("input, textarea, select")].some(typedIn);
+    };
+    // Children matched by id, else by their place among the children of the same kind without one.
+    const keyed = (parent) => {
+      const seen = new Map();
+      return new Map([...parent.children].map((child) => {
+        if (child.id) return [child.id, child];
+        const n = seen.get(child.tagName) || 0;
+        seen.set(child.tagName, n + 1);
+        return [`${child.tagName}:${n}`, child];
+      }));
+    };
+    const swapIn = (old, fresh) => {
+      // A button pressed a moment ago keeps the focus when it comes back.
+      const active = document.activeElement;
+      const focused = active && active.id && old.contains(active) ? active.id : null;
+      old.replaceWith(fresh);
+      htmx.process(fresh);
+      const again = focused && document.getElementById(focused);
+      if (again) again.focus({ preventScroll: true });
+    };
+    // Bring ``old`` up to date from ``fresh``: whole when nobody writes in it, else around the
+    // children someone writes in, which stay where they are (even if the partner removed them:
+    // saving then says what happened, and nothing typed is lost).
+    const merge = (old, fresh) => {
+      if (!inUse(old)) {
+        swapIn(old, fresh);
+        return;
+      }
+      const before = keyed(old);
+      const kept = new Set();
+      const wanted = [...keyed(fresh)].map(([key, child]) => {
+        const match = before.get(key);
+        if (!match || !inUse(match)) return child;
+        merge(match, child);
+        kept.add(match);
+        return match;
+      });
+      for (const child of [...old.children]) {
+        if (kept.has(child)) continue;
+        if (inUse(child)) kept.add(child);
+        else child.remove();
+      }
+      let cursor = null;
+      for (const child of wanted) {
+        if (!kept.has(child)) {
+          old.insertBefore(child, cursor ? cursor.nextSibling : old.firstChild);
+          htmx.process(child);
+        }
+        cursor = child;
+      }
+    };
+    const refresh = async () => {
+      const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      const drawn = html.querySelector("[data-changes-url]");
+      if (!drawn) return; // signed out meanwhile: the next click says so
+      for (const block of document.querySelectorAll("[data-live]")) {
+        const fresh = block.id && html.getElementById(block.id);
+        if (fresh) merge(block, document.adoptNode(fresh));
+      }
+      space.dataset.changes = drawn.dataset.changes;
+    };
+    const probe = async () => {
+      if (busy || document.visibilityState !== "visible") return;
+      busy = true;
+      try {
+        const response = await fetch(`${space.dataset.changesUrl}?since=${space.dataset.changes}`, {
+          credentials: "same-origin",
+          cache: "no-store",
+        });
+        if (response.status === 200) await refresh();
+      } catch (_) {
+        // Offline for a moment: the next probe tries again.
+      } finally {
+        busy = false;
+      }
+    };
+    // Our own writes answer with the count before and after them: when nothing else came in
+    // between, the page already shows it and only the count follows.
+    document.body.addEventListener("htmx:afterRequest", (event) => {
+      const counts = event.detail.xhr && event.detail.xhr.getResponseHeader("Twoway-Changes");
+      if (!counts) return;
+      const [before, after] = counts.split(" ");
+      if (before === space.dataset.changes) space.dataset.changes = after;
+    });
+    // Asks only while the page is visible: a phone in a pocket or a tab behind others asks nothing.
+    const start = () => { if (timer === null) timer = window.setInterval(probe, EVERY_MS); };
+    const stop = () => { window.clearInterval(timer); timer = null; };
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") {
+        probe();
+        start();
+      } else {
+        stop();
+      }
+    });
+    window.addEventListener("pagehide", stop);
+    window.addEventListener("pageshow", () => { if (document.visibilityState === "visible") start(); });
+    if (document.visibilityState === "visible") start();
+  }
+
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-reload]")) window.location.reload();
     if (event.target.closest("[data-print]")) window.print();

@@ -562,3 +562,106 @@ def test_both_yeses_and_double_taps_at_the_same_moment_make_one_pair(tmp_path):
             state = db.session.scalar(select(MatchProposal.state).where(MatchProposal.id == proposal_id))
         assert answers == [303] * 4
         assert made == 1 and state == ProposalState.GOING_AHEAD
+
+
+# --- the admin withdraws a waiting proposal --------------------------------------------------
+
+
+def withdraw(client, program, proposal: MatchProposal, **kwargs):
+    return client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/withdraw", **kwargs)
+
+
+def test_the_admin_withdraws_a_waiting_proposal_and_both_hear_what_a_no_says(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    """A withdrawal reads to both people exactly as a no does, and the admin's page shows the
+    same "not going ahead": the admin knows they withdrew it, and the log says so."""
+    withdrawn = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, withdrawn, True)
+    login(AdminFactory())
+    page = text(client.get(f"/admin/programs/{program.id}/matching?view=sent"))
+    assert "Withdraw" in page
+    response = withdraw(client, program, withdrawn)
+    assert response.status_code == 303
+    closed = proposal_of(session, program)
+    assert closed.state == ProposalState.NOT_GOING_AHEAD and closed.closed_at is not None
+    assert (closed.mentor_yes, closed.mentee_yes) == (False, False)
+    assert pairs_of(session, program) == []
+    # Margaret's yes now makes nothing.
+    answer(client, login, session, program, margaret, withdrawn, True)
+    assert pairs_of(session, program) == [] and proposal_of(session, program).state == ProposalState.NOT_GOING_AHEAD
+    withdrawn_cards = {}
+    for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
+        login(user_of(session, who))
+        card = article(client.get(f"/programs/{program.id}/match"), withdrawn.id)
+        withdrawn_cards[who.id] = card.replace(partner, "PARTNER")
+    run_pass(app, session, closed.closed_at + MINUTE)
+    withdrawn_mail = {m["To"]: text_of(m) for m in sent_mail if m["Subject"] == "Your proposed match didn't go ahead"}
+    assert len(withdrawn_mail) == 2
+    login(AdminFactory())
+    log = text(client.get(f"/admin/programs/{program.id}/log"))
+    assert "Withdrew a match proposal" in log
+    # The people's program pages don't name the withdrawal: to them it is a match that didn't go ahead.
+    assert all("Withdr" not in t for t in withdrawn_cards.values())
+
+    # Now the same two after a no: the cards and mails are the same words.
+    session.execute(MatchProposal.__table__.delete())
+    session.flush()
+    sent_mail.clear()
+    declined = _decline(client, login, session, program, aisha, margaret, "mentee")
+    for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
+        login(user_of(session, who))
+        card = article(client.get(f"/programs/{program.id}/match"), declined.id).replace(partner, "PARTNER")
+        assert card == withdrawn_cards[who.id]
+    run_pass(app, session, declined.closed_at + MINUTE)
+    declined_mail = {m["To"]: text_of(m) for m in sent_mail if m["Subject"] == "Your proposed match didn't go ahead"}
+
+    def plain(body: str) -> str:
+        return re.sub(r"unsubscribe/\S+", "", body)
+
+    assert {k: plain(v) for k, v in declined_mail.items()} == {k: plain(v) for k, v in withdrawn_mail.items()}
+
+
+def test_only_a_waiting_proposal_can_be_withdrawn(client, login, session, program, aisha, margaret):
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    proposal = proposal_of(session, program)
+    assert withdraw(client, program, proposal).status_code == 303
+    assert proposal_of(session, program).state == ProposalState.PROPOSED
+    # Gone ahead: withdrawing changes nothing, and says so.
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    answer(client, login, session, program, margaret, proposal, True)
+    login(AdminFactory())
+    response = withdraw(client, program, proposal, follow_redirects=True)
+    assert "no longer waiting" in text(response)
+    assert proposal_of(session, program).state == ProposalState.GOING_AHEAD
+    assert len(pairs_of(session, program)) == 1
+    assert withdraw(client, program, proposal).status_code == 303  # a double tap: still nothing
+
+
+def test_a_withdrawn_match_is_never_proposed_again(client, login, session, program, aisha, margaret):
+    """A withdrawal looks like a no to both people, so, like a no, the two are never proposed
+    together again (a second proposal would tell them it wasn't a no)."""
+    proposal = sent_proposal(client, login, session, program)
+    login(AdminFactory())
+    withdraw(client, program, proposal)
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    fresh = session.scalars(
+        select(MatchProposal)
+        .where(MatchProposal.state == ProposalState.PROPOSED)
+        .execution_options(populate_existing=True)
+    ).all()
+    assert fresh == []
+
+
+def test_htmx_withdraw_swaps_the_list(client, htmx_client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    login(AdminFactory(), on=htmx_client)
+    response = htmx_client.post(
+        f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/withdraw?view=sent",
+        headers={"HX-Target": "proposals"},
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="proposals"')
+    assert "Withdrawn" in response.text and "not going ahead" in response.text

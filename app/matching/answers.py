@@ -115,6 +115,22 @@ def say_no(proposal: MatchProposal, now: datetime | None = None) -> None:
     db.session.expire_all()
 
 
+def withdraw(proposal: MatchProposal, now: datetime | None = None) -> bool:
+    """The admin takes back a waiting proposal. It closes exactly as after a no (both yeses
+    cleared, the same "didn't go ahead" to both, never proposed again), so neither person can
+    tell a withdrawal from their partner's no. Whether it was still waiting. Does not commit."""
+    now = now or utcnow()
+    closed = db.session.scalar(
+        update(MatchProposal)
+        .where(*_waiting(proposal.id, now))
+        .values(state=ProposalState.NOT_GOING_AHEAD, closed_at=now, mentor_yes=False, mentee_yes=False)
+        .returning(MatchProposal.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return closed is not None
+
+
 def expire(at: datetime) -> int:
     """Close every proposal whose time to answer ended by ``at`` as not going ahead, at the moment
     it ended (so its notice names the same moment whenever this runs). Idempotent: a closed

@@ -151,6 +151,26 @@ def send(program_id: int, proposal_id: int) -> Response:
     )
 
 
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+def withdraw(program_id: int, proposal_id: int) -> Response:
+    setup.get_program(program_id)
+    proposal = proposals.get_proposal(program_id, proposal_id)
+    if proposal is None:
+        abort(404)
+    withdrawn = answers.withdraw(proposal)
+    if withdrawn:
+        audit.record(program_id, AuditAction.PROPOSAL_WITHDRAWN, proposals=1)
+    db.session.commit()
+    notice = (
+        "Withdrawn. Both are told only that this match didn't go ahead, the same words as after a no."
+        if withdrawn
+        else "Not withdrawn: this proposal is no longer waiting for answers."
+    )
+    return htmx.after_write(
+        _index_url(program_id), TEMPLATE, blocks=BLOCKS, context=lambda: _context(program_id), notice=notice
+    )
+
+
 @bp.post("/send-locked")
 def send_locked(program_id: int) -> Response:
     setup.get_program(program_id)

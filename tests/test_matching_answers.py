@@ -665,3 +665,115 @@ def test_htmx_withdraw_swaps_the_list(client, htmx_client, login, session, progr
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<section id="proposals"')
     assert "Withdrawn" in response.text and "not going ahead" in response.text
+
+
+# --- capacity, checked again on send and on the yes that makes the pair ----------------------
+
+
+def locked_proposal(client, login, session, program) -> MatchProposal:
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    proposal = proposal_of(session, program)
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/lock")
+    return proposal
+
+
+def by_hand(session, program, mentor: Participant, name: str) -> Participant:
+    """The admin pairs ``mentor`` with someone else by hand, after the run."""
+    other = person(session, program, name, IntakeRole.MENTEE, "Legal", "L7")
+    PairFactory(program=program, mentor=user_of(session, mentor), mentee=user_of(session, other))
+    return other
+
+
+def mentoring(session, program, participant: Participant) -> int:
+    return len(
+        session.scalars(
+            select(PairMember)
+            .join(Pair, Pair.id == PairMember.pair_id)
+            .where(Pair.program_id == program.id, PairMember.user_id == participant.user_id)
+        ).all()
+    )
+
+
+def test_send_refuses_a_mentor_the_admin_paired_by_hand_meanwhile(client, login, session, program, aisha, margaret):
+    proposal = locked_proposal(client, login, session, program)
+    by_hand(session, program, aisha, "Tom Reyes")
+    response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
+    assert (
+        "Not sent: Aisha Khan already mentors 1 person, as many as the program lets one mentor take. "
+        "Reject this proposal and run again." in words(response)
+    )
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    response = client.post(f"/admin/programs/{program.id}/matching/send-locked", follow_redirects=True)
+    assert "There was no locked proposal to send" not in words(response)
+    assert "1 locked proposal wasn't sent: its mentor or mentee has no room left" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    # With room for two, it goes.
+    session.add(
+        MatchingSettings(program_id=program.id, skills=["Short-form video"], questions=["languages"], capacity=2)
+    )
+    session.flush()
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send")
+    assert proposal_of(session, program).state == ProposalState.SENT
+
+
+def test_send_all_never_sends_one_mentor_more_than_their_places(client, login, session, program, aisha, margaret):
+    """Two locked proposals for one mentor of capacity 1 (the admin lowered it after locking):
+    the better one goes, the other stays locked."""
+    helen = person(
+        session,
+        program,
+        "Helen Castellano",
+        IntakeRole.MENTEE,
+        "Legal",
+        "L6",
+        teach=["Presenting to a board"],
+        learn=["Short-form video"],
+    )
+    session.add(
+        MatchingSettings(program_id=program.id, skills=["Short-form video"], questions=["languages"], capacity=2)
+    )
+    session.flush()
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    made = session.scalars(select(MatchProposal).execution_options(populate_existing=True)).all()
+    assert sorted(p.mentee_id for p in made) == sorted((margaret.id, helen.id))
+    for p in made:
+        client.post(f"/admin/programs/{program.id}/matching/proposals/{p.id}/lock")
+    session.get(MatchingSettings, program.id).capacity = 1
+    session.flush()
+    client.post(f"/admin/programs/{program.id}/matching/send-locked")
+    states = sorted(
+        p.state.value for p in session.scalars(select(MatchProposal).execution_options(populate_existing=True))
+    )
+    assert states == ["locked", "sent"]
+
+
+def test_the_last_yes_makes_no_pair_past_the_mentors_places(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    by_hand(session, program, aisha, "Tom Reyes")
+    answer(client, login, session, program, margaret, proposal, True)
+    assert mentoring(session, program, aisha) == 1 and mentoring(session, program, margaret) == 0
+    closed = proposal_of(session, program)
+    assert closed.state == ProposalState.NOT_GOING_AHEAD and (closed.mentor_yes, closed.mentee_yes) == (False, False)
+    assert "This match didn't go ahead" in text(client.get(f"/programs/{program.id}/match"))
+
+
+def test_the_last_yes_never_makes_a_second_pair_for_the_mentee(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, margaret, proposal, True)
+    ravi = person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
+    PairFactory(program=program, mentor=user_of(session, ravi), mentee=user_of(session, margaret))
+    answer(client, login, session, program, aisha, proposal, True)
+    assert mentoring(session, program, margaret) == 1 and mentoring(session, program, aisha) == 0
+    assert proposal_of(session, program).state == ProposalState.NOT_GOING_AHEAD
+
+
+def test_send_refuses_a_mentee_the_admin_paired_by_hand_meanwhile(client, login, session, program, aisha, margaret):
+    proposal = locked_proposal(client, login, session, program)
+    ravi = person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
+    PairFactory(program=program, mentor=user_of(session, ravi), mentee=user_of(session, margaret))
+    response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
+    assert "Not sent: the mentee is in a pair already" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED

@@ -14,50 +14,114 @@ made when both said yes.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import aliased
 
 from app.admin import setup
 from app.extensions import db
+from app.matching import intake
 from app.models import MatchProposal, Pair, PairMember, Participant, Program, ProposalState, Role, User, utcnow
 from app.models.matching import ANSWER_DAYS
 
 ANSWER_TIME = timedelta(days=ANSWER_DAYS)
+# Ids per UPDATE when sending: well under every database's limit on bound parameters.
+CHUNK = 500
 MENTOR, MENTEE = "mentor", "mentee"
 
 
-def _paired_mentees(program_id: int):
-    """Participants of the program who are a mentee in one of its pairs."""
-    return (
-        select(Participant.id)
+@dataclass(frozen=True)
+class Sending:
+    """What ``send`` did: how many went, and why each locked proposal that stayed didn't."""
+
+    sent: int
+    refused: dict[int, str]
+
+
+def _room(program_id: int, waiting_too: bool, now: datetime) -> tuple[Counter[int], set[int]]:
+    """How many places each mentor of the program has taken (their pairs in it, and with
+    ``waiting_too`` the proposals waiting for answers), and the mentees who have a pair there (or
+    a waiting proposal). Two queries."""
+    mentors: Counter[int] = Counter()
+    mentees: set[int] = set()
+    for participant_id, role in db.session.execute(
+        select(Participant.id, PairMember.role)
         .join(PairMember, PairMember.user_id == Participant.user_id)
         .join(Pair, (Pair.id == PairMember.pair_id) & (Pair.program_id == program_id))
-        .where(Participant.program_id == program_id, PairMember.role == Role.MENTEE)
+        .where(Participant.program_id == program_id)
+    ):
+        if role == Role.MENTOR:
+            mentors[participant_id] += 1
+        else:
+            mentees.add(participant_id)
+    if waiting_too:
+        for mentor_id, mentee_id in db.session.execute(
+            select(MatchProposal.mentor_id, MatchProposal.mentee_id).where(
+                MatchProposal.program_id == program_id,
+                MatchProposal.state == ProposalState.SENT,
+                MatchProposal.sent_at > now - ANSWER_TIME,
+            )
+        ):
+            mentors[mentor_id] += 1
+            mentees.add(mentee_id)
+    return mentors, mentees
+
+
+def _no_room(mentor: str, places: int) -> str:
+    return (
+        f"{mentor} already mentors {places} {'person' if places == 1 else 'people'}, as many as the program "
+        "lets one mentor take"
     )
 
 
-def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime | None = None) -> int:
+def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime | None = None) -> Sending:
     """Send locked proposals (``proposal_ids``, or every locked one of the program) to their two
-    people; returns how many went. One whose mentee has a pair by now (made by hand meanwhile)
-    stays locked. Does not commit."""
+    people. The places are counted again first, since the admin may have paired people by hand
+    after the run: a proposal whose mentor has no place left (their pairs and waiting proposals)
+    or whose mentee has a pair or a waiting proposal stays locked, the best ones going first.
+    Does not commit."""
     now = now or utcnow()
-    statement = (
-        update(MatchProposal)
-        .where(
-            MatchProposal.program_id == program_id,
-            MatchProposal.state == ProposalState.LOCKED,
-            MatchProposal.mentee_id.not_in(_paired_mentees(program_id)),
-        )
-        .values(state=ProposalState.SENT, sent_at=now, mentor_yes=False, mentee_yes=False)
-        .returning(MatchProposal.id)
-        .execution_options(synchronize_session=False)
+    mentor_u = aliased(User)
+    chosen = (
+        select(MatchProposal.id, MatchProposal.mentor_id, MatchProposal.mentee_id, mentor_u.name)
+        .join(Participant, Participant.id == MatchProposal.mentor_id)
+        .join(mentor_u, mentor_u.id == Participant.user_id)
+        .where(MatchProposal.program_id == program_id, MatchProposal.state == ProposalState.LOCKED)
+        .order_by(MatchProposal.score.desc(), MatchProposal.id)
     )
     if proposal_ids is not None:
-        statement = statement.where(MatchProposal.id.in_(proposal_ids))
-    sent = len(db.session.scalars(statement).all())
+        chosen = chosen.where(MatchProposal.id.in_(proposal_ids))
+    locked = db.session.execute(chosen).all()
+    if not locked:
+        return Sending(0, {})
+    places = intake.settings_for(program_id).capacity
+    taken, busy = _room(program_id, True, now)
+    going, refused = [], {}
+    for proposal_id, mentor_id, mentee_id, mentor_name in locked:
+        if mentee_id in busy:
+            refused[proposal_id] = "the mentee is in a pair already, or has another proposal waiting"
+        elif taken[mentor_id] >= places:
+            refused[proposal_id] = _no_room(mentor_name, taken[mentor_id])
+        else:
+            going.append(proposal_id)
+            taken[mentor_id] += 1
+            busy.add(mentee_id)
+    sent = 0
+    for start in range(0, len(going), CHUNK):
+        sent += len(
+            db.session.scalars(
+                update(MatchProposal)
+                .where(MatchProposal.id.in_(going[start : start + CHUNK]), MatchProposal.state == ProposalState.LOCKED)
+                .values(state=ProposalState.SENT, sent_at=now, mentor_yes=False, mentee_yes=False)
+                .returning(MatchProposal.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
     db.session.expire_all()
-    return sent
+    return Sending(sent, refused)
 
 
 def side_of(proposal: MatchProposal, participant_id: int) -> str:
@@ -152,8 +216,27 @@ def expire(at: datetime) -> int:
     return len(rows)
 
 
+def _no_place(program_id: int, mentor_user: int, mentee_user: int) -> bool:
+    """Whether making this pair would give the mentor more mentees than the program allows, or the
+    mentee a second pair: the admin may have paired either by hand while the proposal waited."""
+    pairs: dict[int, set[int]] = {}
+    mentoring = mentee_paired = 0
+    for pair_id, user_id, role in db.session.execute(
+        select(PairMember.pair_id, PairMember.user_id, PairMember.role)
+        .join(Pair, Pair.id == PairMember.pair_id)
+        .where(Pair.program_id == program_id, PairMember.user_id.in_((mentor_user, mentee_user)))
+    ):
+        pairs.setdefault(pair_id, set()).add(user_id)
+        mentoring += user_id == mentor_user and role == Role.MENTOR
+        mentee_paired += user_id == mentee_user and role == Role.MENTEE
+    if any(len(users) == 2 for users in pairs.values()):
+        return False  # paired together by hand meanwhile: make_pair says so
+    return bool(mentee_paired) or mentoring >= intake.settings_for(program_id).capacity
+
+
 def _make_pair(proposal: MatchProposal) -> None:
-    """The pair and its space, made the one way pairs are made (app/admin/setup.py)."""
+    """The pair and its space, made the one way pairs are made (app/admin/setup.py), if there is
+    still a place for it; otherwise the proposal doesn't go ahead, in the same words as a no."""
     rows = {
         row.participant_id: row
         for row in db.session.execute(
@@ -169,16 +252,21 @@ def _make_pair(proposal: MatchProposal) -> None:
             )
             .join(User, User.id == Participant.user_id)
             .where(Participant.id.in_((proposal.mentor_id, proposal.mentee_id)))
+            # Two last yeses for one person (two proposals of a mentor) count places one after
+            # the other on PostgreSQL; SQLite writes one transaction at a time anyway.
+            .with_for_update(of=Participant)
         )
     }
     mentor, mentee = (setup.Person(*rows[pid]) for pid in (proposal.mentor_id, proposal.mentee_id))
     program = db.session.get(Program, proposal.program_id)
     try:
+        if _no_place(program.id, mentor.user_id, mentee.user_id):
+            raise _NoPlace
         pair = setup.make_pair(program, mentor, mentee)
     except setup.AlreadyPaired:
         pair_id = None  # the admin paired them by hand meanwhile: that pair is theirs
-    except setup.AdminsDontTakePart:
-        # One of them was made an admin meanwhile, and admins are never in a pair.
+    except (setup.AdminsDontTakePart, _NoPlace):
+        # One of them was made an admin meanwhile (admins are never in a pair), or has no place.
         db.session.execute(
             update(MatchProposal)
             .where(MatchProposal.id == proposal.id)
@@ -194,3 +282,7 @@ def _make_pair(proposal: MatchProposal) -> None:
         .values(pair_id=pair_id)
         .execution_options(synchronize_session=False)
     )
+
+
+class _NoPlace(Exception):
+    pass

@@ -136,16 +136,17 @@ def send(program_id: int, proposal_id: int) -> Response:
     proposal = proposals.get_proposal(program_id, proposal_id)
     if proposal is None:
         abort(404)
-    sent = answers.send(program_id, [proposal.id]) if proposal.state == ProposalState.LOCKED else 0
-    if sent:
-        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sent)
-    db.session.commit()
-    if sent:
-        notice = "Sent to both. Each says yes or no privately; you'll see only whether it goes ahead."
-    elif proposal.state == ProposalState.LOCKED:
-        notice = "Not sent: the mentee is in a pair already. Reject this proposal and run again."
-    else:
+    if proposal.state != ProposalState.LOCKED:
         notice = "Only a locked proposal can be sent: lock it first."
+    else:
+        sending = answers.send(program_id, [proposal.id])
+        if sending.sent:
+            audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sending.sent)
+            notice = "Sent to both. Each says yes or no privately; you'll see only whether it goes ahead."
+        else:
+            why = sending.refused.get(proposal.id, "it is no longer locked")
+            notice = f"Not sent: {why}. Reject this proposal and run again."
+        db.session.commit()
     return htmx.after_write(
         _index_url(program_id), TEMPLATE, blocks=BLOCKS, context=lambda: _context(program_id), notice=notice
     )
@@ -174,17 +175,28 @@ def withdraw(program_id: int, proposal_id: int) -> Response:
 @bp.post("/send-locked")
 def send_locked(program_id: int) -> Response:
     setup.get_program(program_id)
-    sent = answers.send(program_id)
-    if sent:
-        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sent)
+    sending = answers.send(program_id)
+    if sending.sent:
+        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sending.sent)
     db.session.commit()
-    flash(
-        f"Sent {sent} locked proposal{'s' if sent != 1 else ''} to both people. They have "
-        f"{answers.ANSWER_DAYS} days to answer."
-        if sent
-        else "There was no locked proposal to send. Lock the ones you want first.",
-        "success",
-    )
+    sent, stayed = sending.sent, len(sending.refused)
+    if sent:
+        notice = (
+            f"Sent {sent} locked proposal{'s' if sent != 1 else ''} to both people. They have "
+            f"{answers.ANSWER_DAYS} days to answer."
+        )
+    elif not stayed:
+        notice = "There was no locked proposal to send. Lock the ones you want first."
+    else:
+        notice = "Nothing was sent."
+    if stayed:
+        notice += (
+            f" {stayed} locked proposal{'s' if stayed != 1 else ''} {'weren' if stayed != 1 else 'wasn'}'t sent: "
+            f"{'their mentors or mentees have' if stayed != 1 else 'its mentor or mentee has'} no room left "
+            "(paired by hand since the run). Reject "
+            f"{'them' if stayed != 1 else 'it'} and run again."
+        )
+    flash(notice, "success")
     return htmx.redirect(url_for(".index", program_id=program_id, view="sent"))
 
 

@@ -777,3 +777,90 @@ def test_send_refuses_a_mentee_the_admin_paired_by_hand_meanwhile(client, login,
     response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
     assert "Not sent: the mentee is in a pair already" in words(response)
     assert proposal_of(session, program).state == ProposalState.LOCKED
+
+
+# --- an admin of another program ---------------------------------------------------------------
+
+
+def test_an_admin_of_another_program_reaches_nothing_of_this_one(client, login, session, program, aisha, margaret):
+    """Every matching POST and page, with this program's ids under the other program's URL and
+    under this one's: not found, and nothing changes."""
+    from factories import ProgramAdminFactory
+
+    waiting = sent_proposal(client, login, session, program)
+    theirs = ProgramFactory()
+    mine = [
+        person(session, theirs, "Lena Ortiz", IntakeRole.MENTOR, "Sales", "L1", teach=["Short-form video"]),
+        person(session, theirs, "Omar Haddad", IntakeRole.MENTEE, "Legal", "L6", learn=["Short-form video"]),
+    ]
+    login(ProgramAdminFactory(program=theirs))
+    assert client.post(f"/admin/programs/{theirs.id}/matching/run").status_code == 303
+    own = proposal_of(session, theirs)
+    before = {(p.id, p.state, p.mentor_id, p.mentee_id) for p in session.scalars(select(MatchProposal))}
+    for base in (f"/admin/programs/{theirs.id}/matching", f"/admin/programs/{program.id}/matching"):
+        for verb in ("lock", "unlock", "reject", "send", "withdraw", "swap"):
+            assert client.post(f"{base}/proposals/{waiting.id}/{verb}", data={"other": own.id}).status_code == 404
+        assert client.get(f"{base}/proposals/{waiting.id}/swap").status_code == 404
+    for path in ("", "/settings", "/run", "/send-locked"):
+        url = f"/admin/programs/{program.id}/matching{path}"
+        assert (client.post(url) if path in ("/run", "/send-locked") else client.get(url)).status_code == 404
+    assert client.post(f"/admin/programs/{program.id}/matching/settings", data={"capacity": 3}).status_code == 404
+    # Their own proposal swapped with this program's: refused, nothing moves.
+    refused = client.post(f"/admin/programs/{theirs.id}/matching/proposals/{own.id}/swap", data={"other": waiting.id})
+    assert refused.status_code == 422
+    session.expire_all()
+    assert {(p.id, p.state, p.mentor_id, p.mentee_id) for p in session.scalars(select(MatchProposal))} == before
+    assert [p.mentee_id for p in session.scalars(select(MatchProposal).where(MatchProposal.id == own.id))] == [
+        mine[1].id
+    ]
+
+
+def test_a_yes_and_a_no_at_the_same_moment_settle_on_one_outcome(tmp_path):
+    """The mentor said yes; then the mentee's yes and the mentor's change of mind arrive at once
+    (real commits, on the database under test): either the pair is made and the proposal goes
+    ahead, or neither, and then no yes is left stored."""
+    from sqlalchemy import func
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
+
+    from app.extensions import db
+
+    with own_app(tmp_path) as app:
+        for _ in range(4):
+            with committed_session(app) as session:
+                program = ProgramFactory()
+                users = [UserFactory(), UserFactory()]
+                session.flush()
+                rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+                session.add_all(rows)
+                session.flush()
+                proposal = MatchProposal(
+                    program_id=program.id,
+                    mentor_id=rows[0].id,
+                    mentee_id=rows[1].id,
+                    reasons=["both like hiking"],
+                    state=ProposalState.SENT,
+                    sent_at=utcnow(),
+                    mentor_yes=True,
+                )
+                session.add(proposal)
+                session.commit()
+                program_id, proposal_id = program.id, proposal.id
+            mentor, mentee = clients_of(app, users[0], users[1])
+            base = f"/programs/{program_id}/match/{proposal_id}"
+            codes = at_once(
+                lambda client, verb, base=base: client.post(f"{base}/{verb}").status_code,
+                [(mentee, "yes"), (mentor, "no")],
+            )
+            assert codes == [303, 303]
+            with app.app_context():
+                made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+                row = db.session.execute(
+                    select(MatchProposal.state, MatchProposal.mentor_yes, MatchProposal.mentee_yes).where(
+                        MatchProposal.id == proposal_id
+                    )
+                ).one()
+            assert (made, tuple(row)) in {
+                (1, (ProposalState.GOING_AHEAD, True, True)),
+                (0, (ProposalState.NOT_GOING_AHEAD, False, False)),
+            }

@@ -864,3 +864,20 @@ def test_a_yes_and_a_no_at_the_same_moment_settle_on_one_outcome(tmp_path):
                 (1, (ProposalState.GOING_AHEAD, True, True)),
                 (0, (ProposalState.NOT_GOING_AHEAD, False, False)),
             }
+
+
+def test_a_match_that_went_ahead_is_never_proposed_again_even_once_its_pair_is_gone(
+    client, login, session, program, aisha, margaret
+):
+    """A pair that existed is never proposed again; a re-run after the pair was undone must not
+    propose the two (nor fail on the proposal row they already have)."""
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    answer(client, login, session, program, margaret, proposal, True)
+    (pair,) = pairs_of(session, program)
+    session.delete(pair)
+    session.flush()
+    login(AdminFactory())
+    assert client.post(f"/admin/programs/{program.id}/matching/run").status_code == 303
+    states = [p.state for p in session.scalars(select(MatchProposal).execution_options(populate_existing=True))]
+    assert states == [ProposalState.GOING_AHEAD]

@@ -881,3 +881,93 @@ def test_a_match_that_went_ahead_is_never_proposed_again_even_once_its_pair_is_g
     assert client.post(f"/admin/programs/{program.id}/matching/run").status_code == 303
     states = [p.state for p in session.scalars(select(MatchProposal).execution_options(populate_existing=True))]
     assert states == [ProposalState.GOING_AHEAD]
+
+
+def test_answers_changed_while_a_proposal_waits_never_reach_the_partner(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    """The reasons are the run's: Margaret's new answers reach neither Aisha's page nor her mail."""
+    proposal = sent_proposal(client, login, session, program)
+    login(user_of(session, margaret))
+    changed = client.post(
+        f"/programs/{program.id}/intake",
+        data={
+            "role": "mentee",
+            "teach": ["Presenting to a board"],
+            "learn": ["Short-form video"],
+            "learn_other": "Quietly learning Klingon",
+            "department": "Finance",
+            "level": "L5",
+            "interests": "Orchid breeding",
+            "languages": "English",
+        },
+    )
+    assert changed.status_code == 303
+    stored = session.scalar(
+        select(Intake).where(Intake.participant_id == margaret.id).execution_options(populate_existing=True)
+    )
+    assert stored.interests == "Orchid breeding"
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    login(user_of(session, aisha))
+    card = article(client.get(f"/programs/{program.id}/match"), proposal.id)
+    assert "both like hiking" in card.lower()
+    (mail,) = to(sent_mail, user_of(session, aisha).email)
+    for new in ("Klingon", "Orchid"):
+        assert new not in card and new not in text_of(mail)
+
+
+def test_a_reminder_pass_interrupted_after_the_expiry_closes_nothing_and_the_next_tells_both_once(
+    tmp_path, monkeypatch
+):
+    """The expiry is a step of the pass, in its transaction: a pass that fails after it leaves the
+    proposal waiting (nobody told it closed), and the passes after it close it and tell both once."""
+    from support.apps import committed_session, own_app
+
+    from app.extensions import db
+    from app.models import Delivery
+    from app.reminders import passes
+
+    with own_app(tmp_path) as app:
+        at = utcnow()
+        with committed_session(app) as session:
+            program = ProgramFactory()
+            users = [UserFactory(), UserFactory()]
+            session.flush()
+            rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+            session.add_all(rows)
+            session.flush()
+            proposal = MatchProposal(
+                program_id=program.id,
+                mentor_id=rows[0].id,
+                mentee_id=rows[1].id,
+                reasons=["both like hiking"],
+                state=ProposalState.SENT,
+                sent_at=at - WEEK - 10 * MINUTE,
+                mentor_yes=True,
+            )
+            session.add(proposal)
+            session.commit()
+            proposal_id = proposal.id
+
+        def state() -> tuple:
+            with app.app_context():
+                closed = db.session.scalars(
+                    select(Delivery.subject).where(Delivery.subject == f"match:{proposal_id}:closed")
+                ).all()
+                row = db.session.execute(
+                    select(MatchProposal.state, MatchProposal.mentor_yes).where(MatchProposal.id == proposal_id)
+                ).one()
+                return (*row, len(closed))
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the database went away")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(passes, "_covered", broken)
+            with app.app_context(), pytest.raises(RuntimeError):
+                passes.run(at)
+        assert state() == (ProposalState.SENT, True, 0)
+        for moment in (at, at + MINUTE, at + 2 * MINUTE):
+            with app.app_context():
+                passes.run(moment)
+        assert state() == (ProposalState.NOT_GOING_AHEAD, False, 2)

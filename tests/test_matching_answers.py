@@ -187,7 +187,7 @@ def test_both_say_yes_and_their_pair_is_made_and_both_are_told(
     for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
         (mail,) = to(sent_mail, user_of(session, who).email)
         assert mail["Subject"] == f"A proposed match: you and {partner}"
-        body = text_of(mail)
+        body = text_of(mail).replace("\u2068", "").replace("\u2069", "")
         assert "Why you two: Aisha can teach Short-form video" in body and f"/programs/{program.id}/match" in body
     assert len(sent_mail) == 2
 
@@ -971,3 +971,28 @@ def test_a_reminder_pass_interrupted_after_the_expiry_closes_nothing_and_the_nex
             with app.app_context():
                 passes.run(moment)
         assert state() == (ProposalState.NOT_GOING_AHEAD, False, 2)
+
+
+def test_a_direction_override_in_one_answer_stays_inside_its_own_reason(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    """A department typed with an unclosed right-to-left override (U+202E) would turn every reason
+    after it backwards, on the partner's page, the admin's and in the mail: each reason is
+    isolated on its own."""
+    row = session.get(Participant, margaret.id)
+    row.department = "Finance\u202e"
+    session.flush()
+    proposal = sent_proposal(client, login, session, program)
+    hostile = next(r for r in proposal.reasons if "\u202e" in r)
+    assert proposal.reasons.index(hostile) < len(proposal.reasons) - 1, "a reason follows the hostile one"
+    isolated = re.compile(r"<bdi>([^<]*)</bdi>")
+    pages = [client.get(f"/admin/programs/{program.id}/matching?view=sent")]
+    login(user_of(session, aisha))
+    pages.append(client.get(f"/programs/{program.id}/match"))
+    for page in pages:
+        assert page.status_code == 200
+        assert hostile in isolated.findall(page.text)
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    (mail,) = to(sent_mail, user_of(session, aisha).email)
+    for body in (text_of(mail), mail.get_body(("html",)).get_content()):
+        assert f"\u2068{hostile}\u2069" in body

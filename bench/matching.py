@@ -82,7 +82,11 @@ def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
     total = mentors + mentees
     user_ids = _insert(
         User,
-        [{"name": f"Person {n}", "email": f"p{n}-{program.id}@bench.example"} for n in range(total)],
+        # Everyone has joined (signed in once): proposals are only sent to people who have.
+        [
+            {"name": f"Person {n}", "email": f"p{n}-{program.id}@bench.example", "first_signed_in_at": utcnow()}
+            for n in range(total)
+        ],
     )
     levels = [r.randint(1, 5) if n < mentors else r.randint(4, 10) for n in range(total)]
     participant_ids = _insert(

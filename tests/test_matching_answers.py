@@ -41,7 +41,8 @@ def program(session):
 
 
 def person(session, program, name: str, role: IntakeRole, department: str, level: str, **values) -> Participant:
-    user = UserFactory(name=name)
+    """Someone who joined and answered the intake form (``joined=False``: imported, never signed in)."""
+    user = UserFactory(name=name, first_signed_in_at=utcnow() - WEEK if values.get("joined", True) else None)
     participant = Participant(program_id=program.id, user_id=user.id, department=department, level=level)
     session.add(participant)
     session.flush()
@@ -996,3 +997,32 @@ def test_a_direction_override_in_one_answer_stays_inside_its_own_reason(
     (mail,) = to(sent_mail, user_of(session, aisha).email)
     for body in (text_of(mail), mail.get_body(("html",)).get_content()):
         assert f"\u2068{hostile}\u2069" in body
+
+
+def test_a_proposal_waits_until_both_have_joined(client, login, session, program, aisha):
+    """The admin's list of participants says who hasn't joined yet. A proposal sent to someone
+    who hasn't could only close early by the other's no, and the admin would know whose: it is not
+    sent until both have joined."""
+    imported = person(
+        session,
+        program,
+        "Margaret Holloway",
+        IntakeRole.MENTEE,
+        "Finance",
+        "L5",
+        teach=["Presenting to a board"],
+        learn=["Short-form video"],
+        joined=False,
+    )
+    proposal = locked_proposal(client, login, session, program)
+    assert (proposal.mentor_id, proposal.mentee_id) == (aisha.id, imported.id)
+    response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
+    assert "Not sent: Margaret Holloway hasn't joined Twoway yet" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    response = client.post(f"/admin/programs/{program.id}/matching/send-locked", follow_redirects=True)
+    assert "1 locked proposal wasn't sent" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    user_of(session, imported).first_signed_in_at = utcnow()
+    session.flush()
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send")
+    assert proposal_of(session, program).state == ProposalState.SENT

@@ -33,12 +33,16 @@ CHUNK = 500
 MENTOR, MENTEE = "mentor", "mentee"
 
 
+NOT_JOINED, NO_ROOM = "not-joined", "no-room"
+
+
 @dataclass(frozen=True)
 class Sending:
-    """What ``send`` did: how many went, and why each locked proposal that stayed didn't."""
+    """What ``send`` did: how many went, and for each locked proposal that stayed, why (``NOT_JOINED``
+    or ``NO_ROOM``, and a sentence for the admin)."""
 
     sent: int
-    refused: dict[int, str]
+    refused: dict[int, tuple[str, str]]
 
 
 def _room(program_id: int, waiting_too: bool, now: datetime) -> tuple[Counter[int], set[int]]:
@@ -73,22 +77,32 @@ def _room(program_id: int, waiting_too: bool, now: datetime) -> tuple[Counter[in
 def _no_room(mentor: str, places: int) -> str:
     return (
         f"{mentor} already mentors {places} {'person' if places == 1 else 'people'}, as many as the program "
-        "lets one mentor take"
+        "lets one mentor take. Reject this proposal and run again."
     )
 
 
 def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime | None = None) -> Sending:
     """Send locked proposals (``proposal_ids``, or every locked one of the program) to their two
-    people. The places are counted again first, since the admin may have paired people by hand
-    after the run: a proposal whose mentor has no place left (their pairs and waiting proposals)
-    or whose mentee has a pair or a waiting proposal stays locked, the best ones going first.
-    Does not commit."""
+    people, once both have joined Twoway. The places are counted again first, since the admin may
+    have paired people by hand after the run: a proposal whose mentor has no place left (their
+    pairs and waiting proposals) or whose mentee has a pair or a waiting proposal stays locked,
+    the best ones going first. Does not commit."""
     now = now or utcnow()
-    mentor_u = aliased(User)
+    mentor_p, mentee_p, mentor_u, mentee_u = aliased(Participant), aliased(Participant), aliased(User), aliased(User)
     chosen = (
-        select(MatchProposal.id, MatchProposal.mentor_id, MatchProposal.mentee_id, mentor_u.name)
-        .join(Participant, Participant.id == MatchProposal.mentor_id)
-        .join(mentor_u, mentor_u.id == Participant.user_id)
+        select(
+            MatchProposal.id,
+            MatchProposal.mentor_id,
+            MatchProposal.mentee_id,
+            mentor_u.name,
+            mentee_u.name,
+            mentor_u.first_signed_in_at,
+            mentee_u.first_signed_in_at,
+        )
+        .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
+        .join(mentor_u, mentor_u.id == mentor_p.user_id)
+        .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
+        .join(mentee_u, mentee_u.id == mentee_p.user_id)
         .where(MatchProposal.program_id == program_id, MatchProposal.state == ProposalState.LOCKED)
         .order_by(MatchProposal.score.desc(), MatchProposal.id)
     )
@@ -100,11 +114,24 @@ def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime |
     places = intake.settings_for(program_id).capacity
     taken, busy = _room(program_id, True, now)
     going, refused = [], {}
-    for proposal_id, mentor_id, mentee_id, mentor_name in locked:
-        if mentee_id in busy:
-            refused[proposal_id] = "the mentee is in a pair already, or has another proposal waiting"
+    for proposal_id, mentor_id, mentee_id, mentor_name, mentee_name, mentor_joined, mentee_joined in locked:
+        if mentor_joined is None or mentee_joined is None:
+            # The admin's list of participants says who hasn't joined: sent to someone who
+            # hasn't, a proposal could only close early by the other's no, and the admin would
+            # know whose.
+            refused[proposal_id] = (
+                NOT_JOINED,
+                f"{mentor_name if mentor_joined is None else mentee_name} hasn't joined Twoway yet, and until "
+                "both have, a match that didn't go ahead would tell you which of them said no. Share the "
+                "join page, and send it once they have.",
+            )
+        elif mentee_id in busy:
+            refused[proposal_id] = (
+                NO_ROOM,
+                "the mentee is in a pair already, or has another proposal waiting. Reject this proposal and run again.",
+            )
         elif taken[mentor_id] >= places:
-            refused[proposal_id] = _no_room(mentor_name, taken[mentor_id])
+            refused[proposal_id] = (NO_ROOM, _no_room(mentor_name, taken[mentor_id]))
         else:
             going.append(proposal_id)
             taken[mentor_id] += 1

@@ -1026,3 +1026,55 @@ def test_a_proposal_waits_until_both_have_joined(client, login, session, program
     session.flush()
     client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send")
     assert proposal_of(session, program).state == ProposalState.SENT
+
+
+def test_two_last_yeses_for_one_mentor_at_the_same_moment_never_pass_the_capacity(tmp_path):
+    """Two proposals of one mentor wait (the admin lowered the capacity to one after sending
+    both); the mentor said yes to both, and both mentees say yes at the same moment (real
+    commits, on the database under test): one pair, and the other proposal doesn't go ahead."""
+    from sqlalchemy import func
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
+
+    from app.extensions import db
+
+    with own_app(tmp_path) as app:
+        for _ in range(3):
+            with committed_session(app) as session:
+                program = ProgramFactory()
+                session.add(MatchingSettings(program_id=program.id, skills=[], questions=[], capacity=1))
+                users = [UserFactory(), UserFactory(), UserFactory()]
+                session.flush()
+                rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+                session.add_all(rows)
+                session.flush()
+                for mentee in rows[1:]:
+                    session.add(
+                        MatchProposal(
+                            program_id=program.id,
+                            mentor_id=rows[0].id,
+                            mentee_id=mentee.id,
+                            reasons=["both like hiking"],
+                            state=ProposalState.SENT,
+                            sent_at=utcnow(),
+                            mentor_yes=True,
+                        )
+                    )
+                session.commit()
+                program_id = program.id
+                ids = session.scalars(
+                    select(MatchProposal.id).where(MatchProposal.program_id == program_id).order_by(MatchProposal.id)
+                ).all()
+            codes = at_once(
+                lambda client, proposal_id, program_id=program_id: (
+                    client.post(f"/programs/{program_id}/match/{proposal_id}/yes").status_code
+                ),
+                list(zip(clients_of(app, users[1], users[2]), ids, strict=True)),
+            )
+            assert codes == [303, 303]
+            with app.app_context():
+                made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+                states = sorted(
+                    s.value for s in db.session.scalars(select(MatchProposal.state).where(MatchProposal.id.in_(ids)))
+                )
+            assert made == 1 and states == ["going-ahead", "not-going-ahead"]

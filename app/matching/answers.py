@@ -279,11 +279,16 @@ def _make_pair(proposal: MatchProposal) -> None:
             )
             .join(User, User.id == Participant.user_id)
             .where(Participant.id.in_((proposal.mentor_id, proposal.mentee_id)))
-            # Two last yeses for one person (two proposals of a mentor) count places one after
-            # the other on PostgreSQL; SQLite writes one transaction at a time anyway.
-            .with_for_update(of=Participant)
         )
     }
+    # Two last yeses for one mentor (two of their proposals) count the places one after the
+    # other on PostgreSQL: the mentor's row is locked until commit. FOR NO KEY UPDATE, since the
+    # proposal's update has already taken FOR KEY SHARE on it (its foreign key's check), which
+    # FOR UPDATE would wait on in the other transaction, and each for the other. SQLite writes
+    # one transaction at a time anyway.
+    db.session.execute(
+        select(Participant.id).where(Participant.id == proposal.mentor_id).with_for_update(key_share=True)
+    )
     mentor, mentee = (setup.Person(*rows[pid]) for pid in (proposal.mentor_id, proposal.mentee_id))
     program = db.session.get(Program, proposal.program_id)
     try:

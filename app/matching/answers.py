@@ -45,10 +45,10 @@ class Sending:
     refused: dict[int, tuple[str, str]]
 
 
-def _room(program_id: int, waiting_too: bool, now: datetime) -> tuple[Counter[int], set[int]]:
-    """How many places each mentor of the program has taken (their pairs in it, and with
-    ``waiting_too`` the proposals waiting for answers), and the mentees who have a pair there (or
-    a waiting proposal). Two queries."""
+def _room(program_id: int, now: datetime) -> tuple[Counter[int], set[int]]:
+    """How many places each mentor of the program has taken (their pairs in it and the proposals
+    waiting for their answers), and the mentees who have a pair there or a waiting proposal. Two
+    queries."""
     mentors: Counter[int] = Counter()
     mentees: set[int] = set()
     for participant_id, role in db.session.execute(
@@ -61,16 +61,15 @@ def _room(program_id: int, waiting_too: bool, now: datetime) -> tuple[Counter[in
             mentors[participant_id] += 1
         else:
             mentees.add(participant_id)
-    if waiting_too:
-        for mentor_id, mentee_id in db.session.execute(
-            select(MatchProposal.mentor_id, MatchProposal.mentee_id).where(
-                MatchProposal.program_id == program_id,
-                MatchProposal.state == ProposalState.SENT,
-                MatchProposal.sent_at > now - ANSWER_TIME,
-            )
-        ):
-            mentors[mentor_id] += 1
-            mentees.add(mentee_id)
+    for mentor_id, mentee_id in db.session.execute(
+        select(MatchProposal.mentor_id, MatchProposal.mentee_id).where(
+            MatchProposal.program_id == program_id,
+            MatchProposal.state == ProposalState.SENT,
+            MatchProposal.sent_at > now - ANSWER_TIME,
+        )
+    ):
+        mentors[mentor_id] += 1
+        mentees.add(mentee_id)
     return mentors, mentees
 
 
@@ -112,7 +111,7 @@ def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime |
     if not locked:
         return Sending(0, {})
     places = intake.settings_for(program_id).capacity
-    taken, busy = _room(program_id, True, now)
+    taken, busy = _room(program_id, now)
     going, refused = [], {}
     for proposal_id, mentor_id, mentee_id, mentor_name, mentee_name, mentor_joined, mentee_joined in locked:
         if mentor_joined is None or mentee_joined is None:

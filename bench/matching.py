@@ -8,7 +8,7 @@ then checks every proposal against the hard rules, independently of the solver's
 compares the total score with a greedy pass (best pair first) on the same data. Last, it times the
 swap page of the best proposal (twenty others checked against the hard rules), sending every
 proposal to both people at once, the page of proposals sent, and a run again for the people of half of them (as if they had said
-no) while the other half wait.
+no) while the other half wait, and the reminder pass a week on that closes those unanswered.
 
     .venv/bin/python bench/matching.py                        # a fresh SQLite file
     .venv/bin/python bench/matching.py postgresql://postgres@127.0.0.1:5432/postgres
@@ -252,6 +252,16 @@ def run(url: str, sizes: list[tuple[int, int]]) -> None:
                 f"  run again for the {len(closed) * 2:,} people whose match didn't go ahead, while "
                 f"{len(waiting):,} proposals wait (POST): {rerun:.2f} s; {len(fresh):,} new proposals, "
                 f"{doubled} proposing someone already waiting, {again} proposing two again"
+            )
+            # A week on, nobody answered: the pass closes every waiting proposal and tells both.
+            ran_out = utcnow() + timedelta(days=7, minutes=2)
+            started = time.perf_counter()
+            outcome = passes.run(ran_out)
+            closing = time.perf_counter() - started
+            still = proposals.counts(program_id)["sent"]
+            print(
+                f"  the reminder pass a week on, closing {len(waiting):,} unanswered proposals: "
+                f"{outcome.added:,} deliveries in {closing:.2f} s; {still} still waiting"
             )
 
 

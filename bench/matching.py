@@ -7,7 +7,8 @@ population, building the score matrix, solving, storing the proposals) and the p
 then checks every proposal against the hard rules, independently of the solver's matrices, and
 compares the total score with a greedy pass (best pair first) on the same data. Last, it times the
 swap page of the best proposal (twenty others checked against the hard rules), sending every
-proposal to both people at once, and the page of proposals sent.
+proposal to both people at once, the page of proposals sent, and a run again for the people of half of them (as if they had said
+no) while the other half wait, and the reminder pass a week on that closes those unanswered.
 
     .venv/bin/python bench/matching.py                        # a fresh SQLite file
     .venv/bin/python bench/matching.py postgresql://postgres@127.0.0.1:5432/postgres
@@ -53,6 +54,7 @@ def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
     program = Program(
         name=f"Bench {mentors}x{mentees}", starts_on=date.today(), ends_on=date.today() + timedelta(days=180)
     )
+    # An owner: administers every program, so needs no program admin row of its own.
     admin = User(name="Bench Admin", email=f"admin-{mentors}-{mentees}@bench.example", is_admin=True, is_owner=True)
     db.session.add_all([program, admin])
     db.session.flush()
@@ -62,7 +64,11 @@ def seed(mentors: int, mentees: int, seed_value: int = 7) -> tuple[int, int]:
     total = mentors + mentees
     user_ids = insert_returning_ids(
         User,
-        [{"name": f"Person {n}", "email": f"p{n}-{program.id}@bench.example"} for n in range(total)],
+        # Everyone has joined (signed in once): proposals are only sent to people who have.
+        [
+            {"name": f"Person {n}", "email": f"p{n}-{program.id}@bench.example", "first_signed_in_at": utcnow()}
+            for n in range(total)
+        ],
     )
     levels = [r.randint(1, 5) if n < mentors else r.randint(4, 10) for n in range(total)]
     participant_ids = insert_returning_ids(
@@ -180,6 +186,51 @@ def run(url: str, args: argparse.Namespace) -> None:
             assert client.get(f"/admin/programs/{program_id}/matching?view=sent&page=2").status_code == 200
             sent_pages.append((time.perf_counter() - started) * 1000)
         print(f"  sent proposals page: median {statistics.median(sent_pages):.0f} ms")
+        # Half the matches didn't go ahead (as after a no); run again for the people left while
+        # the other half wait: those stay as they are, nobody in one is proposed to someone else,
+        # and no two whose match didn't go ahead are proposed together again.
+        with app.app_context():
+            sent_ids = db.session.scalars(
+                select(MatchProposal.id)
+                .where(MatchProposal.program_id == program_id, MatchProposal.state == ProposalState.SENT)
+                .order_by(MatchProposal.id)
+            ).all()
+            db.session.execute(
+                update(MatchProposal)
+                .where(MatchProposal.id.in_(sent_ids[::2]))
+                .values(state=ProposalState.NOT_GOING_AHEAD, closed_at=utcnow())
+            )
+            db.session.commit()
+        started = time.perf_counter()
+        assert client.post(f"/admin/programs/{program_id}/matching/run").status_code == 303
+        rerun = time.perf_counter() - started
+        with app.app_context():
+            rows = db.session.execute(
+                select(MatchProposal.mentor_id, MatchProposal.mentee_id, MatchProposal.state).where(
+                    MatchProposal.program_id == program_id
+                )
+            ).all()
+            waiting = [(m, e) for m, e, state in rows if state == ProposalState.SENT]
+            closed = {(m, e) for m, e, state in rows if state == ProposalState.NOT_GOING_AHEAD}
+            fresh = [(m, e) for m, e, state in rows if state == ProposalState.PROPOSED]
+            busy = {person for pair in waiting for person in pair}
+            doubled = sum(1 for mentor, mentee in fresh if mentee in busy or mentor in busy)
+            again = sum(1 for pair in fresh if pair in closed)
+            print(
+                f"  run again for the {len(closed) * 2:,} people whose match didn't go ahead, while "
+                f"{len(waiting):,} proposals wait (POST): {rerun:.2f} s; {len(fresh):,} new proposals, "
+                f"{doubled} proposing someone already waiting, {again} proposing two again"
+            )
+            # A week on, nobody answered: the pass closes every waiting proposal and tells both.
+            ran_out = utcnow() + timedelta(days=7, minutes=2)
+            started = time.perf_counter()
+            outcome = passes.run(ran_out)
+            closing = time.perf_counter() - started
+            still = proposals.counts(program_id)["sent"]
+            print(
+                f"  the reminder pass a week on, closing {len(waiting):,} unanswered proposals: "
+                f"{outcome.added:,} deliveries in {closing:.2f} s; {still} still waiting"
+            )
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:

@@ -148,6 +148,7 @@ ACCESS = {
     "intake.save": PARTICIPANT,
     "admin.matching.send": ADMIN,
     "admin.matching.send_locked": ADMIN,
+    "admin.matching.withdraw": ADMIN,
     "admin.matching.swap_options": ADMIN,
     "admin.matching.swap": ADMIN,
     "match.show": PARTICIPANT,

@@ -15,6 +15,7 @@ from support.pages import comparable, text, words
 from support.reminders import deliveries, run_pass, to
 
 from app.models import (
+    Delivery,
     Intake,
     IntakeRole,
     Kind,
@@ -41,7 +42,8 @@ def program(session):
 
 
 def person(session, program, name: str, role: IntakeRole, department: str, level: str, **values) -> Participant:
-    user = UserFactory(name=name)
+    """Someone who joined and answered the intake form (``joined=False``: imported, never signed in)."""
+    user = UserFactory(name=name, first_signed_in_at=utcnow() - WEEK if values.get("joined", True) else None)
     participant = Participant(program_id=program.id, user_id=user.id, department=department, level=level)
     session.add(participant)
     session.flush()
@@ -187,7 +189,7 @@ def test_both_say_yes_and_their_pair_is_made_and_both_are_told(
     for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
         (mail,) = to(sent_mail, user_of(session, who).email)
         assert mail["Subject"] == f"A proposed match: you and {partner}"
-        body = text_of(mail)
+        body = text_of(mail).replace("\u2068", "").replace("\u2069", "")
         assert "Why you two: Aisha can teach Short-form video" in body and f"/programs/{program.id}/match" in body
     assert len(sent_mail) == 2
 
@@ -562,3 +564,521 @@ def test_both_yeses_and_double_taps_at_the_same_moment_make_one_pair(tmp_path):
             state = db.session.scalar(select(MatchProposal.state).where(MatchProposal.id == proposal_id))
         assert answers == [303] * 4
         assert made == 1 and state == ProposalState.GOING_AHEAD
+
+
+# --- the admin withdraws a waiting proposal --------------------------------------------------
+
+
+def withdraw(client, program, proposal: MatchProposal, **kwargs):
+    return client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/withdraw", **kwargs)
+
+
+def test_the_admin_withdraws_a_waiting_proposal_and_both_hear_what_a_no_says(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    """A withdrawal reads to both people exactly as a no does, and the admin's page shows the
+    same "not going ahead": the admin knows they withdrew it, and the log says so."""
+    withdrawn = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, withdrawn, True)
+    login(AdminFactory())
+    page = text(client.get(f"/admin/programs/{program.id}/matching?view=sent"))
+    assert "Withdraw" in page
+    response = withdraw(client, program, withdrawn)
+    assert response.status_code == 303
+    closed = proposal_of(session, program)
+    assert closed.state == ProposalState.NOT_GOING_AHEAD and closed.closed_at is not None
+    assert (closed.mentor_yes, closed.mentee_yes) == (False, False)
+    assert pairs_of(session, program) == []
+    # Margaret's yes now makes nothing.
+    answer(client, login, session, program, margaret, withdrawn, True)
+    assert pairs_of(session, program) == [] and proposal_of(session, program).state == ProposalState.NOT_GOING_AHEAD
+    withdrawn_cards = {}
+    for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
+        login(user_of(session, who))
+        card = article(client.get(f"/programs/{program.id}/match"), withdrawn.id)
+        withdrawn_cards[who.id] = card.replace(partner, "PARTNER")
+    run_pass(app, session, closed.closed_at + MINUTE)
+    withdrawn_mail = {m["To"]: text_of(m) for m in sent_mail if m["Subject"] == "Your proposed match didn't go ahead"}
+    assert len(withdrawn_mail) == 2
+    login(AdminFactory())
+    log = text(client.get(f"/admin/programs/{program.id}/log"))
+    assert "Withdrew a match proposal" in log
+    # The people's program pages don't name the withdrawal: to them it is a match that didn't go ahead.
+    assert all("Withdr" not in t for t in withdrawn_cards.values())
+
+    # Now the same two after a no: the cards and mails are the same words.
+    # A fresh start for the same two people: SQLite may give the new proposal the old one's id,
+    # and so its notices the old ones' keys, which the worker would take as already sent.
+    session.execute(MatchProposal.__table__.delete())
+    session.execute(Delivery.__table__.delete())
+    session.flush()
+    sent_mail.clear()
+    declined = _decline(client, login, session, program, aisha, margaret, "mentee")
+    for who, partner in ((aisha, "Margaret Holloway"), (margaret, "Aisha Khan")):
+        login(user_of(session, who))
+        card = article(client.get(f"/programs/{program.id}/match"), declined.id).replace(partner, "PARTNER")
+        assert card == withdrawn_cards[who.id]
+    run_pass(app, session, declined.closed_at + MINUTE)
+    declined_mail = {m["To"]: text_of(m) for m in sent_mail if m["Subject"] == "Your proposed match didn't go ahead"}
+
+    def plain(body: str) -> str:
+        return re.sub(r"unsubscribe/\S+", "", body)
+
+    assert {k: plain(v) for k, v in declined_mail.items()} == {k: plain(v) for k, v in withdrawn_mail.items()}
+
+
+def test_only_a_waiting_proposal_can_be_withdrawn(client, login, session, program, aisha, margaret):
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    proposal = proposal_of(session, program)
+    assert withdraw(client, program, proposal).status_code == 303
+    assert proposal_of(session, program).state == ProposalState.PROPOSED
+    # Gone ahead: withdrawing changes nothing, and says so.
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    answer(client, login, session, program, margaret, proposal, True)
+    login(AdminFactory())
+    response = withdraw(client, program, proposal, follow_redirects=True)
+    assert "no longer waiting" in text(response)
+    assert proposal_of(session, program).state == ProposalState.GOING_AHEAD
+    assert len(pairs_of(session, program)) == 1
+    assert withdraw(client, program, proposal).status_code == 303  # a double tap: still nothing
+
+
+def test_a_withdrawn_match_is_never_proposed_again(client, login, session, program, aisha, margaret):
+    """A withdrawal looks like a no to both people, so, like a no, the two are never proposed
+    together again (a second proposal would tell them it wasn't a no)."""
+    proposal = sent_proposal(client, login, session, program)
+    login(AdminFactory())
+    withdraw(client, program, proposal)
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    fresh = session.scalars(
+        select(MatchProposal)
+        .where(MatchProposal.state == ProposalState.PROPOSED)
+        .execution_options(populate_existing=True)
+    ).all()
+    assert fresh == []
+
+
+def test_htmx_withdraw_swaps_the_list(client, htmx_client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    login(AdminFactory(), on=htmx_client)
+    response = htmx_client.post(
+        f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/withdraw?view=sent",
+        headers={"HX-Target": "proposals"},
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<section id="proposals"')
+    assert "Withdrawn" in response.text and "not going ahead" in response.text
+
+
+# --- capacity, checked again on send and on the yes that makes the pair ----------------------
+
+
+def locked_proposal(client, login, session, program) -> MatchProposal:
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    proposal = proposal_of(session, program)
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/lock")
+    return proposal
+
+
+def by_hand(session, program, mentor: Participant, name: str) -> Participant:
+    """The admin pairs ``mentor`` with someone else by hand, after the run."""
+    other = person(session, program, name, IntakeRole.MENTEE, "Legal", "L7")
+    PairFactory(program=program, mentor=user_of(session, mentor), mentee=user_of(session, other))
+    return other
+
+
+def mentoring(session, program, participant: Participant) -> int:
+    return len(
+        session.scalars(
+            select(PairMember)
+            .join(Pair, Pair.id == PairMember.pair_id)
+            .where(Pair.program_id == program.id, PairMember.user_id == participant.user_id)
+        ).all()
+    )
+
+
+def test_send_refuses_a_mentor_the_admin_paired_by_hand_meanwhile(client, login, session, program, aisha, margaret):
+    proposal = locked_proposal(client, login, session, program)
+    by_hand(session, program, aisha, "Tom Reyes")
+    response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
+    assert (
+        "Not sent: Aisha Khan already mentors 1 person, as many as the program lets one mentor take. "
+        "Reject this proposal and run again." in words(response)
+    )
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    response = client.post(f"/admin/programs/{program.id}/matching/send-locked", follow_redirects=True)
+    assert "There was no locked proposal to send" not in words(response)
+    assert "1 locked proposal wasn't sent: its mentor or mentee has no room left" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    # With room for two, it goes.
+    session.add(
+        MatchingSettings(program_id=program.id, skills=["Short-form video"], questions=["languages"], capacity=2)
+    )
+    session.flush()
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send")
+    assert proposal_of(session, program).state == ProposalState.SENT
+
+
+def test_send_all_never_sends_one_mentor_more_than_their_places(client, login, session, program, aisha, margaret):
+    """Two locked proposals for one mentor of capacity 1 (the admin lowered it after locking):
+    the better one goes, the other stays locked."""
+    helen = person(
+        session,
+        program,
+        "Helen Castellano",
+        IntakeRole.MENTEE,
+        "Legal",
+        "L6",
+        teach=["Presenting to a board"],
+        learn=["Short-form video"],
+    )
+    session.add(
+        MatchingSettings(program_id=program.id, skills=["Short-form video"], questions=["languages"], capacity=2)
+    )
+    session.flush()
+    login(AdminFactory())
+    client.post(f"/admin/programs/{program.id}/matching/run")
+    made = session.scalars(select(MatchProposal).execution_options(populate_existing=True)).all()
+    assert sorted(p.mentee_id for p in made) == sorted((margaret.id, helen.id))
+    for p in made:
+        client.post(f"/admin/programs/{program.id}/matching/proposals/{p.id}/lock")
+    session.get(MatchingSettings, program.id).capacity = 1
+    session.flush()
+    client.post(f"/admin/programs/{program.id}/matching/send-locked")
+    states = sorted(
+        p.state.value for p in session.scalars(select(MatchProposal).execution_options(populate_existing=True))
+    )
+    assert states == ["locked", "sent"]
+
+
+def test_the_last_yes_makes_no_pair_past_the_mentors_places(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    by_hand(session, program, aisha, "Tom Reyes")
+    answer(client, login, session, program, margaret, proposal, True)
+    assert mentoring(session, program, aisha) == 1 and mentoring(session, program, margaret) == 0
+    closed = proposal_of(session, program)
+    assert closed.state == ProposalState.NOT_GOING_AHEAD and (closed.mentor_yes, closed.mentee_yes) == (False, False)
+    assert "This match didn't go ahead" in text(client.get(f"/programs/{program.id}/match"))
+
+
+def test_the_last_yes_never_makes_a_second_pair_for_the_mentee(client, login, session, program, aisha, margaret):
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, margaret, proposal, True)
+    ravi = person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
+    PairFactory(program=program, mentor=user_of(session, ravi), mentee=user_of(session, margaret))
+    answer(client, login, session, program, aisha, proposal, True)
+    assert mentoring(session, program, margaret) == 1 and mentoring(session, program, aisha) == 0
+    assert proposal_of(session, program).state == ProposalState.NOT_GOING_AHEAD
+
+
+def test_send_refuses_a_mentee_the_admin_paired_by_hand_meanwhile(client, login, session, program, aisha, margaret):
+    proposal = locked_proposal(client, login, session, program)
+    ravi = person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
+    PairFactory(program=program, mentor=user_of(session, ravi), mentee=user_of(session, margaret))
+    response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
+    assert "Not sent: the mentee is in a pair already" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+
+
+# --- an admin of another program ---------------------------------------------------------------
+
+
+def test_an_admin_of_another_program_reaches_nothing_of_this_one(client, login, session, program, aisha, margaret):
+    """Every matching POST and page, with this program's ids under the other program's URL and
+    under this one's: not found, and nothing changes."""
+    from factories import ProgramAdminFactory
+
+    waiting = sent_proposal(client, login, session, program)
+    theirs = ProgramFactory()
+    mine = [
+        person(session, theirs, "Lena Ortiz", IntakeRole.MENTOR, "Sales", "L1", teach=["Short-form video"]),
+        person(session, theirs, "Omar Haddad", IntakeRole.MENTEE, "Legal", "L6", learn=["Short-form video"]),
+    ]
+    login(ProgramAdminFactory(program=theirs))
+    assert client.post(f"/admin/programs/{theirs.id}/matching/run").status_code == 303
+    own = proposal_of(session, theirs)
+    before = {(p.id, p.state, p.mentor_id, p.mentee_id) for p in session.scalars(select(MatchProposal))}
+    for base in (f"/admin/programs/{theirs.id}/matching", f"/admin/programs/{program.id}/matching"):
+        for verb in ("lock", "unlock", "reject", "send", "withdraw", "swap"):
+            assert client.post(f"{base}/proposals/{waiting.id}/{verb}", data={"other": own.id}).status_code == 404
+        assert client.get(f"{base}/proposals/{waiting.id}/swap").status_code == 404
+    for path in ("", "/settings", "/run", "/send-locked"):
+        url = f"/admin/programs/{program.id}/matching{path}"
+        assert (client.post(url) if path in ("/run", "/send-locked") else client.get(url)).status_code == 404
+    assert client.post(f"/admin/programs/{program.id}/matching/settings", data={"capacity": 3}).status_code == 404
+    # Their own proposal swapped with this program's: refused, nothing moves.
+    refused = client.post(f"/admin/programs/{theirs.id}/matching/proposals/{own.id}/swap", data={"other": waiting.id})
+    assert refused.status_code == 422
+    session.expire_all()
+    assert {(p.id, p.state, p.mentor_id, p.mentee_id) for p in session.scalars(select(MatchProposal))} == before
+    assert [p.mentee_id for p in session.scalars(select(MatchProposal).where(MatchProposal.id == own.id))] == [
+        mine[1].id
+    ]
+
+
+def test_a_yes_and_a_no_at_the_same_moment_settle_on_one_outcome(tmp_path):
+    """The mentor said yes; then the mentee's yes and the mentor's change of mind arrive at once
+    (real commits, on the database under test): either the pair is made and the proposal goes
+    ahead, or neither, and then no yes is left stored."""
+    from sqlalchemy import func
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
+
+    from app.extensions import db
+
+    with own_app(tmp_path) as app:
+        for _ in range(4):
+            with committed_session(app) as session:
+                program = ProgramFactory()
+                users = [UserFactory(), UserFactory()]
+                session.flush()
+                rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+                session.add_all(rows)
+                session.flush()
+                proposal = MatchProposal(
+                    program_id=program.id,
+                    mentor_id=rows[0].id,
+                    mentee_id=rows[1].id,
+                    reasons=["both like hiking"],
+                    state=ProposalState.SENT,
+                    sent_at=utcnow(),
+                    mentor_yes=True,
+                )
+                session.add(proposal)
+                session.commit()
+                program_id, proposal_id = program.id, proposal.id
+            mentor, mentee = clients_of(app, users[0], users[1])
+            base = f"/programs/{program_id}/match/{proposal_id}"
+            codes = at_once(
+                lambda client, verb, base=base: client.post(f"{base}/{verb}").status_code,
+                [(mentee, "yes"), (mentor, "no")],
+            )
+            assert codes == [303, 303]
+            with app.app_context():
+                made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+                row = db.session.execute(
+                    select(MatchProposal.state, MatchProposal.mentor_yes, MatchProposal.mentee_yes).where(
+                        MatchProposal.id == proposal_id
+                    )
+                ).one()
+            assert (made, tuple(row)) in {
+                (1, (ProposalState.GOING_AHEAD, True, True)),
+                (0, (ProposalState.NOT_GOING_AHEAD, False, False)),
+            }
+
+
+def test_a_match_that_went_ahead_is_never_proposed_again_even_once_its_pair_is_gone(
+    client, login, session, program, aisha, margaret
+):
+    """A pair that existed is never proposed again; a re-run after the pair was undone must not
+    propose the two (nor fail on the proposal row they already have)."""
+    proposal = sent_proposal(client, login, session, program)
+    answer(client, login, session, program, aisha, proposal, True)
+    answer(client, login, session, program, margaret, proposal, True)
+    (pair,) = pairs_of(session, program)
+    session.delete(pair)
+    session.flush()
+    login(AdminFactory())
+    assert client.post(f"/admin/programs/{program.id}/matching/run").status_code == 303
+    states = [p.state for p in session.scalars(select(MatchProposal).execution_options(populate_existing=True))]
+    assert states == [ProposalState.GOING_AHEAD]
+
+
+def test_answers_changed_while_a_proposal_waits_never_reach_the_partner(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    """The reasons are the run's: Margaret's new answers reach neither Aisha's page nor her mail."""
+    proposal = sent_proposal(client, login, session, program)
+    login(user_of(session, margaret))
+    changed = client.post(
+        f"/programs/{program.id}/intake",
+        data={
+            "role": "mentee",
+            "teach": ["Presenting to a board"],
+            "learn": ["Short-form video"],
+            "learn_other": "Quietly learning Klingon",
+            "department": "Finance",
+            "level": "L5",
+            "interests": "Orchid breeding",
+            "languages": "English",
+        },
+    )
+    assert changed.status_code == 303
+    stored = session.scalar(
+        select(Intake).where(Intake.participant_id == margaret.id).execution_options(populate_existing=True)
+    )
+    assert stored.interests == "Orchid breeding"
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    login(user_of(session, aisha))
+    card = article(client.get(f"/programs/{program.id}/match"), proposal.id)
+    assert "both like hiking" in card.lower()
+    (mail,) = to(sent_mail, user_of(session, aisha).email)
+    for new in ("Klingon", "Orchid"):
+        assert new not in card and new not in text_of(mail)
+
+
+def test_a_reminder_pass_interrupted_after_the_expiry_closes_nothing_and_the_next_tells_both_once(
+    tmp_path, monkeypatch
+):
+    """The expiry is a step of the pass, in its transaction: a pass that fails after it leaves the
+    proposal waiting (nobody told it closed), and the passes after it close it and tell both once."""
+    from support.apps import committed_session, own_app
+
+    from app.extensions import db
+    from app.models import Delivery
+    from app.reminders import passes
+
+    with own_app(tmp_path) as app:
+        at = utcnow()
+        with committed_session(app) as session:
+            program = ProgramFactory()
+            users = [UserFactory(), UserFactory()]
+            session.flush()
+            rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+            session.add_all(rows)
+            session.flush()
+            proposal = MatchProposal(
+                program_id=program.id,
+                mentor_id=rows[0].id,
+                mentee_id=rows[1].id,
+                reasons=["both like hiking"],
+                state=ProposalState.SENT,
+                sent_at=at - WEEK - 10 * MINUTE,
+                mentor_yes=True,
+            )
+            session.add(proposal)
+            session.commit()
+            proposal_id = proposal.id
+
+        def state() -> tuple:
+            with app.app_context():
+                closed = db.session.scalars(
+                    select(Delivery.subject).where(Delivery.subject == f"match:{proposal_id}:closed")
+                ).all()
+                row = db.session.execute(
+                    select(MatchProposal.state, MatchProposal.mentor_yes).where(MatchProposal.id == proposal_id)
+                ).one()
+                return (*row, len(closed))
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the database went away")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(passes, "_covered", broken)
+            with app.app_context(), pytest.raises(RuntimeError):
+                passes.run(at)
+        assert state() == (ProposalState.SENT, True, 0)
+        for moment in (at, at + MINUTE, at + 2 * MINUTE):
+            with app.app_context():
+                passes.run(moment)
+        assert state() == (ProposalState.NOT_GOING_AHEAD, False, 2)
+
+
+def test_a_direction_override_in_one_answer_stays_inside_its_own_reason(
+    app, client, login, session, program, aisha, margaret, sent_mail
+):
+    """A department typed with an unclosed right-to-left override (U+202E) would turn every reason
+    after it backwards, on the partner's page, the admin's and in the mail: each reason is
+    isolated on its own."""
+    row = session.get(Participant, margaret.id)
+    row.department = "Finance\u202e"
+    session.flush()
+    proposal = sent_proposal(client, login, session, program)
+    hostile = next(r for r in proposal.reasons if "\u202e" in r)
+    assert proposal.reasons.index(hostile) < len(proposal.reasons) - 1, "a reason follows the hostile one"
+    isolated = re.compile(r"<bdi>([^<]*)</bdi>")
+    pages = [client.get(f"/admin/programs/{program.id}/matching?view=sent")]
+    login(user_of(session, aisha))
+    pages.append(client.get(f"/programs/{program.id}/match"))
+    for page in pages:
+        assert page.status_code == 200
+        assert hostile in isolated.findall(page.text)
+    run_pass(app, session, proposal.sent_at + MINUTE)
+    (mail,) = to(sent_mail, user_of(session, aisha).email)
+    for body in (text_of(mail), mail.get_body(("html",)).get_content()):
+        assert f"\u2068{hostile}\u2069" in body
+
+
+def test_a_proposal_waits_until_both_have_joined(client, login, session, program, aisha):
+    """The admin's list of participants says who hasn't joined yet. A proposal sent to someone
+    who hasn't could only close early by the other's no, and the admin would know whose: it is not
+    sent until both have joined."""
+    imported = person(
+        session,
+        program,
+        "Margaret Holloway",
+        IntakeRole.MENTEE,
+        "Finance",
+        "L5",
+        teach=["Presenting to a board"],
+        learn=["Short-form video"],
+        joined=False,
+    )
+    proposal = locked_proposal(client, login, session, program)
+    assert (proposal.mentor_id, proposal.mentee_id) == (aisha.id, imported.id)
+    response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
+    assert "Not sent: Margaret Holloway hasn't joined Twoway yet" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    response = client.post(f"/admin/programs/{program.id}/matching/send-locked", follow_redirects=True)
+    assert "1 locked proposal wasn't sent" in words(response)
+    assert proposal_of(session, program).state == ProposalState.LOCKED
+    user_of(session, imported).first_signed_in_at = utcnow()
+    session.flush()
+    client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send")
+    assert proposal_of(session, program).state == ProposalState.SENT
+
+
+def test_two_last_yeses_for_one_mentor_at_the_same_moment_never_pass_the_capacity(tmp_path):
+    """Two proposals of one mentor wait (the admin lowered the capacity to one after sending
+    both); the mentor said yes to both, and both mentees say yes at the same moment (real
+    commits, on the database under test): one pair, and the other proposal doesn't go ahead."""
+    from sqlalchemy import func
+    from support.apps import clients_of, committed_session, own_app
+    from support.parallel import at_once
+
+    from app.extensions import db
+
+    with own_app(tmp_path) as app:
+        for _ in range(3):
+            with committed_session(app) as session:
+                program = ProgramFactory()
+                session.add(MatchingSettings(program_id=program.id, skills=[], questions=[], capacity=1))
+                users = [UserFactory(), UserFactory(), UserFactory()]
+                session.flush()
+                rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+                session.add_all(rows)
+                session.flush()
+                for mentee in rows[1:]:
+                    session.add(
+                        MatchProposal(
+                            program_id=program.id,
+                            mentor_id=rows[0].id,
+                            mentee_id=mentee.id,
+                            reasons=["both like hiking"],
+                            state=ProposalState.SENT,
+                            sent_at=utcnow(),
+                            mentor_yes=True,
+                        )
+                    )
+                session.commit()
+                program_id = program.id
+                ids = session.scalars(
+                    select(MatchProposal.id).where(MatchProposal.program_id == program_id).order_by(MatchProposal.id)
+                ).all()
+            codes = at_once(
+                lambda client, proposal_id, program_id=program_id: (
+                    client.post(f"/programs/{program_id}/match/{proposal_id}/yes").status_code
+                ),
+                list(zip(clients_of(app, users[1], users[2]), ids, strict=True)),
+            )
+            assert codes == [303, 303]
+            with app.app_context():
+                made = db.session.scalar(select(func.count(Pair.id)).where(Pair.program_id == program_id))
+                states = sorted(
+                    s.value for s in db.session.scalars(select(MatchProposal.state).where(MatchProposal.id.in_(ids)))
+                )
+            assert made == 1 and states == ["going-ahead", "not-going-ahead"]

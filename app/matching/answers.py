@@ -14,50 +14,140 @@ made when both said yes.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import aliased
 
 from app.admin import setup
 from app.extensions import db
+from app.matching import intake
 from app.models import MatchProposal, Pair, PairMember, Participant, Program, ProposalState, Role, User, utcnow
 from app.models.matching import ANSWER_DAYS
 
 ANSWER_TIME = timedelta(days=ANSWER_DAYS)
+# Ids per UPDATE when sending: well under every database's limit on bound parameters.
+CHUNK = 500
 MENTOR, MENTEE = "mentor", "mentee"
 
 
-def _paired_mentees(program_id: int):
-    """Participants of the program who are a mentee in one of its pairs."""
-    return (
-        select(Participant.id)
+NOT_JOINED, NO_ROOM = "not-joined", "no-room"
+
+
+@dataclass(frozen=True)
+class Sending:
+    """What ``send`` did: how many went, and for each locked proposal that stayed, why (``NOT_JOINED``
+    or ``NO_ROOM``, and a sentence for the admin)."""
+
+    sent: int
+    refused: dict[int, tuple[str, str]]
+
+
+def _room(program_id: int, now: datetime) -> tuple[Counter[int], set[int]]:
+    """How many places each mentor of the program has taken (their pairs in it and the proposals
+    waiting for their answers), and the mentees who have a pair there or a waiting proposal. Two
+    queries."""
+    mentors: Counter[int] = Counter()
+    mentees: set[int] = set()
+    for participant_id, role in db.session.execute(
+        select(Participant.id, PairMember.role)
         .join(PairMember, PairMember.user_id == Participant.user_id)
         .join(Pair, (Pair.id == PairMember.pair_id) & (Pair.program_id == program_id))
-        .where(Participant.program_id == program_id, PairMember.role == Role.MENTEE)
+        .where(Participant.program_id == program_id)
+    ):
+        if role == Role.MENTOR:
+            mentors[participant_id] += 1
+        else:
+            mentees.add(participant_id)
+    for mentor_id, mentee_id in db.session.execute(
+        select(MatchProposal.mentor_id, MatchProposal.mentee_id).where(
+            MatchProposal.program_id == program_id,
+            MatchProposal.state == ProposalState.SENT,
+            MatchProposal.sent_at > now - ANSWER_TIME,
+        )
+    ):
+        mentors[mentor_id] += 1
+        mentees.add(mentee_id)
+    return mentors, mentees
+
+
+def _no_room(mentor: str, places: int) -> str:
+    return (
+        f"{mentor} already mentors {places} {'person' if places == 1 else 'people'}, as many as the program "
+        "lets one mentor take. Reject this proposal and run again."
     )
 
 
-def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime | None = None) -> int:
+def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime | None = None) -> Sending:
     """Send locked proposals (``proposal_ids``, or every locked one of the program) to their two
-    people; returns how many went. One whose mentee has a pair by now (made by hand meanwhile)
-    stays locked. Does not commit."""
+    people, once both have joined Twoway. The places are counted again first, since the admin may
+    have paired people by hand after the run: a proposal whose mentor has no place left (their
+    pairs and waiting proposals) or whose mentee has a pair or a waiting proposal stays locked,
+    the best ones going first. Does not commit."""
     now = now or utcnow()
-    statement = (
-        update(MatchProposal)
-        .where(
-            MatchProposal.program_id == program_id,
-            MatchProposal.state == ProposalState.LOCKED,
-            MatchProposal.mentee_id.not_in(_paired_mentees(program_id)),
+    mentor_p, mentee_p, mentor_u, mentee_u = aliased(Participant), aliased(Participant), aliased(User), aliased(User)
+    chosen = (
+        select(
+            MatchProposal.id,
+            MatchProposal.mentor_id,
+            MatchProposal.mentee_id,
+            mentor_u.name,
+            mentee_u.name,
+            mentor_u.first_signed_in_at,
+            mentee_u.first_signed_in_at,
         )
-        .values(state=ProposalState.SENT, sent_at=now, mentor_yes=False, mentee_yes=False)
-        .returning(MatchProposal.id)
-        .execution_options(synchronize_session=False)
+        .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
+        .join(mentor_u, mentor_u.id == mentor_p.user_id)
+        .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
+        .join(mentee_u, mentee_u.id == mentee_p.user_id)
+        .where(MatchProposal.program_id == program_id, MatchProposal.state == ProposalState.LOCKED)
+        .order_by(MatchProposal.score.desc(), MatchProposal.id)
     )
     if proposal_ids is not None:
-        statement = statement.where(MatchProposal.id.in_(proposal_ids))
-    sent = len(db.session.scalars(statement).all())
+        chosen = chosen.where(MatchProposal.id.in_(proposal_ids))
+    locked = db.session.execute(chosen).all()
+    if not locked:
+        return Sending(0, {})
+    places = intake.settings_for(program_id).capacity
+    taken, busy = _room(program_id, now)
+    going, refused = [], {}
+    for proposal_id, mentor_id, mentee_id, mentor_name, mentee_name, mentor_joined, mentee_joined in locked:
+        if mentor_joined is None or mentee_joined is None:
+            # The admin's list of participants says who hasn't joined: sent to someone who
+            # hasn't, a proposal could only close early by the other's no, and the admin would
+            # know whose.
+            refused[proposal_id] = (
+                NOT_JOINED,
+                f"{mentor_name if mentor_joined is None else mentee_name} hasn't joined Twoway yet, and until "
+                "both have, a match that didn't go ahead would tell you which of them said no. Share the "
+                "join page, and send it once they have.",
+            )
+        elif mentee_id in busy:
+            refused[proposal_id] = (
+                NO_ROOM,
+                "the mentee is in a pair already, or has another proposal waiting. Reject this proposal and run again.",
+            )
+        elif taken[mentor_id] >= places:
+            refused[proposal_id] = (NO_ROOM, _no_room(mentor_name, taken[mentor_id]))
+        else:
+            going.append(proposal_id)
+            taken[mentor_id] += 1
+            busy.add(mentee_id)
+    sent = 0
+    for start in range(0, len(going), CHUNK):
+        sent += len(
+            db.session.scalars(
+                update(MatchProposal)
+                .where(MatchProposal.id.in_(going[start : start + CHUNK]), MatchProposal.state == ProposalState.LOCKED)
+                .values(state=ProposalState.SENT, sent_at=now, mentor_yes=False, mentee_yes=False)
+                .returning(MatchProposal.id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
     db.session.expire_all()
-    return sent
+    return Sending(sent, refused)
 
 
 def side_of(proposal: MatchProposal, participant_id: int) -> str:
@@ -115,6 +205,22 @@ def say_no(proposal: MatchProposal, now: datetime | None = None) -> None:
     db.session.expire_all()
 
 
+def withdraw(proposal: MatchProposal, now: datetime | None = None) -> bool:
+    """The admin takes back a waiting proposal. It closes exactly as after a no (both yeses
+    cleared, the same "didn't go ahead" to both, never proposed again), so neither person can
+    tell a withdrawal from their partner's no. Whether it was still waiting. Does not commit."""
+    now = now or utcnow()
+    closed = db.session.scalar(
+        update(MatchProposal)
+        .where(*_waiting(proposal.id, now))
+        .values(state=ProposalState.NOT_GOING_AHEAD, closed_at=now, mentor_yes=False, mentee_yes=False)
+        .returning(MatchProposal.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return closed is not None
+
+
 def expire(at: datetime) -> int:
     """Close every proposal whose time to answer ended by ``at`` as not going ahead, at the moment
     it ended (so its notice names the same moment whenever this runs). Idempotent: a closed
@@ -136,8 +242,27 @@ def expire(at: datetime) -> int:
     return len(rows)
 
 
+def _no_place(program_id: int, mentor_user: int, mentee_user: int) -> bool:
+    """Whether making this pair would give the mentor more mentees than the program allows, or the
+    mentee a second pair: the admin may have paired either by hand while the proposal waited."""
+    pairs: dict[int, set[int]] = {}
+    mentoring = mentee_paired = 0
+    for pair_id, user_id, role in db.session.execute(
+        select(PairMember.pair_id, PairMember.user_id, PairMember.role)
+        .join(Pair, Pair.id == PairMember.pair_id)
+        .where(Pair.program_id == program_id, PairMember.user_id.in_((mentor_user, mentee_user)))
+    ):
+        pairs.setdefault(pair_id, set()).add(user_id)
+        mentoring += user_id == mentor_user and role == Role.MENTOR
+        mentee_paired += user_id == mentee_user and role == Role.MENTEE
+    if any(len(users) == 2 for users in pairs.values()):
+        return False  # paired together by hand meanwhile: make_pair says so
+    return bool(mentee_paired) or mentoring >= intake.settings_for(program_id).capacity
+
+
 def _make_pair(proposal: MatchProposal) -> None:
-    """The pair and its space, made the one way pairs are made (app/admin/setup.py)."""
+    """The pair and its space, made the one way pairs are made (app/admin/setup.py), if there is
+    still a place for it; otherwise the proposal doesn't go ahead, in the same words as a no."""
     rows = {
         row.participant_id: row
         for row in db.session.execute(
@@ -155,14 +280,24 @@ def _make_pair(proposal: MatchProposal) -> None:
             .where(Participant.id.in_((proposal.mentor_id, proposal.mentee_id)))
         )
     }
+    # Two last yeses for one mentor (two of their proposals) count the places one after the
+    # other on PostgreSQL: the mentor's row is locked until commit. FOR NO KEY UPDATE, since the
+    # proposal's update has already taken FOR KEY SHARE on it (its foreign key's check), which
+    # FOR UPDATE would wait on in the other transaction, and each for the other. SQLite writes
+    # one transaction at a time anyway.
+    db.session.execute(
+        select(Participant.id).where(Participant.id == proposal.mentor_id).with_for_update(key_share=True)
+    )
     mentor, mentee = (setup.Person(*rows[pid]) for pid in (proposal.mentor_id, proposal.mentee_id))
     program = db.session.get(Program, proposal.program_id)
     try:
+        if _no_place(program.id, mentor.user_id, mentee.user_id):
+            raise _NoPlace
         pair = setup.make_pair(program, mentor, mentee)
     except setup.AlreadyPaired:
         pair_id = None  # the admin paired them by hand meanwhile: that pair is theirs
-    except setup.AdminsDontTakePart:
-        # One of them was made an admin meanwhile, and admins are never in a pair.
+    except (setup.AdminsDontTakePart, _NoPlace):
+        # One of them was made an admin meanwhile (admins are never in a pair), or has no place.
         db.session.execute(
             update(MatchProposal)
             .where(MatchProposal.id == proposal.id)
@@ -178,3 +313,7 @@ def _make_pair(proposal: MatchProposal) -> None:
         .values(pair_id=pair_id)
         .execution_options(synchronize_session=False)
     )
+
+
+class _NoPlace(Exception):
+    pass

@@ -138,12 +138,12 @@ def population(program_id: int, settings: MatchingSettings, among: Collection[in
             MatchProposal.program_id == program_id, MatchProposal.state != ProposalState.PROPOSED
         )
     ):
-        if state in (ProposalState.REJECTED, ProposalState.NOT_GOING_AHEAD):
-            # Rejected by the admin, or a match that didn't go ahead: never proposed again.
-            never.add(solver.unordered(mentor_id, mentee_id))
-        elif state in (ProposalState.LOCKED, ProposalState.SENT):
+        if state in (ProposalState.LOCKED, ProposalState.SENT):
             locked.append((mentor_id, mentee_id))
-        # Going ahead: their pair exists, and is counted above.
+        else:
+            # Rejected by the admin, a match that didn't go ahead, or one that did (its pair may
+            # be gone since, and a pair that existed is never proposed again): never again.
+            never.add(solver.unordered(mentor_id, mentee_id))
 
     people, not_answered = [], []
     mentors_here = {m for m, _ in mentoring}

@@ -10,6 +10,7 @@ proposal id from another program is a 404.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, request, url_for
@@ -28,6 +29,17 @@ SWAP_TEMPLATE = "matching/swap.html"
 BLOCKS = ("proposals",)
 SWAP_PER_PAGE = 20
 VIEWS = {"open": proposals.OPEN, "sent": proposals.SENT}
+# Why locked proposals stayed when the admin sent them all: for one, for several.
+STAYED = {
+    answers.NO_ROOM: (
+        "its mentor or mentee has no room left (paired by hand since the run). Reject it and run again.",
+        "their mentors or mentees have no room left (paired by hand since the run). Reject them and run again.",
+    ),
+    answers.NOT_JOINED: (
+        "one of its two people hasn't joined Twoway yet. Share the join page, and send it once they have.",
+        "one of their two people hasn't joined Twoway yet. Share the join page, and send them once they have.",
+    ),
+}
 
 
 def _number(name: str) -> int:
@@ -136,16 +148,37 @@ def send(program_id: int, proposal_id: int) -> Response:
     proposal = proposals.get_proposal(program_id, proposal_id)
     if proposal is None:
         abort(404)
-    sent = answers.send(program_id, [proposal.id]) if proposal.state == ProposalState.LOCKED else 0
-    if sent:
-        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sent)
-    db.session.commit()
-    if sent:
-        notice = "Sent to both. Each says yes or no privately; you'll see only whether it goes ahead."
-    elif proposal.state == ProposalState.LOCKED:
-        notice = "Not sent: the mentee is in a pair already. Reject this proposal and run again."
-    else:
+    if proposal.state != ProposalState.LOCKED:
         notice = "Only a locked proposal can be sent: lock it first."
+    else:
+        sending = answers.send(program_id, [proposal.id])
+        if sending.sent:
+            audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sending.sent)
+            notice = "Sent to both. Each says yes or no privately; you'll see only whether it goes ahead."
+        else:
+            _, why = sending.refused.get(proposal.id, ("", "it is no longer locked."))
+            notice = f"Not sent: {why}"
+        db.session.commit()
+    return htmx.after_write(
+        _index_url(program_id), TEMPLATE, blocks=BLOCKS, context=lambda: _context(program_id), notice=notice
+    )
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+def withdraw(program_id: int, proposal_id: int) -> Response:
+    setup.get_program(program_id)
+    proposal = proposals.get_proposal(program_id, proposal_id)
+    if proposal is None:
+        abort(404)
+    withdrawn = answers.withdraw(proposal)
+    if withdrawn:
+        audit.record(program_id, AuditAction.PROPOSAL_WITHDRAWN, proposals=1)
+    db.session.commit()
+    notice = (
+        "Withdrawn. Both are told only that this match didn't go ahead, the same words as after a no."
+        if withdrawn
+        else "Not withdrawn: this proposal is no longer waiting for answers."
+    )
     return htmx.after_write(
         _index_url(program_id), TEMPLATE, blocks=BLOCKS, context=lambda: _context(program_id), notice=notice
     )
@@ -154,17 +187,25 @@ def send(program_id: int, proposal_id: int) -> Response:
 @bp.post("/send-locked")
 def send_locked(program_id: int) -> Response:
     setup.get_program(program_id)
-    sent = answers.send(program_id)
-    if sent:
-        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sent)
+    sending = answers.send(program_id)
+    if sending.sent:
+        audit.record(program_id, AuditAction.PAIRS_PROPOSED, proposals=sending.sent)
     db.session.commit()
-    flash(
-        f"Sent {sent} locked proposal{'s' if sent != 1 else ''} to both people. They have "
-        f"{answers.ANSWER_DAYS} days to answer."
-        if sent
-        else "There was no locked proposal to send. Lock the ones you want first.",
-        "success",
-    )
+    sent = sending.sent
+    why = Counter(kind for kind, _ in sending.refused.values())
+    if sent:
+        notice = (
+            f"Sent {sent} locked proposal{'s' if sent != 1 else ''} to both people. They have "
+            f"{answers.ANSWER_DAYS} days to answer."
+        )
+    elif not why:
+        notice = "There was no locked proposal to send. Lock the ones you want first."
+    else:
+        notice = "Nothing was sent."
+    for kind, words in STAYED.items():
+        if n := why[kind]:
+            notice += f" {n} locked proposal{'s weren' if n != 1 else ' wasn'}'t sent: {words[n != 1]}"
+    flash(notice, "success")
     return htmx.redirect(url_for(".index", program_id=program_id, view="sent"))
 
 

@@ -37,6 +37,7 @@ class AuditAction(LabelledEnum):
     PAIR_MADE = "pair-made", "Made a pair"
     PAIR_UNDONE = "pair-undone", "Undid a pair"
     PAIRS_PROPOSED = "pairs-proposed", "Sent match proposals"
+    PROPOSAL_WITHDRAWN = "proposal-withdrawn", "Withdrew a match proposal"
     PROGRAM_ENDED = "program-ended", "Ended the program"
     CSV_EXPORTED = "csv-exported", "Downloaded the dashboard as CSV"
     HELP_READ = "help-read", "Read the requests for help"

@@ -30,6 +30,8 @@ SENT, MADE, CLOSED = "sent", "made", "closed"
 ANSWER_TIME = timedelta(days=ANSWER_DAYS)
 # A pair made or a match closed is still worth telling for a while (a person back from leave).
 TELL_FOR = timedelta(days=ANSWER_DAYS)
+# First strong isolate … pop directional isolate: Unicode's plain-text <bdi>.
+ISOLATE = "\u2068{}\u2069"
 
 _mentor, _mentee = aliased(Participant), aliased(Participant)
 
@@ -121,7 +123,13 @@ def compose(delivery: Delivery, user: User, settings: Settings) -> Message | Non
             f"A proposed match: you and {partner}",
             [
                 f"{row.program} proposes {partner} as your {partner_role}.",
-                *(["Why you two: " + "; ".join(proposal.reasons) + "."] if proposal.reasons else []),
+                # Each reason isolated, as each is in a <bdi> of its own on the pages: a direction
+                # override typed into one answer (a department, a name) can't turn the rest backwards.
+                *(
+                    ["Why you two: " + "; ".join(ISOLATE.format(r) for r in proposal.reasons) + "."]
+                    if proposal.reasons
+                    else []
+                ),
                 f"Say yes or no in Twoway by {when(proposal.answer_by, settings.zone)}. Your answer is yours "
                 "alone: if either of you says no, you both hear only that the match didn't go ahead.",
             ],

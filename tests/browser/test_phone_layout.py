@@ -201,3 +201,104 @@ def test_a_proposed_match_fits_a_small_phone_and_is_answered(live_server, phone)
     expect(page.get_by_role("status")).to_contain_text("We'll tell you")
     expect(page.get_by_text("You said yes")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+
+
+def _matching_program(live_server, people: int):
+    """A program with ``people`` mentors and as many mentees, long names and long reasons, and a
+    proposal for each of them (one each waiting, gone ahead and not going ahead, the rest open)."""
+    from app.models import Intake, IntakeRole, MatchProposal, Participant, Program, ProposalState, User, utcnow
+
+    with live_server.app.app_context():
+        program = Program(name="Northwind reverse mentoring cohort", starts_on=utcnow().date(), ends_on=utcnow().date())
+        db.session.add(program)
+        db.session.flush()
+        pairs = []
+        for i in range(people):
+            places = []
+            for side, dept, level in (
+                ("Aisha Khan-Rahimova", "Marketing", "L2"),
+                ("Margaret Holloway-Castellano", "Finance", "L5"),
+            ):
+                user = User(name=f"{side} {i}", email=f"{side.split()[0].lower()}{i}-{program.id}@northwind.example")
+                db.session.add(user)
+                db.session.flush()
+                place = Participant(program_id=program.id, user_id=user.id, department=f"{dept} {i}", level=level)
+                db.session.add(place)
+                db.session.flush()
+                db.session.add(
+                    Intake(
+                        participant_id=place.id,
+                        role=IntakeRole.MENTOR if level == "L2" else IntakeRole.MENTEE,
+                        teach=["Short-form video"] if level == "L2" else ["Presenting to a board"],
+                        learn=["Presenting to a board"] if level == "L2" else ["Short-form video"],
+                        languages="English",
+                    )
+                )
+                places.append(place)
+            pairs.append(places)
+        states = [ProposalState.SENT, ProposalState.GOING_AHEAD, ProposalState.NOT_GOING_AHEAD]
+        for i, (mentor, mentee) in enumerate(pairs):
+            state = states[i] if i < len(states) else ProposalState.PROPOSED
+            db.session.add(
+                MatchProposal(
+                    program_id=program.id,
+                    mentor_id=mentor.id,
+                    mentee_id=mentee.id,
+                    state=state,
+                    score=10.0 - i,
+                    sent_at=utcnow() if state != ProposalState.PROPOSED else None,
+                    closed_at=utcnow() if state in states[1:] else None,
+                    reasons=[
+                        "Aisha can teach Short-form video, Generative AI tools and LinkedIn and personal branding, "
+                        "which Margaret wants to learn",
+                        "Margaret can help Aisha with Presenting to a board and Stakeholder management",
+                        f"Marketing {i} and Finance {i}",
+                        "three levels apart",
+                    ],
+                )
+            )
+        db.session.commit()
+        first_open = db.session.scalar(
+            db.select(MatchProposal.id)
+            .filter_by(program_id=program.id, state=ProposalState.PROPOSED)
+            .order_by(MatchProposal.score.desc())
+        )
+        return program.id, first_open
+
+
+def _admin_on_a_small_phone(new_context, live_server) -> Page:
+    admin = make_admin(live_server)
+    page: Page = new_context(viewport=SMALL_PHONE).new_page()
+    page.goto(live_server.sign_in_url(admin))
+    page.get_by_role("button", name=f"Continue as {admin.name}").click()
+    expect(page.get_by_role("heading", name="Welcome, Ruth")).to_be_visible()
+    return page
+
+
+def test_the_sent_proposals_fit_a_small_phone_and_one_is_withdrawn(new_context, live_server):
+    program_id, _ = _matching_program(live_server, 3)
+    page = _admin_on_a_small_phone(new_context, live_server)
+    page.goto(f"/admin/programs/{program_id}/matching?view=sent")
+    expect(page.get_by_role("heading", name="Sent to both (3)")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    withdraw = page.get_by_role("button", name="Withdraw")
+    assert withdraw.count() == 1 and withdraw.bounding_box()["height"] >= 44
+    page.once("dialog", lambda dialog: dialog.accept())
+    withdraw.click()
+    expect(page.get_by_role("status")).to_contain_text("Withdrawn")
+    expect(page.get_by_text("0 waiting · 1 going ahead · 2 not going ahead")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+
+
+def test_the_swap_page_fits_a_small_phone(new_context, live_server):
+    program_id, first_open = _matching_program(live_server, 6)
+    page = _admin_on_a_small_phone(new_context, live_server)
+    page.goto(f"/admin/programs/{program_id}/matching/proposals/{first_open}/swap")
+    swap = page.get_by_role("button", name="Swap").first
+    expect(swap).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    assert swap.bounding_box()["height"] >= 44
+    assert page.get_by_role("searchbox", name="Find a proposal by name").bounding_box()["height"] >= 44
+    assert page.get_by_role("button", name="Find").bounding_box()["height"] >= 44

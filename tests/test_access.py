@@ -75,6 +75,8 @@ ACCESS = {
     "pair.journal.search": PAIR,
     "pair.journal.history": PAIR,
     "pair.journal.add_action_row": PAIR,
+    "pair.journal.actions": PAIR,
+    "pair.topics": PAIR,
     "pair.add_topic": PAIR,
     "pair.remove_topic": PAIR,
     "pair.next_meeting.plan": PAIR,

@@ -1,7 +1,7 @@
 """What the pair's home shows, read in as few queries as the page budget allows: at most 8, the
 signed-in person and the membership included (tests/test_pairs.py and tests/test_next_meeting.py
 pin the counts and prove them flat as the data doubles). Each section has a fuller page elsewhere; here
-only what a phone needs at a glance."""
+only what a phone needs at a glance: the first few of each list, and how many there are in all."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ from app.models import (
 from app.next_meeting.pace import Pace, pace
 from app.next_meeting.planning import still_ahead
 
+# How many of each list the home shows; "Show all" leads to the list's own page.
+HOME_TOPICS = 5
+HOME_GOALS = 5
+
 
 @dataclass(frozen=True)
 class GoalSummary:
@@ -53,9 +57,13 @@ class Dashboard:
     rhythm: Rhythm
     pace: Pace
     topics: list[Topic]
+    topic_count: int
     actions: list[ActionItem]
+    action_count: int
     goals: list[GoalSummary]
+    goal_count: int
     last_meeting: Meeting | None
+    open_from_last: list[ActionItem]
     feedback_due: list[rounds.Round]
 
 
@@ -111,26 +119,33 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
     last = recent[0] if recent else None
     found = rounds.Facts(rhythm, [(m.id, m.held_on) for m in recent if m.held_on <= today])
     done = func.sum(case((Milestone.done.is_(True), 1), else_=0))
-    goals = [
-        GoalSummary(*row)
-        for row in db.session.execute(
-            select(Goal.id, Goal.title, Goal.learner, func.count(Milestone.id), func.coalesce(done, 0))
-            .outerjoin(Milestone, Milestone.goal_id == Goal.id)
-            .where(Goal.pair_id == pair_id, Goal.status == GoalStatus.IN_PROGRESS)
-            .group_by(Goal.id)
-            .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
-        )
-    ]
-    actions = meetings.open_action_items(pair_id)
+    goal_rows = db.session.execute(
+        select(Goal.id, Goal.title, Goal.learner, func.count(Milestone.id), func.coalesce(done, 0), func.count().over())
+        .outerjoin(Milestone, Milestone.goal_id == Goal.id)
+        .where(Goal.pair_id == pair_id, Goal.status == GoalStatus.IN_PROGRESS)
+        .group_by(Goal.id)
+        .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
+        .limit(HOME_GOALS)
+    ).all()
+    goals = [GoalSummary(*row[:5]) for row in goal_rows]
+    # The first few open items, and any others of the last meeting for "where you left off".
+    open_items, action_count = meetings.first_open_action_items(
+        pair_id, meetings.HOME_ACTIONS, also_of=last.id if last else None
+    )
+    topics, topic_count = agenda.first_open(pair_id, HOME_TOPICS)
     return Dashboard(
         planned=planned,
         ground_rules=agreement.signoff_state(version is not None, current or 0, bool(ever_both)),
         i_agreed=bool(mine),
         rhythm=rhythm,
         pace=pace(rhythm, last.held_on if last else None, today),
-        topics=agenda.open_topics(pair_id),
-        actions=actions,
+        topics=topics,
+        topic_count=topic_count,
+        actions=open_items[: meetings.HOME_ACTIONS],
+        action_count=action_count,
         goals=goals,
+        goal_count=goal_rows[0][5] if goal_rows else 0,
         last_meeting=last,
+        open_from_last=[item for item in open_items if last and item.meeting_id == last.id],
         feedback_due=rounds.due_for(membership, today, found),
     )

@@ -31,8 +31,8 @@ class Moved(Exception):
 
 # Soonest target first, undated ones after; among equals the newest first.
 _ORDER = (Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
-# How many goals each column of the board shows; "Show all" pages through the rest.
-PER_GROUP = 10
+# How many goals each column of the board shows (a phone screen or two); "Show all" pages through the rest.
+PER_GROUP = 5
 PER_PAGE = 20
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
 
 from app import history
 from app.extensions import db
@@ -16,7 +17,7 @@ AGENDA_LIMIT = 50
 PER_PAGE = 20
 
 
-def _is_open(pair_id: int):
+def _is_open(pair_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     return (Topic.pair_id == pair_id) & Topic.meeting_id.is_(None)
 
 
@@ -24,15 +25,21 @@ def _agenda_order(topic: Topic) -> tuple:
     return (topic.added_by_role != Role.MENTEE, topic.created_at, topic.id)
 
 
-def _open_in_agenda_order(pair_id: int) -> Select[tuple[Topic]]:
+def _open_in_agenda_order(pair_id: int | ColumnElement[int]) -> Select[tuple[Topic]]:
     """Topics no logged meeting has covered yet: the mentee's first (they lead), oldest first."""
     mentee_first = case((Topic.added_by_role == Role.MENTEE, 0), else_=1)
     return select(Topic).where(_is_open(pair_id)).order_by(mentee_first, Topic.created_at, Topic.id)
 
 
+@cache
+def _first_open_query(n: int) -> Select:
+    # Built once (the pair's home asks on every visit), the pair bound at each run.
+    return _open_in_agenda_order(bindparam("pair_id")).add_columns(func.count().over()).limit(n)
+
+
 def first_open(pair_id: int, n: int) -> tuple[list[Topic], int]:
     """The first ``n`` open topics in agenda order, and how many are open in all (one query)."""
-    rows = db.session.execute(_open_in_agenda_order(pair_id).add_columns(func.count().over()).limit(n)).all()
+    rows = db.session.execute(_first_open_query(n), {"pair_id": pair_id}).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 

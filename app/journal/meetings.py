@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -121,9 +122,9 @@ def _open_action_items(pair_id: int) -> Select[tuple[ActionItem]]:
     )
 
 
-def first_open_action_items(pair_id: int, n: int, also_of: int | None = None) -> tuple[list[ActionItem], int]:
-    """The first ``n`` open action items, plus any others of meeting ``also_of``; and how many are
-    open in all. One query."""
+@cache
+def _first_open_action_items_query(n: int) -> Select:
+    # Built once (the pair's home asks on every visit), the pair and meeting bound at each run.
     order = (case((ActionItem.due_on.is_(None), 1), else_=0), ActionItem.due_on, ActionItem.id)
     inner = (
         select(
@@ -131,15 +132,21 @@ def first_open_action_items(pair_id: int, n: int, also_of: int | None = None) ->
             func.row_number().over(order_by=order).label("rank"),
             func.count().over().label("total"),
         )
-        .where(ActionItem.pair_id == pair_id, ActionItem.done.is_(False))
+        .where(ActionItem.pair_id == bindparam("pair_id"), ActionItem.done.is_(False))
         .subquery()
     )
-    shown = inner.c.rank <= n
-    if also_of is not None:
-        shown = or_(shown, ActionItem.meeting_id == also_of)
-    rows = db.session.execute(
-        select(ActionItem, inner.c.total).join(inner, inner.c.id == ActionItem.id).where(shown).order_by(inner.c.rank)
-    ).all()
+    return (
+        select(ActionItem, inner.c.total)
+        .join(inner, inner.c.id == ActionItem.id)
+        .where(or_(inner.c.rank <= n, ActionItem.meeting_id == bindparam("also_of")))
+        .order_by(inner.c.rank)
+    )
+
+
+def first_open_action_items(pair_id: int, n: int, also_of: int | None = None) -> tuple[list[ActionItem], int]:
+    """The first ``n`` open action items, plus any others of meeting ``also_of``; and how many are
+    open in all. One query."""
+    rows = db.session.execute(_first_open_action_items_query(n), {"pair_id": pair_id, "also_of": also_of}).all()
     return [row[0] for row in rows], (rows[0][1] if rows else 0)
 
 

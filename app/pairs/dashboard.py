@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 
 from app.extensions import db
 from app.feedback import rounds
@@ -67,37 +68,63 @@ class Dashboard:
     feedback_due: list[rounds.Round]
 
 
-def _plan_and_signoff(membership: PairMember):
-    """The next meeting, where the ground rules' sign-off stands, and the rhythm and dates the
-    pair agreed, in one query."""
-    pair_id = membership.pair_id
+# The home's statements are built once per process with bound parameters: building a statement
+# and working out its cache key cost more than running it (profiled, bench/history.py --profile).
+PAIR, USER = bindparam("pair_id"), bindparam("user_id")
+
+
+@cache
+def _plan_and_signoff_query() -> Select:
     signatures = AgreementSignature.__table__
-    at_current = (signatures.c.pair_id == pair_id) & (signatures.c.agreement_version == Agreement.version)
+    at_current = (signatures.c.pair_id == PAIR) & (signatures.c.agreement_version == Agreement.version)
     current_count = select(func.count()).select_from(signatures).where(at_current).scalar_subquery()
     mine = (
-        select(func.count()).select_from(signatures).where(at_current, signatures.c.user_id == membership.user_id)
+        select(func.count()).select_from(signatures).where(at_current, signatures.c.user_id == USER)
     ).scalar_subquery()
     ever_both = (
         select(signatures.c.agreement_version)
-        .where(signatures.c.pair_id == pair_id)
+        .where(signatures.c.pair_id == PAIR)
         .group_by(signatures.c.agreement_version)
         .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
         .exists()
     )
-
-    return db.session.execute(
-        select(
-            NextMeeting,
-            Agreement.version,
-            current_count,
-            mine,
-            ever_both,
-            *agreement.rhythm_columns(pair_id),
-        )
+    return (
+        select(NextMeeting, Agreement.version, current_count, mine, ever_both, *agreement.rhythm_columns(PAIR))
         .select_from(Pair)
         .outerjoin(NextMeeting, NextMeeting.pair_id == Pair.id)
         .outerjoin(Agreement, Agreement.pair_id == Pair.id)
-        .where(Pair.id == pair_id)
+        .where(Pair.id == PAIR)
+    )
+
+
+@cache
+def _recent_meetings_query() -> Select:
+    return (
+        select(Meeting)
+        .where(Meeting.pair_id == PAIR)
+        .order_by(Meeting.held_on.desc(), Meeting.id.desc())
+        .limit(rounds.OPEN_ROUNDS)
+    )
+
+
+@cache
+def _goals_query() -> Select:
+    done = func.sum(case((Milestone.done.is_(True), 1), else_=0))
+    return (
+        select(Goal.id, Goal.title, Goal.learner, func.count(Milestone.id), func.coalesce(done, 0), func.count().over())
+        .outerjoin(Milestone, Milestone.goal_id == Goal.id)
+        .where(Goal.pair_id == PAIR, Goal.status == GoalStatus.IN_PROGRESS)
+        .group_by(Goal.id)
+        .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
+        .limit(HOME_GOALS)
+    )
+
+
+def _plan_and_signoff(membership: PairMember):
+    """The next meeting, where the ground rules' sign-off stands, and the rhythm and dates the
+    pair agreed, in one query."""
+    return db.session.execute(
+        _plan_and_signoff_query(), {"pair_id": membership.pair_id, "user_id": membership.user_id}
     ).one()
 
 
@@ -108,14 +135,7 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
     planned = still_ahead(planned)
     rhythm = Rhythm.from_fields(rhythm_fields, dates_fields)
     # The latest few meetings: the newest for "where you left off", all of them for feedback rounds.
-    recent = list(
-        db.session.scalars(
-            select(Meeting)
-            .where(Meeting.pair_id == pair_id)
-            .order_by(Meeting.held_on.desc(), Meeting.id.desc())
-            .limit(rounds.OPEN_ROUNDS)
-        )
-    )
+    recent = list(db.session.scalars(_recent_meetings_query(), {"pair_id": pair_id}))
     last = recent[0] if recent else None
     found = rounds.Facts(rhythm, [(m.id, m.held_on) for m in recent if m.held_on <= today])
     done = func.sum(case((Milestone.done.is_(True), 1), else_=0))

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_, select
 from app import history
 from app.extensions import db
 from app.models import HistorySubject, PairMember, Role, Topic
+from app.numbers import INT_MAX
 
 # The log form offers at most this many open topics (the newest, or those matching a search); the
 # others stay open for next time.
@@ -53,7 +54,8 @@ def for_meeting(pair_id: int, q: str = "", keep: Collection[int] = ()) -> tuple[
     """The open topics a log form offers, in agenda order: those in ``keep`` (ticked on the form
     being sent back), then the newest, or the newest matching ``q``; at most ``AGENDA_LIMIT``. And
     how many are open in all. One query."""
-    keep = list(keep)[:AGENDA_LIMIT]
+    # Ids come back from a form that may have been refused for them: only those a row can have.
+    keep = [i for i in keep if isinstance(i, int) and 0 < i <= INT_MAX][:AGENDA_LIMIT]
     kept = Topic.id.in_(keep) if keep else None
     shown = _is_open(pair_id)
     if q:

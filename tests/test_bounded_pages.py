@@ -240,3 +240,19 @@ def test_pages_stay_the_same_size_and_query_count_as_the_history_doubles(mentee,
     for name, size in sizes.items():
         # The same number of items, with a few more digits in their ids and counts.
         assert resized[name] < size * 1.05, name
+
+
+def test_a_topic_just_added_shows_even_past_the_first_few(mentor, pair, session):
+    add_topics(session, pair, dashboard.HOME_TOPICS + 2, by=pair.mentee)  # the mentee's come first
+    response = mentor.post(
+        f"/pairs/{pair.id}/topics",
+        data={"text": "How we review pull requests"},
+        headers={"HX-Request": "true", "HX-Target": "topics"},
+    )
+    assert response.status_code == 200
+    block = text(response)
+    assert "How we review pull requests" in block and "Added for next time." in block
+    assert len(shown(block, "Topic number")) == dashboard.HOME_TOPICS
+    assert f"Show all {dashboard.HOME_TOPICS + 3} topics" in block
+    # On the next visit it takes its place in the agenda's order.
+    assert "How we review pull requests" not in text(mentor.get(f"/pairs/{pair.id}"))

@@ -94,9 +94,13 @@ def add_topic() -> Response:
     form = TopicForm()
     if not form.validate():
         return htmx.render(HOME, blocks=TOPICS, status=422, **_home_context(topic_form=form))
-    agenda.add(authz.current_membership(), form.text.data.strip())
+    topic = agenda.add(authz.current_membership(), form.text.data.strip())
     return htmx.after_write(
-        url_for(".home") + "#topics", HOME, blocks=TOPICS, context=_home_context, notice="Added for next time."
+        url_for(".home") + "#topics",
+        HOME,
+        blocks=TOPICS,
+        context=lambda: _home_context(added=topic),
+        notice="Added for next time.",
     )
 
 

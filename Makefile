@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= localhost
 PORT ?= 5000
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install static clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,17 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+## static: write the content-hashed static files, their brotli and gzip copies and the manifest (app/build/static)
+static: $(VENV)/.installed
+	$(BIN)/python -m app.static_build
+
 ## run: set up, migrate the SQLite database in instance/, seed the demo, serve on http://localhost:5000
 ## with a Celery worker and beat beside gunicorn (the Procfile; tasks go through a SQLite file in instance/)
 ## (PORT=5310 serves on another port; the printed links follow it unless BASE_URL is set)
 run: export FLASK_DEBUG = 1
 run: export BASE_URL ?= http://$(HOST):$(PORT)
 run: export TWOWAY_BIND = $(HOST):$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.installed static
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
 	@echo "\nTwoway is starting at http://$(HOST):$(PORT) with a worker and beat (Ctrl-C stops all three). Open one of the links above."
@@ -41,7 +45,7 @@ PYTEST_WORKERS ?= auto
 # Where PYTHONDONTWRITEBYTECODE is set (our machines set it), pytest can't keep its
 # rewritten test modules: every worker would parse and compile the whole suite again, every run.
 test: export PYTHONDONTWRITEBYTECODE =
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test static
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## lint: ruff's checks and its formatter, as CI runs them

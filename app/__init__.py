@@ -31,8 +31,9 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, htmx, queue, security, templating
+    from app import cli, errors, htmx, queue, security, static_build, templating
 
+    static_build.init_app(app)
     htmx.init_app(app)
     templating.init_app(app)
     errors.init_app(app)

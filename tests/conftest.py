@@ -38,6 +38,14 @@ from app.extensions import db
 from app.models import User
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Apps built as in production refuse to start without the hashed static files: build them
+    # once, before any test makes one (each xdist worker checks; the build is atomic).
+    from app import static_build
+
+    static_build.ensure()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     url = database_url(tmp_path_factory.mktemp("db"))

@@ -82,6 +82,8 @@ ACCESS = {
     "pair.journal.search": PAIR,
     "pair.journal.history": PAIR,
     "pair.journal.add_action_row": PAIR,
+    "pair.journal.actions": PAIR,
+    "pair.topics": PAIR,
     "pair.add_topic": PAIR,
     "pair.ending.confirm_close": PAIR,
     "pair.ending.close": PAIR,

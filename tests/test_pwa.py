@@ -7,7 +7,14 @@ from pathlib import Path
 
 from factories import PairFactory
 
+from app import static_build
+
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
+
+
+def static_url(name: str) -> str:
+    """The URL pages use for ``name``: its content-hashed copy."""
+    return "/static/" + static_build.read_manifest()[name]
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -29,7 +36,7 @@ def test_manifest_describes_an_installable_app(client):
     assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
     for icon in manifest["icons"]:
         assert client.get(icon["src"]).status_code == 200
-        width, height = png_size(STATIC / icon["src"].removeprefix("/static/"))
+        width, height = png_size(static_build.TARGET / icon["src"].removeprefix("/static/"))
         assert f"{width}x{height}" == icon["sizes"]
 
 
@@ -40,9 +47,12 @@ def test_service_worker_is_served_from_the_root_and_always_revalidated(client):
     assert response.headers["Cache-Control"] == "no-cache"
     body = response.text
     assert '"/offline"' in body
-    for asset in ("/static/css/app.css", "/static/vendor/htmx-2.0.11.min.js", "/static/js/app.js"):
+    # The shell it keeps is the hashed files the pages link.
+    for name in ("css/app.css", "vendor/htmx-2.0.11.min.js", "js/app.js"):
+        asset = static_url(name)
         assert f'"{asset}"' in body
         assert client.get(asset).status_code == 200
+        assert f'"/static/{name}"' not in body
     # Signed-in pages and htmx answers are never put in a cache.
     assert "cache.put" not in body
     assert 'request.headers.get("HX-Request")' in body
@@ -62,5 +72,5 @@ def test_offline_page_holds_nothing_personal_even_when_fetched_signed_in(client,
 def test_every_page_links_the_manifest_and_registers_the_worker(client):
     page = client.get("/auth/sign-in").text
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
-    assert 'src="/static/js/app.js"' in page
+    assert f'src="{static_url("js/app.js")}"' in page
     assert 'serviceWorker.register("/sw.js"' in (STATIC / "js" / "app.js").read_text()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, inspect, select, update
+from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,15 +31,9 @@ class Moved(Exception):
 
 # Soonest target first, undated ones after; among equals the newest first.
 _ORDER = (Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
-
-
-def _of_pair(pair_id: int) -> Select[tuple[Goal]]:
-    return select(Goal).where(Goal.pair_id == pair_id).order_by(*_ORDER)
-
-
-def goals(pair_id: int) -> list[Goal]:
-    """Every goal of the pair with its milestones loaded (two queries, however many goals)."""
-    return list(db.session.scalars(_of_pair(pair_id).options(selectinload(Goal.milestones))))
+# How many goals each column of the board shows (a phone screen or two); "Show all" pages through the rest.
+PER_GROUP = 5
+PER_PAGE = 20
 
 
 @dataclass
@@ -47,11 +41,51 @@ class Group:
     status: GoalStatus
     label: str
     goals: list[Goal]
+    total: int  # how many goals the pair has in this column, shown or not
 
 
-def grouped(found: list[Goal]) -> list[Group]:
-    """The board's four columns, always all four and in this order, each keeping ``found``'s order."""
-    return [Group(status, status.label, [g for g in found if g.status == status]) for status in GoalStatus]
+def board(pair_id: int, focus: int | None = None) -> list[Group]:
+    """The board's four columns, always all four and in this order: the first ``PER_GROUP`` goals
+    of each (and goal ``focus`` wherever it is, so the goal just written is on the page), with
+    their milestones, and how many each holds. Two queries, however many goals."""
+    ranked = (
+        select(
+            Goal.id,
+            func.row_number().over(partition_by=Goal.status, order_by=_ORDER).label("rank"),
+            func.count().over(partition_by=Goal.status).label("total"),
+        )
+        .where(Goal.pair_id == pair_id)
+        .subquery()
+    )
+    shown = ranked.c.rank <= PER_GROUP
+    if focus is not None:
+        shown = or_(shown, ranked.c.id == focus)
+    rows = db.session.execute(
+        select(Goal, ranked.c.total)
+        .join(ranked, ranked.c.id == Goal.id)
+        .where(shown)
+        .order_by(*_ORDER)
+        .options(selectinload(Goal.milestones))
+    ).all()
+    totals = {goal.status: total for goal, total in rows}
+    return [
+        Group(status, status.label, [goal for goal, _ in rows if goal.status == status], totals.get(status, 0))
+        for status in GoalStatus
+    ]
+
+
+def column_page(pair_id: int, status: GoalStatus, page: int) -> tuple[Group, bool]:
+    """One page of one column, with milestones, and whether another page follows. Two queries."""
+    rows = db.session.execute(
+        select(Goal, func.count().over())
+        .where(Goal.pair_id == pair_id, Goal.status == status)
+        .order_by(*_ORDER)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+        .options(selectinload(Goal.milestones))
+    ).all()
+    goals = [goal for goal, _ in rows]
+    return Group(status, status.label, goals[:PER_PAGE], rows[0][1] if rows else 0), len(goals) > PER_PAGE
 
 
 def load_milestones(goal: Goal) -> Goal:

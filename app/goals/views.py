@@ -14,6 +14,7 @@ from app.extensions import db
 from app.goals import board
 from app.goals.forms import MoveForm, edit_goal_form, milestone_form, new_goal_form
 from app.idempotency import idempotent
+from app.journal.meetings import MAX_PAGE
 from app.models import Goal, GoalStatus, HistorySubject, Milestone
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
@@ -47,8 +48,12 @@ def _helpers() -> dict[str, Any]:
 
 def _page_context(**extra: Any) -> dict[str, Any]:
     membership = authz.current_membership()
-    found = board.goals(membership.pair_id)
-    return {"groups": board.grouped(found), "goal_count": len(found), "new_form": new_goal_form(membership)} | extra
+    groups = board.board(membership.pair_id, focus=extra.get("focus"))
+    return {
+        "groups": groups,
+        "goal_count": sum(group.total for group in groups),
+        "new_form": new_goal_form(membership),
+    } | extra
 
 
 def _context(goal: Goal | None = None, **extra: Any) -> dict[str, Any]:
@@ -83,7 +88,23 @@ def _heading(goal: Goal) -> str:
 
 @bp.get("")
 def index() -> Response:
-    return _answer()
+    """The board; with ``?status=done`` (and ``&page=N``) every goal of one column, a page at a time."""
+    status = request.args.get("status")
+    if status not in {s.value for s in GoalStatus}:
+        return _answer()
+    membership = authz.current_membership()
+    page = min(max(request.args.get("page", type=int, default=1), 1), MAX_PAGE)
+    group, has_more = board.column_page(membership.pair_id, GoalStatus(status), page)
+    return htmx.render(
+        TEMPLATE,
+        blocks=("board",),
+        groups=[group],
+        goal_count=group.total,
+        column=group.status,
+        page=page,
+        has_more=has_more,
+        new_form=new_goal_form(membership),
+    )
 
 
 @bp.get("/history")

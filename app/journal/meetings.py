@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import Select, case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,6 +33,8 @@ from app.models import ActionItem, Goal, GoalStatus, HistorySubject, Meeting, Pa
 PER_PAGE = 10
 MAX_PAGE = 100_000  # beyond any real journal; keeps OFFSET inside a 64-bit integer
 SEARCH_LIMIT = 20  # hits per kind
+GOAL_CHOICES = 30  # goals the log form offers an action item
+HOME_ACTIONS = 5  # open action items the pair's home shows; the rest are a page of their own
 
 
 # --- people and goals ----------------------------------------------------------------------------
@@ -44,13 +47,15 @@ def member_names(membership: PairMember) -> dict[int, str]:
 
 
 def goal_choices(pair_id: int) -> list[tuple[int, str]]:
-    """(id, title) of the goals an action item can work towards: all but the dropped ones."""
+    """(id, title) of the goals an action item can work towards: those in progress, then those not
+    started yet, newest first; at most ``GOAL_CHOICES``, so the log form stays light."""
     return [
         (row.id, row.title)
         for row in db.session.execute(
             select(Goal.id, Goal.title)
-            .where(Goal.pair_id == pair_id, Goal.status != GoalStatus.DROPPED)
-            .order_by(Goal.created_at, Goal.id)
+            .where(Goal.pair_id == pair_id, Goal.status.in_((GoalStatus.IN_PROGRESS, GoalStatus.NOT_STARTED)))
+            .order_by(Goal.status != GoalStatus.IN_PROGRESS, Goal.created_at.desc(), Goal.id.desc())
+            .limit(GOAL_CHOICES)
         )
     ]
 
@@ -108,15 +113,48 @@ def last_met_on(pair_id: int) -> date | None:
     return db.session.scalar(select(func.max(Meeting.held_on)).where(Meeting.pair_id == pair_id))
 
 
-def open_action_items(pair_id: int) -> list[ActionItem]:
+def _open_action_items(pair_id: int) -> Select[tuple[ActionItem]]:
     """Action items not done yet: soonest due first, those without a date last."""
-    return list(
-        db.session.scalars(
-            select(ActionItem)
-            .where(ActionItem.pair_id == pair_id, ActionItem.done.is_(False))
-            .order_by(case((ActionItem.due_on.is_(None), 1), else_=0), ActionItem.due_on, ActionItem.id)
-        )
+    return (
+        select(ActionItem)
+        .where(ActionItem.pair_id == pair_id, ActionItem.done.is_(False))
+        .order_by(case((ActionItem.due_on.is_(None), 1), else_=0), ActionItem.due_on, ActionItem.id)
     )
+
+
+@cache
+def _first_open_action_items_query(n: int) -> Select:
+    # Built once (the pair's home asks on every visit), the pair and meeting bound at each run.
+    order = (case((ActionItem.due_on.is_(None), 1), else_=0), ActionItem.due_on, ActionItem.id)
+    inner = (
+        select(
+            ActionItem.id,
+            func.row_number().over(order_by=order).label("rank"),
+            func.count().over().label("total"),
+        )
+        .where(ActionItem.pair_id == bindparam("pair_id"), ActionItem.done.is_(False))
+        .subquery()
+    )
+    return (
+        select(ActionItem, inner.c.total)
+        .join(inner, inner.c.id == ActionItem.id)
+        .where(or_(inner.c.rank <= n, ActionItem.meeting_id == bindparam("also_of")))
+        .order_by(inner.c.rank)
+    )
+
+
+def first_open_action_items(pair_id: int, n: int, also_of: int | None = None) -> tuple[list[ActionItem], int]:
+    """The first ``n`` open action items, plus any others of meeting ``also_of``; and how many are
+    open in all. One query."""
+    rows = db.session.execute(_first_open_action_items_query(n), {"pair_id": pair_id, "also_of": also_of}).all()
+    return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+
+def open_action_items_page(pair_id: int, page: int, per_page: int = PER_PAGE * 2) -> tuple[list[ActionItem], bool]:
+    """One page of the open action items, and whether another follows."""
+    page = min(max(page, 1), MAX_PAGE)
+    rows = list(db.session.scalars(_open_action_items(pair_id).offset((page - 1) * per_page).limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page
 
 
 # --- writing -------------------------------------------------------------------------------------

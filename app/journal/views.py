@@ -17,7 +17,7 @@ from app.ground_rules.agreement import rhythm
 from app.idempotency import idempotent
 from app.journal import agenda, meetings
 from app.journal.forms import EditMeetingForm, LogMeetingForm, SearchForm, edit_form_for, reflection_form
-from app.models import ActionItem, HistorySubject, Meeting, MeetingFormat
+from app.models import TOPIC_MAX, ActionItem, HistorySubject, Meeting, MeetingFormat
 from app.urls import safe_next
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -166,27 +166,35 @@ def _offered(form: LogMeetingForm) -> LogMeetingForm:
     return form.offer(membership.pair.members, meetings.goal_choices(membership.pair_id))
 
 
-def _log_page(form: LogMeetingForm, topics: list | None = None, status: int = 200, **extra: Any) -> Response:
+def _log_page(form: LogMeetingForm, status: int = 200, **extra: Any) -> Response:
     membership = authz.current_membership()
-    topics = agenda.open_topics(membership.pair_id) if topics is None else topics
+    if "topics" not in extra:
+        # Sent back (an error, another action row): the topics ticked stay on offer, and ticked.
+        extra["topics"], extra["open_count"] = agenda.for_meeting(membership.pair_id, keep=form.covered.data or ())
     return htmx.render(
         LOG_TEMPLATE,
         blocks=LOG_FORM,
         status=status,
         form=form,
-        topics=topics,
         names=meetings.member_names(membership),
-        **extra,
+        **({"topic_search": ""} | extra),
     )
 
 
 @bp.get("/new")
 def new_meeting() -> Response:
     pair_id = authz.current_membership().pair_id
-    topics = agenda.open_topics(pair_id)
+    q = request.args.get("topic", "").strip()[: TOPIC_MAX + 1]
+    topics, open_count = agenda.for_meeting(pair_id, q=q)
     agreed = rhythm(pair_id).length_minutes
     defaults = {"held_on": date.today(), "length_minutes": agreed, "covered": [t.id for t in topics]}
-    return _log_page(_offered(LogMeetingForm.blank(data=defaults)), topics, agreed_length=agreed)
+    return _log_page(
+        _offered(LogMeetingForm.blank(data=defaults)),
+        topics=topics,
+        open_count=open_count,
+        topic_search=q,
+        agreed_length=agreed,
+    )
 
 
 @bp.post("/new/rows")
@@ -240,6 +248,22 @@ def toggle_action(action_id: int) -> Response:
 
     # The item is swapped in place wherever it is shown (the journal, an entry, the pair's home).
     return htmx.after_write(_back_to(f"action-{item.id}"), TEMPLATE, blocks=ACTION, context=context)
+
+
+@bp.get("/actions")
+def actions() -> Response:
+    """Every open action item, a page at a time: the home shows the first few."""
+    membership = authz.current_membership()
+    page = min(max(request.args.get("page", type=int, default=1), 1), meetings.MAX_PAGE)
+    items, has_more = meetings.open_action_items_page(membership.pair_id, page)
+    return htmx.render(
+        "journal/actions.html",
+        items=items,
+        has_more=has_more,
+        page=page,
+        names=meetings.member_names(membership),
+        goals=meetings.goal_titles(membership.pair_id, meetings.goals_of(items)),
+    )
 
 
 # --- search --------------------------------------------------------------------------------------

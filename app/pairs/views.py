@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_login import current_user
 
 from app import authz, htmx
@@ -114,9 +114,24 @@ def add_topic() -> Response:
     form = TopicForm()
     if not form.validate():
         return htmx.render(HOME, blocks=TOPICS, status=422, **_home_context(topic_form=form))
-    agenda.add(authz.current_membership(), form.text.data.strip())
+    topic = agenda.add(authz.current_membership(), form.text.data.strip())
     return htmx.after_write(
-        url_for(".home") + "#topics", HOME, blocks=TOPICS, context=_home_context, notice="Added for next time."
+        url_for(".home") + "#topics",
+        HOME,
+        blocks=TOPICS,
+        context=lambda: _home_context(added=topic),
+        notice="Added for next time.",
+    )
+
+
+@pair_bp.get("/topics")
+def topics() -> Response:
+    """Every open topic, a page at a time: the home shows the first few."""
+    membership = authz.current_membership()
+    page = min(max(request.args.get("page", type=int, default=1), 1), meetings.MAX_PAGE)
+    found, has_more = agenda.open_page(membership.pair_id, page)
+    return htmx.render(
+        "pairs/topics.html", topics=found, has_more=has_more, page=page, names=meetings.member_names(membership)
     )
 
 

@@ -65,6 +65,12 @@ class ProgramFactory(_Base):
     starts_on = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
     ends_on = factory.LazyFunction(lambda: date.today() + timedelta(days=150))
 
+    class Params:
+        # ``no_rounds=True``: no check-in round opens unless the test turns one on.
+        no_rounds = factory.Trait(
+            feedback_after_meeting=False, feedback_every_weeks=0, feedback_at_midpoint=False, feedback_at_end=False
+        )
+
 
 class PairFactory(_Base):
     """A pair with its mentor and mentee: ``PairFactory(mentor=alice)`` to choose one of them."""

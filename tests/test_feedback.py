@@ -47,14 +47,7 @@ SHARED = "Pelican-shared-77b1"
 @pytest.fixture
 def program(session):
     # Only the after-meeting cadence unless a test asks for more: each test controls its rounds.
-    return ProgramFactory(
-        starts_on=TODAY - timedelta(days=30),
-        ends_on=TODAY + timedelta(days=150),
-        feedback_after_meeting=True,
-        feedback_every_weeks=0,
-        feedback_at_midpoint=False,
-        feedback_at_end=False,
-    )
+    return ProgramFactory(no_rounds=True, feedback_after_meeting=True)
 
 
 @pytest.fixture
@@ -757,13 +750,7 @@ def test_parallel_submissions_store_one_set_of_answers_and_never_fail(tmp_path, 
     copies = 4
     with own_app(tmp_path) as app:
         with committed_session(app) as session:
-            program = ProgramFactory(
-                starts_on=TODAY - timedelta(days=30),
-                ends_on=TODAY + timedelta(days=150),
-                feedback_every_weeks=0,
-                feedback_at_midpoint=False,
-                feedback_at_end=False,
-            )
+            program = ProgramFactory(no_rounds=True, feedback_after_meeting=True)
             prompts = give_prompts(session, program)
             pair = PairFactory(program=program)
             meeting = add_meeting(session, pair, 1)

@@ -3,11 +3,10 @@ intake columns, and proposals run, locked, rejected and run again."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
+from test_admin import upload
 
 from app.models import Intake, IntakeRole, MatchingSettings, MatchProposal, Participant, ProposalState
 
@@ -329,11 +328,7 @@ def test_the_csv_import_takes_the_intake_columns(client, session, admin, program
         "hiking,English,Europe/London,weekly,video,Leeds,boss@example.org\n"
         "Tom Reyes,tom@example.org,Finance,L6,,,,,,,,,,\n"
     )
-    response = client.post(
-        f"/admin/programs/{program.id}/participants/import",
-        data={"file": (io.BytesIO(content.encode()), "people.csv")},
-        content_type="multipart/form-data",
-    )
+    response = upload(client, program, content)
     assert response.status_code == 303
     rows = session.execute(
         select(Participant, Intake).outerjoin(Intake).where(Participant.program_id == program.id)
@@ -355,11 +350,7 @@ def test_a_csv_with_bad_intake_cells_names_them(client, session, admin, program)
     content = (
         "name,email,department,level,role,time_zone,avoid\nAisha Khan,aisha@example.org,M,L2,boss,Mars/Olympus,me\n"
     )
-    response = client.post(
-        f"/admin/programs/{program.id}/participants/import",
-        data={"file": (io.BytesIO(content.encode()), "people.csv")},
-        content_type="multipart/form-data",
-    )
+    response = upload(client, program, content)
     assert response.status_code == 422
     for words in ("none of mentor, mentee or either", "not a time zone", "isn&#39;t a work email"):
         assert words in response.text

@@ -132,6 +132,31 @@ def answer(client, login, session, program, participant: Participant, proposal: 
     return client.post(f"/programs/{program.id}/match/{proposal.id}/{'yes' if yes else 'no'}")
 
 
+def waiting(session, mentees: int = 1, sent_at=None, mentor_yes: bool = False):
+    """A new program whose one mentor waits on an answer from each of ``mentees`` people: the
+    people's users and the sent proposals, for tests that commit for real."""
+    program = ProgramFactory()
+    users = [UserFactory() for _ in range(mentees + 1)]
+    session.flush()
+    rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
+    session.add_all(rows)
+    session.flush()
+    proposals = [
+        MatchProposal(
+            program_id=program.id,
+            mentor_id=rows[0].id,
+            mentee_id=row.id,
+            reasons=["both like hiking"],
+            state=ProposalState.SENT,
+            sent_at=sent_at or utcnow(),
+            mentor_yes=mentor_yes,
+        )
+        for row in rows[1:]
+    ]
+    session.add_all(proposals)
+    return program, users, proposals
+
+
 def pairs_of(session, program) -> list[Pair]:
     return list(session.scalars(select(Pair).where(Pair.program_id == program.id)))
 
@@ -536,21 +561,7 @@ def test_both_yeses_and_double_taps_at_the_same_moment_make_one_pair(tmp_path):
 
     with own_app(tmp_path) as app:
         with committed_session(app) as session:
-            program = ProgramFactory()
-            users = [UserFactory(), UserFactory()]
-            session.flush()
-            rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
-            session.add_all(rows)
-            session.flush()
-            proposal = MatchProposal(
-                program_id=program.id,
-                mentor_id=rows[0].id,
-                mentee_id=rows[1].id,
-                reasons=["both like hiking"],
-                state=ProposalState.SENT,
-                sent_at=utcnow(),
-            )
-            session.add(proposal)
+            program, users, (proposal,) = waiting(session)
             session.commit()
             program_id, proposal_id = program.id, proposal.id
         clients = clients_of(app, users[0], users[1], users[0], users[1])
@@ -833,22 +844,7 @@ def test_a_yes_and_a_no_at_the_same_moment_settle_on_one_outcome(tmp_path):
     with own_app(tmp_path) as app:
         for _ in range(4):
             with committed_session(app) as session:
-                program = ProgramFactory()
-                users = [UserFactory(), UserFactory()]
-                session.flush()
-                rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
-                session.add_all(rows)
-                session.flush()
-                proposal = MatchProposal(
-                    program_id=program.id,
-                    mentor_id=rows[0].id,
-                    mentee_id=rows[1].id,
-                    reasons=["both like hiking"],
-                    state=ProposalState.SENT,
-                    sent_at=utcnow(),
-                    mentor_yes=True,
-                )
-                session.add(proposal)
+                program, users, (proposal,) = waiting(session, mentor_yes=True)
                 session.commit()
                 program_id, proposal_id = program.id, proposal.id
             mentor, mentee = clients_of(app, users[0], users[1])
@@ -935,22 +931,7 @@ def test_a_reminder_pass_interrupted_after_the_expiry_closes_nothing_and_the_nex
     with own_app(tmp_path) as app:
         at = utcnow()
         with committed_session(app) as session:
-            program = ProgramFactory()
-            users = [UserFactory(), UserFactory()]
-            session.flush()
-            rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
-            session.add_all(rows)
-            session.flush()
-            proposal = MatchProposal(
-                program_id=program.id,
-                mentor_id=rows[0].id,
-                mentee_id=rows[1].id,
-                reasons=["both like hiking"],
-                state=ProposalState.SENT,
-                sent_at=at - WEEK - 10 * MINUTE,
-                mentor_yes=True,
-            )
-            session.add(proposal)
+            _, _, (proposal,) = waiting(session, sent_at=at - WEEK - 10 * MINUTE, mentor_yes=True)
             session.commit()
             proposal_id = proposal.id
 
@@ -1045,25 +1026,8 @@ def test_two_last_yeses_for_one_mentor_at_the_same_moment_never_pass_the_capacit
     with own_app(tmp_path) as app:
         for _ in range(3):
             with committed_session(app) as session:
-                program = ProgramFactory()
+                program, users, _ = waiting(session, mentees=2, mentor_yes=True)
                 session.add(MatchingSettings(program_id=program.id, skills=[], questions=[], capacity=1))
-                users = [UserFactory(), UserFactory(), UserFactory()]
-                session.flush()
-                rows = [Participant(program_id=program.id, user_id=u.id) for u in users]
-                session.add_all(rows)
-                session.flush()
-                for mentee in rows[1:]:
-                    session.add(
-                        MatchProposal(
-                            program_id=program.id,
-                            mentor_id=rows[0].id,
-                            mentee_id=mentee.id,
-                            reasons=["both like hiking"],
-                            state=ProposalState.SENT,
-                            sent_at=utcnow(),
-                            mentor_yes=True,
-                        )
-                    )
                 session.commit()
                 program_id = program.id
                 ids = session.scalars(

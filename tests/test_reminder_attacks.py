@@ -140,6 +140,20 @@ def test_a_mail_server_that_refuses_before_the_message_is_still_tried_again(app,
     assert issubclass(ConnectionRefusedError, mail.TRANSIENT)
 
 
+def passes_at_once(app, at: datetime, count: int = 4) -> list:
+    """``count`` reminder passes for the moment ``at``, each in its own thread and session, all at
+    once: how many deliveries each added (or what it raised)."""
+
+    def one_pass() -> int | None:
+        with app.app_context():
+            try:
+                return passes.run(at).added
+            finally:
+                db.session.remove()
+
+    return at_once(one_pass, [()] * count)
+
+
 def test_two_passes_at_the_same_moment_on_their_own_connections_send_each_reminder_once(tmp_path, monkeypatch):
     """Two beats (or a beat and `reminders due`) at once, each in its own thread and session, on
     a database whose commits are real: each reminder is one delivery, handed over once."""
@@ -156,15 +170,7 @@ def test_two_passes_at_the_same_moment_on_their_own_connections_send_each_remind
             _plan(session, pair.id, starts)
         session.commit()
         at = _nine_the_day_before(starts.astimezone(KOLKATA).date())
-
-        def one_pass() -> int | None:
-            with app.app_context():
-                try:
-                    return passes.run(at).added
-                finally:
-                    db.session.remove()
-
-        results = at_once(one_pass, [()] * 4)
+        results = passes_at_once(app, at)
 
         assert not [r for r in results if isinstance(r, Exception)], results
         assert sum(results) == 10
@@ -184,15 +190,7 @@ def test_the_first_passes_ever_at_the_same_moment_all_finish(tmp_path):
     an operator's `reminders due`) each find no record and must not trip over each other's."""
     with own_app(tmp_path) as app:
         at = datetime.now(UTC)
-
-        def one_pass() -> int | None:
-            with app.app_context():
-                try:
-                    return passes.run(at).added
-                finally:
-                    db.session.remove()
-
-        results = at_once(one_pass, [()] * 4)
+        results = passes_at_once(app, at)
 
         assert results == [0, 0, 0, 0]
         with app.app_context():

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import PairFactory, ProgramFactory, UserFactory
 from support.mailbox import text_of
+from support.records import give_prompts
 from support.reminders import deliveries, run_pass, to
 
 from app.feedback import rounds
-from app.feedback.prompts import DEFAULT_PROMPTS, DEFAULT_SET_NAME
 from app.models import (
     ActionItem,
     Agreement,
@@ -30,8 +30,6 @@ from app.models import (
     Pair,
     PairStatus,
     Program,
-    Prompt,
-    PromptSet,
     State,
     User,
 )
@@ -65,12 +63,7 @@ class People:
 
 def make_pair(session, program: Program | None = None, **names: str) -> People:
     program = program or ProgramFactory(
-        starts_on=TODAY - timedelta(days=100),
-        ends_on=TODAY + timedelta(days=100),
-        feedback_after_meeting=False,
-        feedback_every_weeks=0,
-        feedback_at_midpoint=False,
-        feedback_at_end=False,
+        starts_on=TODAY - timedelta(days=100), ends_on=TODAY + timedelta(days=100), no_rounds=True
     )
     mentor = UserFactory(name=names.get("mentor", "Aisha Khan"), time_zone="Asia/Kolkata")
     mentee = UserFactory(name=names.get("mentee", "Margaret Holloway"), time_zone="America/New_York")
@@ -81,18 +74,6 @@ def make_pair(session, program: Program | None = None, **names: str) -> People:
 def people(session) -> People:
     """Aisha in Kolkata and Margaret in New York."""
     return make_pair(session)
-
-
-def give_prompts(session, program: Program) -> None:
-    prompt_set = PromptSet(program_id=program.id, name=DEFAULT_SET_NAME)
-    prompt_set.prompts = [
-        Prompt(position=i, text=words, kind=kind, about_rhythm=about)
-        for i, (words, kind, about) in enumerate(DEFAULT_PROMPTS)
-    ]
-    session.add(prompt_set)
-    session.flush()
-    program.prompt_set_id = prompt_set.id
-    session.flush()
 
 
 def answer(session, pair: People, user: User, key: str) -> None:

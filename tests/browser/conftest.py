@@ -43,6 +43,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 10_000
+
+# In production the live pages ask for the partner's changes every 5 seconds; here every PROBE_MS,
+# and each change must arrive well within LIVE_MS.
+PROBE_MS = 300
+LIVE_MS = 10_000
+# Set on the window once the page is open: still there at the end means nothing reloaded the page.
+MARK_LOADED = "window.__openedOnce = true"
+STILL_LOADED = "window.__openedOnce === true"
+PROBE_SETTINGS = ("GROUND_RULES_PROBE_MS", "LIVE_PROBE_MS")
 # Assertions wait as long as actions do: a loaded CI machine is slower than a quiet laptop.
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -171,6 +180,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def _not_ready(_environ, start_response):
     start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
     return [b"The test app is not built yet."]
+
+
+@pytest.fixture
+def quick_probes(live_server: LiveServer) -> Iterator[None]:
+    """The probe intervals are settings rendered into the pages: short here, so nothing waits 5 s."""
+    before = {key: live_server.app.config[key] for key in PROBE_SETTINGS}
+    live_server.app.config.update(dict.fromkeys(PROBE_SETTINGS, PROBE_MS))
+    yield
+    live_server.app.config.update(before)
 
 
 @pytest.fixture(scope="session")

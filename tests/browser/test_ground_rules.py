@@ -9,26 +9,12 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from .conftest import LIVE_MS, MARK_LOADED, STILL_LOADED
+
 if TYPE_CHECKING:
     from .conftest import PairInfo, Phone
 
-pytestmark = pytest.mark.browser
-
-# In production the page asks for the partner's changes every 5 seconds; here every PROBE_MS.
-PROBE_MS = 300
-LIVE_MS = 10_000
-# Set on the window once the page is open: still there at the end means nothing reloaded the page.
-MARK_LOADED = "window.__openedOnce = true"
-STILL_LOADED = "window.__openedOnce === true"
-
-
-@pytest.fixture(autouse=True)
-def quick_probe(live_server):
-    """The probe interval is a setting rendered into the page: short here, so nothing waits 5 s."""
-    before = live_server.app.config["GROUND_RULES_PROBE_MS"]
-    live_server.app.config["GROUND_RULES_PROBE_MS"] = PROBE_MS
-    yield
-    live_server.app.config["GROUND_RULES_PROBE_MS"] = before
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("quick_probes")]
 
 
 def open_ground_rules(phone: Phone, pair: PairInfo, start: bool = False, status: str = "Draft") -> Page:

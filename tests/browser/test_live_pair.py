@@ -12,25 +12,12 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 
+from .conftest import LIVE_MS, MARK_LOADED, STILL_LOADED
+
 if TYPE_CHECKING:
     from .conftest import LiveServer, PairInfo, Phone
 
-pytestmark = pytest.mark.browser
-
-# In production the pages ask every 5 seconds; here every PROBE_MS, and each change must arrive
-# well within LIVE_MS.
-PROBE_MS = 300
-LIVE_MS = 10_000
-MARK_LOADED = "window.__openedOnce = true"
-STILL_LOADED = "window.__openedOnce === true"
-
-
-@pytest.fixture(autouse=True)
-def quick_probe(live_server):
-    before = live_server.app.config["LIVE_PROBE_MS"]
-    live_server.app.config["LIVE_PROBE_MS"] = PROBE_MS
-    yield
-    live_server.app.config["LIVE_PROBE_MS"] = before
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("quick_probes")]
 
 
 def seed(live_server: LiveServer, pair: PairInfo) -> None:

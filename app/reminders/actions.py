@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.models import ActionItem, Delivery, Kind, Meeting, Pair, PairMember, PairStatus, User
 from app.reminders import people
-from app.reminders.messages import Message
+from app.reminders.messages import Message, partner_named
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -75,7 +75,7 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
         return None
     if _subject(action.id, action.due_on) != delivery.subject or action.owner_id not in (None, user.id):
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     met_on = delivery.details.get("met_on")
     on = f" on {_day(date.fromisoformat(met_on))}" if met_on else ""
     if action.owner_id is None:

@@ -49,7 +49,7 @@ from app.models import (
 from app.models.ground_rules import halfway
 from app.models.user import UTC_ZONE
 from app.reminders import people
-from app.reminders.messages import Message
+from app.reminders.messages import Message, partner_named
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -298,7 +298,7 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
     )
     if done:
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     url = absolute_url("pair.feedback.index", pair_id=pair_id, round=key)
     if delivery.kind == Kind.CHECK_IN_LAPSING:
         return Message(

@@ -16,7 +16,7 @@ from app.models import ClauseKind, Delivery, Kind, Pair, PairEnding, PairMember,
 from app.models.ground_rules import Clause
 from app.models.user import UTC_ZONE
 from app.reminders import people
-from app.reminders.messages import Message
+from app.reminders.messages import NO_NAME, Message, partner_named
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -83,7 +83,7 @@ def compose_soon(delivery: Delivery, user: User, settings) -> Message | None:
     last_day = _last_day(*row)
     if _subject(pair_id, last_day) != delivery.subject:
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     return Message(
         delivery.kind,
         f"Two weeks left with {partner}",
@@ -106,11 +106,11 @@ def compose_closed(delivery: Delivery, user: User, settings) -> Message | None:
     )
     if closed is None:
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     how = delivery.details.get("how")
     if how == PairEnding.LEFT:
         # Their name went with their account.
-        partner = "your partner"
+        partner = NO_NAME
         first = "Your pair has closed: your partner left Twoway."
     elif delivery.details.get("by_partner"):
         first = f"{partner} closed your pair in Twoway."

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.ground_rules import agreement
 from app.models import Agreement, AgreementSignature, Delivery, Kind, Pair, PairMember, PairStatus, User
 from app.reminders import people
-from app.reminders.messages import Message
+from app.reminders.messages import Message, partner_named
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -91,7 +91,7 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
     # Waiting for this person alone: their partner agreed ("one"), they haven't.
     if user.id in signed or agreement.signoff_state(True, len(signed), False) != "one":
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     return Message(
         delivery.kind,
         f"{partner} agreed to your ground rules",

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import Delivery, Kind, MatchProposal, Participant, Program, ProposalState, User
 from app.models.matching import ANSWER_DAYS
-from app.reminders.messages import Message, when
+from app.reminders.messages import NO_NAME, Message, when
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -111,7 +111,7 @@ def compose(delivery: Delivery, user: User, settings: Settings) -> Message | Non
         return None
     proposal: MatchProposal = row.MatchProposal
     partner_id = row.mentee if user.id == row.mentor else row.mentor
-    partner = db.session.scalar(select(partner_user.name).where(partner_user.id == partner_id)) or "your partner"
+    partner = db.session.scalar(select(partner_user.name).where(partner_user.id == partner_id)) or NO_NAME
     partner_role = "mentee" if user.id == row.mentor else "mentor"
     page = absolute_url("match.show", program_id=proposal.program_id)
     step = delivery.details.get("step")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import Delivery, Kind, NextMeeting, Pair, PairMember, PairStatus, User
 from app.models.user import UTC_ZONE, zone_named
-from app.reminders.messages import Message, when
+from app.reminders.messages import Message, partner_named, when
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -109,7 +109,7 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
     )
     if planned is None or _subject(planned.pair_id, planned.starts_at) != delivery.subject:
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     how = planned.format.label.lower()
     where = f" ({how}: {planned.place})" if planned.place else f" ({how})"
     if delivery.kind == Kind.MEETING_HOUR_BEFORE:

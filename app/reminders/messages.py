@@ -8,7 +8,10 @@ from datetime import datetime, tzinfo
 
 from flask import render_template
 
-from app.models import Kind
+from app.models import Delivery, Kind
+
+# Standing in for a partner's name the reminder doesn't have (or that went with their account).
+NO_NAME = "your partner"
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,8 @@ def when(moment: datetime, zone: tzinfo) -> str:
     since the mail may be read elsewhere)."""
     local = moment.astimezone(zone)
     return f"{local:%A} {local.day} {local:%B} at {local:%H:%M} ({local.tzname()})"
+
+
+def partner_named(delivery: Delivery) -> str:
+    """The partner's name as it was when the reminder was queued."""
+    return delivery.details.get("partner", NO_NAME)

@@ -27,7 +27,7 @@ from app.models.ground_rules import CADENCE_DAYS
 from app.models.user import UTC_ZONE
 from app.next_meeting.pace import grace_days, overdue_on
 from app.reminders import people
-from app.reminders.messages import Message
+from app.reminders.messages import Message, partner_named
 from app.reminders.outbox import Due
 from app.urls import absolute_url
 
@@ -120,7 +120,7 @@ def compose(delivery: Delivery, user: User, settings) -> Message | None:
     planned = db.session.get(NextMeeting, pair_id)
     if planned is not None and planned.starts_at > now:
         return None
-    partner = delivery.details.get("partner", "your partner")
+    partner = partner_named(delivery)
     return Message(
         delivery.kind,
         f"Time to catch up with {partner}?",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from sqlalchemy import select
 
 from app import authz, htmx
 from app.extensions import db
 from app.models import HistoryAction, HistorySubject, PairHistory
+from app.numbers import page_number
 
 PER_PAGE = 20
 MAX_PAGE = 100_000  # beyond any real history; keeps OFFSET inside a 64-bit integer
@@ -68,7 +69,7 @@ def render_page(subjects: tuple[HistorySubject, ...], *, heading: str, back: str
     """The history page of one section (``?page=N``): the latest ``PER_PAGE`` first. Three
     queries: the person, the membership with both people, the page of history."""
     membership = authz.current_membership()
-    number = min(max(request.args.get("page", type=int, default=1), 1), MAX_PAGE)
+    number = page_number(MAX_PAGE)
     rows, has_more = page(membership.pair_id, subjects, number)
     names = {
         m.user_id: "You" if m.user_id == membership.user_id else m.user.first_name for m in membership.pair.members

@@ -72,6 +72,12 @@ def arg_int(name: str, default: int | None = None, minimum: int = 0, maximum: in
     return number
 
 
+def page_number(maximum: int, name: str = "page") -> int:
+    """The query-string page ``name`` from 1 to ``maximum``: an edited page link lands on the
+    nearest page there is, never on an error."""
+    return min(max(request.args.get(name, type=int, default=1), 1), maximum)
+
+
 class IntRange:
     """A WTForms validator: the field's whole number (or each of a list of them) lies from
     ``minimum`` to ``maximum``; use with ``coerce=int`` fields and IntegerFields."""

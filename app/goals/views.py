@@ -16,6 +16,7 @@ from app.goals.forms import MoveForm, edit_goal_form, milestone_form, new_goal_f
 from app.idempotency import idempotent
 from app.journal.meetings import MAX_PAGE
 from app.models import Goal, GoalStatus, HistorySubject, Milestone
+from app.numbers import page_number
 
 bp = Blueprint("goals", __name__, url_prefix="/goals")
 
@@ -93,7 +94,7 @@ def index() -> Response:
     if status not in {s.value for s in GoalStatus}:
         return _answer()
     membership = authz.current_membership()
-    page = min(max(request.args.get("page", type=int, default=1), 1), MAX_PAGE)
+    page = page_number(MAX_PAGE)
     group, has_more = board.column_page(membership.pair_id, GoalStatus(status), page)
     return htmx.render(
         TEMPLATE,

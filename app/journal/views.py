@@ -18,6 +18,7 @@ from app.idempotency import idempotent
 from app.journal import agenda, meetings
 from app.journal.forms import EditMeetingForm, LogMeetingForm, SearchForm, edit_form_for, reflection_form
 from app.models import TOPIC_MAX, ActionItem, HistorySubject, Meeting, MeetingFormat
+from app.numbers import page_number
 from app.urls import safe_next
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -73,8 +74,7 @@ def _entry(meeting: Meeting, status: int = 200, blocks: tuple[str, ...] = ENTRY,
 
 @bp.get("")
 def index() -> Response:
-    page = request.args.get("page", type=int, default=1)
-    page = min(max(page, 1), meetings.MAX_PAGE)
+    page = page_number(meetings.MAX_PAGE)
     entries, has_more = meetings.meetings_page(authz.current_membership().pair_id, page)
     return htmx.render(
         TEMPLATE,
@@ -254,7 +254,7 @@ def toggle_action(action_id: int) -> Response:
 def actions() -> Response:
     """Every open action item, a page at a time: the home shows the first few."""
     membership = authz.current_membership()
-    page = min(max(request.args.get("page", type=int, default=1), 1), meetings.MAX_PAGE)
+    page = page_number(meetings.MAX_PAGE)
     items, has_more = meetings.open_action_items_page(membership.pair_id, page)
     return htmx.render(
         "journal/actions.html",

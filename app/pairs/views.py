@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, url_for
 from flask_login import current_user
 
 from app import authz, htmx
@@ -25,6 +25,7 @@ from app.journal.forms import TopicForm
 from app.journal.views import bp as journal_bp
 from app.models import Role, Topic
 from app.next_meeting.views import bp as next_meeting_bp
+from app.numbers import page_number
 from app.pairs import changes, dashboard
 from app.program.views import bp as program_bp
 
@@ -128,7 +129,7 @@ def add_topic() -> Response:
 def topics() -> Response:
     """Every open topic, a page at a time: the home shows the first few."""
     membership = authz.current_membership()
-    page = min(max(request.args.get("page", type=int, default=1), 1), meetings.MAX_PAGE)
+    page = page_number(meetings.MAX_PAGE)
     found, has_more = agenda.open_page(membership.pair_id, page)
     return htmx.render(
         "pairs/topics.html", topics=found, has_more=has_more, page=page, names=meetings.member_names(membership)

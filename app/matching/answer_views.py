@@ -15,12 +15,12 @@ from typing import Any
 
 from flask import Blueprint, Response, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from app import authz, htmx
 from app.extensions import db
 from app.matching import answers
-from app.models import MatchProposal, Participant, Program, ProposalState, User, utcnow
+from app.matching.proposals import ProposalPeople
+from app.models import MatchProposal, Participant, Program, ProposalState, utcnow
 
 bp = Blueprint("match", __name__, url_prefix="/programs/<int:program_id>/match")
 TEMPLATE = "matching/match.html"
@@ -54,15 +54,13 @@ def _status(proposal: MatchProposal, mine: str, now: datetime) -> str:
 
 def mine(participant: Participant) -> list[Mine]:
     """The person's proposals, newest first, with the partner's name: one query."""
-    mentor_p, mentee_p = aliased(Participant), aliased(Participant)
-    mentor_u, mentee_u = aliased(User), aliased(User)
+    people = ProposalPeople()
     rows = db.session.execute(
-        authz.proposals_to(participant)
-        .add_columns(mentor_u.name.label("mentor"), mentee_u.name.label("mentee"))
-        .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
-        .join(mentor_u, mentor_u.id == mentor_p.user_id)
-        .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
-        .join(mentee_u, mentee_u.id == mentee_p.user_id)
+        people.joined(
+            authz.proposals_to(participant).add_columns(
+                people.mentor.name.label("mentor"), people.mentee.name.label("mentee")
+            )
+        )
         .order_by(MatchProposal.sent_at.desc(), MatchProposal.id.desc())
         .limit(SHOWN)
     ).all()

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import aliased
 
 from app.admin import setup
 from app.extensions import db
 from app.matching import intake
+from app.matching.proposals import ProposalPeople
 from app.models import MatchProposal, Pair, PairMember, Participant, Program, ProposalState, Role, User, utcnow
 from app.models.matching import ANSWER_DAYS
 
@@ -87,21 +87,19 @@ def send(program_id: int, proposal_ids: list[int] | None = None, now: datetime |
     pairs and waiting proposals) or whose mentee has a pair or a waiting proposal stays locked,
     the best ones going first. Does not commit."""
     now = now or utcnow()
-    mentor_p, mentee_p, mentor_u, mentee_u = aliased(Participant), aliased(Participant), aliased(User), aliased(User)
+    people = ProposalPeople()
     chosen = (
-        select(
-            MatchProposal.id,
-            MatchProposal.mentor_id,
-            MatchProposal.mentee_id,
-            mentor_u.name,
-            mentee_u.name,
-            mentor_u.first_signed_in_at,
-            mentee_u.first_signed_in_at,
+        people.joined(
+            select(
+                MatchProposal.id,
+                MatchProposal.mentor_id,
+                MatchProposal.mentee_id,
+                people.mentor.name,
+                people.mentee.name,
+                people.mentor.first_signed_in_at,
+                people.mentee.first_signed_in_at,
+            )
         )
-        .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
-        .join(mentor_u, mentor_u.id == mentor_p.user_id)
-        .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
-        .join(mentee_u, mentee_u.id == mentee_p.user_id)
         .where(MatchProposal.program_id == program_id, MatchProposal.state == ProposalState.LOCKED)
         .order_by(MatchProposal.score.desc(), MatchProposal.id)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -220,29 +220,40 @@ class Shown:
     mentee_id: int
 
 
+class ProposalPeople:
+    """The users behind a proposal's mentor and mentee, as aliases to select their columns from;
+    ``joined`` adds the joins from ``MatchProposal`` to them."""
+
+    def __init__(self) -> None:
+        self.mentor_p, self.mentee_p = aliased(Participant), aliased(Participant)
+        self.mentor, self.mentee = aliased(User), aliased(User)
+
+    def joined(self, query: Select) -> Select:
+        return (
+            query.join(self.mentor_p, self.mentor_p.id == MatchProposal.mentor_id)
+            .join(self.mentor, self.mentor.id == self.mentor_p.user_id)
+            .join(self.mentee_p, self.mentee_p.id == MatchProposal.mentee_id)
+            .join(self.mentee, self.mentee.id == self.mentee_p.user_id)
+        )
+
+
 def _shown(program_id: int, states: tuple[ProposalState, ...]):
-    mentor_p, mentee_p = aliased(Participant), aliased(Participant)
-    mentor_u, mentee_u = aliased(User), aliased(User)
+    people = ProposalPeople()
     return (
-        (
+        people.joined(
             select(
                 MatchProposal.id,
                 MatchProposal.state,
                 MatchProposal.score,
                 MatchProposal.reasons,
-                mentor_u.name,
-                mentee_u.name,
+                people.mentor.name,
+                people.mentee.name,
                 MatchProposal.mentor_id,
                 MatchProposal.mentee_id,
             )
-            .join(mentor_p, mentor_p.id == MatchProposal.mentor_id)
-            .join(mentor_u, mentor_u.id == mentor_p.user_id)
-            .join(mentee_p, mentee_p.id == MatchProposal.mentee_id)
-            .join(mentee_u, mentee_u.id == mentee_p.user_id)
-            .where(MatchProposal.program_id == program_id, MatchProposal.state.in_(states))
-        ),
-        mentor_u,
-        mentee_u,
+        ).where(MatchProposal.program_id == program_id, MatchProposal.state.in_(states)),
+        people.mentor,
+        people.mentee,
     )
 
 
@@ -319,10 +330,16 @@ def unmatched_page(run: MatchingRun | None, number: int) -> tuple[list[Left], bo
     return shown, len(run.unmatched) > number * PER_PAGE
 
 
+def _proposal(program_id: int, proposal_id: int):
+    return select(MatchProposal).where(MatchProposal.id == proposal_id, MatchProposal.program_id == program_id)
+
+
 def get_proposal(program_id: int, proposal_id: int) -> MatchProposal | None:
-    return db.session.scalar(
-        select(MatchProposal).where(MatchProposal.id == proposal_id, MatchProposal.program_id == program_id)
-    )
+    return db.session.scalar(_proposal(program_id, proposal_id))
+
+
+def proposal_or_404(program_id: int, proposal_id: int) -> MatchProposal:
+    return db.one_or_404(_proposal(program_id, proposal_id))
 
 
 def set_state(proposal: MatchProposal, state: ProposalState) -> None:
@@ -353,12 +370,12 @@ def _swapped(
     people: dict[int, solver.Person],
     rules: solver.Rules,
     never: set,
-    first: tuple[int, int, list[str]],
-    second: tuple[int, int, list[str]],
+    first: MatchProposal | Shown,
+    second: MatchProposal | Shown,
 ) -> tuple[list[tuple[float, solver.Proposal | None]], str | None]:
     """The two proposals a swap of mentees makes (first's mentor with second's mentee and the
     other way round), each with its score, or the first rule it breaks."""
-    (m1, e1, reasons1), (m2, e2, reasons2) = first, second
+    (m1, e1, reasons1), (m2, e2, reasons2) = ((p.mentor_id, p.mentee_id, p.reasons) for p in (first, second))
     if m1 == m2:
         return [], "both proposals have the same mentor, so swapping their mentees changes nothing"
     missing = [pid for pid in (m1, e1, m2, e2) if pid not in people]
@@ -388,13 +405,7 @@ def swap_options(program_id: int, proposal: MatchProposal, others: list[Shown]) 
     people, rules, never = _people_for(program_id, ids)
     options = []
     for other in others:
-        made, problem = _swapped(
-            people,
-            rules,
-            never,
-            (proposal.mentor_id, proposal.mentee_id, proposal.reasons),
-            (other.mentor_id, other.mentee_id, other.reasons),
-        )
+        made, problem = _swapped(people, rules, never, proposal, other)
         options.append(
             SwapOption(
                 other,
@@ -426,13 +437,7 @@ def swap(program_id: int, first: MatchProposal, second: MatchProposal) -> str | 
     people, rules, never = _people_for(
         program_id, {first.mentor_id, first.mentee_id, second.mentor_id, second.mentee_id}
     )
-    made, problem = _swapped(
-        people,
-        rules,
-        never,
-        (first.mentor_id, first.mentee_id, first.reasons),
-        (second.mentor_id, second.mentee_id, second.reasons),
-    )
+    made, problem = _swapped(people, rules, never, first, second)
     if problem:
         return problem
     (score1, one), (score2, two) = made

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, flash, request, url_for
 
 from app import htmx
 from app.admin import audit, setup
@@ -21,6 +21,7 @@ from app.extensions import db
 from app.matching import answers, intake, proposals
 from app.matching.forms import settings_form
 from app.models import AuditAction, ProposalState
+from app.numbers import page_number
 
 bp = Blueprint("matching", __name__, url_prefix="/programs/<int:program_id>/matching")
 TEMPLATE = "matching/proposals.html"
@@ -43,7 +44,7 @@ STAYED = {
 
 
 def _number(name: str) -> int:
-    return min(max(request.args.get(name, type=int, default=1), 1), proposals.MAX_PAGE)
+    return page_number(proposals.MAX_PAGE, name)
 
 
 def _view() -> str:
@@ -97,9 +98,7 @@ def _change(
     program_id: int, proposal_id: int, allowed_from: tuple[ProposalState, ...], to: ProposalState, notice: str
 ) -> Response:
     setup.get_program(program_id)
-    proposal = proposals.get_proposal(program_id, proposal_id)
-    if proposal is None:
-        abort(404)
+    proposal = proposals.proposal_or_404(program_id, proposal_id)
     if proposal.state in allowed_from:
         proposals.set_state(proposal, to)
         db.session.commit()
@@ -145,9 +144,7 @@ def _index_url(program_id: int) -> str:
 @bp.post("/proposals/<int:proposal_id>/send")
 def send(program_id: int, proposal_id: int) -> Response:
     setup.get_program(program_id)
-    proposal = proposals.get_proposal(program_id, proposal_id)
-    if proposal is None:
-        abort(404)
+    proposal = proposals.proposal_or_404(program_id, proposal_id)
     if proposal.state != ProposalState.LOCKED:
         notice = "Only a locked proposal can be sent: lock it first."
     else:
@@ -167,9 +164,7 @@ def send(program_id: int, proposal_id: int) -> Response:
 @bp.post("/proposals/<int:proposal_id>/withdraw")
 def withdraw(program_id: int, proposal_id: int) -> Response:
     setup.get_program(program_id)
-    proposal = proposals.get_proposal(program_id, proposal_id)
-    if proposal is None:
-        abort(404)
+    proposal = proposals.proposal_or_404(program_id, proposal_id)
     withdrawn = answers.withdraw(proposal)
     if withdrawn:
         audit.record(program_id, AuditAction.PROPOSAL_WITHDRAWN, proposals=1)
@@ -211,9 +206,7 @@ def send_locked(program_id: int) -> Response:
 
 def _swap_context(program_id: int, proposal_id: int, **extra: Any) -> dict[str, Any]:
     program = setup.get_program(program_id)
-    proposal = proposals.get_proposal(program_id, proposal_id)
-    if proposal is None:
-        abort(404)
+    proposal = proposals.proposal_or_404(program_id, proposal_id)
     page = _number("page")
     name = request.args.get("q", "")[: proposals.NAME_QUERY_MAX]
     options: list[proposals.SwapOption] = []
@@ -248,11 +241,9 @@ def swap_options(program_id: int, proposal_id: int) -> Response:
 @bp.post("/proposals/<int:proposal_id>/swap")
 def swap(program_id: int, proposal_id: int) -> Response:
     setup.get_program(program_id)
-    first = proposals.get_proposal(program_id, proposal_id)
+    first = proposals.proposal_or_404(program_id, proposal_id)
     other_id = request.form.get("other", type=int)
     second = proposals.get_proposal(program_id, other_id) if other_id is not None else None
-    if first is None:
-        abort(404)
     if second is None:
         problem = "choose the proposal to swap with"
     else:

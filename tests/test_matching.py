@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
+from support.records import aisha_khan, answered, margaret_holloway
 from test_admin import upload
 
 from app.models import Intake, IntakeRole, MatchingSettings, MatchProposal, Participant, ProposalState
@@ -196,24 +197,6 @@ def test_hostile_text_in_the_skill_list(client, session, admin, program, text):
         assert raw not in page.text and raw not in response.text
 
 
-def with_answers(session, program, name: str, role: IntakeRole, department: str, level: str, **values) -> Participant:
-    user = UserFactory(name=name)
-    participant = join(session, program, user, department=department, level=level)
-    session.add(
-        Intake(
-            participant_id=participant.id,
-            role=role,
-            teach=values.get("teach", []),
-            learn=values.get("learn", []),
-            interests=values.get("interests", ""),
-            languages=values.get("languages", "English"),
-            avoid=values.get("avoid", []),
-        )
-    )
-    session.flush()
-    return participant
-
-
 def proposals_of(session, program) -> list[MatchProposal]:
     return list(
         session.scalars(
@@ -226,29 +209,8 @@ def proposals_of(session, program) -> list[MatchProposal]:
 
 
 def test_run_lock_reject_and_run_again(client, session, admin, program):
-    aisha = with_answers(
-        session,
-        program,
-        "Aisha Khan",
-        IntakeRole.MENTOR,
-        "Marketing",
-        "L2",
-        teach=["Short-form video"],
-        learn=["Presenting to a board"],
-        interests="hiking",
-    )
-    margaret = with_answers(
-        session,
-        program,
-        "Margaret Holloway",
-        IntakeRole.MENTEE,
-        "Finance",
-        "L5",
-        teach=["Presenting to a board"],
-        learn=["Short-form video"],
-        interests="Hiking",
-    )
-    with_answers(session, program, "Tom Reyes", IntakeRole.MENTEE, "Marketing", "L6", learn=["Short-form video"])
+    aisha, margaret = aisha_khan(session, program), margaret_holloway(session, program)
+    answered(session, program, "Tom Reyes", IntakeRole.MENTEE, "Marketing", "L6", learn=["Short-form video"])
     join(session, program, UserFactory(name="Lena Park"))  # hasn't answered
 
     assert client.post(f"/admin/programs/{program.id}/matching/run").status_code == 303
@@ -283,10 +245,8 @@ def test_a_proposal_of_another_program_is_not_found(client, session, admin, prog
 
 
 def test_an_existing_pair_and_an_avoid_list_are_never_proposed(client, session, admin, program):
-    aisha = with_answers(
-        session, program, "Aisha Khan", IntakeRole.MENTOR, "Marketing", "L2", teach=["Short-form video"]
-    )
-    margaret = with_answers(
+    aisha = answered(session, program, "Aisha Khan", IntakeRole.MENTOR, "Marketing", "L2", teach=["Short-form video"])
+    margaret = answered(
         session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", learn=["Short-form video"]
     )
     from app.models import Pair, User
@@ -310,10 +270,8 @@ def test_an_existing_pair_and_an_avoid_list_are_never_proposed(client, session, 
 
 
 def test_hostile_answers_are_shown_as_text_in_the_proposals(client, session, admin, program):
-    with_answers(session, program, f"Aisha {SCRIPT}", IntakeRole.MENTOR, IMG, "L2", teach=["x"], interests=SCRIPT)
-    with_answers(
-        session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", learn=["x"], interests=SCRIPT
-    )
+    answered(session, program, f"Aisha {SCRIPT}", IntakeRole.MENTOR, IMG, "L2", teach=["x"], interests=SCRIPT)
+    answered(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", learn=["x"], interests=SCRIPT)
     client.post(f"/admin/programs/{program.id}/matching/run")
     page = client.get(f"/admin/programs/{program.id}/matching")
     assert page.status_code == 200 and "&lt;script&gt;" in page.text

@@ -12,6 +12,7 @@ from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
 from support.mailbox import text_of
 from support.pages import comparable, text, words
+from support.records import aisha_khan, answered, margaret_holloway
 from support.reminders import deliveries, run_pass, to
 
 from app.models import (
@@ -41,63 +42,18 @@ def program(session):
     return ProgramFactory(name="Northwind cohort")
 
 
-def person(session, program, name: str, role: IntakeRole, department: str, level: str, **values) -> Participant:
-    """Someone who joined and answered the intake form (``joined=False``: imported, never signed in)."""
-    user = UserFactory(name=name, first_signed_in_at=utcnow() - WEEK if values.get("joined", True) else None)
-    participant = Participant(program_id=program.id, user_id=user.id, department=department, level=level)
-    session.add(participant)
-    session.flush()
-    session.add(
-        Intake(
-            participant_id=participant.id,
-            role=role,
-            teach=values.get("teach", []),
-            learn=values.get("learn", []),
-            interests=values.get("interests", ""),
-            languages="English",
-            location=values.get("location", ""),
-            avoid=values.get("avoid", []),
-        )
-    )
-    session.flush()
-    return participant
-
-
 def user_of(session, participant: Participant) -> User:
     return session.get(User, participant.user_id)
 
 
 @pytest.fixture
 def aisha(session, program):
-    return person(
-        session,
-        program,
-        "Aisha Khan",
-        IntakeRole.MENTOR,
-        "Marketing",
-        "L2",
-        teach=["Short-form video"],
-        learn=["Presenting to a board"],
-        interests="hiking",
-        location="Secret office 42",
-    )
+    return aisha_khan(session, program)
 
 
 @pytest.fixture
 def margaret(session, program):
-    return person(
-        session,
-        program,
-        "Margaret Holloway",
-        IntakeRole.MENTEE,
-        "Finance",
-        "L5",
-        teach=["Presenting to a board"],
-        learn=["Short-form video"],
-        interests="Hiking",
-        location="Hidden tower 7",
-        avoid=["someone@example.org"],
-    )
+    return margaret_holloway(session, program)
 
 
 @pytest.fixture
@@ -346,7 +302,7 @@ def test_a_yes_after_the_time_ran_out_makes_no_pair(client, login, session, prog
 def test_people_whose_match_did_not_go_ahead_are_matched_again_but_not_together(
     client, login, session, program, aisha, margaret
 ):
-    person(
+    answered(
         session,
         program,
         "Tom Reyes",
@@ -372,7 +328,7 @@ def test_people_whose_match_did_not_go_ahead_are_matched_again_but_not_together(
 
 def test_another_persons_proposal_is_not_found(client, login, session, program, aisha, margaret):
     proposal = sent_proposal(client, login, session, program)
-    stranger = person(session, program, "Sam Stranger", IntakeRole.MENTEE, "Legal", "L9")
+    stranger = answered(session, program, "Sam Stranger", IntakeRole.MENTEE, "Legal", "L9")
     login(user_of(session, stranger))
     for verb in ("yes", "no"):
         assert client.post(f"/programs/{program.id}/match/{proposal.id}/{verb}").status_code == 404
@@ -397,7 +353,7 @@ def test_htmx_answers_swap_the_card_in_place(htmx_client, login, client, session
 def test_hostile_names_and_answers_are_text_on_the_page_and_in_the_mail(
     app, client, login, session, program, sent_mail
 ):
-    evil = person(
+    evil = answered(
         session,
         program,
         f"Aisha {SCRIPT}\nBcc: x@example.org",
@@ -407,7 +363,9 @@ def test_hostile_names_and_answers_are_text_on_the_page_and_in_the_mail(
         teach=[SCRIPT],
         interests=SCRIPT,
     )
-    person(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", learn=[SCRIPT], interests=SCRIPT)
+    answered(
+        session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", learn=[SCRIPT], interests=SCRIPT
+    )
     proposal = sent_proposal(client, login, session, program)
     login(user_of(session, evil))
     page = client.get(f"/programs/{program.id}/match")
@@ -440,10 +398,10 @@ def four(session, program):
     skills = {"teach": ["Short-form video"], "learn": ["Presenting to a board"]}
     back = {"teach": ["Presenting to a board"], "learn": ["Short-form video"]}
     return (
-        person(session, program, "Aisha Khan", IntakeRole.MENTOR, "Marketing", "L2", interests="hiking", **skills),
-        person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1", interests="chess", **skills),
-        person(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", interests="hiking", **back),
-        person(session, program, "Helen Castellano", IntakeRole.MENTEE, "Legal", "L6", interests="chess", **back),
+        answered(session, program, "Aisha Khan", IntakeRole.MENTOR, "Marketing", "L2", interests="hiking", **skills),
+        answered(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1", interests="chess", **skills),
+        answered(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", interests="hiking", **back),
+        answered(session, program, "Helen Castellano", IntakeRole.MENTEE, "Legal", "L6", interests="chess", **back),
     )
 
 
@@ -522,8 +480,8 @@ def test_a_mentor_with_room_for_two_is_matched_again_beside_their_pair(client, l
 def test_pages_cost_the_same_queries_with_twice_the_proposals(client, login, session, queries):
     def grow(program, n):
         for i in range(n):
-            person(session, program, f"Mentor {i}", IntakeRole.MENTOR, f"Dept {i}", "L1", teach=["a"], learn=["b"])
-            person(session, program, f"Mentee {i}", IntakeRole.MENTEE, f"Other {i}", "L9", teach=["b"], learn=["a"])
+            answered(session, program, f"Mentor {i}", IntakeRole.MENTOR, f"Dept {i}", "L1", teach=["a"], learn=["b"])
+            answered(session, program, f"Mentee {i}", IntakeRole.MENTEE, f"Other {i}", "L9", teach=["b"], learn=["a"])
 
     def measure(program) -> tuple[int, int, int]:
         login(AdminFactory())
@@ -696,7 +654,7 @@ def locked_proposal(client, login, session, program) -> MatchProposal:
 
 def by_hand(session, program, mentor: Participant, name: str) -> Participant:
     """The admin pairs ``mentor`` with someone else by hand, after the run."""
-    other = person(session, program, name, IntakeRole.MENTEE, "Legal", "L7")
+    other = answered(session, program, name, IntakeRole.MENTEE, "Legal", "L7")
     PairFactory(program=program, mentor=user_of(session, mentor), mentee=user_of(session, other))
     return other
 
@@ -736,7 +694,7 @@ def test_send_refuses_a_mentor_the_admin_paired_by_hand_meanwhile(client, login,
 def test_send_all_never_sends_one_mentor_more_than_their_places(client, login, session, program, aisha, margaret):
     """Two locked proposals for one mentor of capacity 1 (the admin lowered it after locking):
     the better one goes, the other stays locked."""
-    helen = person(
+    helen = answered(
         session,
         program,
         "Helen Castellano",
@@ -779,7 +737,7 @@ def test_the_last_yes_makes_no_pair_past_the_mentors_places(client, login, sessi
 def test_the_last_yes_never_makes_a_second_pair_for_the_mentee(client, login, session, program, aisha, margaret):
     proposal = sent_proposal(client, login, session, program)
     answer(client, login, session, program, margaret, proposal, True)
-    ravi = person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
+    ravi = answered(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
     PairFactory(program=program, mentor=user_of(session, ravi), mentee=user_of(session, margaret))
     answer(client, login, session, program, aisha, proposal, True)
     assert mentoring(session, program, margaret) == 1 and mentoring(session, program, aisha) == 0
@@ -788,7 +746,7 @@ def test_the_last_yes_never_makes_a_second_pair_for_the_mentee(client, login, se
 
 def test_send_refuses_a_mentee_the_admin_paired_by_hand_meanwhile(client, login, session, program, aisha, margaret):
     proposal = locked_proposal(client, login, session, program)
-    ravi = person(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
+    ravi = answered(session, program, "Ravi Shah", IntakeRole.MENTOR, "Support", "L1")
     PairFactory(program=program, mentor=user_of(session, ravi), mentee=user_of(session, margaret))
     response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)
     assert "Not sent: the mentee is in a pair already" in words(response)
@@ -806,8 +764,8 @@ def test_an_admin_of_another_program_reaches_nothing_of_this_one(client, login, 
     waiting = sent_proposal(client, login, session, program)
     theirs = ProgramFactory()
     mine = [
-        person(session, theirs, "Lena Ortiz", IntakeRole.MENTOR, "Sales", "L1", teach=["Short-form video"]),
-        person(session, theirs, "Omar Haddad", IntakeRole.MENTEE, "Legal", "L6", learn=["Short-form video"]),
+        answered(session, theirs, "Lena Ortiz", IntakeRole.MENTOR, "Sales", "L1", teach=["Short-form video"]),
+        answered(session, theirs, "Omar Haddad", IntakeRole.MENTEE, "Legal", "L6", learn=["Short-form video"]),
     ]
     login(ProgramAdminFactory(program=theirs))
     assert client.post(f"/admin/programs/{theirs.id}/matching/run").status_code == 303
@@ -988,17 +946,7 @@ def test_a_proposal_waits_until_both_have_joined(client, login, session, program
     """The admin's list of participants says who hasn't joined yet. A proposal sent to someone
     who hasn't could only close early by the other's no, and the admin would know whose: it is not
     sent until both have joined."""
-    imported = person(
-        session,
-        program,
-        "Margaret Holloway",
-        IntakeRole.MENTEE,
-        "Finance",
-        "L5",
-        teach=["Presenting to a board"],
-        learn=["Short-form video"],
-        joined=False,
-    )
+    imported = margaret_holloway(session, program, joined=False)
     proposal = locked_proposal(client, login, session, program)
     assert (proposal.mentor_id, proposal.mentee_id) == (aisha.id, imported.id)
     response = client.post(f"/admin/programs/{program.id}/matching/proposals/{proposal.id}/send", follow_redirects=True)

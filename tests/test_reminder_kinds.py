@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from factories import PairFactory, ProgramFactory, UserFactory
 from support.mailbox import text_of
-from support.records import give_prompts
+from support.records import add_ground_rules, give_prompts
 from support.reminders import deliveries, run_pass, to
 
 from app.feedback import rounds
@@ -22,7 +22,6 @@ from app.models import (
     Agreement,
     AgreementSignature,
     Clause,
-    ClauseKind,
     FeedbackSubmission,
     Kind,
     Meeting,
@@ -381,25 +380,9 @@ def test_no_ground_rules_reminder_once_you_agreed_or_when_the_rules_changed(app,
 # --- quiet pairs ---------------------------------------------------------------------------------
 
 
-def agree_rhythm(session, pair: People, cadence: str = "weekly") -> None:
-    if session.get(Agreement, pair.id) is None:
-        session.add(Agreement(pair_id=pair.id, version=1))
-        session.flush()
-    session.add(
-        Clause(
-            pair_id=pair.id,
-            kind=ClauseKind.RHYTHM,
-            title="How often we meet",
-            position=0,
-            fields={"cadence": cadence, "custom": "", "length_minutes": 45},
-        )
-    )
-    session.flush()
-
-
 def test_a_quiet_pair_gets_one_warm_nudge_each_at_nine(app, session, people, sent_mail):
     pair = people
-    agree_rhythm(session, pair, "weekly")
+    add_ground_rules(session, pair, cadence="weekly")
     # Weekly, with three days' grace: overdue ten days after they last met, which was yesterday.
     meet(session, pair, TODAY - timedelta(days=11))
     quiet_on = TODAY - timedelta(days=1)
@@ -428,7 +411,7 @@ def test_no_nudge_for_a_pair_with_a_meeting_planned_or_an_ended_pair(app, sessio
     planned = people
     ended = make_pair(session, mentor="Noor Ali", mentee="Bill Stone")
     for pair in (planned, ended):
-        agree_rhythm(session, pair, "weekly")
+        add_ground_rules(session, pair, cadence="weekly")
         meet(session, pair, TODAY - timedelta(days=11))
     session.add(NextMeeting(pair_id=planned.id, starts_at=datetime.now(UTC) + timedelta(days=2)))
     session.get(Pair, ended.id).status = PairStatus.ENDED
@@ -439,7 +422,7 @@ def test_no_nudge_for_a_pair_with_a_meeting_planned_or_an_ended_pair(app, sessio
 
 def test_a_nudge_waiting_in_quiet_hours_is_dropped_once_they_meet(app, session, people, sent_mail):
     pair = people
-    agree_rhythm(session, pair, "weekly")
+    add_ground_rules(session, pair, cadence="weekly")
     meet(session, pair, TODAY - timedelta(days=11))
     quiet_on = TODAY - timedelta(days=1)
     margaret = pair.mentee
@@ -463,7 +446,7 @@ def busy_pairs(session, count: int) -> None:
     give_prompts(session, program)
     for n in range(count):
         pair = make_pair(session, program, mentor=f"Mentor {n}", mentee=f"Mentee {n}")
-        agree_rhythm(session, pair, "weekly")
+        add_ground_rules(session, pair, cadence="weekly")
         met = meet(session, pair, TODAY - timedelta(days=11))
         action(session, pair, None, TODAY + timedelta(days=1), meeting=met)
         agree(session, pair, pair.mentee, 1, datetime.now(UTC) - timedelta(days=2))
@@ -504,7 +487,7 @@ def test_a_hostile_or_huge_name_is_escaped_in_the_mail_and_breaks_nothing(app, s
     hostile = "<img src=x onerror=alert(1)> \u202eZoe\u0301 \U0001f469\u200d\U0001f4bb"
     pair = make_pair(session, mentor="Aisha Khan", mentee=hostile)
     session.get(User, pair.mentee.id).name = (hostile + "x" * 120)[:120]  # as long as a name may be
-    agree_rhythm(session, pair, "weekly")
+    add_ground_rules(session, pair, cadence="weekly")
     meet(session, pair, TODAY - timedelta(days=11))
     run_pass(app, session, nine(TODAY - timedelta(days=1), KOLKATA))
     [mail] = to(sent_mail, pair.mentor.email)

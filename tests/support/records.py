@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
+from factories import UserFactory
 from sqlalchemy.orm import Session
 
 from app.auth.links import hash_secret
@@ -17,7 +18,10 @@ from app.models import (
     Clause,
     ClauseKind,
     ClauseRevision,
+    Intake,
+    IntakeRole,
     Pair,
+    Participant,
     Passkey,
     Program,
     Prompt,
@@ -211,3 +215,57 @@ def add_pair_content(session: Session, pair: Pair, author: User) -> dict[str, in
         "meeting_id": meeting.id,
         "action_id": action.id,
     }
+
+
+def answered(
+    session: Session, program: Program, name: str, role: IntakeRole, department: str, level: str, **values
+) -> Participant:
+    """Someone in ``program`` who answered the intake form (``joined=False``: imported, never
+    signed in)."""
+    joined = utcnow() - timedelta(days=7) if values.get("joined", True) else None
+    user = UserFactory(name=name, first_signed_in_at=joined)
+    participant = Participant(program_id=program.id, user_id=user.id, department=department, level=level)
+    session.add(participant)
+    session.flush()
+    session.add(
+        Intake(
+            participant_id=participant.id,
+            role=role,
+            teach=values.get("teach", []),
+            learn=values.get("learn", []),
+            interests=values.get("interests", ""),
+            languages=values.get("languages", "English"),
+            location=values.get("location", ""),
+            avoid=values.get("avoid", []),
+        )
+    )
+    session.flush()
+    return participant
+
+
+def aisha_khan(session: Session, program: Program) -> Participant:
+    """A mentor in marketing who teaches short-form video and likes hiking."""
+    return answered(
+        session,
+        program,
+        "Aisha Khan",
+        IntakeRole.MENTOR,
+        "Marketing",
+        "L2",
+        teach=["Short-form video"],
+        learn=["Presenting to a board"],
+        interests="hiking",
+        location="Secret office 42",
+    )
+
+
+def margaret_holloway(session: Session, program: Program, **changes) -> Participant:
+    """A mentee in finance, three levels above Aisha, who wants to learn what Aisha teaches."""
+    values = {
+        "teach": ["Presenting to a board"],
+        "learn": ["Short-form video"],
+        "interests": "Hiking",
+        "location": "Hidden tower 7",
+        "avoid": ["someone@example.org"],
+    }
+    return answered(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", **values | changes)

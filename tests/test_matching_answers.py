@@ -12,7 +12,7 @@ from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
 from support.mailbox import text_of
 from support.pages import comparable, text, words
-from support.records import aisha_khan, answered, margaret_holloway
+from support.records import aisha_khan, answered, margaret_holloway, read_back
 from support.reminders import deliveries, run_pass, to
 
 from app.models import (
@@ -315,11 +315,7 @@ def test_people_whose_match_did_not_go_ahead_are_matched_again_but_not_together(
     _decline(client, login, session, program, aisha, margaret, "mentee")
     login(AdminFactory())
     client.post(f"/admin/programs/{program.id}/matching/run")
-    fresh = session.scalars(
-        select(MatchProposal)
-        .where(MatchProposal.state == ProposalState.PROPOSED)
-        .execution_options(populate_existing=True)
-    ).all()
+    fresh = read_back(session, select(MatchProposal).where(MatchProposal.state == ProposalState.PROPOSED))
     assert [(p.mentor_id, p.mentee_id) for p in fresh] != [(aisha.id, margaret.id)]
     assert aisha.id in {p.mentor_id for p in fresh}
     page = text(client.get(f"/admin/programs/{program.id}/matching"))
@@ -621,11 +617,7 @@ def test_a_withdrawn_match_is_never_proposed_again(client, login, session, progr
     login(AdminFactory())
     withdraw(client, program, proposal)
     client.post(f"/admin/programs/{program.id}/matching/run")
-    fresh = session.scalars(
-        select(MatchProposal)
-        .where(MatchProposal.state == ProposalState.PROPOSED)
-        .execution_options(populate_existing=True)
-    ).all()
+    fresh = read_back(session, select(MatchProposal).where(MatchProposal.state == ProposalState.PROPOSED))
     assert fresh == []
 
 

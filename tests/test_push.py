@@ -95,6 +95,17 @@ class Browser:
             "keys": {"p256dh": b64url(public), "auth": b64url(self.auth)},
         }
 
+    def stored_for(self, user) -> PushSubscription:
+        """This browser's subscription as Twoway stores it for ``user``, without the web."""
+        keys = self.subscription()["keys"]
+        return PushSubscription(
+            user_id=user.id,
+            endpoint=self.endpoint,
+            endpoint_hash=push.endpoint_hash(self.endpoint),
+            p256dh=keys["p256dh"],
+            auth=keys["auth"],
+        )
+
 
 @dataclass
 class Received:
@@ -497,15 +508,7 @@ def test_an_unreachable_or_stuck_push_service_means_try_later(app, session, peop
 
     message = Message(Kind.MEETING_DAY_BEFORE, "You meet Margaret tomorrow", ["At 10:00."], "http://localhost:5000/")
     closed = Browser("https://127.0.0.1:9/wpush/v2/nobody-listens")
-    session.add(
-        PushSubscription(
-            user_id=people.aisha.id,
-            endpoint=closed.endpoint,
-            endpoint_hash=push.endpoint_hash(closed.endpoint),
-            p256dh=closed.subscription()["keys"]["p256dh"],
-            auth=closed.subscription()["keys"]["auth"],
-        )
-    )
+    session.add(closed.stored_for(people.aisha))
     session.flush()
     with app.app_context(), pytest.raises(push.TryLater, match="unreachable"):
         push.send(people.aisha, message)
@@ -513,15 +516,7 @@ def test_an_unreachable_or_stuck_push_service_means_try_later(app, session, peop
     stuck = push_service.browser()
     push_service.answers[stuck.token] = ["stall"]
     session.query(PushSubscription).delete()
-    session.add(
-        PushSubscription(
-            user_id=people.aisha.id,
-            endpoint=stuck.endpoint,
-            endpoint_hash=push.endpoint_hash(stuck.endpoint),
-            p256dh=stuck.subscription()["keys"]["p256dh"],
-            auth=stuck.subscription()["keys"]["auth"],
-        )
-    )
+    session.add(stuck.stored_for(people.aisha))
     session.flush()
     monkeypatch.setattr(push, "TIMEOUT", (1, 0.5))
     started = time.monotonic()

@@ -24,7 +24,7 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from _common import insert_returning_ids, insert_rows, main, make_app, signed_in_client
+from _common import insert_returning_ids, insert_rows, main, make_app, signed_in_client, time_get
 from sqlalchemy import select, update
 
 from app.extensions import db
@@ -124,11 +124,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         print(
             f"  propose pairs (POST, end to end): median {statistics.median(timings):.2f} s (min {min(timings):.2f}, max {max(timings):.2f}, 3 runs)"
         )
-        pages = []
-        for _ in range(5):
-            started = time.perf_counter()
-            assert client.get(f"/admin/programs/{program_id}/matching?page=2").status_code == 200
-            pages.append((time.perf_counter() - started) * 1000)
+        pages = time_get(client, f"/admin/programs/{program_id}/matching?page=2", 5)
         print(f"  proposals page: median {statistics.median(pages):.0f} ms")
         with app.app_context():
             settings = intake.settings_for(program_id)
@@ -156,12 +152,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                 .order_by(MatchProposal.score.desc())
                 .limit(1)
             )
-        swaps = []
-        for _ in range(5):
-            started = time.perf_counter()
-            url = f"/admin/programs/{program_id}/matching/proposals/{first}/swap"
-            assert client.get(url).status_code == 200
-            swaps.append((time.perf_counter() - started) * 1000)
+        swaps = time_get(client, f"/admin/programs/{program_id}/matching/proposals/{first}/swap", 5)
         print(f"  swap page (20 proposals checked): median {statistics.median(swaps):.0f} ms")
         with app.app_context():
             db.session.execute(
@@ -180,11 +171,7 @@ def run(url: str, args: argparse.Namespace) -> None:
                 f"  the reminder pass telling both of every proposal: {outcome.added:,} deliveries in "
                 f"{time.perf_counter() - started:.2f} s"
             )
-        sent_pages = []
-        for _ in range(5):
-            started = time.perf_counter()
-            assert client.get(f"/admin/programs/{program_id}/matching?view=sent&page=2").status_code == 200
-            sent_pages.append((time.perf_counter() - started) * 1000)
+        sent_pages = time_get(client, f"/admin/programs/{program_id}/matching?view=sent&page=2", 5)
         print(f"  sent proposals page: median {statistics.median(sent_pages):.0f} ms")
         # Half the matches didn't go ahead (as after a no); run again for the people left while
         # the other half wait: those stay as they are, nobody in one is proposed to someone else,

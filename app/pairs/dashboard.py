@@ -138,15 +138,7 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
     recent = list(db.session.scalars(_recent_meetings_query(), {"pair_id": pair_id}))
     last = recent[0] if recent else None
     found = rounds.Facts(rhythm, [(m.id, m.held_on) for m in recent if m.held_on <= today])
-    done = func.sum(case((Milestone.done.is_(True), 1), else_=0))
-    goal_rows = db.session.execute(
-        select(Goal.id, Goal.title, Goal.learner, func.count(Milestone.id), func.coalesce(done, 0), func.count().over())
-        .outerjoin(Milestone, Milestone.goal_id == Goal.id)
-        .where(Goal.pair_id == pair_id, Goal.status == GoalStatus.IN_PROGRESS)
-        .group_by(Goal.id)
-        .order_by(Goal.target_on.is_(None), Goal.target_on, Goal.id.desc())
-        .limit(HOME_GOALS)
-    ).all()
+    goal_rows = db.session.execute(_goals_query(), {"pair_id": pair_id}).all()
     goals = [GoalSummary(*row[:5]) for row in goal_rows]
     # The first few open items, and any others of the last meeting for "where you left off".
     open_items, action_count = meetings.first_open_action_items(

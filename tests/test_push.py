@@ -36,6 +36,7 @@ from cryptography.x509.oid import NameOID
 from factories import PairFactory, UserFactory
 from py_vapid import Vapid02
 from sqlalchemy import delete, select
+from support.records import plan_in_person
 from support.reminders import deliveries, run_pass, to
 
 from app.config import DEFAULT_PUSH_SERVICES, ConfigError, load, vapid_settings
@@ -284,17 +285,20 @@ def plan_meeting(session, pair_id: int) -> datetime:
     the day-before reminder falls due)."""
     day = date.today() + timedelta(days=3)
     starts = datetime.combine(day, dt.time(15, 0), tzinfo=UTC)
-    session.add(
-        NextMeeting(
-            pair_id=pair_id,
-            starts_at=starts,
-            place="Room 4.12",
-            format=MeetingFormat.IN_PERSON,
-            updated_at=datetime.now(UTC) - timedelta(days=2),
-        )
-    )
-    session.flush()
+    plan_in_person(session, pair_id, starts, planned_at=datetime.now(UTC) - timedelta(days=2))
     return datetime.combine(day - timedelta(days=1), dt.time(9, 0), tzinfo=BERLIN).astimezone(UTC)
+
+
+def on_one_browser(session, people, login, push_service, *answers) -> tuple[datetime, Browser]:
+    """A meeting planned (when its reminder falls due is returned) and Aisha wanting push on one
+    subscribed browser, whose push service answers ``answers`` in turn."""
+    at = plan_meeting(session, people.id)
+    wants_push(session, people.aisha)
+    browser = push_service.browser()
+    subscribe(login(people.aisha), browser)
+    if answers:
+        push_service.answers[browser.token] = list(answers)
+    return at, browser
 
 
 def wants_push(session, user) -> None:
@@ -447,11 +451,7 @@ def test_every_browser_gets_it_and_a_gone_one_is_dropped(app, session, people, l
 def test_when_the_last_browser_is_gone_the_reminder_comes_by_email(
     app, session, people, login, push_service, vapid, sent_mail
 ):
-    at = plan_meeting(session, people.id)
-    wants_push(session, people.aisha)
-    browser = push_service.browser()
-    subscribe(login(people.aisha), browser)
-    push_service.answers[browser.token] = [404]
+    at, browser = on_one_browser(session, people, login, push_service, 404)
 
     run_pass(app, session, at)
 
@@ -473,11 +473,7 @@ def test_push_chosen_with_no_device_comes_by_email(app, session, people, push_se
 def test_a_busy_push_service_is_tried_again_then_the_delivery_fails(
     app, session, people, login, push_service, vapid, sent_mail
 ):
-    at = plan_meeting(session, people.id)
-    wants_push(session, people.aisha)
-    browser = push_service.browser()
-    subscribe(login(people.aisha), browser)
-    push_service.answers[browser.token] = [500]
+    at, browser = on_one_browser(session, people, login, push_service, 500)
 
     run_pass(app, session, at)  # tasks run eagerly: the retries run at once
 
@@ -490,11 +486,7 @@ def test_a_busy_push_service_is_tried_again_then_the_delivery_fails(
 
 
 def test_a_push_service_that_recovers_gets_it_once(app, session, people, login, push_service, vapid, sent_mail):
-    at = plan_meeting(session, people.id)
-    wants_push(session, people.aisha)
-    browser = push_service.browser()
-    subscribe(login(people.aisha), browser)
-    push_service.answers[browser.token] = [429, 503, 201]
+    at, browser = on_one_browser(session, people, login, push_service, 429, 503, 201)
 
     run_pass(app, session, at)
 

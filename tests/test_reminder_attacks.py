@@ -13,11 +13,12 @@ from factories import PairFactory, UserFactory
 from sqlalchemy import func, select
 from support.apps import committed_session, own_app
 from support.parallel import at_once
+from support.records import plan_in_person
 from support.reminders import deliveries, run_pass
 
 from app import mail
 from app.extensions import db
-from app.models import Delivery, Kind, MeetingFormat, NextMeeting, State
+from app.models import Delivery, Kind, State
 from app.models.delivery import SUBJECT_MAX
 from app.reminders import outbox, passes, sending
 
@@ -30,16 +31,7 @@ def _nine_the_day_before(day: date) -> datetime:
 
 
 def _plan(session, pair_id: int, starts_at: datetime) -> None:
-    session.add(
-        NextMeeting(
-            pair_id=pair_id,
-            starts_at=starts_at,
-            place="Room 4.12",
-            format=MeetingFormat.IN_PERSON,
-            updated_at=starts_at - timedelta(days=5),
-        )
-    )
-    session.flush()
+    plan_in_person(session, pair_id, starts_at, planned_at=starts_at - timedelta(days=5))
 
 
 def test_a_partner_named_with_line_breaks_cannot_add_headers_or_stop_the_reminder(app, session, sent_mail):

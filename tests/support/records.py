@@ -20,6 +20,8 @@ from app.models import (
     ClauseRevision,
     Intake,
     IntakeRole,
+    MeetingFormat,
+    NextMeeting,
     Pair,
     Participant,
     Passkey,
@@ -269,3 +271,13 @@ def margaret_holloway(session: Session, program: Program, **changes) -> Particip
         "avoid": ["someone@example.org"],
     }
     return answered(session, program, "Margaret Holloway", IntakeRole.MENTEE, "Finance", "L5", **values | changes)
+
+
+def plan_in_person(session: Session, pair_id: int, starts_at, *, planned_at) -> NextMeeting:
+    """The pair's next meeting in Room 4.12 at ``starts_at``, planned at ``planned_at``."""
+    planned = NextMeeting(
+        pair_id=pair_id, starts_at=starts_at, place="Room 4.12", format=MeetingFormat.IN_PERSON, updated_at=planned_at
+    )
+    session.add(planned)
+    session.flush()
+    return planned

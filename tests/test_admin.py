@@ -16,7 +16,7 @@ from factories import (
     UserFactory,
 )
 from sqlalchemy import func, select
-from support.apps import committed_session, sign_in
+from support.apps import clients_of, committed_session
 from support.pages import hidden_input, inline_code_in, text, words
 from support.records import add_pair_content
 
@@ -684,8 +684,7 @@ def test_every_admin_form_works_with_its_token_and_not_without(csrf_app):
     with committed_session(app) as session:
         admin = AdminFactory()
         session.commit()
-        client = app.test_client()
-        sign_in(client, admin)
+        (client,) = clients_of(app, admin)
 
         def token(url: str) -> str:
             return hidden_input(client.get(url).text)[1]

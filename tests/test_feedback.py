@@ -14,7 +14,7 @@ from factories import (
     UserFactory,
 )
 from sqlalchemy import func, select
-from support.apps import clients_of, committed_session, own_app, sign_in
+from support.apps import clients_of, committed_session, own_app
 from support.pages import hidden_input, inline_code_in, text, words
 from support.parallel import at_once
 from support.records import add_clause, add_ground_rules, add_pair_content, give_prompts, read_back
@@ -730,8 +730,7 @@ def test_answering_works_with_the_pages_own_token_and_not_without(csrf_app):
         pair = PairFactory(program=program)
         meeting = add_meeting(session, pair, 1)
         session.commit()
-        client = app.test_client()
-        sign_in(client, pair.mentee)
+        (client,) = clients_of(app, pair.mentee)
         base = f"/pairs/{pair.id}/feedback"
         page = client.get(base).text
         token = hidden_input(page)[1]

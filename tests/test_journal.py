@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from factories import AdminFactory, PairFactory, UserFactory
 from sqlalchemy import func, select
-from support.apps import committed_session, sign_in
+from support.apps import clients_of, committed_session
 from support.pages import hidden_input, inline_code_in, text, words
 from support.records import add_clause, read_back
 
@@ -776,8 +776,7 @@ def test_every_journal_form_works_with_its_own_token_and_not_without(csrf_app):
     with committed_session(app) as session:
         pair = PairFactory()
         session.commit()
-        client = app.test_client()
-        sign_in(client, pair.mentor)
+        (client,) = clients_of(app, pair.mentor)
         base = f"/pairs/{pair.id}/journal"
 
         form = client.get(f"{base}/new").text

@@ -542,3 +542,55 @@ def test_a_program_that_ended_before_any_snapshot_says_none_will_come(session, c
     page = words(client.get(f"/admin/programs/{ended.id}/dashboard"))
     assert "No figures were published while this program ran." in page
     assert "The first ones come" not in page
+
+
+# --- What else the admin reads: nothing there may tell what one pair did -------------------------
+
+
+def _joined_pair(program: Program) -> Pair:
+    from factories import UserFactory
+
+    from app.models import utcnow
+
+    return PairFactory(
+        program=program,
+        mentor=UserFactory(first_signed_in_at=utcnow()),
+        mentee=UserFactory(first_signed_in_at=utcnow()),
+    )
+
+
+def _about(page: str, pair: Pair) -> str:
+    """What ``page`` says of ``pair`` (its item in a list, or else the first element naming both
+    its people), with their names and its id taken out."""
+    import re
+
+    item = re.search(rf'<li id="pair-{pair.id}">.*?</li>', page, re.S)
+    if item is None:
+        item = re.search(rf"<[^<]*{re.escape(pair.mentor.name)}[^<]*{re.escape(pair.mentee.name)}[^<]*<", page)
+    return item.group(0).replace(pair.mentor.name, "M").replace(pair.mentee.name, "N").replace(str(pair.id), "ID")
+
+
+def test_the_ending_page_tells_a_pair_that_met_from_one_that_did_not_by_nothing(session, client, admin):
+    from support.pages import text
+
+    program = ProgramFactory(starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
+    met, idle = _joined_pair(program), _joined_pair(program)
+    meet(session, met, LAST_WEEK)
+    session.flush()
+    base = f"/admin/programs/{program.id}/ending"
+    page = text(client.get(base))
+    # Whether a pair has met is for the noisy dashboard alone: the admin's own pages show only
+    # what the admin set up and who has joined.
+    assert _about(page, met) == _about(page, idle)
+    # Nor does trying to undo either pair, or asking whether the program can be deleted.
+    tried = [client.post(f"{base}/pairs/{pair.id}/undo", follow_redirects=True) for pair in (met, idle)]
+    assert [r.status_code for r in tried] == [200, 200]
+    assert _about(text(tried[0]), met) == _about(text(tried[1]), idle)
+    without = ProgramFactory(starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
+    _joined_pair(without)
+    session.flush()
+    delete_card = [
+        words(client.get(f"/admin/programs/{p.id}/ending")).split("Delete the program", 1)[1].replace(p.name, "P")
+        for p in (program, without)
+    ]
+    assert delete_card[0] == delete_card[1]

@@ -594,3 +594,33 @@ def test_the_ending_page_tells_a_pair_that_met_from_one_that_did_not_by_nothing(
         for p in (program, without)
     ]
     assert delete_card[0] == delete_card[1]
+
+
+def test_once_a_program_has_pairs_its_privacy_budget_can_only_go_down(session, client, admin):
+    program, _pairs = program_of(6)
+    session.flush()
+    url = f"/admin/programs/{program.id}/settings"
+    values = {
+        "name": program.name,
+        "starts_on": program.starts_on.isoformat(),
+        "ends_on": program.ends_on.isoformat(),
+        "feedback_every_weeks": "4",
+        "privacy_threshold": "5",
+    }
+    # Participants were told how little any figure can tell about their pair: more ε per snapshot
+    # makes each one sharper, a larger year's budget buys more of them.
+    for raised in (
+        {"epsilon_per_release": "10", "epsilon_per_year": "64"},
+        {"epsilon_per_release": "1", "epsilon_per_year": "1000"},
+    ):
+        refused = client.post(url, data=values | raised)
+        assert refused.status_code == 422, raised
+        assert "Once a program has pairs, its privacy budget can only go down" in words(refused)
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 64.0)
+    lowered = {"epsilon_per_release": "0.5", "epsilon_per_year": "30"}
+    assert client.post(url, data=values | lowered).status_code == 303
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (0.5, 30.0)
+    # Back up again, even to where it was, is a raise.
+    assert client.post(url, data=values | {"epsilon_per_release": "1", "epsilon_per_year": "30"}).status_code == 422

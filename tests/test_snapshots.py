@@ -447,7 +447,7 @@ def test_the_budget_is_a_program_setting_changed_as_a_whole(session, client, adm
         assert response.status_code == 422, refused
         assert message in words(response), refused
     session.refresh(program)
-    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 64.0)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 65.0)
 
     assert client.post(url, data=values | {"epsilon_per_release": "0.5", "epsilon_per_year": "20"}).status_code == 303
     session.refresh(program)
@@ -610,17 +610,32 @@ def test_once_a_program_has_pairs_its_privacy_budget_can_only_go_down(session, c
     # Participants were told how little any figure can tell about their pair: more ε per snapshot
     # makes each one sharper, a larger year's budget buys more of them.
     for raised in (
-        {"epsilon_per_release": "10", "epsilon_per_year": "64"},
+        {"epsilon_per_release": "10", "epsilon_per_year": "65"},
         {"epsilon_per_release": "1", "epsilon_per_year": "1000"},
     ):
         refused = client.post(url, data=values | raised)
         assert refused.status_code == 422, raised
         assert "Once a program has pairs, its privacy budget can only go down" in words(refused)
     session.refresh(program)
-    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 64.0)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 65.0)
     lowered = {"epsilon_per_release": "0.5", "epsilon_per_year": "30"}
     assert client.post(url, data=values | lowered).status_code == 303
     session.refresh(program)
     assert (program.epsilon_per_release, program.epsilon_per_year) == (0.5, 30.0)
     # Back up again, even to where it was, is a raise.
     assert client.post(url, data=values | {"epsilon_per_release": "1", "epsilon_per_year": "30"}).status_code == 422
+
+
+def test_the_default_yearly_budget_pays_for_every_snapshot_of_any_year():
+    from app.models.program import DEFAULT_EPSILON_PER_RELEASE, DEFAULT_EPSILON_PER_YEAR
+
+    for year in range(2026, 2050):
+        # Each weekly snapshot is spent from the year its Sunday is in; some years have 53.
+        first = date(year, 1, 1)
+        sundays = sum(
+            1
+            for day in range(366)
+            if (first + timedelta(days=day)).year == year and (first + timedelta(days=day)).weekday() == 6
+        )
+        releases = sundays + 12
+        assert releases * DEFAULT_EPSILON_PER_RELEASE <= DEFAULT_EPSILON_PER_YEAR + snapshots.BUDGET_SLACK, year

@@ -145,6 +145,49 @@ def test_without_the_noise_the_padding_admin_is_always_right(app, session):
     assert padding_admin_guesses(app, session, snapshots.NoNoise(), 200) == 1.0
 
 
+def over_time_admin_guesses(app, session, noise: snapshots.Noise, trials: int, weeks: int) -> float:
+    """The over-time attack: one pair met once, so it counts as active in the weekly snapshots of
+    the next 30 days; the admin, knowing the other 19 pairs (10 active), adds up what ``weeks``
+    snapshots say and guesses whether that pair met. Each snapshot is a fresh release through
+    ``release_weekly``."""
+    program, pairs = program_of(20)
+    for pair in pairs[:10]:
+        meet(session, pair, LAST_WEEK - timedelta(days=2))
+    session.flush()
+    measured = {}
+    with app.app_context():
+        measured[False] = snapshots.measure(program.id, LAST_WEEK)
+    meet(session, pairs[10], LAST_WEEK - timedelta(days=2))
+    session.flush()
+    with app.app_context():
+        measured[True] = snapshots.measure(program.id, LAST_WEEK)
+    assert (measured[False].active, measured[True].active) == (10, 11)
+    coin = random.Random(13)
+    right = 0
+    for trial in range(trials):
+        truth = bool(trial % 2)
+        evidence = 0.0
+        for _week in range(weeks):
+            figures, _spent = snapshots.release_weekly(measured[truth], 1.0, 5, noise)
+            shown = figures["active"]["value"]
+            evidence += 0 if shown is None else shown - 10.5
+        guess = coin.choice((False, True)) if evidence == 0 else evidence > 0
+        right += guess == truth
+    return right / trials
+
+
+def test_comparing_weeks_tells_no_more_than_the_epsilon_those_weeks_spent(app, session):
+    trials, weeks = 2000, 5
+    # What the five releases spent on "active pairs" adds up (sequential composition).
+    spent = weeks * snapshots.WEEKLY_SHARES["active"]
+    rate = over_time_admin_guesses(app, session, snapshots.OPENDP, trials, weeks)
+    assert rate <= math.exp(spent) / (1 + math.exp(spent)) + slack(trials), rate
+
+
+def test_without_the_noise_comparing_weeks_is_always_right(app, session):
+    assert over_time_admin_guesses(app, session, snapshots.NoNoise(), 100, 5) == 1.0
+
+
 # --- Utility ------------------------------------------------------------------------------------
 
 
@@ -416,6 +459,9 @@ def test_the_participants_page_explains_what_the_noise_protects(app, session, cl
     page = words(client.get(f"/pairs/{pairs[0].id}/program"))
     assert "Even someone who knew every other pair couldn't work out what you two did" in page
     assert "nudged up or down by a small random amount" in page
+    # Comparing weeks does tell a little more (test_comparing_weeks_...): the page doesn't promise otherwise.
+    assert "comparing numbers from different weeks tells only a little more" in page
+    assert "can't add up" not in page and "doesn't give it away" not in page
     for jargon in ("epsilon", "ε", "differential", "Laplace"):
         assert jargon not in page
 

@@ -685,3 +685,22 @@ def test_the_default_yearly_budget_pays_for_every_snapshot_of_any_year():
         )
         releases = sundays + 12
         assert releases * DEFAULT_EPSILON_PER_RELEASE <= DEFAULT_EPSILON_PER_YEAR + snapshots.BUDGET_SLACK, year
+
+
+def test_the_ending_page_says_a_pair_closed_never_how(app, session, client, admin):
+    from support.pages import text
+
+    from app.ending import closing
+    from app.models import PairEnding
+
+    program = ProgramFactory(starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
+    early, agreed = _joined_pair(program), _joined_pair(program)
+    session.flush()
+    with app.app_context():
+        # One of them closed it; the other reached the end date the two agreed in their ground rules.
+        closing.close(early.id, PairEnding.EARLY, by=early.mentor.id)
+        closing.close(agreed.id, PairEnding.AGREED_END)
+        db.session.commit()
+    page = text(client.get(f"/admin/programs/{program.id}/ending"))
+    assert _about(page, early) == _about(page, agreed)
+    assert "closed" in _about(page, early)

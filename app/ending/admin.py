@@ -9,12 +9,12 @@ whose people never signed in, remove a participant who never joined, delete a pr
 nobody in a pair has signed in.
 Every action passes through ``_done``, the one place an audit log will record them.
 
-What this page reads of pairs is whether they are closed, whether their people have joined (as
-the participants page shows), and a closing reason only where its author chose to share it with
-the admin. Never whether a pair has written or met: that is for the noisy dashboard alone
-(app/admin/snapshots.py), so the conditions of undoing a pair or deleting the program rest on who
-has joined (someone who never signed in can't have written anything), and the content check
-stays only as a safeguard in the DELETE itself.
+What this page reads of pairs is whether they are closed (never how), whether their people have
+joined (as the participants page shows), and a closing reason only where its author chose to
+share it with the admin. Never whether a pair has written or met: that is for the noisy
+dashboard alone (app/admin/snapshots.py), so the conditions of undoing a pair or deleting the
+program rest on who has joined (someone who never signed in can't have written anything), and
+the content check stays only as a safeguard in the DELETE itself.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class PairRow:
     id: int
     mentor: str
     mentee: str
+    # Closed, never how: whether one of them closed it or it reached the end date they agreed is
+    # their pair's doing, and the admin's own page would show it exactly.
     closed: bool
-    ended_how: str | None
     # Neither of its people has signed in yet, so it holds nothing and may be undone.
     undoable: bool
     shared_reason: str | None
@@ -93,7 +94,7 @@ def pair_rows(program_id: int) -> list[PairRow]:
         return []
     joined = set(db.session.scalars(_joined_pairs(program_id)))
     rows = db.session.execute(
-        select(Pair.id, Pair.status, Pair.ended_how, ClosingReason.text)
+        select(Pair.id, Pair.status, ClosingReason.text)
         .outerjoin(ClosingReason, (ClosingReason.pair_id == Pair.id) & ClosingReason.shared.is_(True))
         .where(Pair.program_id == program_id)
         .order_by(Pair.id)
@@ -104,11 +105,10 @@ def pair_rows(program_id: int) -> list[PairRow]:
             names[pair_id].mentor,
             names[pair_id].mentee,
             status == PairStatus.ENDED,
-            how.label if how else None,
             pair_id not in joined,
             reason,
         )
-        for pair_id, status, how, reason in rows
+        for pair_id, status, reason in rows
         if pair_id in names
     ]
 

@@ -704,3 +704,70 @@ def test_the_ending_page_says_a_pair_closed_never_how(app, session, client, admi
     page = text(client.get(f"/admin/programs/{program.id}/ending"))
     assert _about(page, early) == _about(page, agreed)
     assert "closed" in _about(page, early)
+
+
+class Spending(snapshots.NoNoise):
+    """No noise, and a note of the ε each noised group of figures was given."""
+
+    def __init__(self) -> None:
+        self.epsilons: list[float] = []
+
+    def counts(self, values, l1, epsilon):
+        self.epsilons.append(epsilon)
+        return super().counts(values, l1, epsilon)
+
+    def sums(self, values, l1, epsilon):
+        self.epsilons.append(epsilon)
+        return super().sums(values, l1, epsilon)
+
+
+@pytest.mark.parametrize("questions", [0, 3])
+def test_the_noised_figures_of_a_snapshot_share_its_epsilon_and_no_more(questions):
+    measured = snapshots.Measured(
+        pairs=30,
+        per_person=2,
+        departments=["A", "B"],
+        pairs_by_department=[15, 15],
+        active_by_department=[8, 9],
+        agreed_by_department=[10, 11],
+        goal_done_by_department=[3, 4],
+        meetings=[5, 10, 10, 5],
+        questions=[f"q{i}" for i in range(questions)],
+        answered=[20] * questions,
+        centred_sums=[10.0] * questions,
+    )
+    for release in (
+        lambda noise: snapshots.release_weekly(measured, 0.7, 5, noise),
+        lambda noise: snapshots.release_monthly(measured, 0.7, 5, "Nov 2026", noise),
+    ):
+        noise = Spending()
+        _figures, spent = release(noise)
+        # Sequential composition: what the groups were given adds up to what the snapshot spent.
+        assert sum(noise.epsilons) == pytest.approx(spent) == pytest.approx(0.7)
+
+
+def test_stored_scores_outside_the_scale_count_as_its_ends(app, session):
+    program, pairs = program_of(2)
+    prompt_set = PromptSet(program_id=program.id, name="Default")
+    session.add(prompt_set)
+    session.flush()
+    prompt = Prompt(prompt_set_id=prompt_set.id, text="Useful", kind=PromptKind.SCALE, position=0)
+    session.add(prompt)
+    session.flush()
+    for pair, score in zip(pairs, (99, -7), strict=True):
+        session.add(
+            FeedbackAnswer(
+                pair_id=pair.id,
+                round_key="week-1",
+                prompt_id=prompt.id,
+                user_id=pair.mentee.id,
+                score=score,
+                created_at=datetime(2026, 11, 10, 12, tzinfo=UTC),
+            )
+        )
+    session.flush()
+    november = snapshots.last_closed_month(MONDAY.date())
+    with app.app_context():
+        measured = snapshots.measure(program.id, november.last, (november.first, november.last))
+    # 99 counts as 5 (3 + 2) and -7 as 1 (3 - 2): no one pair moves the sum by more than the noise allows for.
+    assert measured.answered == [2] and measured.centred_sums == [pytest.approx(0.0)]

@@ -771,3 +771,14 @@ def test_stored_scores_outside_the_scale_count_as_its_ends(app, session):
         measured = snapshots.measure(program.id, november.last, (november.first, november.last))
     # 99 counts as 5 (3 + 2) and -7 as 1 (3 - 2): no one pair moves the sum by more than the noise allows for.
     assert measured.answered == [2] and measured.centred_sums == [pytest.approx(0.0)]
+
+
+@pytest.mark.parametrize(("epsilon", "percent"), [(1.0, 74), (0.5, 63), (0.1, 53)])
+def test_the_participants_page_says_in_plain_words_what_epsilon_allows(session, client, login, epsilon, percent):
+    program, pairs = program_of(6, epsilon_per_release=epsilon, epsilon_per_year=20)
+    login(pairs[0].mentee)
+    page = words(client.get(f"/pairs/{pairs[0].id}/program"))
+    assert (
+        f"would be right at most {percent} times in 100 from one week's or one month's numbers, "
+        "where tossing a coin is right 50 times"
+    ) in page

@@ -119,7 +119,7 @@ def test_the_reason_reaches_the_admin_only_when_shared(app, mentor, pair, sessio
     admin_client = login(admin, on=app.test_client())
     page = text(admin_client.get(f"/admin/programs/{pair.program_id}/ending"))
     assert "Quokka" not in page
-    assert "closed: it was closed early" in page
+    assert "closed" in page and "closed early" not in page
 
     other = PairFactory(program=pair.program)
     other_client = login(other.mentor, on=app.test_client())
@@ -424,23 +424,34 @@ def test_the_admin_ends_a_program_and_its_pairs_close(admin, pair, session, sent
     assert len(sent_mail) == 2
 
 
-def test_only_a_pair_that_never_started_can_be_undone(admin, pair, session):
+def test_only_a_pair_nobody_has_signed_in_to_can_be_undone(admin, pair, session):
     base = f"/admin/programs/{pair.program_id}/ending"
     fresh = PairFactory(program=pair.program)
-    session.add(Topic(pair_id=pair.id, text="Started", added_by_role="mentee"))
+    # Joined and wrote nothing: the condition rests on what the admin sees, never on what a pair did.
+    pair.mentee.first_signed_in_at = utcnow()
     session.flush()
     page = text(admin.get(base))
     assert f"/pairs/{fresh.id}/undo" in page and f"/pairs/{pair.id}/undo" not in page
-    assert "Only a pair that never started" in words(admin.post(f"{base}/pairs/{fresh.id}/undo"))
+    assert "Only a pair whose people have not signed in yet" in words(admin.post(f"{base}/pairs/{fresh.id}/undo"))
     assert not gone(session, Pair, fresh.id)
     refused = admin.post(f"{base}/pairs/{pair.id}/undo", data=YES, follow_redirects=True)
-    assert "have started" in text(refused)
+    assert "can't be undone: only a pair whose people have not signed in yet can be" in words(refused)
     assert not gone(session, Pair, pair.id)
     assert admin.post(f"{base}/pairs/{fresh.id}/undo", data=YES).status_code == 303
     assert gone(session, Pair, fresh.id)
     assert (
         admin.post(f"/admin/programs/{pair.program_id + 999}/ending/pairs/{pair.id}/undo", data=YES).status_code == 404
     )
+
+
+def test_a_pair_with_words_is_never_undone_even_with_nobody_signed_in(admin, pair, session):
+    session.add(Topic(pair_id=pair.id, text="Started", added_by_role="mentee"))
+    session.flush()
+    base = f"/admin/programs/{pair.program_id}/ending"
+    refused = admin.post(f"{base}/pairs/{pair.id}/undo", data=YES, follow_redirects=True)
+    assert "can't be undone" in words(refused)
+    assert not gone(session, Pair, pair.id)
+    assert "it can't be deleted" in words(admin.get(base))
 
 
 def test_only_a_participant_who_never_joined_can_be_removed(admin, pair, session):
@@ -462,16 +473,16 @@ def test_only_a_participant_who_never_joined_can_be_removed(admin, pair, session
     assert not gone(session, Participant, rows[1].id)
 
 
-def test_only_a_program_without_pair_content_can_be_deleted(admin, pair, session):
+def test_only_a_program_nobody_in_a_pair_signed_in_to_can_be_deleted(admin, pair, session):
     empty = PairFactory()
     base = f"/admin/programs/{pair.program_id}/ending"
-    session.add(Goal(pair_id=pair.id, learner="mentee", title="Something"))
+    pair.mentor.first_signed_in_at = utcnow()
     session.flush()
     assert "it can't be deleted" in words(admin.get(base))
     refused = admin.post(f"{base}/delete", data=YES, follow_redirects=True)
-    assert "holds what its pairs wrote" in text(refused)
+    assert "has joined Twoway, so it can't be deleted" in text(refused)
     assert session.get(Program, pair.program_id) is not None
-    assert "Only a program whose pairs wrote nothing" in words(
+    assert "Only a program where nobody in a pair has signed in yet" in words(
         admin.post(f"/admin/programs/{empty.program_id}/ending/delete")
     )
     assert admin.post(f"/admin/programs/{empty.program_id}/ending/delete", data=YES).status_code == 303

@@ -145,6 +145,49 @@ def test_without_the_noise_the_padding_admin_is_always_right(app, session):
     assert padding_admin_guesses(app, session, snapshots.NoNoise(), 200) == 1.0
 
 
+def over_time_admin_guesses(app, session, noise: snapshots.Noise, trials: int, weeks: int) -> float:
+    """The over-time attack: one pair met once, so it counts as active in the weekly snapshots of
+    the next 30 days; the admin, knowing the other 19 pairs (10 active), adds up what ``weeks``
+    snapshots say and guesses whether that pair met. Each snapshot is a fresh release through
+    ``release_weekly``."""
+    program, pairs = program_of(20)
+    for pair in pairs[:10]:
+        meet(session, pair, LAST_WEEK - timedelta(days=2))
+    session.flush()
+    measured = {}
+    with app.app_context():
+        measured[False] = snapshots.measure(program.id, LAST_WEEK)
+    meet(session, pairs[10], LAST_WEEK - timedelta(days=2))
+    session.flush()
+    with app.app_context():
+        measured[True] = snapshots.measure(program.id, LAST_WEEK)
+    assert (measured[False].active, measured[True].active) == (10, 11)
+    coin = random.Random(13)
+    right = 0
+    for trial in range(trials):
+        truth = bool(trial % 2)
+        evidence = 0.0
+        for _week in range(weeks):
+            figures, _spent = snapshots.release_weekly(measured[truth], 1.0, 5, noise)
+            shown = figures["active"]["value"]
+            evidence += 0 if shown is None else shown - 10.5
+        guess = coin.choice((False, True)) if evidence == 0 else evidence > 0
+        right += guess == truth
+    return right / trials
+
+
+def test_comparing_weeks_tells_no_more_than_the_epsilon_those_weeks_spent(app, session):
+    trials, weeks = 2000, 5
+    # What the five releases spent on "active pairs" adds up (sequential composition).
+    spent = weeks * snapshots.WEEKLY_SHARES["active"]
+    rate = over_time_admin_guesses(app, session, snapshots.OPENDP, trials, weeks)
+    assert rate <= math.exp(spent) / (1 + math.exp(spent)) + slack(trials), rate
+
+
+def test_without_the_noise_comparing_weeks_is_always_right(app, session):
+    assert over_time_admin_guesses(app, session, snapshots.NoNoise(), 100, 5) == 1.0
+
+
 # --- Utility ------------------------------------------------------------------------------------
 
 
@@ -416,6 +459,9 @@ def test_the_participants_page_explains_what_the_noise_protects(app, session, cl
     page = words(client.get(f"/pairs/{pairs[0].id}/program"))
     assert "Even someone who knew every other pair couldn't work out what you two did" in page
     assert "nudged up or down by a small random amount" in page
+    # Comparing weeks does tell a little more (test_comparing_weeks_...): the page doesn't promise otherwise.
+    assert "comparing numbers from different weeks tells only a little more" in page
+    assert "can't add up" not in page and "doesn't give it away" not in page
     for jargon in ("epsilon", "ε", "differential", "Laplace"):
         assert jargon not in page
 
@@ -447,7 +493,7 @@ def test_the_budget_is_a_program_setting_changed_as_a_whole(session, client, adm
         assert response.status_code == 422, refused
         assert message in words(response), refused
     session.refresh(program)
-    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 64.0)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 65.0)
 
     assert client.post(url, data=values | {"epsilon_per_release": "0.5", "epsilon_per_year": "20"}).status_code == 303
     session.refresh(program)
@@ -542,3 +588,197 @@ def test_a_program_that_ended_before_any_snapshot_says_none_will_come(session, c
     page = words(client.get(f"/admin/programs/{ended.id}/dashboard"))
     assert "No figures were published while this program ran." in page
     assert "The first ones come" not in page
+
+
+# --- What else the admin reads: nothing there may tell what one pair did -------------------------
+
+
+def _joined_pair(program: Program) -> Pair:
+    from factories import UserFactory
+
+    from app.models import utcnow
+
+    return PairFactory(
+        program=program,
+        mentor=UserFactory(first_signed_in_at=utcnow()),
+        mentee=UserFactory(first_signed_in_at=utcnow()),
+    )
+
+
+def _about(page: str, pair: Pair) -> str:
+    """What ``page`` says of ``pair`` (its item in a list, or else the first element naming both
+    its people), with their names and its id taken out."""
+    import re
+
+    item = re.search(rf'<li id="pair-{pair.id}">.*?</li>', page, re.S)
+    if item is None:
+        item = re.search(rf"<[^<]*{re.escape(pair.mentor.name)}[^<]*{re.escape(pair.mentee.name)}[^<]*<", page)
+    return item.group(0).replace(pair.mentor.name, "M").replace(pair.mentee.name, "N").replace(str(pair.id), "ID")
+
+
+def test_the_ending_page_tells_a_pair_that_met_from_one_that_did_not_by_nothing(session, client, admin):
+    from support.pages import text
+
+    program = ProgramFactory(starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
+    met, idle = _joined_pair(program), _joined_pair(program)
+    meet(session, met, LAST_WEEK)
+    session.flush()
+    base = f"/admin/programs/{program.id}/ending"
+    page = text(client.get(base))
+    # Whether a pair has met is for the noisy dashboard alone: the admin's own pages show only
+    # what the admin set up and who has joined.
+    assert _about(page, met) == _about(page, idle)
+    # Nor does trying to undo either pair, or asking whether the program can be deleted.
+    tried = [client.post(f"{base}/pairs/{pair.id}/undo", follow_redirects=True) for pair in (met, idle)]
+    assert [r.status_code for r in tried] == [200, 200]
+    assert _about(text(tried[0]), met) == _about(text(tried[1]), idle)
+    without = ProgramFactory(starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
+    _joined_pair(without)
+    session.flush()
+    delete_card = [
+        words(client.get(f"/admin/programs/{p.id}/ending")).split("Delete the program", 1)[1].replace(p.name, "P")
+        for p in (program, without)
+    ]
+    assert delete_card[0] == delete_card[1]
+
+
+def test_once_a_program_has_pairs_its_privacy_budget_can_only_go_down(session, client, admin):
+    program, _pairs = program_of(6)
+    session.flush()
+    url = f"/admin/programs/{program.id}/settings"
+    values = {
+        "name": program.name,
+        "starts_on": program.starts_on.isoformat(),
+        "ends_on": program.ends_on.isoformat(),
+        "feedback_every_weeks": "4",
+        "privacy_threshold": "5",
+    }
+    # Participants were told how little any figure can tell about their pair: more ε per snapshot
+    # makes each one sharper, a larger year's budget buys more of them.
+    for raised in (
+        {"epsilon_per_release": "10", "epsilon_per_year": "65"},
+        {"epsilon_per_release": "1", "epsilon_per_year": "1000"},
+    ):
+        refused = client.post(url, data=values | raised)
+        assert refused.status_code == 422, raised
+        assert "Once a program has pairs, its privacy budget can only go down" in words(refused)
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (1.0, 65.0)
+    lowered = {"epsilon_per_release": "0.5", "epsilon_per_year": "30"}
+    assert client.post(url, data=values | lowered).status_code == 303
+    session.refresh(program)
+    assert (program.epsilon_per_release, program.epsilon_per_year) == (0.5, 30.0)
+    # Back up again, even to where it was, is a raise.
+    assert client.post(url, data=values | {"epsilon_per_release": "1", "epsilon_per_year": "30"}).status_code == 422
+
+
+def test_the_default_yearly_budget_pays_for_every_snapshot_of_any_year():
+    from app.models.program import DEFAULT_EPSILON_PER_RELEASE, DEFAULT_EPSILON_PER_YEAR
+
+    for year in range(2026, 2050):
+        # Each weekly snapshot is spent from the year its Sunday is in; some years have 53.
+        first = date(year, 1, 1)
+        sundays = sum(
+            1
+            for day in range(366)
+            if (first + timedelta(days=day)).year == year and (first + timedelta(days=day)).weekday() == 6
+        )
+        releases = sundays + 12
+        assert releases * DEFAULT_EPSILON_PER_RELEASE <= DEFAULT_EPSILON_PER_YEAR + snapshots.BUDGET_SLACK, year
+
+
+def test_the_ending_page_says_a_pair_closed_never_how(app, session, client, admin):
+    from support.pages import text
+
+    from app.ending import closing
+    from app.models import PairEnding
+
+    program = ProgramFactory(starts_on=date(2026, 9, 1), ends_on=date(2027, 6, 30))
+    early, agreed = _joined_pair(program), _joined_pair(program)
+    session.flush()
+    with app.app_context():
+        # One of them closed it; the other reached the end date the two agreed in their ground rules.
+        closing.close(early.id, PairEnding.EARLY, by=early.mentor.id)
+        closing.close(agreed.id, PairEnding.AGREED_END)
+        db.session.commit()
+    page = text(client.get(f"/admin/programs/{program.id}/ending"))
+    assert _about(page, early) == _about(page, agreed)
+    assert "closed" in _about(page, early)
+
+
+class Spending(snapshots.NoNoise):
+    """No noise, and a note of the ε each noised group of figures was given."""
+
+    def __init__(self) -> None:
+        self.epsilons: list[float] = []
+
+    def counts(self, values, l1, epsilon):
+        self.epsilons.append(epsilon)
+        return super().counts(values, l1, epsilon)
+
+    def sums(self, values, l1, epsilon):
+        self.epsilons.append(epsilon)
+        return super().sums(values, l1, epsilon)
+
+
+@pytest.mark.parametrize("questions", [0, 3])
+def test_the_noised_figures_of_a_snapshot_share_its_epsilon_and_no_more(questions):
+    measured = snapshots.Measured(
+        pairs=30,
+        per_person=2,
+        departments=["A", "B"],
+        pairs_by_department=[15, 15],
+        active_by_department=[8, 9],
+        agreed_by_department=[10, 11],
+        goal_done_by_department=[3, 4],
+        meetings=[5, 10, 10, 5],
+        questions=[f"q{i}" for i in range(questions)],
+        answered=[20] * questions,
+        centred_sums=[10.0] * questions,
+    )
+    for release in (
+        lambda noise: snapshots.release_weekly(measured, 0.7, 5, noise),
+        lambda noise: snapshots.release_monthly(measured, 0.7, 5, "Nov 2026", noise),
+    ):
+        noise = Spending()
+        _figures, spent = release(noise)
+        # Sequential composition: what the groups were given adds up to what the snapshot spent.
+        assert sum(noise.epsilons) == pytest.approx(spent) == pytest.approx(0.7)
+
+
+def test_stored_scores_outside_the_scale_count_as_its_ends(app, session):
+    program, pairs = program_of(2)
+    prompt_set = PromptSet(program_id=program.id, name="Default")
+    session.add(prompt_set)
+    session.flush()
+    prompt = Prompt(prompt_set_id=prompt_set.id, text="Useful", kind=PromptKind.SCALE, position=0)
+    session.add(prompt)
+    session.flush()
+    for pair, score in zip(pairs, (99, -7), strict=True):
+        session.add(
+            FeedbackAnswer(
+                pair_id=pair.id,
+                round_key="week-1",
+                prompt_id=prompt.id,
+                user_id=pair.mentee.id,
+                score=score,
+                created_at=datetime(2026, 11, 10, 12, tzinfo=UTC),
+            )
+        )
+    session.flush()
+    november = snapshots.last_closed_month(MONDAY.date())
+    with app.app_context():
+        measured = snapshots.measure(program.id, november.last, (november.first, november.last))
+    # 99 counts as 5 (3 + 2) and -7 as 1 (3 - 2): no one pair moves the sum by more than the noise allows for.
+    assert measured.answered == [2] and measured.centred_sums == [pytest.approx(0.0)]
+
+
+@pytest.mark.parametrize(("epsilon", "percent"), [(1.0, 74), (0.5, 63), (0.1, 53)])
+def test_the_participants_page_says_in_plain_words_what_epsilon_allows(session, client, login, epsilon, percent):
+    program, pairs = program_of(6, epsilon_per_release=epsilon, epsilon_per_year=20)
+    login(pairs[0].mentee)
+    page = words(client.get(f"/pairs/{pairs[0].id}/program"))
+    assert (
+        f"would be right at most {percent} times in 100 from one week's or one month's numbers, "
+        "where tossing a coin is right 50 times"
+    ) in page

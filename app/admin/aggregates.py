@@ -145,6 +145,15 @@ class Budget:
     def exhausted(self) -> bool:
         return self.spent + self.per_release > self.cap + 1e-9
 
+    @property
+    def best_guess(self) -> int:
+        """What ε per snapshot means in words: out of 100 tries, how often at best someone who
+        knows every other pair tells from one snapshot which of two things a pair did (e^ε/(1+e^ε),
+        rounded up, so the page never claims less than the bound)."""
+        import math
+
+        return math.ceil(100 * math.exp(self.per_release) / (1 + math.exp(self.per_release)))
+
 
 @dataclass(frozen=True)
 class Release:

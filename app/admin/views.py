@@ -75,6 +75,18 @@ def save_program(program_id: int) -> Response:
             f"Once a program has pairs, its privacy threshold can only go up (it is {program.privacy_threshold})."
         )
         valid = False
+    if valid and setup.has_pairs(program.id):
+        # Participants were told how little any figure can tell about their pair: a larger ε per
+        # snapshot makes each figure sharper and a larger year's budget buys more of them, so
+        # neither may grow under them (as with k).
+        values = form.values()
+        for name in ("epsilon_per_release", "epsilon_per_year"):
+            if name in values and values[name] > getattr(program, name):
+                getattr(form, name).errors.append(
+                    "Once a program has pairs, its privacy budget can only go down (it is "
+                    f"{program.epsilon_per_release:g} a snapshot, {program.epsilon_per_year:g} a year)."
+                )
+                valid = False
     if not valid:
         return htmx.render(PROGRAM_TEMPLATE, status=422, form=form, program=program)
     changed = setup.update_program(program, form.values())

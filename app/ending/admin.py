@@ -4,13 +4,17 @@
 Four actions, each refused with a clear message when its condition fails, and otherwise asked
 again on a confirm page: the first POST (from the ending page's button) answers with the page
 that says what will happen, and only its own button (``confirmed=yes``) does it. So no action
-hangs on a GET, and nothing is done by one tap: end the program (its pairs close), undo a pair that never started (no meetings, nothing
-written), remove a participant who never joined, delete a program that holds no pair content.
+hangs on a GET, and nothing is done by one tap: end the program (its pairs close), undo a pair
+whose people never signed in, remove a participant who never joined, delete a program where
+nobody in a pair has signed in.
 Every action passes through ``_done``, the one place an audit log will record them.
 
-What this page reads of pairs is whether they are closed and whether they hold anything (an
-EXISTS, never a word), and a closing reason only where its author chose to share it with the
-admin.
+What this page reads of pairs is whether they are closed (never how), whether their people have
+joined (as the participants page shows), and a closing reason only where its author chose to
+share it with the admin. Never whether a pair has written or met: that is for the noisy
+dashboard alone (app/admin/snapshots.py), so the conditions of undoing a pair or deleting the
+program rest on who has joined (someone who never signed in can't have written anything), and
+the content check stays only as a safeguard in the DELETE itself.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import delete, exists, or_, select, union
+from sqlalchemy import delete, exists, or_, select
 
 from app import htmx
 from app.admin import audit, setup
@@ -59,9 +63,11 @@ class PairRow:
     id: int
     mentor: str
     mentee: str
+    # Closed, never how: whether one of them closed it or it reached the end date they agreed is
+    # their pair's doing, and the admin's own page would show it exactly.
     closed: bool
-    ended_how: str | None
-    started: bool
+    # Neither of its people has signed in yet, so it holds nothing and may be undone.
+    undoable: bool
     shared_reason: str | None
 
 
@@ -70,20 +76,25 @@ def _has_content(pair_ids):
     return or_(*(exists().where(table.c.pair_id.in_(pair_ids)) for table in content_tables()))
 
 
+def _joined_pairs(program_id: int):
+    """The ids of the program's pairs where someone has signed in to Twoway."""
+    return (
+        select(PairMember.pair_id)
+        .join(Pair, Pair.id == PairMember.pair_id)
+        .join(User, User.id == PairMember.user_id)
+        .where(Pair.program_id == program_id, User.first_signed_in_at.is_not(None))
+    )
+
+
 def pair_rows(program_id: int) -> list[PairRow]:
-    """The program's pairs with whether each started and a closing reason shared with the admin:
-    three queries (names, which hold anything, status and reasons)."""
+    """The program's pairs with whether each may be undone and a closing reason shared with the
+    admin: three queries (names, who joined, status and reasons)."""
     names = {row.id: row for row in setup.pairs(program_id)}
     if not names:
         return []
-    pair_ids = select(Pair.id).where(Pair.program_id == program_id)
-    started = set(
-        db.session.scalars(
-            union(*(select(table.c.pair_id).where(table.c.pair_id.in_(pair_ids)) for table in content_tables()))
-        )
-    )
+    joined = set(db.session.scalars(_joined_pairs(program_id)))
     rows = db.session.execute(
-        select(Pair.id, Pair.status, Pair.ended_how, ClosingReason.text)
+        select(Pair.id, Pair.status, ClosingReason.text)
         .outerjoin(ClosingReason, (ClosingReason.pair_id == Pair.id) & ClosingReason.shared.is_(True))
         .where(Pair.program_id == program_id)
         .order_by(Pair.id)
@@ -94,11 +105,10 @@ def pair_rows(program_id: int) -> list[PairRow]:
             names[pair_id].mentor,
             names[pair_id].mentee,
             status == PairStatus.ENDED,
-            how.label if how else None,
-            pair_id in started,
+            pair_id not in joined,
             reason,
         )
-        for pair_id, status, how, reason in rows
+        for pair_id, status, reason in rows
         if pair_id in names
     ]
 
@@ -117,6 +127,12 @@ def _program_has_content(program_id: int) -> bool:
     return bool(db.session.scalar(select(_has_content(pairs))))
 
 
+def _program_in_use(program_id: int) -> bool:
+    """Someone in a pair has joined (what the admin sees anyway), or, as a safeguard, a pair
+    holds something: then the program can't be deleted. Whichever holds, the admin is told the same."""
+    return bool(db.session.scalar(select(exists(_joined_pairs(program_id))))) or _program_has_content(program_id)
+
+
 @bp.get("")
 def index(program_id: int) -> Response:
     program = setup.get_program(program_id)
@@ -126,7 +142,7 @@ def index(program_id: int) -> Response:
         pairs=pair_rows(program_id),
         never_joined=_never_joined(program_id),
         deletes_on=deletes_on(program),
-        has_content=_program_has_content(program_id),
+        in_use=_program_in_use(program_id),
         form=EmptyForm(),
     )
 
@@ -183,7 +199,7 @@ def end(program_id: int) -> Response:
     return htmx.redirect(url_for(".index", program_id=program_id))
 
 
-# --- undo a pair that never started --------------------------------------------------------------
+# --- undo a pair nobody has signed in to ---------------------------------------------------------
 
 
 def _pair_of(program_id: int, pair_id: int) -> PairRow:
@@ -193,13 +209,21 @@ def _pair_of(program_id: int, pair_id: int) -> PairRow:
     return row
 
 
+def _refuse_unpair(program_id: int, row: PairRow) -> Response:
+    return _refuse(
+        program_id,
+        f"The pair of {row.mentor} and {row.mentee} can't be undone: only a pair whose people have not signed in "
+        "yet can be. End it instead: it closes, and they keep their space.",
+    )
+
+
 def _confirm_unpair(program: Program, row: PairRow) -> Response:
     program_id, pair_id = program.id, row.id
     return _confirm(
         program,
         f"Undo the pair of {row.mentor} and {row.mentee}",
         [
-            "Only a pair that never started can be undone: no meeting logged, nothing written.",
+            "Only a pair whose people have not signed in yet can be undone: they can't have written anything.",
             "Both stay participants of the program, and can be paired again, with each other or anyone else.",
         ],
         "Undo this pair",
@@ -211,20 +235,19 @@ def _confirm_unpair(program: Program, row: PairRow) -> Response:
 def unpair(program_id: int, pair_id: int) -> Response:
     program = setup.get_program(program_id)
     row = _pair_of(program_id, pair_id)
-    if row.started:
-        return _refuse(
-            program_id,
-            f"{row.mentor} and {row.mentee} have started: their space holds what they wrote, so the pair can't be "
-            "undone. End it instead: it closes, and they keep what they wrote.",
-        )
+    if not row.undoable:
+        return _refuse_unpair(program_id, row)
     if not _confirmed():
         return _confirm_unpair(program, row)
     members = list(db.session.scalars(select(PairMember.user_id).where(PairMember.pair_id == pair_id)))
     undone = db.session.execute(
         delete(Pair).where(Pair.id == pair_id, Pair.program_id == program_id, ~_has_content([pair_id]))
     ).rowcount
-    if undone:
-        _done(AuditAction.PAIR_UNDONE, program_id, *members, pair=pair_id)
+    if not undone:
+        # The safeguard held (a pair with words and nobody signed in): told as any other refusal.
+        db.session.rollback()
+        return _refuse_unpair(program_id, row)
+    _done(AuditAction.PAIR_UNDONE, program_id, *members, pair=pair_id)
     db.session.commit()
     flash(f"The pair of {row.mentor} and {row.mentee} is undone.", "success")
     return htmx.redirect(url_for(".index", program_id=program_id))
@@ -298,7 +321,7 @@ def _confirm_delete(program: Program) -> Response:
         program,
         f"Delete {program.name}",
         [
-            "Only a program whose pairs wrote nothing can be deleted: no ground rules, goals, topics, meetings or check-ins.",
+            "Only a program where nobody in a pair has signed in yet can be deleted: its pairs can't have written anything.",
             "Its settings, participants' places, matching answers and pairs go. People's accounts stay.",
         ],
         "Delete the program",
@@ -309,11 +332,11 @@ def _confirm_delete(program: Program) -> Response:
 @bp.post("/delete")
 def delete_program(program_id: int) -> Response:
     program = setup.get_program(program_id)
-    if _program_has_content(program_id):
+    if _program_in_use(program_id):
         return _refuse(
             program_id,
-            f"{program.name} holds what its pairs wrote, so it can't be deleted. End it instead: its words are "
-            f"deleted {program.retention_months} months after its end.",
+            f"Someone in a pair of {program.name} has joined Twoway, so it can't be deleted. End it instead: what "
+            f"its pairs wrote is deleted {program.retention_months} months after its end.",
         )
     if not _confirmed():
         return _confirm_delete(program)

@@ -18,10 +18,11 @@ from app.models.user import User
 DEFAULT_PRIVACY_THRESHOLD = 5
 MIN_PRIVACY_THRESHOLD = 3
 # The privacy budget of the dashboard's snapshots (see app/admin/snapshots.py and the README): what
-# one snapshot spends, and the most a program spends in a calendar year. The defaults cover one
-# year of the schedule (52 weekly and 12 monthly snapshots).
+# one snapshot spends, and the most a program spends in a calendar year. The defaults cover any
+# year of the schedule: 12 monthly snapshots and one weekly for each Sunday, of which some years
+# (2028, 2034) have 53.
 DEFAULT_EPSILON_PER_RELEASE = 1.0
-DEFAULT_EPSILON_PER_YEAR = 64.0
+DEFAULT_EPSILON_PER_YEAR = 65.0
 HELP_MAX = 4_000
 DEPARTMENT_MAX = 120
 LEVEL_MAX = 60

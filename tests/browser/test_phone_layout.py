@@ -302,3 +302,87 @@ def test_the_swap_page_fits_a_small_phone(new_context, live_server):
     assert swap.bounding_box()["height"] >= 44
     assert page.get_by_role("searchbox", name="Find a proposal by name").bounding_box()["height"] >= 44
     assert page.get_by_role("button", name="Find").bounding_box()["height"] >= 44
+
+
+class _Exact:
+    """Figures as they are, each with the give-or-take the real noise would have: so the page
+    shows every figure ("about 12, give or take 2") whatever a random draw would hide."""
+
+    def __init__(self) -> None:
+        from app.admin import snapshots
+
+        self.real = snapshots.OPENDP
+
+    def counts(self, values, l1, epsilon):
+        return [int(v) for v in values]
+
+    def sums(self, values, l1, epsilon):
+        return [float(v) for v in values]
+
+    def count_slack(self, l1, epsilon):
+        return self.real.count_slack(l1, epsilon)
+
+    def sum_slack(self, l1, epsilon):
+        return self.real.sum_slack(l1, epsilon)
+
+
+def test_the_dashboard_with_its_figures_fits_a_small_phone(new_context, live_server):
+    from datetime import UTC, date, datetime, timedelta
+
+    from app.admin import snapshots
+    from app.models import FeedbackAnswer, Meeting, Pair, Participant, Program, Prompt, PromptKind, PromptSet, User
+
+    today = date.today()
+    month = snapshots.last_closed_month(today)
+    # Within both the last closed week and month, so both count it.
+    met_on = min(snapshots.last_closed_week(today).last, month.last) - timedelta(days=2)
+    with live_server.app.app_context():
+        program = Program(
+            name="Northwind reverse mentoring cohort", starts_on=month.first, ends_on=today + timedelta(days=90)
+        )
+        db.session.add(program)
+        db.session.flush()
+        prompt_set = PromptSet(program_id=program.id, name="Check-in")
+        db.session.add(prompt_set)
+        db.session.flush()
+        prompt = Prompt(
+            prompt_set_id=prompt_set.id,
+            text="I felt safe to be candid with my partner about what I don't know yet",
+            kind=PromptKind.SCALE,
+            position=0,
+        )
+        db.session.add(prompt)
+        departments = ["Customer Experience and Operations Excellence", "Finance", "Engineering"]
+        for i in range(42):
+            mentor = User(name=f"Aisha Khan-Rahimova {i}", email=f"aisha{i}-{program.id}@northwind.example")
+            mentee = User(name=f"Margaret Holloway {i}", email=f"margaret{i}-{program.id}@northwind.example")
+            pair = Pair.create(program, mentor=mentor, mentee=mentee)
+            db.session.add(pair)
+            db.session.flush()
+            db.session.add(Participant(program_id=program.id, user_id=mentor.id, department="Marketing"))
+            db.session.add(Participant(program_id=program.id, user_id=mentee.id, department=departments[i % 3]))
+            if i % 2:
+                db.session.add(Meeting(pair_id=pair.id, held_on=met_on, author_id=mentor.id))
+            db.session.add(
+                FeedbackAnswer(
+                    pair_id=pair.id,
+                    round_key="week-1",
+                    prompt_id=prompt.id,
+                    user_id=mentee.id,
+                    score=4,
+                    created_at=datetime.combine(month.first, datetime.min.time(), tzinfo=UTC) + timedelta(days=1),
+                )
+            )
+        db.session.commit()
+        results = snapshots.publish_due(noise=_Exact())
+        program_id = program.id
+    assert {r.outcome for r in results if r.program_id == program_id} == {"published"}
+
+    page = _admin_on_a_small_phone(new_context, live_server)
+    page.goto(f"/admin/programs/{program_id}/dashboard")
+    expect(page.get_by_role("heading", name="Meetings per pair")).to_be_visible()
+    expect(page.locator(".figures")).to_contain_text("about 21, give or take 3")
+    expect(page.get_by_role("table", name="Active pairs by department")).to_contain_text("give or take")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+    assert page.evaluate(CUT_WORDS) == []

@@ -4,7 +4,7 @@ What goes: private reflections and closing reflections, the reason given for clo
 the written answers to check-ins that were not shared, intake answers and the match proposals
 made from them, requests for help sent to the admin, notification choices, push subscriptions,
 deliveries, sessions, passkeys, recovery codes, sign-in links, passkey challenges, calendar
-feeds, remembered form answers, and the sign-in mail counts kept under a hash of the address.
+feeds, remembered form answers, their data exports (file and row), and the sign-in mail counts kept under a hash of the address.
 The address also leaves other people's "don't pair me with" lists, and the person's name the
 partners' notices and the pages remembered for other people's double taps.
 
@@ -26,6 +26,7 @@ from sqlalchemy import String, cast, delete, or_, select, update
 
 from app.auth.links import address_key
 from app.ending import closing
+from app.export import tasks as export_tasks
 from app.extensions import db
 from app.models import (
     CalendarFeed,
@@ -106,6 +107,7 @@ def erase(user: User) -> list[int]:
         delete(SignInAttempt).where(SignInAttempt.address_key == address_key(email)),
     ):
         db.session.execute(statement)
+    export_tasks.forget(user_id)
     _forget_address(email)
     _forget_name(user_id, name)
     _forget_pages(name, email)

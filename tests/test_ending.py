@@ -535,3 +535,22 @@ def test_the_ending_pass_closes_a_bounded_batch_and_the_rest_next_time(app, sess
         ending_passes.run(at_morning(TODAY, 11))
     assert {refreshed(session, p).status for p in pairs} == {PairStatus.ENDED}
     assert refreshed(session, going).status == PairStatus.ACTIVE
+
+
+def test_a_retention_that_fails_never_keeps_pairs_from_closing(app, session, monkeypatch, sent_mail):
+    """The two steps of the ending pass stand apart: a retention run that fails half way (a
+    dropped connection, a row it can't delete) rolls back its own deletions only, and the pairs
+    due to close are closed and told all the same, that hour and every hour after."""
+    from app.ending import retention
+
+    program = ProgramFactory(starts_on=TODAY - timedelta(days=100), ends_on=TODAY - timedelta(days=1))
+    pair = PairFactory(program=program)
+
+    def fails(at=None):
+        raise RuntimeError("connection dropped half way")
+
+    monkeypatch.setattr(retention, "run", fails)
+    with app.app_context(), pytest.raises(RuntimeError):
+        ending_passes.run(at_morning(TODAY))
+    assert refreshed(session, pair).status == PairStatus.ENDED
+    assert sorted(d.user_id for d in sent_of(session, Kind.PAIR_CLOSED)) == sorted([pair.mentor.id, pair.mentee.id])

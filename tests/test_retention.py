@@ -270,3 +270,28 @@ def test_an_end_date_moved_into_the_past_never_deletes_words_the_pairs_had_no_ti
     assert run(app, session, TODAY + timedelta(days=28)).pairs_deleted == 1
     for marker in MARKERS:
         assert holding(session.connection(), marker) == [], marker
+
+
+def test_a_retention_run_that_fails_half_way_leaves_all_or_nothing_and_the_next_one_finishes(
+    app, session, program, monkeypatch
+):
+    pair = PairFactory(program=program)
+    fill(session, pair)
+    close_at_end(app, session, program)
+    day = retention.add_months(program.ends_on, 12)
+
+    def dropped(program_id):
+        raise RuntimeError("connection dropped after the pairs, before the program")
+
+    real = retention._delete_program_data
+    monkeypatch.setattr(retention, "_delete_program_data", dropped)
+    with pytest.raises(RuntimeError):
+        run(app, session, day)
+    session.expire_all()
+    assert session.get(PairTally, pair.id) is None
+    assert holding(session.connection(), MARKERS[0])  # the meeting's notes: not half deleted
+
+    monkeypatch.setattr(retention, "_delete_program_data", real)
+    assert run(app, session, day).pairs_deleted == 1
+    assert holding(session.connection(), MARKERS[0]) == []
+    assert session.get(PairTally, pair.id) is not None

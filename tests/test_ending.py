@@ -554,3 +554,39 @@ def test_a_retention_that_fails_never_keeps_pairs_from_closing(app, session, mon
         ending_passes.run(at_morning(TODAY))
     assert refreshed(session, pair).status == PairStatus.ENDED
     assert sorted(d.user_id for d in sent_of(session, Kind.PAIR_CLOSED)) == sorted([pair.mentor.id, pair.mentee.id])
+
+
+def _log_of(session, program_id: int) -> int:
+    from app.models import AuditEvent
+
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.program_id == program_id))
+
+
+@pytest.mark.parametrize("held", ["someone joined", "intake answers", "a request for help", "words since deleted"])
+def test_a_program_that_held_anything_of_anyone_keeps_its_log(admin, session, held):
+    """Deleting a program takes its log with it. That is fine for one that held nothing (set up,
+    never used); a program someone joined, answered in, asked for help in, or whose pairs wrote
+    words (deleted by retention since) keeps its log of what its admins did: it can't be deleted."""
+    from app.models import AuditAction, AuditEvent, HelpRequest, Intake, PairTally
+
+    pair = PairFactory()
+    program_id = pair.program_id
+    participant = Participant(program_id=program_id, user_id=pair.mentee.id)
+    session.add(participant)
+    session.add(AuditEvent(program_id=program_id, action=AuditAction.HELP_READ, details={"requests": 1}))
+    session.flush()
+    if held == "someone joined":
+        pair.mentee.first_signed_in_at = utcnow()
+    elif held == "intake answers":
+        session.add(Intake(participant_id=participant.id, interests="Sailing"))
+    elif held == "a request for help":
+        session.add(HelpRequest(program_id=program_id, sender_id=pair.mentee.id, message="Help"))
+    else:
+        session.add(PairTally(pair_id=pair.id, meetings=3))
+    session.flush()
+    base = f"/admin/programs/{program_id}/ending"
+    assert "can't be deleted" in words(admin.get(base))
+    refused = admin.post(f"{base}/delete", data=YES, follow_redirects=True)
+    assert "can't be deleted" in text(refused)
+    assert session.get(Program, program_id) is not None
+    assert _log_of(session, program_id) == 1

@@ -5,7 +5,8 @@ Four actions, each refused with a clear message when its condition fails, and ot
 again on a confirm page: the first POST (from the ending page's button) answers with the page
 that says what will happen, and only its own button (``confirmed=yes``) does it. So no action
 hangs on a GET, and nothing is done by one tap: end the program (its pairs close), undo a pair that never started (no meetings, nothing
-written), remove a participant who never joined, delete a program that holds no pair content.
+written), remove a participant who never joined, delete a program that held nothing of anyone
+(``_why_kept``: deleting it takes its log too).
 Every action passes through ``_done``, the one place an audit log will record them.
 
 What this page reads of pairs is whether they are closed and whether they hold anything (an
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import delete, exists, or_, select, union
+from sqlalchemy import ColumnElement, delete, exists, or_, select, union
 
 from app import htmx
 from app.admin import audit, setup
@@ -30,9 +31,12 @@ from app.forms import EmptyForm
 from app.models import (
     AuditAction,
     ClosingReason,
+    HelpRequest,
+    Intake,
     Pair,
     PairMember,
     PairStatus,
+    PairTally,
     Participant,
     Program,
     User,
@@ -112,9 +116,55 @@ def _never_joined(program_id: int) -> list[setup.Person]:
     ]
 
 
-def _program_has_content(program_id: int) -> bool:
+def _held(program_id: int) -> dict[str, ColumnElement[bool]]:
+    """What a program may have held of anyone, each an SQL condition: its pairs' words now, their
+    words since deleted by retention, and anyone who joined (signed in, answered its matching
+    questions, asked for help)."""
     pairs = select(Pair.id).where(Pair.program_id == program_id)
-    return bool(db.session.scalar(select(_has_content(pairs))))
+    participants = select(Participant.id).where(Participant.program_id == program_id)
+    people = union(
+        select(Participant.user_id).where(Participant.program_id == program_id),
+        select(PairMember.user_id).where(PairMember.pair_id.in_(pairs)),
+    )
+    return {
+        "words": _has_content(pairs),
+        "deleted words": or_(
+            exists().where(PairTally.pair_id.in_(pairs)),
+            exists().where(Program.id == program_id, Program.content_deleted_at.is_not(None)),
+        ),
+        "people": or_(
+            exists().where(User.id.in_(people), User.first_signed_in_at.is_not(None)),
+            exists().where(Intake.participant_id.in_(participants)),
+            exists().where(HelpRequest.program_id == program_id),
+        ),
+    }
+
+
+def _why_kept(program: Program) -> str | None:
+    """Why ``program`` can't be deleted, in words, or None when it held nothing of anyone: one query.
+
+    Deleting a program takes its log with it. That is acceptable only for a program set up and
+    never used: once someone joined it or its pairs wrote (even words deleted since), the log of
+    what its admins did is kept for them and for the owners, so an admin can't erase it."""
+    held = db.session.execute(
+        select(*(condition.label(name.replace(" ", "_")) for name, condition in _held(program.id).items()))
+    ).one()
+    if held.words:
+        return (
+            f"{program.name} holds what its pairs wrote, so it can't be deleted. End it instead: its words are "
+            f"deleted {program.retention_months} months after its end."
+        )
+    if held.deleted_words:
+        return (
+            f"{program.name}'s pairs wrote in their spaces (deleted since, as its retention said), so it can't be "
+            "deleted: the log of what its admins did stays."
+        )
+    if held.people:
+        return (
+            f"People have joined {program.name}, so it can't be deleted: the log of what its admins did stays, for "
+            "them and for Twoway's owners. End it instead."
+        )
+    return None
 
 
 @bp.get("")
@@ -126,7 +176,7 @@ def index(program_id: int) -> Response:
         pairs=pair_rows(program_id),
         never_joined=_never_joined(program_id),
         deletes_on=deletes_on(program),
-        has_content=_program_has_content(program_id),
+        why_kept=_why_kept(program),
         form=EmptyForm(),
     )
 
@@ -289,7 +339,7 @@ def remove(program_id: int, participant_id: int) -> Response:
     return htmx.redirect(url_for(".index", program_id=program_id))
 
 
-# --- delete a program that holds no pair content -------------------------------------------------
+# --- delete a program that held nothing of anyone -------------------------------------------------
 
 
 def _confirm_delete(program: Program) -> Response:
@@ -299,7 +349,8 @@ def _confirm_delete(program: Program) -> Response:
         f"Delete {program.name}",
         [
             "Only a program whose pairs wrote nothing can be deleted: no ground rules, goals, topics, meetings or check-ins.",
-            "Its settings, participants' places, matching answers and pairs go. People's accounts stay.",
+            "Nobody has joined it, so its log of what its admins did goes with it.",
+            "Its settings, participants' places and pairs go. People's accounts stay.",
         ],
         "Delete the program",
         url_for(".delete_program", program_id=program_id),
@@ -309,19 +360,22 @@ def _confirm_delete(program: Program) -> Response:
 @bp.post("/delete")
 def delete_program(program_id: int) -> Response:
     program = setup.get_program(program_id)
-    if _program_has_content(program_id):
-        return _refuse(
-            program_id,
-            f"{program.name} holds what its pairs wrote, so it can't be deleted. End it instead: its words are "
-            f"deleted {program.retention_months} months after its end.",
-        )
+    why_kept = _why_kept(program)
+    if why_kept:
+        return _refuse(program_id, why_kept)
     if not _confirmed():
         return _confirm_delete(program)
     name = program.name
-    # The database's cascades take its pairs, participants, prompts and matching with it.
-    # The program's log goes with it (it held no pair content); the server's log keeps the deed.
+    # The database's cascades take its pairs, participants, prompts and matching with it, and its
+    # log (it held nothing of anyone); the server's log keeps the deed. The DELETE checks again:
+    # a pair writing between the check and the delete keeps the program and its words.
+    deleted = db.session.execute(
+        delete(Program).where(Program.id == program_id, ~or_(*_held(program_id).values()))
+    ).rowcount
+    if not deleted:
+        db.session.rollback()
+        return _refuse(program_id, _why_kept(program) or f"{name} changed meanwhile: nothing was deleted.")
     current_app.logger.info("Admin %s: deleted program %s", current_user.id, program_id)
-    db.session.execute(delete(Program).where(Program.id == program_id))
     db.session.commit()
     flash(f"{name} is deleted.", "success")
     return htmx.redirect(url_for("admin.index"))

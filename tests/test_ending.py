@@ -590,3 +590,18 @@ def test_a_program_that_held_anything_of_anyone_keeps_its_log(admin, session, he
     assert "can't be deleted" in text(refused)
     assert session.get(Program, program_id) is not None
     assert _log_of(session, program_id) == 1
+
+
+def test_the_log_names_a_removed_person_whose_account_went_a_former_participant(admin, pair, session):
+    never = UserFactory(name="Never Joined")
+    row = Participant(program_id=pair.program_id, user_id=never.id)
+    session.add(row)
+    session.flush()
+    base = f"/admin/programs/{pair.program_id}/ending"
+    assert "is no longer in the program" in text(
+        admin.post(f"{base}/participants/{row.id}/remove", data=YES, follow_redirects=True)
+    )
+    assert gone(session, User, never.id)
+    log = words(admin.get(f"/admin/programs/{pair.program_id}/log"))
+    assert "Removed a participant: a former participant" in log
+    assert "Never Joined" not in log

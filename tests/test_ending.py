@@ -605,3 +605,23 @@ def test_the_log_names_a_removed_person_whose_account_went_a_former_participant(
     log = words(admin.get(f"/admin/programs/{pair.program_id}/log"))
     assert "Removed a participant: a former participant" in log
     assert "Never Joined" not in log
+
+
+def test_the_ending_page_costs_the_same_queries_when_its_people_double(admin, pair, session, queries):
+    def add_people(n: int) -> None:
+        for _ in range(n):
+            session.add(Participant(program_id=pair.program_id, user_id=UserFactory().id))
+            session.add(PairFactory(program=pair.program))
+        session.flush()
+
+    def count() -> int:
+        with queries() as log:
+            assert admin.get(f"/admin/programs/{pair.program_id}/ending").status_code == 200
+        return log.count
+
+    # The admin and the program; its pairs' names, which hold anything, their status and shared
+    # reasons; who is paired, its people, and what it held (for deleting it): whatever the size.
+    add_people(3)
+    assert count() == 8
+    add_people(6)
+    assert count() == 8

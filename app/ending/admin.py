@@ -108,12 +108,12 @@ def pair_rows(program_id: int) -> list[PairRow]:
 
 
 def _never_joined(program_id: int) -> list[setup.Person]:
-    paired = select(PairMember.user_id).join(Pair, Pair.id == PairMember.pair_id).where(Pair.program_id == program_id)
-    return [
-        person
-        for person in setup.people(program_id)
-        if not person.joined and person.user_id not in set(db.session.scalars(paired))
-    ]
+    paired = set(
+        db.session.scalars(
+            select(PairMember.user_id).join(Pair, Pair.id == PairMember.pair_id).where(Pair.program_id == program_id)
+        )
+    )
+    return [person for person in setup.people(program_id) if not person.joined and person.user_id not in paired]
 
 
 def _held(program_id: int) -> dict[str, ColumnElement[bool]]:

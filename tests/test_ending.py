@@ -625,3 +625,53 @@ def test_the_ending_page_costs_the_same_queries_when_its_people_double(admin, pa
     assert count() == 8
     add_people(6)
     assert count() == 8
+
+
+def test_an_admin_of_one_program_reaches_nothing_of_another_through_its_own_urls(app, login, session):
+    """Program B's pair and participant ids, sent inside program A's Ending URLs by A's admin:
+    404, and nothing of B changes."""
+    from factories import ProgramAdminFactory
+
+    mine, theirs = PairFactory(), PairFactory()
+    stranger = UserFactory(name="Never Joined B")
+    row = Participant(program_id=theirs.program_id, user_id=stranger.id)
+    session.add(row)
+    session.flush()
+    client = login(ProgramAdminFactory(program=mine.program), on=app.test_client())
+    base = f"/admin/programs/{mine.program_id}/ending"
+    assert client.post(f"{base}/pairs/{theirs.id}/undo", data=YES).status_code == 404
+    assert client.post(f"{base}/participants/{row.id}/remove", data=YES).status_code == 404
+    assert client.get(f"/admin/programs/{theirs.program_id}/ending").status_code == 404
+    for url in ("/end", f"/pairs/{theirs.id}/undo", f"/participants/{row.id}/remove", "/delete"):
+        assert client.post(f"/admin/programs/{theirs.program_id}/ending{url}", data=YES).status_code == 404, url
+    assert client.get(f"/admin/programs/{theirs.program_id}/log").status_code == 404
+    assert (
+        client.post(
+            f"/admin/programs/{mine.program_id}/admins", data={"name": "Me", "email": "x@example.org"}
+        ).status_code
+        == 404
+    )
+    assert not gone(session, Pair, theirs.id) and not gone(session, Participant, row.id)
+    assert refreshed(session, theirs).status == PairStatus.ACTIVE
+
+
+@pytest.mark.parametrize("reason", [("Why. " * 20_000)[:100_000], "Calendars\x00 never met \u202eevil"])
+def test_enormous_or_odd_reasons_and_reflections_never_break_closing(mentor, pair, session, reason):
+    response = close(mentor, pair, reason=reason)
+    assert response.status_code in (303, 422)
+    if response.status_code == 422:
+        assert "Keep it under 2,000 characters" in text(response)
+        assert refreshed(session, pair).status == PairStatus.ACTIVE
+        close(mentor, pair)
+    assert reflect(mentor, pair, learned=reason).status_code in (303, 422)
+
+
+def test_html_in_names_stays_text_in_the_log(admin, pair, session):
+    from app.models import AuditAction, AuditEvent
+
+    pair.mentee.name = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    session.add(AuditEvent(program_id=pair.program_id, action=AuditAction.PAIR_MADE, subject_id=pair.mentee.id))
+    session.flush()
+    page = admin.get(f"/admin/programs/{pair.program_id}/log").text
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page

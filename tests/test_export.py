@@ -554,3 +554,36 @@ def test_the_export_keeps_my_closing_reflection_and_reason_never_my_partners(cli
     assert live["closing"]["my_reflection"]["learned"] == "Margaret-learned-c10e"
     assert live["closing"]["my_reason"] is None  # Aisha closed it: hers is hers
     assert json.loads(files[f"{folders[1]}/pair.json"])["closing"]["my_reason"]["text"] == "Margaret-reason-c10e"
+
+
+def test_a_worker_killed_half_way_leaves_nothing_served_and_a_new_export_can_be_made(
+    app, client, login, people, session, monkeypatch, export_folder
+):
+    from app.export import builder
+
+    monkeypatch.setitem(app.config, "EXPORT_IN_REQUEST_ROWS", 3)
+    real_write = builder.PairWriter.write
+
+    def killed(self, streams):
+        real_write(self, streams)
+        raise SystemExit("the worker was stopped")  # not an Exception: nothing marks it failed
+
+    monkeypatch.setattr(builder.PairWriter, "write", killed)
+    login(people["margaret"])
+    with pytest.raises(SystemExit):
+        client.post("/account/export", data={"idempotency_key": new_key()})
+    stuck = session.scalars(
+        select(DataExport).where(DataExport.user_id == people["margaret"].id).execution_options(populate_existing=True)
+    ).one()
+    assert stuck.state == ExportState.BUILDING
+    assert list(export_folder.iterdir()) == []  # the half-written file went with it
+    assert client.get(f"/account/export/{stuck.token}.zip").status_code == 404
+    assert "preparing your export" in client.get("/account/passkeys").text
+
+    stuck.created_at = utcnow() - timedelta(hours=2)
+    session.flush()
+    assert "couldn't be made" in client.get("/account/passkeys").text
+    monkeypatch.setattr(builder.PairWriter, "write", real_write)
+    monkeypatch.setitem(app.config, "EXPORT_IN_REQUEST_ROWS", 3_000)
+    made = client.post("/account/export", data={"idempotency_key": new_key()})
+    assert made.status_code == 303 and client.get(made.location).status_code == 200

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from app import htmx
 from app.admin import setup
+from app.ending import erasure
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, User
 
@@ -89,13 +90,19 @@ _actor = aliased(User)
 _subject = aliased(User)
 
 
+def _actor_name(name: str | None) -> str:
+    # An admin who deleted their account keeps their row, anonymised as any person's is: in the
+    # log they are an admin still, a former one.
+    return FORMER_ADMIN if name in (None, erasure.FORMER) else name
+
+
 def _entries(query) -> list[Entry]:
     return [
         Entry(
             row.id,
             row.created_at,
             row.action,
-            row.actor or FORMER_ADMIN,
+            _actor_name(row.actor),
             row.subject or ABOUT_SOMEONE.get(row.action),
             row.details or {},
         )
@@ -142,7 +149,7 @@ def concerning(user_id: int, program_ids: list[int]) -> dict[int, list[Entry]]:
     for row in rows:
         entries = found.setdefault(row.program_id, [])
         if len(entries) < 20:
-            entries.append(Entry(row.id, row.created_at, row.action, row.actor or FORMER_ADMIN, row.subject, {}))
+            entries.append(Entry(row.id, row.created_at, row.action, _actor_name(row.actor), row.subject, {}))
     return found
 
 

@@ -4,8 +4,8 @@ What goes: private reflections and closing reflections, the reason given for clo
 the written answers to check-ins that were not shared, intake answers and the match proposals
 made from them, requests for help sent to the admin, notification choices, push subscriptions,
 deliveries, sessions, passkeys, recovery codes, sign-in links, passkey challenges, calendar
-feeds, remembered form answers, their data exports (file and row), and the sign-in mail counts kept under a hash of the address.
-The address also leaves other people's "don't pair me with" lists, and the person's name the
+feeds, remembered form answers, the programs they administered, their data exports (file and
+row), and the sign-in mail counts kept under a hash of the address. The address also leaves other people's "don't pair me with" lists, and the person's name the
 partners' notices and the pages remembered for other people's double taps.
 
 What stays: what they wrote in a shared space (ground rules, goals, topics, meeting notes,
@@ -45,6 +45,7 @@ from app.models import (
     PairStatus,
     Participant,
     Passkey,
+    ProgramAdmin,
     PushSubscription,
     RecoveryCode,
     Reflection,
@@ -77,6 +78,8 @@ def _by_user(user_id: int):
         delete(WebAuthnChallenge).where(WebAuthnChallenge.user_id == user_id),
         delete(CalendarFeed).where(CalendarFeed.user_id == user_id),
         delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id),
+        # An admin who leaves administers nothing any more (and isn't listed among the admins).
+        delete(ProgramAdmin).where(ProgramAdmin.user_id == user_id),
         # A written answer kept private was read by its author alone; scores and shared words stay.
         update(FeedbackAnswer)
         .where(FeedbackAnswer.user_id == user_id, FeedbackAnswer.shared.is_(False))

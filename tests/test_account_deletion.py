@@ -470,3 +470,11 @@ def test_an_export_being_built_when_she_deletes_leaves_no_file(app, world, sessi
     assert list(export_folder.iterdir()) == []
     told = session.scalars(select(Delivery.kind).where(Delivery.user_id == world["me"].id)).all()
     assert told == [], told
+
+
+def test_a_double_tap_on_delete_deletes_once_and_tells_the_partner_once(client, login, world, session, sent_mail):
+    login(world["me"])
+    first, again = delete_account(client), delete_account(client)
+    assert first.status_code == 303 and first.location.startswith("/auth/sign-in")
+    assert again.status_code == 302 and "/auth/sign-in" in again.location  # signed out: nothing to delete
+    assert len(to(sent_mail, world["partner"].email)) == 1

@@ -675,3 +675,24 @@ def test_html_in_names_stays_text_in_the_log(admin, pair, session):
     page = admin.get(f"/admin/programs/{pair.program_id}/log").text
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;" in page
+
+
+def test_someone_who_joins_while_the_admin_removes_them_stays(admin, pair, session, monkeypatch):
+    """The page's check and the DELETE are a moment apart: a person who signs in meanwhile (and
+    may have answered the matching questions) keeps their place and their answers."""
+    from app.ending import admin as ending_admin
+    from app.models import Intake
+
+    person = UserFactory(name="Just Joined")
+    row = Participant(program_id=pair.program_id, user_id=person.id)
+    session.add(row)
+    session.flush()
+    seen = ending_admin.setup.Person(row.id, person.id, person.name, person.email, "", "", True, False)
+    person.first_signed_in_at = utcnow()
+    session.add(Intake(participant_id=row.id, interests="Sailing"))
+    session.flush()
+    monkeypatch.setattr(ending_admin, "_person", lambda program_id, participant_id: seen)  # as it was read
+    url = f"/admin/programs/{pair.program_id}/ending/participants/{row.id}/remove"
+    assert "has joined or been paired meanwhile, so they stay" in text(admin.post(url, data=YES, follow_redirects=True))
+    assert not gone(session, Participant, row.id) and not gone(session, User, person.id)
+    assert session.scalar(select(func.count()).select_from(Intake).where(Intake.participant_id == row.id)) == 1

@@ -322,7 +322,20 @@ def remove(program_id: int, participant_id: int) -> Response:
         return _refuse(program_id, f"{person.name} is in a pair. Undo the pair first, then remove them.")
     if not _confirmed():
         return _confirm_remove(program, person)
-    db.session.execute(delete(Participant).where(Participant.id == participant_id))
+    # The DELETE checks again: someone who signed in (or was paired) since the page read them stays.
+    removed = db.session.execute(
+        delete(Participant).where(
+            Participant.id == participant_id,
+            ~exists().where(User.id == Participant.user_id, User.first_signed_in_at.is_not(None)),
+            ~exists().where(
+                PairMember.user_id == Participant.user_id,
+                PairMember.pair_id.in_(select(Pair.id).where(Pair.program_id == program_id)),
+            ),
+        )
+    ).rowcount
+    if not removed:
+        db.session.rollback()
+        return _refuse(program_id, f"{person.name} has joined or been paired meanwhile, so they stay.")
     # Before the account may go with it: the entry then reads "a former participant".
     _done(AuditAction.PARTICIPANT_REMOVED, program_id, person.user_id)
     elsewhere = db.session.scalar(

@@ -696,3 +696,20 @@ def test_someone_who_joins_while_the_admin_removes_them_stays(admin, pair, sessi
     assert "has joined or been paired meanwhile, so they stay" in text(admin.post(url, data=YES, follow_redirects=True))
     assert not gone(session, Participant, row.id) and not gone(session, User, person.id)
     assert session.scalar(select(func.count()).select_from(Intake).where(Intake.participant_id == row.id)) == 1
+
+
+def test_closing_a_moment_after_the_partner_says_so_and_tells_nobody_again(
+    mentor, pair, session, monkeypatch, sent_mail
+):
+    real_close = closing.close
+
+    def partner_first(pair_id, how, *, by=None, at=None):
+        real_close(pair_id, how, by=pair.mentee.id, at=at)  # Margaret pressed a moment earlier
+        return real_close(pair_id, how, by=by, at=at)
+
+    monkeypatch.setattr(closing, "close", partner_first)
+    page = text(mentor.post(f"/pairs/{pair.id}/close", data={"reason": REASON}, follow_redirects=True))
+    assert "has been told" not in page
+    assert "Your pair had already closed" in page
+    assert refreshed(session, pair).ended_by_id == pair.mentee.id
+    assert session.get(ClosingReason, pair.id) is None

@@ -482,6 +482,10 @@ def test_hostile_words_keep_every_file_whole(client, login, session):
     session.add(Meeting(pair_id=pair.id, held_on=date(2026, 2, 1), author_id=pair.mentor.id, notes=big))
     session.add(Topic(pair_id=pair.id, text=HOSTILE[:300], added_by_id=pair.mentee.id, added_by_role=Role.MENTEE))
     session.add(NextMeeting(pair_id=pair.id, starts_at=utcnow() + timedelta(days=1), place=HOSTILE[:200]))
+    from app.models import ClosingReason, ClosingReflection
+
+    session.add(ClosingReflection(pair_id=pair.id, author_id=pair.mentee.id, learned=HOSTILE, keep_doing="# Heading"))
+    session.add(ClosingReason(pair_id=pair.id, author_id=pair.mentee.id, text=HOSTILE))
     session.flush()
     login(pair.mentee)
     archive = export_zip(client)
@@ -493,6 +497,7 @@ def test_hostile_words_keep_every_file_whole(client, login, session):
     data = json.loads(archive.read(f"{folder}/pair.json"))
     assert data["meetings"][0]["notes"] == big  # every word kept, exactly
     assert data["topics_for_next_time"][0]["text"] == HOSTILE[:300]
+    assert data["closing"]["my_reflection"]["learned"] == data["closing"]["my_reason"]["text"] == HOSTILE
 
     markdown = archive.read(f"{folder}/pair.md").decode()
     headings = [line for line in markdown.splitlines() if line.startswith("#")]

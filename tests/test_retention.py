@@ -295,3 +295,15 @@ def test_a_retention_run_that_fails_half_way_leaves_all_or_nothing_and_the_next_
     assert run(app, session, day).pairs_deleted == 1
     assert holding(session.connection(), MARKERS[0]) == []
     assert session.get(PairTally, pair.id) is not None
+
+
+def test_a_pair_closed_before_closings_had_a_moment_is_deleted_on_its_programs_day(app, session, program):
+    """Pairs ended before the day pairs began to record when they closed (``ended_at`` empty) are
+    not kept for ever: their words go on the program's day."""
+    pair = PairFactory(program=program)
+    session.add(Topic(pair_id=pair.id, text="Ibis-topic-old", added_by_role="mentee"))
+    pair.status = PairStatus.ENDED
+    session.flush()
+    assert pair.ended_at is None
+    assert retention.pair_deletes_on(pair) == retention.deletes_on(program)
+    assert run(app, session, retention.deletes_on(program)).pairs_deleted == 1

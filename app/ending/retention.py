@@ -29,7 +29,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, or_, select
 
 from app.ending.closing import CLOSING_WINDOW, tally_columns
 from app.extensions import db
@@ -42,6 +42,7 @@ from app.models import (
     MatchProposal,
     Pair,
     PairMember,
+    PairStatus,
     PairTally,
     Participant,
     Program,
@@ -75,6 +76,8 @@ def pair_deletes_on(pair: Pair, today: date | None = None) -> date:
     earliest)."""
     if pair.ended_at is not None:
         closed = pair.ended_at.astimezone(UTC_ZONE).date()
+    elif pair.status == PairStatus.ENDED:
+        return deletes_on(pair.program)  # closed before pairs recorded when: long ago
     else:
         closed = max(today or utcnow().astimezone(UTC_ZONE).date(), pair.program.ends_on) + timedelta(days=1)
     return max(deletes_on(pair.program), closed + KEPT_AFTER_CLOSING)
@@ -110,8 +113,10 @@ def run(at: datetime | None = None) -> tuple[int, int]:
             .where(
                 Pair.program_id.in_(program_ids),
                 PairTally.pair_id.is_(None),
-                # A pair still going is closed first (with its notice), and keeps its words a while.
-                Pair.ended_at <= at - KEPT_AFTER_CLOSING,
+                # A pair still going is closed first (with its notice), and keeps its words a while;
+                # one closed before pairs recorded when (no ended_at) closed long ago.
+                Pair.status == PairStatus.ENDED,
+                or_(Pair.ended_at.is_(None), Pair.ended_at <= at - KEPT_AFTER_CLOSING),
             )
             .order_by(Pair.id)
             .limit(RETENTION_BATCH)

@@ -28,7 +28,8 @@
   every pair view) refuses every write but the closing check-in and the closing reflection, and
   those only for the two weeks after closing.
 - A person's data export holds what is theirs (``export_pair_ids``, ``own_reflection_on``,
-  ``exportable_feedback``, ``own_help_requests``, ``own_intakes``): never the partner's private words. Its file is downloaded by its owner
+  ``exportable_feedback``, ``own_help_requests``, ``own_intakes``, ``own_closing_reflections``,
+  ``own_closing_reasons``): never the partner's private words. Its file is downloaded by its owner
   alone, signed in (``own_export``).
 """
 
@@ -50,6 +51,7 @@ from app.extensions import db, login_manager
 from app.models import (
     CalendarFeed,
     Clause,
+    ClosingReason,
     ClosingReflection,
     DataExport,
     ExportState,
@@ -667,6 +669,22 @@ def own_intakes(user_id: int) -> Select:
         .outerjoin(Intake, Intake.participant_id == Participant.id)
         .where(Participant.user_id == user_id)
         .order_by(Program.starts_on, Program.id)
+    )
+
+
+def own_closing_reflections(user_id: int) -> Select:
+    """A person's own closing reflections, for their export: like ``my_closing_reflection``, the
+    author's alone, never the partner's."""
+    return select(ClosingReflection).where(
+        ClosingReflection.author_id == user_id, ClosingReflection.pair_id.in_(export_pair_ids(user_id))
+    )
+
+
+def own_closing_reasons(user_id: int) -> Select:
+    """The reasons a person gave for closing their pairs, for their export: the closer's alone (the
+    partner was told only that the pair closed)."""
+    return select(ClosingReason).where(
+        ClosingReason.author_id == user_id, ClosingReason.pair_id.in_(export_pair_ids(user_id))
     )
 
 

@@ -401,3 +401,80 @@ def test_neither_the_broker_nor_the_database_file_keeps_her(tmp_path):
         raw = database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
         for marker in [*PRIVATE.values(), NAME]:
             assert marker.encode() not in raw, marker
+
+
+# --- her export, on disk and on the way ----------------------------------------------------------
+
+
+@pytest.fixture
+def export_folder(app, monkeypatch, tmp_path):
+    folder = tmp_path / "exports"
+    monkeypatch.setitem(app.config, "EXPORT_FOLDER", str(folder))
+    return folder
+
+
+def folder_holds(folder: Path, marker: str) -> list[str]:
+    """The files in the exports folder whose bytes (or whose ZIP members') hold ``marker``."""
+    import zipfile
+
+    found = []
+    for path in folder.iterdir() if folder.is_dir() else ():
+        blobs = [path.read_bytes()]
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                blobs += [archive.read(name) for name in archive.namelist()]
+        if any(marker.encode() in blob for blob in blobs):
+            found.append(path.name)
+    return found
+
+
+def test_deleting_takes_her_export_file_with_it(app, client, login, world, session, export_folder):
+    from app.idempotency import new_key
+    from app.models import DataExport
+
+    login(world["me"])
+    made = client.post("/account/export", data={"idempotency_key": new_key()})
+    assert made.status_code == 303 and client.get(made.location).status_code == 200
+    assert folder_holds(export_folder, PRIVATE["reflection"]), "the export holds her reflection"
+
+    assert delete_account(client).status_code == 303
+    assert folder_holds(export_folder, PRIVATE["reflection"]) == []
+    assert folder_holds(export_folder, NAME) == []
+    assert list(export_folder.iterdir()) == []
+    assert session.scalar(select(func.count()).select_from(DataExport).where(DataExport.user_id == world["me"].id)) == 0
+
+
+def test_an_export_being_built_when_she_deletes_leaves_no_file(app, world, session, export_folder, monkeypatch):
+    """The worker reads her words, she deletes her account meanwhile, then it finishes: nothing of
+    hers is left in the folder, and nobody is told it's ready."""
+    from app.ending import erasure
+    from app.export import builder, tasks
+    from app.models import DataExport
+
+    export = DataExport(user_id=world["me"].id, rows=1, expires_at=utcnow() + timedelta(hours=24))
+    session.add(export)
+    session.flush()
+    real_build = builder.build
+
+    def build_then_she_deletes(export_, user, folder):
+        size = real_build(export_, user, folder)
+        with app.test_request_context():
+            erasure.erase(db.session.get(User, world["me"].id))
+            db.session.commit()
+        return size
+
+    monkeypatch.setattr(builder, "build", build_then_she_deletes)
+    with app.app_context():
+        assert tasks.build_export.run(export.id) == "gone"
+    assert folder_holds(export_folder, PRIVATE["reflection"]) == []
+    assert list(export_folder.iterdir()) == []
+    told = session.scalars(select(Delivery.kind).where(Delivery.user_id == world["me"].id)).all()
+    assert told == [], told
+
+
+def test_a_double_tap_on_delete_deletes_once_and_tells_the_partner_once(client, login, world, session, sent_mail):
+    login(world["me"])
+    first, again = delete_account(client), delete_account(client)
+    assert first.status_code == 303 and first.location.startswith("/auth/sign-in")
+    assert again.status_code == 302 and "/auth/sign-in" in again.location  # signed out: nothing to delete
+    assert len(to(sent_mail, world["partner"].email)) == 1

@@ -480,9 +480,9 @@ def test_only_a_program_nobody_in_a_pair_signed_in_to_can_be_deleted(admin, pair
     session.flush()
     assert "it can't be deleted" in words(admin.get(base))
     refused = admin.post(f"{base}/delete", data=YES, follow_redirects=True)
-    assert "has joined Twoway, so it can't be deleted" in text(refused)
+    assert "have taken part in" in text(refused) and "so it can't be deleted" in text(refused)
     assert session.get(Program, pair.program_id) is not None
-    assert "Only a program where nobody in a pair has signed in yet" in words(
+    assert "Only a program nobody has used can be deleted" in words(
         admin.post(f"/admin/programs/{empty.program_id}/ending/delete")
     )
     assert admin.post(f"/admin/programs/{empty.program_id}/ending/delete", data=YES).status_code == 303
@@ -546,3 +546,181 @@ def test_the_ending_pass_closes_a_bounded_batch_and_the_rest_next_time(app, sess
         ending_passes.run(at_morning(TODAY, 11))
     assert {refreshed(session, p).status for p in pairs} == {PairStatus.ENDED}
     assert refreshed(session, going).status == PairStatus.ACTIVE
+
+
+def test_a_retention_that_fails_never_keeps_pairs_from_closing(app, session, monkeypatch, sent_mail):
+    """The two steps of the ending pass stand apart: a retention run that fails half way (a
+    dropped connection, a row it can't delete) rolls back its own deletions only, and the pairs
+    due to close are closed and told all the same, that hour and every hour after."""
+    from app.ending import retention
+
+    program = ProgramFactory(starts_on=TODAY - timedelta(days=100), ends_on=TODAY - timedelta(days=1))
+    pair = PairFactory(program=program)
+
+    def fails(at=None):
+        raise RuntimeError("connection dropped half way")
+
+    monkeypatch.setattr(retention, "run", fails)
+    with app.app_context(), pytest.raises(RuntimeError):
+        ending_passes.run(at_morning(TODAY))
+    assert refreshed(session, pair).status == PairStatus.ENDED
+    assert sorted(d.user_id for d in sent_of(session, Kind.PAIR_CLOSED)) == sorted([pair.mentor.id, pair.mentee.id])
+
+
+def _log_of(session, program_id: int) -> int:
+    from app.models import AuditEvent
+
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.program_id == program_id))
+
+
+@pytest.mark.parametrize("held", ["someone joined", "intake answers", "a request for help", "words since deleted"])
+def test_a_program_that_held_anything_of_anyone_keeps_its_log(admin, session, held):
+    """Deleting a program takes its log with it. That is fine for one that held nothing (set up,
+    never used); a program someone joined, answered in, asked for help in, or whose pairs wrote
+    words (deleted by retention since) keeps its log of what its admins did: it can't be deleted."""
+    from app.models import AuditAction, AuditEvent, HelpRequest, Intake, PairTally
+
+    pair = PairFactory()
+    program_id = pair.program_id
+    participant = Participant(program_id=program_id, user_id=pair.mentee.id)
+    session.add(participant)
+    session.add(AuditEvent(program_id=program_id, action=AuditAction.HELP_READ, details={"requests": 1}))
+    session.flush()
+    if held == "someone joined":
+        pair.mentee.first_signed_in_at = utcnow()
+    elif held == "intake answers":
+        session.add(Intake(participant_id=participant.id, interests="Sailing"))
+    elif held == "a request for help":
+        session.add(HelpRequest(program_id=program_id, sender_id=pair.mentee.id, message="Help"))
+    else:
+        session.add(PairTally(pair_id=pair.id, meetings=3))
+    session.flush()
+    base = f"/admin/programs/{program_id}/ending"
+    assert "can't be deleted" in words(admin.get(base))
+    refused = admin.post(f"{base}/delete", data=YES, follow_redirects=True)
+    assert "can't be deleted" in text(refused)
+    assert session.get(Program, program_id) is not None
+    assert _log_of(session, program_id) == 1
+
+
+def test_the_log_names_a_removed_person_whose_account_went_a_former_participant(admin, pair, session):
+    never = UserFactory(name="Never Joined")
+    row = Participant(program_id=pair.program_id, user_id=never.id)
+    session.add(row)
+    session.flush()
+    base = f"/admin/programs/{pair.program_id}/ending"
+    assert "is no longer in the program" in text(
+        admin.post(f"{base}/participants/{row.id}/remove", data=YES, follow_redirects=True)
+    )
+    assert gone(session, User, never.id)
+    log = words(admin.get(f"/admin/programs/{pair.program_id}/log"))
+    assert "Removed a participant: a former participant" in log
+    assert "Never Joined" not in log
+
+
+def test_the_ending_page_costs_the_same_queries_when_its_people_double(admin, pair, session, queries):
+    def add_people(n: int) -> None:
+        for _ in range(n):
+            session.add(Participant(program_id=pair.program_id, user_id=UserFactory().id))
+            session.add(PairFactory(program=pair.program))
+        session.flush()
+
+    def count() -> int:
+        with queries() as log:
+            assert admin.get(f"/admin/programs/{pair.program_id}/ending").status_code == 200
+        return log.count
+
+    # The admin and the program; its pairs' names, which hold anything, their status and shared
+    # reasons; who is paired, its people, and what it held (for deleting it): whatever the size.
+    add_people(3)
+    assert count() == 8
+    add_people(6)
+    assert count() == 8
+
+
+def test_an_admin_of_one_program_reaches_nothing_of_another_through_its_own_urls(app, login, session):
+    """Program B's pair and participant ids, sent inside program A's Ending URLs by A's admin:
+    404, and nothing of B changes."""
+    from factories import ProgramAdminFactory
+
+    mine, theirs = PairFactory(), PairFactory()
+    stranger = UserFactory(name="Never Joined B")
+    row = Participant(program_id=theirs.program_id, user_id=stranger.id)
+    session.add(row)
+    session.flush()
+    client = login(ProgramAdminFactory(program=mine.program), on=app.test_client())
+    base = f"/admin/programs/{mine.program_id}/ending"
+    assert client.post(f"{base}/pairs/{theirs.id}/undo", data=YES).status_code == 404
+    assert client.post(f"{base}/participants/{row.id}/remove", data=YES).status_code == 404
+    assert client.get(f"/admin/programs/{theirs.program_id}/ending").status_code == 404
+    for url in ("/end", f"/pairs/{theirs.id}/undo", f"/participants/{row.id}/remove", "/delete"):
+        assert client.post(f"/admin/programs/{theirs.program_id}/ending{url}", data=YES).status_code == 404, url
+    assert client.get(f"/admin/programs/{theirs.program_id}/log").status_code == 404
+    assert (
+        client.post(
+            f"/admin/programs/{mine.program_id}/admins", data={"name": "Me", "email": "x@example.org"}
+        ).status_code
+        == 404
+    )
+    assert not gone(session, Pair, theirs.id) and not gone(session, Participant, row.id)
+    assert refreshed(session, theirs).status == PairStatus.ACTIVE
+
+
+@pytest.mark.parametrize("reason", [("Why. " * 20_000)[:100_000], "Calendars\x00 never met \u202eevil"])
+def test_enormous_or_odd_reasons_and_reflections_never_break_closing(mentor, pair, session, reason):
+    response = close(mentor, pair, reason=reason)
+    assert response.status_code in (303, 422)
+    if response.status_code == 422:
+        assert "Keep it under 2,000 characters" in text(response)
+        assert refreshed(session, pair).status == PairStatus.ACTIVE
+        close(mentor, pair)
+    assert reflect(mentor, pair, learned=reason).status_code in (303, 422)
+
+
+def test_html_in_names_stays_text_in_the_log(admin, pair, session):
+    from app.models import AuditAction, AuditEvent
+
+    pair.mentee.name = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    session.add(AuditEvent(program_id=pair.program_id, action=AuditAction.PAIR_MADE, subject_id=pair.mentee.id))
+    session.flush()
+    page = admin.get(f"/admin/programs/{pair.program_id}/log").text
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_someone_who_joins_while_the_admin_removes_them_stays(admin, pair, session, monkeypatch):
+    """The page's check and the DELETE are a moment apart: a person who signs in meanwhile (and
+    may have answered the matching questions) keeps their place and their answers."""
+    from app.ending import admin as ending_admin
+    from app.models import Intake
+
+    person = UserFactory(name="Just Joined")
+    row = Participant(program_id=pair.program_id, user_id=person.id)
+    session.add(row)
+    session.flush()
+    seen = ending_admin.setup.Person(row.id, person.id, person.name, person.email, "", "", True, False)
+    person.first_signed_in_at = utcnow()
+    session.add(Intake(participant_id=row.id, interests="Sailing"))
+    session.flush()
+    monkeypatch.setattr(ending_admin, "_person", lambda program_id, participant_id: seen)  # as it was read
+    url = f"/admin/programs/{pair.program_id}/ending/participants/{row.id}/remove"
+    assert "has joined or been paired meanwhile, so they stay" in text(admin.post(url, data=YES, follow_redirects=True))
+    assert not gone(session, Participant, row.id) and not gone(session, User, person.id)
+    assert session.scalar(select(func.count()).select_from(Intake).where(Intake.participant_id == row.id)) == 1
+
+
+def test_closing_a_moment_after_the_partner_says_so_and_tells_nobody_again(
+    mentor, pair, session, monkeypatch, sent_mail
+):
+    real_close = closing.close
+
+    def partner_first(pair_id, how, *, by=None, at=None):
+        real_close(pair_id, how, by=pair.mentee.id, at=at)  # Margaret pressed a moment earlier
+        return real_close(pair_id, how, by=by, at=at)
+
+    monkeypatch.setattr(closing, "close", partner_first)
+    page = text(mentor.post(f"/pairs/{pair.id}/close", data={"reason": REASON}, follow_redirects=True))
+    assert "has been told" not in page
+    assert "Your pair had already closed" in page
+    assert refreshed(session, pair).ended_by_id == pair.mentee.id
+    assert session.get(ClosingReason, pair.id) is None

@@ -448,7 +448,7 @@ def test_while_one_is_being_prepared_another_press_waits_for_it(app, client, log
     assert "preparing your export" in page and 'action="/account/export"' not in page
 
 
-PINNED_QUERIES = 28
+PINNED_QUERIES = 30
 
 
 def test_queries_stay_flat_when_the_history_doubles(client, login, queries, session):
@@ -463,7 +463,7 @@ def test_queries_stay_flat_when_the_history_doubles(client, login, queries, sess
             response = client.post("/account/export", data={"idempotency_key": new_key()})
         assert response.status_code == 303
         counts.append(log.count)
-    # The builder's 19 reads, and the request's own: the person, the idempotency key, the count
+    # The builder's 21 reads, and the request's own: the person, the idempotency key, the count
     # that chose the request over a worker, the export's row and the older ones it replaces.
     assert counts == [PINNED_QUERIES, PINNED_QUERIES]
 
@@ -482,6 +482,10 @@ def test_hostile_words_keep_every_file_whole(client, login, session):
     session.add(Meeting(pair_id=pair.id, held_on=date(2026, 2, 1), author_id=pair.mentor.id, notes=big))
     session.add(Topic(pair_id=pair.id, text=HOSTILE[:300], added_by_id=pair.mentee.id, added_by_role=Role.MENTEE))
     session.add(NextMeeting(pair_id=pair.id, starts_at=utcnow() + timedelta(days=1), place=HOSTILE[:200]))
+    from app.models import ClosingReason, ClosingReflection
+
+    session.add(ClosingReflection(pair_id=pair.id, author_id=pair.mentee.id, learned=HOSTILE, keep_doing="# Heading"))
+    session.add(ClosingReason(pair_id=pair.id, author_id=pair.mentee.id, text=HOSTILE))
     session.flush()
     login(pair.mentee)
     archive = export_zip(client)
@@ -493,6 +497,7 @@ def test_hostile_words_keep_every_file_whole(client, login, session):
     data = json.loads(archive.read(f"{folder}/pair.json"))
     assert data["meetings"][0]["notes"] == big  # every word kept, exactly
     assert data["topics_for_next_time"][0]["text"] == HOSTILE[:300]
+    assert data["closing"]["my_reflection"]["learned"] == data["closing"]["my_reason"]["text"] == HOSTILE
 
     markdown = archive.read(f"{folder}/pair.md").decode()
     headings = [line for line in markdown.splitlines() if line.startswith("#")]
@@ -518,3 +523,72 @@ def test_markdown_escaping_leaves_plain_words():
     assert block("one\n> two\n- three") == "> one\n> \\> two\n> \\- three"
     assert slug("../../Ünïcødé Pilot 2026!") == "unicde-pilot-2026"
     assert slug("..") == ""
+
+
+def test_the_export_keeps_my_closing_reflection_and_reason_never_my_partners(client, login, people, session):
+    """What a pair learned, kept when it ended: one's own closing reflection and the reason one
+    gave for closing are one's own words, so they leave with the export; the partner's never do."""
+    from app.models import ClosingReason, ClosingReflection
+
+    pair, ended = people["pair"], people["ended"]
+    margaret, aisha = people["margaret"], people["aisha"]
+    session.add_all(
+        [
+            ClosingReflection(
+                pair_id=pair.id,
+                author_id=margaret.id,
+                learned="Margaret-learned-c10e",
+                taught="Margaret-taught-c10e",
+                keep_doing="Margaret-keep-c10e",
+            ),
+            ClosingReflection(pair_id=pair.id, author_id=aisha.id, learned="Aisha-learned-c10e"),
+            ClosingReason(pair_id=pair.id, author_id=aisha.id, text="Aisha-reason-c10e", shared=True),
+            ClosingReason(pair_id=ended.id, author_id=margaret.id, text="Margaret-reason-c10e"),
+        ]
+    )
+    login(margaret)
+    files = files_of(export_zip(client))
+    for suffix in ("json", "md"):
+        mine = "\n".join(c for n, c in files.items() if n.endswith(f".{suffix}")).replace("\\", "")
+        for marker in ("learned", "taught", "keep", "reason"):
+            assert f"Margaret-{marker}-c10e" in mine, (suffix, marker)
+    everything = "\n".join(files.values())
+    assert "Aisha-learned-c10e" not in everything and "Aisha-reason-c10e" not in everything
+    folders = sorted({name.rsplit("/", 1)[0] for name in files if name.startswith("pairs/")})
+    live = json.loads(files[f"{folders[0]}/pair.json"])
+    assert live["closing"]["my_reflection"]["learned"] == "Margaret-learned-c10e"
+    assert live["closing"]["my_reason"] is None  # Aisha closed it: hers is hers
+    assert json.loads(files[f"{folders[1]}/pair.json"])["closing"]["my_reason"]["text"] == "Margaret-reason-c10e"
+
+
+def test_a_worker_killed_half_way_leaves_nothing_served_and_a_new_export_can_be_made(
+    app, client, login, people, session, monkeypatch, export_folder
+):
+    from app.export import builder
+
+    monkeypatch.setitem(app.config, "EXPORT_IN_REQUEST_ROWS", 3)
+    real_write = builder.PairWriter.write
+
+    def killed(self, streams):
+        real_write(self, streams)
+        raise SystemExit("the worker was stopped")  # not an Exception: nothing marks it failed
+
+    monkeypatch.setattr(builder.PairWriter, "write", killed)
+    login(people["margaret"])
+    with pytest.raises(SystemExit):
+        client.post("/account/export", data={"idempotency_key": new_key()})
+    stuck = session.scalars(
+        select(DataExport).where(DataExport.user_id == people["margaret"].id).execution_options(populate_existing=True)
+    ).one()
+    assert stuck.state == ExportState.BUILDING
+    assert list(export_folder.iterdir()) == []  # the half-written file went with it
+    assert client.get(f"/account/export/{stuck.token}.zip").status_code == 404
+    assert "preparing your export" in client.get("/account/passkeys").text
+
+    stuck.created_at = utcnow() - timedelta(hours=2)
+    session.flush()
+    assert "couldn't be made" in client.get("/account/passkeys").text
+    monkeypatch.setattr(builder.PairWriter, "write", real_write)
+    monkeypatch.setitem(app.config, "EXPORT_IN_REQUEST_ROWS", 3_000)
+    made = client.post("/account/export", data={"idempotency_key": new_key()})
+    assert made.status_code == 303 and client.get(made.location).status_code == 200

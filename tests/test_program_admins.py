@@ -293,3 +293,33 @@ def test_downloads_and_reading_and_answering_requests_for_help_are_logged(client
     assert "Read the requests for help (1 request)" in shown(client.get(f"/admin/programs/{program.id}/log"))
     login(mentee)
     assert "Kwame Mensah: Answered a request for help" in shown(client.get(f"/pairs/{pair.id}/program"))
+
+
+def test_an_admin_who_deleted_their_account_stays_in_the_log_as_a_former_admin(app, client, session, login, program):
+    from app.ending import erasure
+    from app.extensions import db
+
+    gone_admin = ProgramAdminFactory(name="Gwendolyn Pryce", program=program)
+    session.add(AuditEvent(program_id=program.id, actor_id=gone_admin.id, action=AuditAction.CSV_EXPORTED))
+    session.flush()
+    with app.test_request_context():
+        erasure.erase(db.session.get(User, gone_admin.id))
+        db.session.commit()
+    login(AdminFactory())
+    log = words(client.get(f"/admin/programs/{program.id}/log"))
+    assert "A former admin : Downloaded the dashboard as CSV" in log or "A former admin: Downloaded" in log
+    assert "Gwendolyn" not in log and "A former participant: Downloaded" not in log
+
+
+def test_an_admin_who_deleted_their_account_no_longer_administers_anything(app, client, session, login, program):
+    from app.ending import erasure
+    from app.extensions import db
+
+    gone_admin = ProgramAdminFactory(name="Gwendolyn Pryce", program=program)
+    with app.test_request_context():
+        erasure.erase(db.session.get(User, gone_admin.id))
+        db.session.commit()
+    assert session.scalars(select(ProgramAdmin).where(ProgramAdmin.user_id == gone_admin.id)).all() == []
+    login(AdminFactory())
+    page = words(client.get(f"/admin/programs/{program.id}/admins"))
+    assert "erased.invalid" not in page and "A former participant" not in page

@@ -71,6 +71,11 @@ def holding(connection, needle: str) -> list[str]:
     return tables
 
 
+def close_at_end(app, session, program: Program) -> None:
+    """The pass of the day after the program's end: its pairs close (their words stay)."""
+    assert run(app, session, program.ends_on + timedelta(days=1)).pairs_deleted == 0
+
+
 def fill(session, pair: Pair) -> None:
     """A pair that did a lot: two meetings, a goal done, a covered topic, ground rules, words everywhere."""
     content = add_pair_content(session, pair, pair.mentor)
@@ -120,6 +125,7 @@ def test_words_are_deleted_the_day_retention_runs_out_and_counts_remain(app, ses
     deletes_on = retention.add_months(program.ends_on, 12)
     assert retention.deletes_on(program) == deletes_on
 
+    close_at_end(app, session, program)
     assert run(app, session, deletes_on - timedelta(days=1)).pairs_deleted == 0
     for marker in MARKERS:
         assert holding(connection, marker), f"{marker} went before its time"
@@ -156,6 +162,7 @@ def test_a_run_deletes_a_bounded_batch_and_finishes_later(app, session, program,
     for pair in pairs:
         session.add(Topic(pair_id=pair.id, text="Ibis-topic", added_by_role="mentee"))
     monkeypatch.setattr(retention, "RETENTION_BATCH", 2)
+    close_at_end(app, session, program)
     day = retention.add_months(program.ends_on, 12) + timedelta(days=3)
     first = run(app, session, day)
     assert (first.pairs_deleted, first.programs_finished) == (2, 0)
@@ -170,7 +177,9 @@ def test_each_program_keeps_its_own_retention(app, session, program):
     kept, gone = PairFactory(program=program), PairFactory(program=short)
     for pair in (kept, gone):
         session.add(Topic(pair_id=pair.id, text="Ibis-topic", added_by_role="mentee"))
-    run(app, session, retention.add_months(program.ends_on, 1))
+    close_at_end(app, session, program)
+    # A month after the end, and four weeks after the pairs closed.
+    run(app, session, retention.add_months(program.ends_on, 1) + timedelta(days=1))
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Topic).where(Topic.pair_id == gone.id)) == 0
     assert session.scalar(select(func.count()).select_from(Topic).where(Topic.pair_id == kept.id)) == 1
@@ -214,7 +223,7 @@ def test_the_admin_sets_the_retention(app, session, program, login, client):
 def test_the_cli_drives_time(app, session, program):
     pair = PairFactory(program=program, mentor=UserFactory())
     session.add(Topic(pair_id=pair.id, text="Ibis-topic", added_by_role="mentee"))
-    session.flush()
+    close_at_end(app, session, program)
     day = retention.add_months(program.ends_on, 12)
     result = app.test_cli_runner().invoke(args=["ending", "run", "--at", f"{day.isoformat()}T03:00:00Z"])
     assert result.exit_code == 0, result.output
@@ -231,3 +240,70 @@ def test_the_cli_drives_time(app, session, program):
 )
 def test_months_are_calendar_months(day, months, expected):
     assert retention.add_months(day, months) == expected
+
+
+def test_an_end_date_moved_into_the_past_never_deletes_words_the_pairs_had_no_time_to_keep(
+    app, session, program, login, client
+):
+    """An end date typed a year or two in the past (2024 for 2026) makes the program's retention
+    run out at once. The pairs close, as at any end, but their words stay for weeks after: time for
+    the closing check-in, the closing reflections and an export; the program page says until when."""
+    pair = PairFactory(program=program)
+    fill(session, pair)
+    program.ends_on = TODAY - timedelta(days=800)
+    program.starts_on = program.ends_on - timedelta(days=200)
+    session.flush()
+    assert retention.deletes_on(program) < TODAY
+
+    outcome = run(app, session, TODAY)
+    assert outcome.closed_notices == 2 and outcome.pairs_deleted == 0
+    session.refresh(pair, ["status"])
+    assert pair.status == PairStatus.ENDED
+    assert run(app, session, TODAY + timedelta(days=27)).pairs_deleted == 0
+    for marker in MARKERS[:4]:
+        assert holding(session.connection(), marker), f"{marker} went before its time"
+    login(pair.mentee)
+    kept_until = TODAY + retention.KEPT_AFTER_CLOSING
+    page = words(client.get(f"/pairs/{pair.id}/program"))
+    assert f"is kept until {kept_until.day} {kept_until:%b %Y}" in page
+
+    assert run(app, session, TODAY + timedelta(days=28)).pairs_deleted == 1
+    for marker in MARKERS:
+        assert holding(session.connection(), marker) == [], marker
+
+
+def test_a_retention_run_that_fails_half_way_leaves_all_or_nothing_and_the_next_one_finishes(
+    app, session, program, monkeypatch
+):
+    pair = PairFactory(program=program)
+    fill(session, pair)
+    close_at_end(app, session, program)
+    day = retention.add_months(program.ends_on, 12)
+
+    def dropped(program_id):
+        raise RuntimeError("connection dropped after the pairs, before the program")
+
+    real = retention._delete_program_data
+    monkeypatch.setattr(retention, "_delete_program_data", dropped)
+    with pytest.raises(RuntimeError):
+        run(app, session, day)
+    session.expire_all()
+    assert session.get(PairTally, pair.id) is None
+    assert holding(session.connection(), MARKERS[0])  # the meeting's notes: not half deleted
+
+    monkeypatch.setattr(retention, "_delete_program_data", real)
+    assert run(app, session, day).pairs_deleted == 1
+    assert holding(session.connection(), MARKERS[0]) == []
+    assert session.get(PairTally, pair.id) is not None
+
+
+def test_a_pair_closed_before_closings_had_a_moment_is_deleted_on_its_programs_day(app, session, program):
+    """Pairs ended before the day pairs began to record when they closed (``ended_at`` empty) are
+    not kept for ever: their words go on the program's day."""
+    pair = PairFactory(program=program)
+    session.add(Topic(pair_id=pair.id, text="Ibis-topic-old", added_by_role="mentee"))
+    pair.status = PairStatus.ENDED
+    session.flush()
+    assert pair.ended_at is None
+    assert retention.pair_deletes_on(pair) == retention.deletes_on(program)
+    assert run(app, session, retention.deletes_on(program)).pairs_deleted == 1

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from app import htmx
 from app.admin import setup
+from app.ending import erasure
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, User
 
@@ -27,6 +28,17 @@ bp = Blueprint("log", __name__, url_prefix="/programs/<int:program_id>")
 PAGE_SIZE = 50
 FORMER_ADMIN = "A former admin"
 FORMER_PARTICIPANT = "a former participant"
+# Actions that always concern someone: an entry whose person has no account any more (its
+# subject set to NULL when the account went) still says whom it was about, without a name.
+ABOUT_SOMEONE = {
+    AuditAction.PARTICIPANT_ADDED: FORMER_PARTICIPANT,
+    AuditAction.PARTICIPANT_REMOVED: FORMER_PARTICIPANT,
+    AuditAction.PAIR_MADE: FORMER_PARTICIPANT,
+    AuditAction.PAIR_UNDONE: FORMER_PARTICIPANT,
+    AuditAction.HELP_ANSWERED: FORMER_PARTICIPANT,
+    AuditAction.ADMIN_ADDED: FORMER_ADMIN.lower(),
+    AuditAction.ADMIN_REMOVED: FORMER_ADMIN.lower(),
+}
 
 
 def record(
@@ -78,9 +90,22 @@ _actor = aliased(User)
 _subject = aliased(User)
 
 
+def _actor_name(name: str | None) -> str:
+    # An admin who deleted their account keeps their row, anonymised as any person's is: in the
+    # log they are an admin still, a former one.
+    return FORMER_ADMIN if name in (None, erasure.FORMER) else name
+
+
 def _entries(query) -> list[Entry]:
     return [
-        Entry(row.id, row.created_at, row.action, row.actor or FORMER_ADMIN, row.subject, row.details or {})
+        Entry(
+            row.id,
+            row.created_at,
+            row.action,
+            _actor_name(row.actor),
+            row.subject or ABOUT_SOMEONE.get(row.action),
+            row.details or {},
+        )
         for row in db.session.execute(query)
     ]
 
@@ -124,7 +149,7 @@ def concerning(user_id: int, program_ids: list[int]) -> dict[int, list[Entry]]:
     for row in rows:
         entries = found.setdefault(row.program_id, [])
         if len(entries) < 20:
-            entries.append(Entry(row.id, row.created_at, row.action, row.actor or FORMER_ADMIN, row.subject, {}))
+            entries.append(Entry(row.id, row.created_at, row.action, _actor_name(row.actor), row.subject, {}))
     return found
 
 
@@ -135,6 +160,4 @@ def show(program_id: int) -> Response:
     entries = program_log(program_id, before)
     # The link to older events pages back from the oldest one shown.
     older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
-    return htmx.render(
-        "admin/log.html", program=program, entries=entries[:PAGE_SIZE], older=older, former=FORMER_PARTICIPANT
-    )
+    return htmx.render("admin/log.html", program=program, entries=entries[:PAGE_SIZE], older=older)

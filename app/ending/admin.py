@@ -5,8 +5,9 @@ Four actions, each refused with a clear message when its condition fails, and ot
 again on a confirm page: the first POST (from the ending page's button) answers with the page
 that says what will happen, and only its own button (``confirmed=yes``) does it. So no action
 hangs on a GET, and nothing is done by one tap: end the program (its pairs close), undo a pair
-whose people never signed in, remove a participant who never joined, delete a program where
-nobody in a pair has signed in.
+whose people never signed in, remove a participant who never joined, delete a program that held
+nothing of anyone (``_why_kept``: deleting it takes its log too). None of these answers rests on
+whether a pair wrote or met, which would tell the admin what the noisy dashboard hides.
 Every action passes through ``_done``, the one place an audit log will record them.
 
 What this page reads of pairs is whether they are closed (never how), whether their people have
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import ColumnElement, delete, exists, or_, select, union
 
 from app import htmx
 from app.admin import audit, setup
@@ -34,9 +35,12 @@ from app.forms import EmptyForm
 from app.models import (
     AuditAction,
     ClosingReason,
+    HelpRequest,
+    Intake,
     Pair,
     PairMember,
     PairStatus,
+    PairTally,
     Participant,
     Program,
     User,
@@ -114,23 +118,55 @@ def pair_rows(program_id: int) -> list[PairRow]:
 
 
 def _never_joined(program_id: int) -> list[setup.Person]:
-    paired = select(PairMember.user_id).join(Pair, Pair.id == PairMember.pair_id).where(Pair.program_id == program_id)
-    return [
-        person
-        for person in setup.people(program_id)
-        if not person.joined and person.user_id not in set(db.session.scalars(paired))
-    ]
+    paired = set(
+        db.session.scalars(
+            select(PairMember.user_id).join(Pair, Pair.id == PairMember.pair_id).where(Pair.program_id == program_id)
+        )
+    )
+    return [person for person in setup.people(program_id) if not person.joined and person.user_id not in paired]
 
 
-def _program_has_content(program_id: int) -> bool:
+def _held(program_id: int) -> dict[str, ColumnElement[bool]]:
+    """What a program may have held of anyone, each an SQL condition: its pairs' words now, their
+    words since deleted by retention, and anyone who joined (signed in, answered its matching
+    questions, asked for help)."""
     pairs = select(Pair.id).where(Pair.program_id == program_id)
-    return bool(db.session.scalar(select(_has_content(pairs))))
+    participants = select(Participant.id).where(Participant.program_id == program_id)
+    people = union(
+        select(Participant.user_id).where(Participant.program_id == program_id),
+        select(PairMember.user_id).where(PairMember.pair_id.in_(pairs)),
+    )
+    return {
+        "words": _has_content(pairs),
+        "deleted words": or_(
+            exists().where(PairTally.pair_id.in_(pairs)),
+            exists().where(Program.id == program_id, Program.content_deleted_at.is_not(None)),
+        ),
+        "people": or_(
+            exists().where(User.id.in_(people), User.first_signed_in_at.is_not(None)),
+            exists().where(Intake.participant_id.in_(participants)),
+            exists().where(HelpRequest.program_id == program_id),
+        ),
+    }
 
 
-def _program_in_use(program_id: int) -> bool:
-    """Someone in a pair has joined (what the admin sees anyway), or, as a safeguard, a pair
-    holds something: then the program can't be deleted. Whichever holds, the admin is told the same."""
-    return bool(db.session.scalar(select(exists(_joined_pairs(program_id))))) or _program_has_content(program_id)
+def _why_kept(program: Program) -> str | None:
+    """Why ``program`` can't be deleted, in words, or None when it held nothing of anyone: one query.
+
+    Deleting a program takes its log with it. That is acceptable only for a program set up and
+    never used: once someone joined it or its pairs wrote (even words deleted since), the log of
+    what its admins did is kept for them and for the owners, so an admin can't erase it."""
+    held = db.session.execute(
+        select(*(condition.label(name.replace(" ", "_")) for name, condition in _held(program.id).items()))
+    ).one()
+    # One answer whichever holds: which one would tell whether a pair wrote (once anyone in a pair
+    # signed in, the admin could not tell the two apart from the participants page alone).
+    if held.words or held.deleted_words or held.people:
+        return (
+            f"People have taken part in {program.name}, so it can't be deleted: the log of what its admins did "
+            "stays, for them and for Twoway's owners. End it instead."
+        )
+    return None
 
 
 @bp.get("")
@@ -142,7 +178,7 @@ def index(program_id: int) -> Response:
         pairs=pair_rows(program_id),
         never_joined=_never_joined(program_id),
         deletes_on=deletes_on(program),
-        in_use=_program_in_use(program_id),
+        why_kept=_why_kept(program),
         form=EmptyForm(),
     )
 
@@ -295,7 +331,20 @@ def remove(program_id: int, participant_id: int) -> Response:
         return _refuse(program_id, f"{person.name} is in a pair. Undo the pair first, then remove them.")
     if not _confirmed():
         return _confirm_remove(program, person)
-    db.session.execute(delete(Participant).where(Participant.id == participant_id))
+    # The DELETE checks again: someone who signed in (or was paired) since the page read them stays.
+    removed = db.session.execute(
+        delete(Participant).where(
+            Participant.id == participant_id,
+            ~exists().where(User.id == Participant.user_id, User.first_signed_in_at.is_not(None)),
+            ~exists().where(
+                PairMember.user_id == Participant.user_id,
+                PairMember.pair_id.in_(select(Pair.id).where(Pair.program_id == program_id)),
+            ),
+        )
+    ).rowcount
+    if not removed:
+        db.session.rollback()
+        return _refuse(program_id, f"{person.name} has joined or been paired meanwhile, so they stay.")
     # Before the account may go with it: the entry then reads "a former participant".
     _done(AuditAction.PARTICIPANT_REMOVED, program_id, person.user_id)
     elsewhere = db.session.scalar(
@@ -312,7 +361,7 @@ def remove(program_id: int, participant_id: int) -> Response:
     return htmx.redirect(url_for(".index", program_id=program_id))
 
 
-# --- delete a program that holds no pair content -------------------------------------------------
+# --- delete a program that held nothing of anyone -------------------------------------------------
 
 
 def _confirm_delete(program: Program) -> Response:
@@ -321,8 +370,9 @@ def _confirm_delete(program: Program) -> Response:
         program,
         f"Delete {program.name}",
         [
-            "Only a program where nobody in a pair has signed in yet can be deleted: its pairs can't have written anything.",
-            "Its settings, participants' places, matching answers and pairs go. People's accounts stay.",
+            "Only a program nobody has used can be deleted: nobody joined it, answered its matching questions or asked for help, and its pairs wrote nothing.",
+            "Its log of what its admins did goes with it.",
+            "Its settings, participants' places and pairs go. People's accounts stay.",
         ],
         "Delete the program",
         url_for(".delete_program", program_id=program_id),
@@ -332,19 +382,22 @@ def _confirm_delete(program: Program) -> Response:
 @bp.post("/delete")
 def delete_program(program_id: int) -> Response:
     program = setup.get_program(program_id)
-    if _program_in_use(program_id):
-        return _refuse(
-            program_id,
-            f"Someone in a pair of {program.name} has joined Twoway, so it can't be deleted. End it instead: what "
-            f"its pairs wrote is deleted {program.retention_months} months after its end.",
-        )
+    why_kept = _why_kept(program)
+    if why_kept:
+        return _refuse(program_id, why_kept)
     if not _confirmed():
         return _confirm_delete(program)
     name = program.name
-    # The database's cascades take its pairs, participants, prompts and matching with it.
-    # The program's log goes with it (it held no pair content); the server's log keeps the deed.
+    # The database's cascades take its pairs, participants, prompts and matching with it, and its
+    # log (it held nothing of anyone); the server's log keeps the deed. The DELETE checks again:
+    # a pair writing between the check and the delete keeps the program and its words.
+    deleted = db.session.execute(
+        delete(Program).where(Program.id == program_id, ~or_(*_held(program_id).values()))
+    ).rowcount
+    if not deleted:
+        db.session.rollback()
+        return _refuse(program_id, _why_kept(program) or f"{name} changed meanwhile: nothing was deleted.")
     current_app.logger.info("Admin %s: deleted program %s", current_user.id, program_id)
-    db.session.execute(delete(Program).where(Program.id == program_id))
     db.session.commit()
     flash(f"{name} is deleted.", "success")
     return htmx.redirect(url_for("admin.index"))

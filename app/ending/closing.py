@@ -101,12 +101,13 @@ def _tell(pair_ids: list[int], how: PairEnding, by: int | None, at: datetime) ->
     return [delivery_id for delivery_id, _ in added]
 
 
-def close_early(member: PairMember, reason: str, shared: bool) -> list[int]:
+def close_early(member: PairMember, reason: str, shared: bool) -> list[int] | None:
     """``member`` closes their pair now, with the reason they gave (kept apart, theirs alone or
-    also the admin's). Returns the deliveries to queue after the commit. Does not commit."""
+    also the admin's). Returns the deliveries to queue after the commit; None when it had closed
+    a moment before (by the partner, or at its end). Does not commit."""
     ids = close(member.pair_id, PairEnding.EARLY, by=member.user_id)
     if ids is None:
-        return []  # the partner closed it a moment earlier: theirs is the closing, and no reason of ours
+        return None  # theirs is the closing, and no reason of ours
     if reason:
         db.session.add(ClosingReason(pair_id=member.pair_id, author_id=member.user_id, text=reason, shared=shared))
     return ids

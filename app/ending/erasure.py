@@ -4,8 +4,8 @@ What goes: private reflections and closing reflections, the reason given for clo
 the written answers to check-ins that were not shared, intake answers and the match proposals
 made from them, requests for help sent to the admin, notification choices, push subscriptions,
 deliveries, sessions, passkeys, recovery codes, sign-in links, passkey challenges, calendar
-feeds, remembered form answers, and the sign-in mail counts kept under a hash of the address.
-The address also leaves other people's "don't pair me with" lists, and the person's name the
+feeds, remembered form answers, the programs they administered, their data exports (file and
+row), and the sign-in mail counts kept under a hash of the address. The address also leaves other people's "don't pair me with" lists, and the person's name the
 partners' notices and the pages remembered for other people's double taps.
 
 What stays: what they wrote in a shared space (ground rules, goals, topics, meeting notes,
@@ -26,6 +26,7 @@ from sqlalchemy import String, cast, delete, or_, select, update
 
 from app.auth.links import address_key
 from app.ending import closing
+from app.export import tasks as export_tasks
 from app.extensions import db
 from app.models import (
     CalendarFeed,
@@ -44,6 +45,7 @@ from app.models import (
     PairStatus,
     Participant,
     Passkey,
+    ProgramAdmin,
     PushSubscription,
     RecoveryCode,
     Reflection,
@@ -76,6 +78,8 @@ def _by_user(user_id: int):
         delete(WebAuthnChallenge).where(WebAuthnChallenge.user_id == user_id),
         delete(CalendarFeed).where(CalendarFeed.user_id == user_id),
         delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id),
+        # An admin who leaves administers nothing any more (and isn't listed among the admins).
+        delete(ProgramAdmin).where(ProgramAdmin.user_id == user_id),
         # A written answer kept private was read by its author alone; scores and shared words stay.
         update(FeedbackAnswer)
         .where(FeedbackAnswer.user_id == user_id, FeedbackAnswer.shared.is_(False))
@@ -106,6 +110,7 @@ def erase(user: User) -> list[int]:
         delete(SignInAttempt).where(SignInAttempt.address_key == address_key(email)),
     ):
         db.session.execute(statement)
+    export_tasks.forget(user_id)
     _forget_address(email)
     _forget_name(user_id, name)
     _forget_pages(name, email)

@@ -1,7 +1,7 @@
 """The ending pass: close the pairs whose last day has passed, then delete the words of programs
 whose retention has run out. Beat runs it every ENDING_PASS_SECONDS; ``flask --app wsgi ending
 run --at`` runs it for any moment (tests drive time through it). Both steps are idempotent and
-bounded per run."""
+bounded per run, and each commits on its own."""
 
 from __future__ import annotations
 
@@ -26,9 +26,12 @@ class Outcome:
 def run(at: datetime | None = None) -> Outcome:
     at = at or utcnow()
     ids = closing.close_due(at)
-    pairs, programs = retention.run(at)
+    # Committed and told before retention starts: a retention run that fails (a dropped
+    # connection, a row it can't delete) must not keep pairs from closing, this hour or any other.
     db.session.commit()
     outbox.queue_sending(ids)
+    pairs, programs = retention.run(at)
+    db.session.commit()
     return Outcome(len(ids), pairs, programs)
 
 

@@ -15,6 +15,11 @@ done, topics covered, actions, check-ins answered, whether both agreed ground ru
 the counts the admin's figures and the pair's closing summary are made of; a figure computed
 from content rows reads the tally for a pair whose content is gone.
 
+A pair's words are never deleted sooner than ``KEPT_AFTER_CLOSING`` after the pair closed,
+whatever the dates say: an end date typed years in the past (or a retention shortened after the
+end) would otherwise close a pair and delete its words in the same pass, before either person
+could answer the closing check-in, write a closing reflection or take an export.
+
 Each run handles at most RETENTION_BATCH pairs (idempotent: a pair with a tally is done), so a
 big program is deleted over a few runs, never in one long transaction.
 """
@@ -22,11 +27,11 @@ big program is deleted over a few runs, never in one long transaction.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select
 
-from app.ending.closing import tally_columns
+from app.ending.closing import CLOSING_WINDOW, tally_columns
 from app.extensions import db
 from app.idempotency import KEPT_FOR
 from app.models import (
@@ -36,7 +41,6 @@ from app.models import (
     MatchingRun,
     MatchProposal,
     Pair,
-    PairEnding,
     PairMember,
     PairStatus,
     PairTally,
@@ -47,6 +51,9 @@ from app.models import (
 from app.models.user import UTC_ZONE
 
 RETENTION_BATCH = 200
+# The least time a closed pair's words are kept: the two weeks of last words, and two more to
+# take them away.
+KEPT_AFTER_CLOSING = 2 * CLOSING_WINDOW
 # Tables with a pair_id that are not the pair's words: the pair itself and what it leaves.
 KEPT = frozenset({"pair", "pair_member", "pair_tally"})
 
@@ -61,6 +68,19 @@ def add_months(day: date, months: int) -> date:
 def deletes_on(program: Program) -> date:
     """The first day the program's words may be deleted: its end plus its retention."""
     return add_months(program.ends_on, program.retention_months)
+
+
+def pair_deletes_on(pair: Pair, today: date | None = None) -> date:
+    """The first day ``pair``'s words may be deleted: its program's ``deletes_on``, and never
+    sooner than KEPT_AFTER_CLOSING after the pair closed (one still going closes tomorrow at the
+    earliest)."""
+    if pair.ended_at is not None:
+        closed = pair.ended_at.astimezone(UTC_ZONE).date()
+    elif pair.status == PairStatus.ENDED:
+        return deletes_on(pair.program)  # closed before pairs recorded when: long ago
+    else:
+        closed = max(today or utcnow().astimezone(UTC_ZONE).date(), pair.program.ends_on) + timedelta(days=1)
+    return max(deletes_on(pair.program), closed + KEPT_AFTER_CLOSING)
 
 
 def content_tables():
@@ -90,7 +110,14 @@ def run(at: datetime | None = None) -> tuple[int, int]:
         db.session.scalars(
             select(Pair.id)
             .outerjoin(PairTally, PairTally.pair_id == Pair.id)
-            .where(Pair.program_id.in_(program_ids), PairTally.pair_id.is_(None))
+            .where(
+                Pair.program_id.in_(program_ids),
+                PairTally.pair_id.is_(None),
+                # A pair still going is closed first (with its notice), and keeps its words a while;
+                # one closed before pairs recorded when (no ended_at) closed long ago.
+                Pair.status == PairStatus.ENDED,
+                or_(Pair.ended_at.is_(None), Pair.ended_at <= at - KEPT_AFTER_CLOSING),
+            )
             .order_by(Pair.id)
             .limit(RETENTION_BATCH)
         )
@@ -113,12 +140,6 @@ def run(at: datetime | None = None) -> tuple[int, int]:
 
 
 def _delete_pairs(pair_ids: list[int], at: datetime) -> None:
-    # A pair of an ended program is closed already; one that slipped through closes quietly now.
-    db.session.execute(
-        update(Pair)
-        .where(Pair.id.in_(pair_ids), Pair.status == PairStatus.ACTIVE)
-        .values(status=PairStatus.ENDED, ended_at=at, ended_how=PairEnding.PROGRAM_END)
-    )
     db.session.execute(_tally_insert(tally_columns(pair_ids), at))
     for table in content_tables():
         db.session.execute(delete(table).where(table.c.pair_id.in_(pair_ids)))

@@ -40,6 +40,10 @@ def close() -> Response:
         return htmx.render(CLOSE_TEMPLATE, status=422, form=form)
     ids = closing.close_early(membership, (form.reason.data or "").strip(), bool(form.share.data))
     db.session.commit()
+    if ids is None:
+        # Closed between this page's check and its UPDATE: nobody is told twice, nor told why.
+        flash("Your pair had already closed, a moment before you pressed: nothing changed.", "success")
+        return htmx.redirect(url_for("pair.home"))
     outbox.queue_sending(ids)
     flash(f"Your pair is closed. {membership.partner().user.first_name} has been told, and not why.", "success")
     return htmx.redirect(url_for("pair.home"))

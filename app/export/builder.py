@@ -43,6 +43,8 @@ from app.models import (
     AgreementSignature,
     Clause,
     ClauseKind,
+    ClosingReason,
+    ClosingReflection,
     DataExport,
     FeedbackAnswer,
     Goal,
@@ -79,7 +81,8 @@ Everything in Twoway that is yours, as it stood on {made}.
 - `pairs/…/pair.json` and `pair.md`, one folder for each pair you are or were in: your ground rules
   and who agreed when, your goals and their milestones, your meetings with their topics and action
   items, topics for next time, the next meeting, your check-in answers and the ones your partner
-  shared with you, and your own private reflections (only you ever see those, here too).
+  shared with you, your own private reflections, and your own closing reflection and any reason
+  you gave for closing (only you ever see those, here too).
 - `pairs/…/meetings.ics`: your meetings, to open in a calendar.
 
 The `.json` files are for other programs; the `.md` files read as plain text, or in any Markdown
@@ -117,6 +120,8 @@ class PairData:
     open_actions: list[Any] = field(default_factory=list)
     answers: list[tuple[FeedbackAnswer, str, PromptKind]] = field(default_factory=list)
     next_meeting: NextMeeting | None = None
+    closing_reflection: ClosingReflection | None = None
+    closing_reason: ClosingReason | None = None
 
     @property
     def pair_id(self) -> int:
@@ -129,7 +134,7 @@ def _by_pair(pairs: dict[int, PairData], rows, place) -> None:
 
 
 def _read_pairs(user: User) -> list[PairData]:
-    """Every pair's content but its meetings: eleven queries, however many pairs and rows."""
+    """Every pair's content but its meetings: thirteen queries, however many pairs and rows."""
     memberships = authz.memberships_of(user)
     pairs = {m.pair_id: PairData(m) for m in memberships}
     if not pairs:
@@ -190,6 +195,8 @@ def _read_pairs(user: User) -> list[PairData]:
         scalars(select(NextMeeting).where(NextMeeting.pair_id.in_(ids))),
         lambda p, n: setattr(p, "next_meeting", n),
     )
+    _by_pair(pairs, scalars(authz.own_closing_reflections(user.id)), lambda p, r: setattr(p, "closing_reflection", r))
+    _by_pair(pairs, scalars(authz.own_closing_reasons(user.id)), lambda p, r: setattr(p, "closing_reason", r))
     return [pairs[m.pair_id] for m in memberships]
 
 
@@ -488,6 +495,28 @@ class PairWriter:
                 }
                 for answer, prompt, kind in d.answers
             ],
+            # Only the exporting person's own: the queries read no one else's.
+            "closing": {
+                "my_reflection": (
+                    {
+                        "learned": d.closing_reflection.learned,
+                        "taught": d.closing_reflection.taught,
+                        "keep_doing": d.closing_reflection.keep_doing,
+                        "updated_at": _moment(d.closing_reflection.updated_at),
+                    }
+                    if d.closing_reflection
+                    else None
+                ),
+                "my_reason": (
+                    {
+                        "text": d.closing_reason.text,
+                        "shared_with_admin": d.closing_reason.shared,
+                        "given_at": _moment(d.closing_reason.created_at),
+                    }
+                    if d.closing_reason
+                    else None
+                ),
+            },
         }
 
     def _topic(self, topic: Topic) -> dict[str, Any]:
@@ -593,7 +622,26 @@ class PairWriter:
                 text.block(shown),
                 "",
             )
+        self._markdown_closing()
         md("## Journal", "")
+
+    def _markdown_closing(self) -> None:
+        reflection, reason, md = self.data.closing_reflection, self.data.closing_reason, self._md
+        if reflection is None and reason is None:
+            return
+        md("## Looking back", "")
+        if reason is not None and reason.text:
+            shown_to = "you and the program's admin" if reason.shared else "only you"
+            md(f"Why you closed your pair ({shown_to} read it):", "", text.block(reason.text), "")
+        if reflection is not None:
+            md("Your closing reflection (only you see it):", "")
+            for label, words in (
+                ("What I learned", reflection.learned),
+                ("What I taught", reflection.taught),
+                ("What I'll keep doing", reflection.keep_doing),
+            ):
+                if words:
+                    md(f"{label}:", "", text.block(words), "")
 
     def _md_action(self, action: ActionItem) -> str:
         owner = f" ({text.inline(self.names(action.owner_id))})" if action.owner_id else ""

@@ -10,6 +10,7 @@ from pathlib import Path
 from celery import shared_task
 from flask import current_app
 from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.export import builder
 from app.extensions import db
@@ -42,6 +43,22 @@ def _remove(export: DataExport) -> None:
     db.session.delete(export)
 
 
+def _unlink(token: str) -> None:
+    for name in (f"{token}.zip", f"{token}.part"):
+        (folder() / name).unlink(missing_ok=True)
+
+
+def forget(user_id: int) -> None:
+    """Delete every export of ``user_id``'s, files and rows, for an account being erased: a file
+    holds their private words. The files go before the commit: should it fail, the account stays
+    and its owner makes a new export; an erased account's words must not wait for it. Does not
+    commit."""
+    tokens = list(db.session.scalars(select(DataExport.token).where(DataExport.user_id == user_id)))
+    for token in tokens:
+        _unlink(token)
+    db.session.execute(delete(DataExport).where(DataExport.user_id == user_id))
+
+
 @shared_task(name="twoway.build_export")
 def build_export(export_id: int) -> str:
     """Build an export too big for a request, then tell its owner. A repeat of the task for an
@@ -62,8 +79,18 @@ def build_export(export_id: int) -> str:
             export.state = ExportState.FAILED
             db.session.commit()
         return "failed"
-    finish(export, size)
-    db.session.commit()
+    token = export.token
+    # Its owner may have deleted their account while it was built: the file then goes too.
+    if db.session.scalar(select(DataExport.id).where(DataExport.id == export_id)) is None:
+        _unlink(token)
+        return "gone"
+    try:
+        finish(export, size)
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        _unlink(token)
+        return "gone"
     notices.tell_owner(export)
     return "ready"
 

@@ -35,7 +35,7 @@ def _context(**extra: Any) -> dict[str, Any]:
         "form": HelpForm.blank(),
         "help_max": HELP_MAX,
         "admin_actions": audit.concerning(membership.user_id, [program_id]).get(program_id, []),
-        "deletes_on": retention.deletes_on(membership.pair.program),
+        "deletes_on": retention.pair_deletes_on(membership.pair),
     } | extra
 
 

@@ -386,3 +386,96 @@ def test_the_dashboard_with_its_figures_fits_a_small_phone(new_context, live_ser
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
     assert page.evaluate(SPILLS) == []
     assert page.evaluate(CUT_WORDS) == []
+
+
+# --- ending well, people's data, admins per program ----------------------------------------------
+
+# Words that don't break on their own: a pasted link in a reason, a long address, a long name.
+UNBROKEN = "https://intranet.northwind.example/teams/people-and-culture/reverse-mentoring/2026/cohort-notes"
+LONG_EMAIL = "bartholomew.featherstonehaugh-worthington@people-and-culture.northwind.example"
+
+
+def _fits(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert page.evaluate(SPILLS) == []
+
+
+def _program_that_ended(live_server) -> int:
+    """A program with a pair closed early (its reason, a pasted link, shared with the admin), one
+    not started yet, a participant who never joined, and a log with long names in it."""
+    from app.ending import closing
+    from app.models import AuditAction, AuditEvent, ClosingReason, Pair, PairEnding, Participant, User
+
+    cohort = make_cohort(live_server, 361)
+    with live_server.app.app_context():
+        closer = db.session.scalar(db.select(User.id).filter_by(email=cohort.mentor[1]))
+        closing.close(cohort.pair_id, PairEnding.EARLY, by=closer)
+        db.session.add(ClosingReason(pair_id=cohort.pair_id, author_id=closer, text=UNBROKEN, shared=True))
+        program_id = cohort.program_id
+        from app.models import Program
+
+        program = db.session.get(Program, program_id)
+        fresh = Pair.create(
+            program,
+            mentor=User(name="Oluwaseun Adebayo-Whitfield", email="oluwaseun361@northwind.example"),
+            mentee=User(name="Maximilian Castellanos", email="max361@northwind.example"),
+        )
+        never = User(name="Bartholomew Featherstonehaugh", email=LONG_EMAIL)
+        db.session.add_all([fresh, never])
+        db.session.flush()
+        db.session.add(Participant(program_id=program_id, user_id=never.id, department="People and Culture"))
+        db.session.add_all(
+            AuditEvent(program_id=program_id, action=action, subject_id=never.id, details=details)
+            for action, details in (
+                (AuditAction.PARTICIPANT_ADDED, {}),
+                (AuditAction.SETTINGS_CHANGED, {"changed": ["how long pairs' words are kept", "end date"]}),
+                (AuditAction.HELP_READ, {"requests": 12}),
+            )
+        )
+        db.session.commit()
+    return program_id
+
+
+def test_the_admins_ending_log_and_admins_pages_fit_a_small_phone(new_context, live_server):
+    program_id = _program_that_ended(live_server)
+    page = _admin_on_a_small_phone(new_context, live_server)
+
+    page.goto(f"/admin/programs/{program_id}/ending")
+    expect(page.get_by_role("heading", name="Participants who never joined")).to_be_visible()
+    expect(page.get_by_text(UNBROKEN)).to_be_visible()
+    _fits(page)
+    undo = page.get_by_role("button", name="Undo this pair…")
+    assert undo.bounding_box()["height"] >= 24
+    undo.click()
+    expect(page.get_by_role("button", name="Undo this pair")).to_be_visible()
+    _fits(page)
+
+    page.goto(f"/admin/programs/{program_id}/log")
+    expect(page.get_by_role("heading", name="What the program's admins did")).to_be_visible()
+    expect(page.get_by_text("Bartholomew Featherstonehaugh").first).to_be_visible()
+    _fits(page)
+
+    page.goto(f"/admin/programs/{program_id}/admins")
+    page.get_by_label("Name").fill("Wilhelmina Montgomery-Fairweather")
+    page.get_by_label("Email").fill("wilhelmina." + LONG_EMAIL)
+    page.get_by_role("button", name="Add admin").click()
+    expect(page.get_by_role("status")).to_contain_text("is an admin of this program")
+    _fits(page)
+    assert page.get_by_role("button", name="Remove").bounding_box()["height"] >= 44
+
+
+def test_the_account_pages_export_fits_a_small_phone_and_downloads(live_server, phone):
+    pair = live_server.create_pair()
+    page = phone(pair.mentee).page
+    page.set_viewport_size(SMALL_PHONE)
+    page.goto("/account/passkeys#your-data")
+    expect(page.get_by_role("heading", name="Your data")).to_be_visible()
+    _fits(page)
+    button = page.get_by_role("button", name="Download my data")
+    assert button.bounding_box()["height"] >= 44
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename.startswith("twoway-export-")
+    page.reload()
+    expect(page.get_by_role("link", name="Download your export")).to_be_visible()
+    _fits(page)

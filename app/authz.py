@@ -30,7 +30,7 @@
 - A person's data export holds what is theirs (``export_pair_ids``, ``own_reflection_on``,
   ``exportable_feedback``, ``own_help_requests``, ``own_intakes``, ``own_closing_reflections``,
   ``own_closing_reasons``): never the partner's private words. Its file is downloaded by its owner
-  alone, signed in (``own_export``).
+  alone, signed in (``own_export``); the account page lists only one's own (``own_exports``).
 """
 
 from __future__ import annotations
@@ -686,6 +686,12 @@ def own_closing_reasons(user_id: int) -> Select:
     return select(ClosingReason).where(
         ClosingReason.author_id == user_id, ClosingReason.pair_id.in_(export_pair_ids(user_id))
     )
+
+
+def own_exports() -> Select:
+    """The signed-in person's own data exports (the account page's section, a build under way):
+    nobody else's is ever listed."""
+    return select(DataExport).where(DataExport.user_id == current_user.id)
 
 
 def own_export(token: str) -> DataExport:

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, abort, after_this_request, current_app, flash, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app import authz, htmx, queue
 from app.export import builder, tasks
@@ -53,8 +52,8 @@ def section() -> dict:
     """What the account page's "Your data" section needs: one query."""
     now = utcnow()
     exports = db.session.scalars(
-        select(DataExport)
-        .where(DataExport.user_id == current_user.id, DataExport.expires_at > now)
+        authz.own_exports()
+        .where(DataExport.expires_at > now)
         .order_by(DataExport.created_at.desc(), DataExport.id.desc())
         .limit(1)
     ).all()
@@ -80,11 +79,10 @@ def _account_page() -> str:
 def start() -> Response:
     now = utcnow()
     building = db.session.scalar(
-        select(DataExport.id).where(
-            DataExport.user_id == current_user.id,
-            DataExport.state == ExportState.BUILDING,
-            DataExport.created_at > now - STUCK_AFTER,
-        )
+        authz.own_exports()
+        .where(DataExport.state == ExportState.BUILDING, DataExport.created_at > now - STUCK_AFTER)
+        .with_only_columns(DataExport.id)
+        .limit(1)
     )
     if building is not None:
         flash("Your export is still being prepared. We'll email you when it's ready.", "success")

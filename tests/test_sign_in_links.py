@@ -72,6 +72,20 @@ def test_with_a_passkey_the_link_goes_straight_home(app, client, session, person
     assert response.location == "/"
 
 
+def test_an_admins_home_says_nothing_about_pairs(app, client, session):
+    """Admins are never in a pair: "You're not in a pair yet" is not for them."""
+    from factories import AdminFactory
+
+    admin = AdminFactory()
+    client.post(issue_link(app, admin))
+    home = client.get("/").text
+    assert "not in a pair yet" not in home and 'href="/admin"' in home
+    client.post("/auth/sign-out")
+    participant = UserFactory()
+    client.post(issue_link(app, participant))
+    assert "not in a pair yet" in client.get("/").text
+
+
 def test_a_link_expires_after_fifteen_minutes(app, client, session, person):
     path = issue_link(app, person)
     link = session.scalar(select(SignInLink))

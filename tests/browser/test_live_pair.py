@@ -162,3 +162,20 @@ def test_the_journal_follows_the_partner_while_a_reflection_is_being_written(liv
     expect(mine).to_have_value("I talked too much; next time ask first.")
     expect(journal.locator("#entries")).not_to_contain_text("Malcolm's own note")
     assert journal.evaluate(STILL_LOADED)
+
+
+def test_a_page_that_just_wrote_keeps_its_answer_and_still_follows_the_partner(live_server, phone):
+    """The page's own write and a probe crossing it: the answer ("Added for next time.") stays,
+    and the partner's next change still arrives."""
+    pair = live_server.create_pair(mentor="Amara Osei", mentee="Geoffrey Lamb")
+    mentee = open_page(phone(pair.mentee), pair.url)
+    mentor = open_page(phone(pair.mentor), pair.url)
+    for n in range(3):
+        mentee.locator("#topics").get_by_role("textbox").fill(f"Mentee topic {n}")
+        mentee.locator("#topics").get_by_role("button", name="Add").click()
+        expect(mentee.locator("#topics")).to_contain_text("Added for next time.")
+        expect(mentee.locator("#topics .topics")).to_contain_text(f"Mentee topic {n}")
+    mentor.locator("#topics").get_by_role("textbox").fill("From the mentor")
+    mentor.locator("#topics").get_by_role("button", name="Add").click()
+    expect(mentee.locator("#topics .topics")).to_contain_text("From the mentor", timeout=LIVE_MS)
+    assert mentee.evaluate(STILL_LOADED)

@@ -156,6 +156,23 @@
     const TYPING = "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit]):not([type=button]):not([type=reset]), textarea, select, [contenteditable]";
     let busy = false;
     let timer = null;
+    // Our own writes in flight: a probe asked meanwhile would see our own change and fetch the
+    // page over the answer (and its "Added for next time."), so it waits for them.
+    let writing = 0;
+    let wroteAt = 0;
+    const isWrite = (event) => (event.detail.requestConfig?.verb || "get").toLowerCase() !== "get";
+    document.body.addEventListener("htmx:beforeRequest", (event) => {
+      if (isWrite(event)) {
+        writing += 1;
+        wroteAt = Date.now();
+      }
+    });
+    // A write that never said it ended (a request the browser dropped) holds the probe back for
+    // half a minute at most.
+    const writesInFlight = () => {
+      if (writing > 0 && Date.now() - wroteAt > 30000) writing = 0;
+      return writing > 0;
+    };
 
     const typedIn = (field) => {
       if (field.disabled || ["hidden", "submit", "button", "reset"].includes(field.type)) return false;
@@ -224,8 +241,9 @@
     };
     const refresh = async () => {
       const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      if (!response.ok) return;
+      if (!response.ok || writesInFlight()) return;
       const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (writesInFlight()) return; // a write of ours started meanwhile: its answer comes first
       const drawn = html.querySelector("[data-changes-url]");
       if (!drawn) return; // signed out meanwhile: the next click says so
       for (const block of document.querySelectorAll("[data-live]")) {
@@ -235,14 +253,18 @@
       space.dataset.changes = drawn.dataset.changes;
     };
     const probe = async () => {
-      if (busy || document.visibilityState !== "visible") return;
+      if (busy || writesInFlight() || document.visibilityState !== "visible") return;
       busy = true;
       try {
         const response = await fetch(`${space.dataset.changesUrl}?since=${space.dataset.changes}`, {
           credentials: "same-origin",
           cache: "no-store",
         });
-        if (response.status === 200) await refresh();
+        // 200 says the count now; when it is the one our own write just told us of, the page
+        // already shows everything.
+        if (response.status === 200 && !writesInFlight() && (await response.text()).trim() !== space.dataset.changes) {
+          await refresh();
+        }
       } catch (_) {
         // Offline for a moment: the next probe tries again.
       } finally {
@@ -252,6 +274,7 @@
     // Our own writes answer with the count before and after them: when nothing else came in
     // between, the page already shows it and only the count follows.
     document.body.addEventListener("htmx:afterRequest", (event) => {
+      if (isWrite(event)) writing = Math.max(0, writing - 1);
       const counts = event.detail.xhr && event.detail.xhr.getResponseHeader("Twoway-Changes");
       if (!counts) return;
       const [before, after] = counts.split(" ");

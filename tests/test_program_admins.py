@@ -5,13 +5,14 @@ log, and each participant sees what concerned them."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from factories import AdminFactory, PairFactory, ProgramAdminFactory, ProgramFactory, UserFactory
 from sqlalchemy import select
 from support.mailbox import text_of
 from support.pages import text, words
+from test_admin import program_values
 
 from app.models import AuditAction, AuditEvent, PairMember, Participant, ProgramAdmin, PromptSet, User
 
@@ -115,17 +116,7 @@ def test_the_admin_form_keeps_what_was_typed_and_escapes_it(client, session, log
 def test_the_admin_who_creates_a_program_administers_it(client, session, login):
     kwame = ProgramAdminFactory()
     login(kwame)
-    today = date.today()
-    created = client.post(
-        "/admin/programs/new",
-        data={
-            "name": "Kwame's cohort",
-            "starts_on": today.isoformat(),
-            "ends_on": (today + timedelta(days=90)).isoformat(),
-            "feedback_every_weeks": "4",
-            "privacy_threshold": "5",
-        },
-    )
+    created = client.post("/admin/programs/new", data=program_values(name="Kwame's cohort"))
     assert created.status_code == 303
     assert "Kwame's cohort" in text(client.get("/admin"))
     [row] = session.scalars(select(ProgramAdmin).where(ProgramAdmin.user_id == kwame.id)).all()

@@ -236,17 +236,20 @@ def test_counts_are_whole_and_never_below_zero_or_above_the_pairs_and_means_stay
 
 
 class Recording(snapshots.NoNoise):
-    """No noise, and a note of the sensitivity each figure was noised for."""
+    """No noise, and a note of the sensitivity and the ε each noised group of figures was given."""
 
     def __init__(self) -> None:
         self.l1: list[float] = []
+        self.epsilons: list[float] = []
 
     def counts(self, values, l1, epsilon):
         self.l1.append(l1)
+        self.epsilons.append(epsilon)
         return super().counts(values, l1, epsilon)
 
     def sums(self, values, l1, epsilon):
         self.l1.append(l1)
+        self.epsilons.append(epsilon)
         return super().sums(values, l1, epsilon)
 
 
@@ -706,21 +709,6 @@ def test_the_ending_page_says_a_pair_closed_never_how(app, session, client, admi
     assert "closed" in _about(page, early)
 
 
-class Spending(snapshots.NoNoise):
-    """No noise, and a note of the ε each noised group of figures was given."""
-
-    def __init__(self) -> None:
-        self.epsilons: list[float] = []
-
-    def counts(self, values, l1, epsilon):
-        self.epsilons.append(epsilon)
-        return super().counts(values, l1, epsilon)
-
-    def sums(self, values, l1, epsilon):
-        self.epsilons.append(epsilon)
-        return super().sums(values, l1, epsilon)
-
-
 @pytest.mark.parametrize("questions", [0, 3])
 def test_the_noised_figures_of_a_snapshot_share_its_epsilon_and_no_more(questions):
     measured = snapshots.Measured(
@@ -740,7 +728,7 @@ def test_the_noised_figures_of_a_snapshot_share_its_epsilon_and_no_more(question
         lambda noise: snapshots.release_weekly(measured, 0.7, 5, noise),
         lambda noise: snapshots.release_monthly(measured, 0.7, 5, "Nov 2026", noise),
     ):
-        noise = Spending()
+        noise = Recording()
         _figures, spent = release(noise)
         # Sequential composition: what the groups were given adds up to what the snapshot spent.
         assert sum(noise.epsilons) == pytest.approx(spent) == pytest.approx(0.7)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -935,3 +936,118 @@ def test_hostile_text_in_a_diff_is_rendered_harmless(mentor, mentee, started, ba
     status = mentor.get(base, headers=hx("agreement_status")).text
     assert SCRIPT not in status and "<img" not in status
     assert "&lt;script&gt;" in status and inline_code_in(status) == []
+
+
+# --- One menu for moving and dropping a clause ------------------------------------------------
+
+
+def menu_of(page: str, clause_id: int) -> list[str]:
+    """What the clause's "More" menu offers, in order: the words on its buttons."""
+    card = re.search(rf'<article id="clause-{clause_id}".*?</article>', page, re.S).group(0)
+    menu = re.search(r'<details class="item-menu">(.*?)</details>', card, re.S)
+    assert menu, "no menu on the clause"
+    return re.findall(r"<button[^>]*>([^<]+)</button>", menu.group(1))
+
+
+def test_each_clause_offers_only_the_moves_it_can_make(mentor, started, base, session, pair):
+    page = mentor.get(base).text
+    ordered = sorted(started.values(), key=lambda c: c.position)
+    assert menu_of(page, ordered[0].id) == ["Move down", "Drop"]  # nothing above the first
+    for middle in ordered[1:-1]:
+        assert menu_of(page, middle.id) == ["Move up", "Move down", "Drop"]
+    assert menu_of(page, ordered[-1].id) == ["Move up", "Drop"]  # nothing below the last
+    # Edit stays in sight, outside the menu; the menu holds real forms, each with its CSRF token.
+    card = re.search(rf'<article id="clause-{ordered[0].id}".*?</article>', page, re.S).group(0)
+    actions = card.split('<details class="item-menu">')
+    assert ">Edit</a>" in actions[0] and ">Edit</a>" not in actions[1]
+    assert actions[1].count('method="post"') == 2 and actions[1].count('name="csrf_token"') == 2
+
+    # A clause drawn on its own (by the live probe, or after a save or a "Keep") knows where it stands too.
+    for clause, expected in ((ordered[0], ["Move down", "Drop"]), (ordered[-1], ["Move up", "Drop"])):
+        alone = mentor.get(f"{base}/clauses/{clause.id}", headers=hx(f"clause-{clause.id}")).text
+        assert menu_of(alone, clause.id) == expected
+        kept = mentor.post(f"{base}/clauses/{clause.id}/keep", headers=hx(f"clause-{clause.id}")).text
+        assert menu_of(kept, clause.id) == expected
+
+    # A clause added at the end: the one that was last can now move down.
+    mentor.post(f"{base}/clauses", data={"title": "Coffee", "body": "Fridays."}, headers=hx("clauses"))
+    page = mentor.get(base).text
+    assert menu_of(page, ordered[-1].id) == ["Move up", "Move down", "Drop"]
+    assert menu_of(page, clause_titled(session, pair, "Coffee").id) == ["Move up", "Drop"]
+
+
+def test_a_single_clause_can_only_be_dropped(mentor, started, base, session, pair):
+    ordered = sorted(started.values(), key=lambda c: c.position)
+    for clause in ordered[1:]:
+        mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses"))
+    answer = mentor.post(f"{base}/clauses/{ordered[1].id}/remove", headers=hx("clauses"))
+    assert answer.status_code == 404  # already dropped
+    page = mentor.get(base).text
+    assert menu_of(page, ordered[0].id) == ["Drop"]
+
+
+def test_a_move_from_the_menu_works_without_javascript(mentor, started, base, session, pair):
+    ordered = sorted(started.values(), key=lambda c: c.position)
+    moved = mentor.post(f"{base}/clauses/{ordered[1].id}/move", data={"direction": "up"})
+    assert moved.status_code == 303 and moved.headers["Location"].endswith("/ground-rules#clauses")
+    titles = re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
+    assert titles[:2] == [ordered[1].title, ordered[0].title]
+    # The one now at the top offers no move up; the one it passed offers both.
+    page = mentor.get(base).text
+    assert menu_of(page, ordered[1].id) == ["Move down", "Drop"]
+    assert menu_of(page, ordered[0].id) == ["Move up", "Move down", "Drop"]
+
+
+# --- The sign-off, in every state, for each member --------------------------------------------
+
+
+def signoff_lines(client, base) -> list[str]:
+    """The "Who agreed" list in the status card, as read on screen: one line per member."""
+    status = client.get(base, headers=hx("agreement_status")).get_data(as_text=True)
+    listed = re.search(r'<ul class="signoff" aria-label="Who agreed">(.*?)</ul>', status, re.S).group(1)
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", html.unescape(item)).split())
+        for item in re.findall(r"<li[^>]*>(.*?)</li>", listed, re.S)
+    ]
+
+
+def test_each_member_sees_who_signed_which_version_and_who_is_still_to_sign(
+    mentor, mentee, started, base, session, pair
+):
+    day = f"{utcnow().day} {utcnow():%b %Y}"
+    version = session.get(Agreement, pair.id).version
+    # Draft: both still to sign.
+    assert signoff_lines(mentor, base) == [
+        f"Still to agree You haven't agreed to version {version} yet.",
+        f"Still to agree Margaret hasn't agreed to version {version} yet.",
+    ]
+    # One signed: each sees who it was.
+    agree(mentor, base, session, pair)
+    assert signoff_lines(mentor, base) == [
+        f"Agreed You agreed to version {version} on {day}.",
+        f"Still to agree Margaret hasn't agreed to version {version} yet.",
+    ]
+    assert signoff_lines(mentee, base) == [
+        f"Still to agree You haven't agreed to version {version} yet.",
+        f"Agreed Aisha agreed to version {version} on {day}.",
+    ]
+    # Both signed.
+    agree(mentee, base, session, pair)
+    assert signoff_lines(mentee, base) == [
+        f"Agreed You agreed to version {version} on {day}.",
+        f"Agreed Aisha agreed to version {version} on {day}.",
+    ]
+    # Being revised: both still to sign the new version, each with what they signed before…
+    save(mentee, base, started[MENTEE_WANTS], body="Learn our chat tools.")
+    revised = version + 1
+    assert signoff_lines(mentor, base) == [
+        f"Still to agree You haven't agreed to version {revised} yet (last agreed to version {version} on {day}).",
+        f"Still to agree Margaret hasn't agreed to version {revised} yet (last agreed to version {version} on {day}).",
+    ]
+    # …and when one signs again, the other sees it while the card still shows what changed.
+    agree(mentor, base, session, pair)
+    assert status_heading(mentee, base) == "Changed since you both agreed"
+    assert signoff_lines(mentee, base) == [
+        f"Still to agree You haven't agreed to version {revised} yet (last agreed to version {version} on {day}).",
+        f"Agreed Aisha agreed to version {revised} on {day}.",
+    ]

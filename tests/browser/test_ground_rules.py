@@ -439,3 +439,21 @@ def test_on_a_phone_the_clause_menu_opens_and_a_move_works(live_server, phone):
     expect(titles.nth(0)).to_have_text(first)
     assert_never_reloaded(page)
     assert_no_errors(mentor)
+
+
+def test_escape_or_a_tap_elsewhere_closes_the_clause_menu(live_server, phone):
+    pair = live_server.create_pair(mentor="Amara Nwosu", mentee="Clive Barker")
+    page = open_ground_rules(phone(pair.mentor), pair, start=True)
+    page.set_viewport_size(NARROW)
+    first, second = page.locator("#clauses details.item-menu").nth(0), page.locator("#clauses details.item-menu").nth(1)
+    first.locator("summary").click()
+    expect(first).to_have_attribute("open", "")
+    second.locator("summary").click()  # opening another closes the first
+    expect(second).to_have_attribute("open", "")
+    expect(first).not_to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(second).not_to_have_attribute("open", "")
+    expect(second.locator("summary")).to_be_focused()
+    second.locator("summary").click()
+    page.locator("#agreement_status h2").click()
+    expect(second).not_to_have_attribute("open", "")

@@ -893,8 +893,9 @@ def test_100_kb_of_hostile_text_is_diffed_within_bounds(monkeypatch, hostile):
     for before, after in pairs:
         started = time.perf_counter()
         segments = diff.sentences(before, after)
-        # Generous, for a busy machine: unbounded, the first pair takes minutes.
-        assert time.perf_counter() - started < 2
+        # Generous, for a machine busy with other work (about 0.2 s when quiet): the work is linear
+        # in the text, and the quadratic matching it bounds takes minutes on these.
+        assert time.perf_counter() - started < 10
         assert "".join(s.text for s in segments if s.op != "removed") == after
     assert max(compared, default=0) <= diff.MAX_DIFF_PAIRS
 

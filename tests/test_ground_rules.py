@@ -1052,3 +1052,19 @@ def test_each_member_sees_who_signed_which_version_and_who_is_still_to_sign(
         f"Still to agree You haven't agreed to version {revised} yet (last agreed to version {version} on {day}).",
         f"Agreed Aisha agreed to version {revised} on {day}.",
     ]
+
+
+def test_a_long_stretch_nobody_changed_folds_away_and_stays_readable(mentor, mentee, started, base, session, pair):
+    kept = " ".join(f"We keep sentence {n} as it was." for n in range(40))  # about 1,200 characters
+    save(mentor, base, started[MENTEE_WANTS], body=f"{kept} Fridays suit us.")
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body=f"{kept} Mondays suit us.")
+    status = mentor.get(base, headers=hx("agreement_status")).text
+    folded = re.search(r'<details class="diff-same-long"><summary>(.*?)</summary>(.*?)</details>', status, re.S)
+    assert folded and folded.group(1) == "Unchanged text (280 words)"
+    assert kept in folded.group(2)  # one tap away, all of it
+    assert "<del>Fridays suit us.</del>" in status and "<ins>Mondays suit us.</ins>" in status
+    # Short unchanged sentences stay in sight.
+    save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body="We keep this. Mondays suit us.")
+    assert "diff-same-long" not in mentor.get(base, headers=hx("agreement_status")).text

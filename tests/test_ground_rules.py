@@ -872,8 +872,6 @@ def test_the_diff_reads_back_exactly_whatever_the_text():
     ],
 )
 def test_100_kb_of_hostile_text_is_diffed_within_bounds(monkeypatch, hostile):
-    import time
-
     from app.ground_rules import diff
 
     compared: list[int] = []
@@ -890,12 +888,10 @@ def test_100_kb_of_hostile_text_is_diffed_within_bounds(monkeypatch, hostile):
         (hostile, "Yes. No. " * 10_000),
         ("", hostile),
     )
+    # The work is bounded by counting it, not timed (bench/ground_rules_diff.py times it): the
+    # quadratic matching takes minutes on these inputs when unbounded.
     for before, after in pairs:
-        started = time.perf_counter()
         segments = diff.sentences(before, after)
-        # Generous, for a machine busy with other work (about 0.2 s when quiet): the work is linear
-        # in the text, and the quadratic matching it bounds takes minutes on these.
-        assert time.perf_counter() - started < 10
         assert "".join(s.text for s in segments if s.op != "removed") == after
     assert max(compared, default=0) <= diff.MAX_DIFF_PAIRS
 

@@ -1,7 +1,7 @@
 """The badges of the pair's tab bar: what waits on the person looking, in one query per page.
 
 Every page of a pair draws the tab bar, so what its badges need is read in a single SELECT (the
-query-count tests pin it): the ground rules' sign-off, the action items due that are this person's
+query-count tests pin it), except on the pair's home, whose own queries already hold it (``Waiting``): the ground rules' sign-off, the action items due that are this person's
 (or both people's), and what the check-ins depend on (the rhythm, the latest meetings, the rounds
 this person answered). Fragments swapped by htmx don't draw the bar, so nothing is read until a
 template asks: ``Badges`` reads on first use.
@@ -9,11 +9,12 @@ template asks: ``Badges`` reads on first use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import cache, cached_property
 
 from flask import Response
-from sqlalchemy import Select, String, bindparam, cast, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, String, bindparam, cast, func, literal, or_, select, true
 
 from app import htmx
 from app.extensions import db
@@ -22,6 +23,31 @@ from app.ground_rules import agreement
 from app.models import ActionItem, Agreement, AgreementSignature, FeedbackSubmission, Meeting, Pair, PairMember, Rhythm
 
 PAIR, USER, TODAY = bindparam("pair_id"), bindparam("user_id"), bindparam("today")
+
+
+def actions_due_count(pair_id: ColumnElement, user_id: ColumnElement, today: ColumnElement) -> ScalarSelect:
+    """How many open action items are due by ``today`` that are the person's, or both people's:
+    a scalar subquery, for the pair's home to read with what else it reads."""
+    return (
+        select(func.count())
+        .select_from(ActionItem)
+        .where(
+            ActionItem.pair_id == pair_id,
+            ActionItem.done.is_(False),
+            ActionItem.due_on <= today,
+            or_(ActionItem.owner_id == user_id, ActionItem.owner_id.is_(None)),
+        )
+        .scalar_subquery()
+    )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What the tab bar's badges say, when the page already knows it (the pair's home does)."""
+
+    ground_rules: bool
+    actions_due: int
+    check_ins: int
 
 
 @cache
@@ -40,17 +66,7 @@ def _query() -> Select:
         .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
         .exists()
     )
-    actions_due = (
-        select(func.count())
-        .select_from(ActionItem)
-        .where(
-            ActionItem.pair_id == PAIR,
-            ActionItem.done.is_(False),
-            ActionItem.due_on <= TODAY,
-            or_(ActionItem.owner_id == USER, ActionItem.owner_id.is_(None)),
-        )
-        .scalar_subquery()
-    )
+    actions_due = actions_due_count(PAIR, USER, TODAY)
     # As rounds.facts reads them: the latest meetings held by today, one row even without any.
     recent = (
         select(Meeting.id, Meeting.held_on)
@@ -95,7 +111,8 @@ def _query() -> Select:
 
 
 class Badges:
-    """What waits on ``membership``'s person in each section of the pair, read on first use."""
+    """What waits on ``membership``'s person in each section of the pair (as ``Waiting`` says
+    it), read on first use."""
 
     def __init__(self, membership: PairMember, today: date | None = None) -> None:
         self._membership = membership

@@ -99,7 +99,8 @@ def home() -> Response:
     if authz.current_membership().pair.closed:
         # A closed pair opens on what they did together, and their last words.
         return ending.closed_home()
-    return htmx.render("pairs/home.html", first_visit=_first_visit(), **_home_context())
+    context = _home_context()
+    return htmx.render("pairs/home.html", first_visit=_first_visit(), badges=context["board"].waiting, **context)
 
 
 # session: the pairs whose home has told this person who is the mentor and who the mentee.

@@ -406,8 +406,9 @@ def test_query_counts_are_pinned_and_flat(mentor, started, base, session, pair, 
         return counts
 
     first = measure()
-    # Pinned: the signed-in person (1), the membership with both people (1), then the page's own.
-    assert first == {"page": 5, "clause": 4, "edit": 4, "probe": 4, "history": 6}
+    # Pinned: the signed-in person (1), the membership with both people (1), then the page's own;
+    # a whole page also its tab bar's badges (1).
+    assert first == {"page": 5 + 1, "clause": 4, "edit": 4, "probe": 4, "history": 6 + 1}
     for n in range(8):  # twice the clauses, and many more revisions
         mentor.post(f"{base}/clauses", data={"title": f"Extra {n}", "body": "More"})
         save(mentor, base, clause_titled(session, pair, MENTEE_WANTS), body=f"Revision {n}")
@@ -421,7 +422,8 @@ def test_the_changed_status_with_its_diff_stays_within_budget(mentor, mentee, st
         save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body=f"Revision {n}")
         with queries() as log:
             assert "Changed since you both agreed" in text(mentor.get(base))
-        assert log.count == 6  # one more than a draft: the version both agreed to, rebuilt in one query
+        # One more than a draft: the version both agreed to, rebuilt in one query; and the tab bar.
+        assert log.count == 6 + 1
 
 
 # --- Long clauses: the diff is bounded --------------------------------------------------------

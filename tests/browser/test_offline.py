@@ -328,3 +328,81 @@ def test_a_draft_survives_leaving_the_page(live_server, phone):
     expect(page.locator("#topics li").filter(has_text="Whether Neville could mentor")).to_have_count(1)
     expect(page.get_by_role("button", name="Put them back")).to_have_count(0)
     assert someone.errors == [], someone.errors
+
+
+def seed_reflection(live_server: LiveServer, pair: PairInfo, body: str) -> tuple[int, int]:
+    """A meeting last week on which the mentor wrote a reflection; returns (meeting, reflection)."""
+    from app.models import Meeting, Reflection
+
+    with live_server.app.app_context():
+        meeting = Meeting(pair_id=pair.id, held_on=date.today() - timedelta(days=7), author_id=pair.mentor.id)
+        db.session.add(meeting)
+        db.session.flush()
+        mine = Reflection(meeting_id=meeting.id, pair_id=pair.id, author_id=pair.mentor.id, body=body, version=1)
+        db.session.add(mine)
+        db.session.commit()
+        return meeting.id, mine.id
+
+
+def saved_elsewhere(live_server: LiveServer, reflection_id: int, body: str) -> None:
+    """The same person saves the reflection from another device meanwhile."""
+    from app.models import Reflection
+
+    with live_server.app.app_context():
+        mine = db.session.get(Reflection, reflection_id)
+        mine.body, mine.version = body, mine.version + 1
+        db.session.commit()
+
+
+def write_reflection_offline(page: Page, meeting_id: int, text: str) -> None:
+    reflection = page.locator(f"#reflection-{meeting_id}")
+    reflection.get_by_text("Edit your reflection").click()
+    reflection.get_by_role("textbox", name="Your private reflection").fill(text)
+    go_offline(page.context)
+    reflection.get_by_role("button", name="Save reflection").click()
+    expect(page.locator("#outbox .outbox-waiting li")).to_have_text(["Your private reflection"])
+
+
+def test_a_conflict_met_by_background_sync_waits_in_needs_you_then_shows_the_conflict_view(live_server, phone):
+    pair = live_server.create_pair(mentor="Hana Sato", mentee="Derek Moss")
+    meeting_id, reflection_id = seed_reflection(live_server, pair, "First thoughts")
+    mentor: Phone = phone(pair.mentor)
+    page = mentor.page
+    context = page.context
+    page.goto(f"{pair.url}/journal")
+    ready(page)
+    write_reflection_offline(page, meeting_id, "Written on the train")
+    blank = context.new_page()
+    page.close()
+    saved_elsewhere(live_server, reflection_id, "Written on the laptop")
+
+    go_online(context)
+    fire_sync(blank, live_server.url)
+    sw = context.service_workers[0]
+    wait_until(blank, lambda: [e["state"] for e in sw.evaluate("self.TwowayOutbox.entries()")] == ["needs-you"])
+
+    # The next visit lists it; opening it shows the usual conflict view, with the words typed.
+    page = context.new_page()
+    page.goto(pair.url)
+    needs_you = page.locator("#outbox .outbox-needs-you li")
+    expect(needs_you).to_have_count(1)
+    needs_you.get_by_role("button", name="Open: Your private reflection").click()
+    expect(page.get_by_role("alert").filter(has_text="You saved this reflection in another tab")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Your private reflection")).to_have_value("Written on the train")
+    expect(page.get_by_text("Written on the laptop")).to_be_visible()
+    expect(page.locator("#outbox")).to_have_count(0)
+    assert real_errors(mentor.errors) == []
+
+
+def test_a_conflict_met_by_the_open_page_shows_the_conflict_view(live_server, phone):
+    pair = live_server.create_pair(mentor="Tariq Aziz", mentee="Moira Flynn")
+    meeting_id, reflection_id = seed_reflection(live_server, pair, "First thoughts")
+    page = phone(pair.mentor).page
+    page.goto(f"{pair.url}/journal")
+    ready(page)
+    write_reflection_offline(page, meeting_id, "Written in a tunnel")
+    saved_elsewhere(live_server, reflection_id, "Written at my desk")
+
+    go_online(page.context)
+    expect(page.get_by_role("alert").filter(has_text="You saved this reflection in another tab")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Your private reflection")).to_have_value("Written in a tunnel")

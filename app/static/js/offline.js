@@ -218,6 +218,15 @@
     }
   };
 
+  // Entries written on this page: the person is looking at it, so a conflict one of them meets
+  // (sent by this page or by the service worker) opens its conflict view at once. Older ones wait
+  // in "needs you".
+  const madeHere = new Set();
+  const openConflictMadeHere = async () => {
+    const conflict = (await Outbox.entries()).find((e) => e.state === "needs-you" && e.status === 409 && madeHere.has(e.id));
+    if (conflict) await openEntry(conflict);
+  };
+
   const capture = async (form) => {
     const kind = kindOf(form);
     const fields = [...new FormData(form)].filter(([name, value]) => name !== "csrf_token" && typeof value === "string");
@@ -225,7 +234,7 @@
     // doesn't read it is made safe to repeat otherwise (a tick sets a state, a version check).
     if (!fields.some(([name]) => name === "idempotency_key")) fields.push(["idempotency_key", newKey()]);
     const path = pathOf(form.action);
-    await Outbox.add({
+    const id = await Outbox.add({
       owner: user,
       generation,
       kind,
@@ -234,6 +243,7 @@
       label: labelOf(kind, form, fields),
       replaces: kind === "tick" ? path : null,
     });
+    madeHere.add(id);
     if (kind === "topic") dropDraft(path);
     showQueued(kind, form);
     await drawPanel();
@@ -290,7 +300,11 @@
     }
     return element;
   };
+  let opening = false;
   const openEntry = async (entry) => {
+    // Once: the page's replay and the service worker's message may both ask.
+    if (opening) return;
+    opening = true;
     // The usual page for it, drawn by the server from what was typed (the conflict view, or the
     // form with its errors). The words also stay as a draft of that form, in case that fails.
     const fields = entry.fields;
@@ -359,16 +373,14 @@
   };
 
   let sending = false;
-  const sendNow = async (here) => {
+  const sendNow = async () => {
     if (sending || !navigator.onLine) return;
     sending = true;
     try {
       const result = await Outbox.replay(window.fetch.bind(window));
       await drawPanel();
       if (result.sent.length) document.dispatchEvent(new CustomEvent("twoway:outbox-sent", { detail: result }));
-      // Sent from this page, which the person is looking at: a conflict shows its usual view now.
-      const conflict = result.needsYou.find((entry) => entry.status === 409);
-      if (here && conflict) await openEntry(conflict);
+      await openConflictMadeHere();
     } catch (_error) {
       // IndexedDB unavailable or the network gone again: the next chance tries again.
     } finally {
@@ -381,21 +393,21 @@
     forgetDrafts(user);
     offerDrafts(document);
     await drawPanel();
-    await sendNow(false);
+    await sendNow();
   };
   start().catch(() => {
     // No IndexedDB (a private window in some browsers): drafts still work, the outbox doesn't.
     offerDrafts(document);
   });
   document.addEventListener("htmx:load", (event) => offerDrafts(event.target));
-  window.addEventListener("online", () => sendNow(true));
+  window.addEventListener("online", () => sendNow());
   // Back online without the browser noticing (a captive portal let go): try now and then.
   window.setInterval(() => {
-    if (document.visibilityState === "visible") sendNow(true);
+    if (document.visibilityState === "visible") sendNow();
   }, 15000);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.addEventListener("message", (event) => {
-      if (event.data && event.data.outbox) drawPanel().catch(() => {});
+      if (event.data && event.data.outbox) drawPanel().then(openConflictMadeHere).catch(() => {});
     });
   }
 })();

@@ -55,17 +55,19 @@
     t.objectStore(META).clear();
   });
 
-  /** Keep ``entry`` (its state "waiting"). One that ``replaces`` an earlier waiting entry (the
+  /** Keep ``entry`` (its state "waiting") and return its id. One that ``replaces`` an earlier waiting entry (the
    * same action item ticked again) takes its place: the last state asked for is what is sent. */
   const add = async (entry) => {
     const earlier = entry.replaces
       ? (await entries()).filter((old) => old.replaces === entry.replaces && old.state === "waiting")
       : [];
+    let added = null;
     await write(OUTBOX, (t) => {
       const store = t.objectStore(OUTBOX);
       for (const old of earlier) store.delete(old.id);
-      store.add({ ...entry, state: "waiting", created: Date.now() });
+      added = store.add({ ...entry, state: "waiting", created: Date.now() });
     });
+    return added.result;
   };
 
   /** The page says whose session it was drawn for (``user``, and the session ``generation``, which

@@ -33,6 +33,20 @@
       form.submit();
     });
   });
+  // The offline page (public, drawn without a session) lists what waits, so nothing typed seems lost.
+  const waitingList = document.getElementById("outbox-offline");
+  if (!user && Outbox && waitingList) {
+    Outbox.entries().then((held) => {
+      if (!held.length) return;
+      const list = waitingList.querySelector("ul");
+      for (const entry of held) {
+        const item = document.createElement("li");
+        item.textContent = entry.label;
+        list.append(item);
+      }
+      waitingList.hidden = false;
+    }).catch(() => {});
+  }
   if (!user || !Outbox) return;
 
   // --- Drafts: typed text kept on the device as it is typed ------------------------------------
@@ -80,10 +94,36 @@
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (form && form.action && status >= 200 && status < 300) dropDraft(pathOf(form.action));
   });
+  // A plain form (htmx prevents the default of its own) leaves the page: its draft is marked sent,
+  // and forgotten once the next page arrives without an error. A submission that never arrived
+  // (the network went) or came back with errors keeps it.
+  const SENT_FOR_MS = 30000;
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!event.defaultPrevented && !form.hasAttribute("hx-post") && form.action) dropDraft(pathOf(form.action));
+    if (event.defaultPrevented || form.hasAttribute("hx-post") || !form.action) return;
+    const action = pathOf(form.action);
+    const draft = readDraft(action);
+    if (!draft) return;
+    try {
+      window.localStorage.setItem(draftKey(action), JSON.stringify({ ...draft, sentAt: Date.now() }));
+    } catch (_error) {
+      // Full: it stays a plain draft.
+    }
   });
+  const settleSentDrafts = () => {
+    const [navigation] = performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
+    const arrived = navigation && navigation.type === "navigate" && (navigation.responseStatus || 200) < 400;
+    for (const key of Object.keys(window.localStorage)) {
+      if (!key.startsWith(`${DRAFT}${user}:`)) continue;
+      const draft = readDraft(key.slice(`${DRAFT}${user}:`.length));
+      if (!draft || !draft.sentAt) continue;
+      if (arrived && Date.now() - draft.sentAt < SENT_FOR_MS) window.localStorage.removeItem(key);
+      else if (Date.now() - draft.sentAt >= SENT_FOR_MS) {
+        delete draft.sentAt;
+        window.localStorage.setItem(key, JSON.stringify(draft));
+      }
+    }
+  };
 
   const offerDrafts = (root) => {
     const forms = root.matches && root.matches("form") ? [root] : [...root.querySelectorAll("form")];
@@ -389,6 +429,7 @@
   };
 
   const start = async () => {
+    settleSentDrafts();
     if (await Outbox.settle(user, generation)) forgetDrafts(null);
     forgetDrafts(user);
     offerDrafts(document);
@@ -397,6 +438,7 @@
   };
   start().catch(() => {
     // No IndexedDB (a private window in some browsers): drafts still work, the outbox doesn't.
+    settleSentDrafts();
     offerDrafts(document);
   });
   document.addEventListener("htmx:load", (event) => offerDrafts(event.target));

@@ -81,10 +81,13 @@ def test_every_page_links_the_manifest_and_registers_the_worker(client):
 # --- The outbox: writes typed offline, replayed later (app/static/js/outbox.js) -----------------
 
 
-def test_outbox_session_says_whose_session_this_is_with_a_fresh_token(client, mentor, pair):
+def test_outbox_session_says_whose_session_this_is_with_a_fresh_token(client, mentor, pair, queries):
     signed_out = client.get("/outbox/session")
     assert signed_out.status_code == 200 and signed_out.get_json() == {"user": None}
-    answer = mentor.get("/outbox/session")
+    with queries() as log:
+        answer = mentor.get("/outbox/session")
+    # Asked before every replay: the person, loaded as every request does, and nothing more.
+    assert log.count == 1, log.statements
     body = answer.get_json()
     assert body["user"] == pair.mentor.id and body["generation"] == pair.mentor.session_generation
     assert body["csrf"]

@@ -708,3 +708,25 @@ def own_export(token: str) -> DataExport:
     if export is None:
         abort(404)
     return export
+
+
+# --- Writes queued offline (app/static/js/outbox.js) ---------------------------------------------
+
+# The header a replayed write carries: the id of the person who typed it on the device.
+REPLAY_FOR = "Twoway-Replay-For"
+# Said on the refusal, so the device drops that write rather than keep offering it.
+REPLAY_REFUSED = "Twoway-Replay-Refused"
+
+
+def refuse_foreign_replay() -> Response | None:
+    """App-wide ``before_request``: a write typed offline and replayed later says whose it is.
+    When the session it is sent under belongs to someone else (another account signed in on that
+    device meanwhile), it is refused: the session's CSRF token would let it through, so this is
+    what keeps one person's words from being written in another's name."""
+    owner = request.headers.get(REPLAY_FOR)
+    if owner is None or not current_user.is_authenticated or owner == str(current_user.id):
+        # Signed out: the usual sign-in answer (401 to a replay, which says so) applies.
+        return None
+    response = Response("Written by someone else on this device.", 403)
+    response.headers[REPLAY_REFUSED] = "other-person"
+    return response

@@ -27,6 +27,7 @@ ACCESS = {
     "pwa.manifest": PUBLIC,
     "pwa.service_worker": PUBLIC,
     "pwa.offline": PUBLIC,
+    "pwa.outbox_session": PUBLIC,
     "auth.sign_in": PUBLIC,
     "auth.email_link": PUBLIC,
     "auth.link": PUBLIC,

@@ -6,8 +6,10 @@ import struct
 from pathlib import Path
 
 from factories import PairFactory
+from sqlalchemy import select
 
 from app import static_build
+from app.models import Topic
 
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
 
@@ -74,3 +76,60 @@ def test_every_page_links_the_manifest_and_registers_the_worker(client):
     assert '<link rel="manifest" href="/manifest.webmanifest">' in page
     assert f'src="{static_url("js/app.js")}"' in page
     assert 'serviceWorker.register("/sw.js"' in (STATIC / "js" / "app.js").read_text()
+
+
+# --- The outbox: writes typed offline, replayed later (app/static/js/outbox.js) -----------------
+
+
+def test_outbox_session_says_whose_session_this_is_with_a_fresh_token(client, mentor, pair, queries):
+    signed_out = client.get("/outbox/session")
+    assert signed_out.status_code == 200 and signed_out.get_json() == {"user": None}
+    with queries() as log:
+        answer = mentor.get("/outbox/session")
+    # Asked before every replay: the person, loaded as every request does, and nothing more.
+    assert log.count == 1, log.statements
+    body = answer.get_json()
+    assert body["user"] == pair.mentor.id and body["generation"] == pair.mentor.session_generation
+    assert body["csrf"]
+    # Never kept by a cache between two people or two sessions.
+    assert "no-store" in answer.headers["Cache-Control"]
+
+
+def test_pages_name_their_owner_for_the_devices_drafts_and_outbox(mentor, pair):
+    page = mentor.get(f"/pairs/{pair.id}").get_data(as_text=True)
+    assert f'<meta name="twoway-owner" content="{pair.mentor.id}:{pair.mentor.session_generation}">' in page
+    assert static_url("js/outbox.js") in page and static_url("js/offline.js") in page
+
+
+def test_a_write_replayed_under_someone_elses_session_is_refused(mentor, mentee, pair, session):
+    replay = {"text": "Typed by Aisha offline", "idempotency_key": "k" * 22}
+    refused = mentee.post(
+        f"/pairs/{pair.id}/topics",
+        data=replay,
+        headers={"HX-Request": "true", "Twoway-Replay-For": str(pair.mentor.id)},
+    )
+    assert refused.status_code == 403 and refused.headers["Twoway-Replay-Refused"] == "other-person"
+    assert session.scalars(select(Topic.text)).all() == []
+
+    own = {"HX-Request": "true", "Twoway-Replay-For": str(pair.mentor.id)}
+    assert mentor.post(f"/pairs/{pair.id}/topics", data=replay, headers=own).status_code < 300
+    # Sent again (the first answer never reached the phone): still one topic.
+    assert mentor.post(f"/pairs/{pair.id}/topics", data=replay, headers=own).status_code < 300
+    assert session.scalars(select(Topic.text)).all() == ["Typed by Aisha offline"]
+
+
+def test_a_replay_after_sign_out_is_told_so_and_makes_nothing(client, pair, session):
+    answer = client.post(
+        f"/pairs/{pair.id}/topics",
+        data={"text": "Typed offline", "idempotency_key": "k" * 22},
+        headers={"HX-Request": "true", "Twoway-Replay-For": str(pair.mentor.id)},
+    )
+    # 401, not the sign-in page: the device keeps the write until its owner signs in again.
+    assert answer.status_code == 401
+    assert session.scalars(select(Topic.text)).all() == []
+
+
+def test_the_service_worker_sends_the_outbox_on_background_sync(client):
+    body = client.get("/sw.js").get_data(as_text=True)
+    assert f"importScripts({static_url('js/outbox.js')!r})".replace("'", '"') in body
+    assert 'addEventListener("sync"' in body

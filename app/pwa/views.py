@@ -8,10 +8,15 @@ from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
+from app import authz
 from app.authz import public
 
 bp = Blueprint("pwa", __name__)
+# A write queued offline names its author; sent under anyone else's session it is refused.
+bp.before_app_request(authz.refuse_foreign_replay)
 
 THEME_COLOUR = "#1d5c57"
 BACKGROUND_COLOUR = "#f7f5f0"
@@ -21,6 +26,8 @@ SHELL = (
     "js/app.js",
     "js/passkeys.js",
     "js/ground_rules.js",
+    "js/outbox.js",
+    "js/offline.js",
     "vendor/htmx-2.0.11.min.js",
     "icons/icon.svg",
     "icons/icon-192.png",
@@ -78,6 +85,7 @@ def service_worker() -> Response:
         version=shell_version(current_app.static_folder),
         shell=[url_for("static", filename=name) for name in SHELL],
         offline_url=url_for(".offline"),
+        outbox_script=url_for("static", filename="js/outbox.js"),
     )
     response = Response(body, mimetype="text/javascript")
     # Browsers must check for a new worker on every visit.
@@ -91,4 +99,21 @@ def offline() -> Response:
     response = Response(render_template("pwa/offline.html"))
     # The service worker keeps its own copy; this page holds nothing private.
     response.cache_control.no_cache = True
+    return response
+
+
+@bp.get("/outbox/session")
+@public
+def outbox_session() -> Response:
+    """Whose session this browser holds now, with a CSRF token for it: fetched fresh before each
+    replay of the device's outbox (app/static/js/outbox.js), by the page or by the service worker
+    (which has no page to read a token from). A write queued under someone else is then dropped
+    on the device, never sent in this person's name. Public, so a signed-out browser learns that
+    it must wait rather than being sent to the sign-in page."""
+    if current_user.is_authenticated:
+        body = {"user": current_user.id, "generation": current_user.session_generation, "csrf": generate_csrf()}
+    else:
+        body = {"user": None}
+    response = current_app.json.response(body)
+    response.cache_control.no_store = True
     return response

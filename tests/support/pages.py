@@ -13,12 +13,14 @@ def text(response) -> str:
 # Flask-WTF's CSRF token is signed with the second it was made: two identical pages drawn a second
 # apart differ in it, and in nothing else.
 _CSRF_TOKEN = re.compile(r"[\w-]{40,}\.[\w-]{4,}\.[\w-]{20,}")
+# Whose drafts and outbox the device keeps (base.html): the viewer's own id, like the token.
+_OWNER = re.compile(r'<meta name="twoway-owner" content="[\d:]+">')
 
 
 def comparable(response) -> str:
-    """The page as ``text`` gives it, with its CSRF tokens masked: for checking that two answers
-    are the same page, whenever each was drawn."""
-    return _CSRF_TOKEN.sub("CSRF-TOKEN", text(response))
+    """The page as ``text`` gives it, with its CSRF tokens and its owner's id masked: for checking
+    that two answers are the same page, whenever each was drawn and whoever it was drawn for."""
+    return _OWNER.sub("", _CSRF_TOKEN.sub("CSRF-TOKEN", text(response)))
 
 
 def words(response) -> str:

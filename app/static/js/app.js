@@ -316,7 +316,9 @@
     element.hidden = false;
     window.setTimeout(() => { element.hidden = true; }, 8000);
   };
-  document.addEventListener("htmx:sendError", () => {
+  document.addEventListener("htmx:sendError", (event) => {
+    // Kept on the device to send later (offline.js says so itself).
+    if (event.detail.queued) return;
     show("Couldn't reach Twoway. Nothing was lost: what you typed is still here. Try again when you're back online.");
   });
   document.addEventListener("htmx:responseError", (event) => {

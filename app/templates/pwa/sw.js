@@ -3,6 +3,8 @@
 const CACHE = "twoway-shell-{{ version }}";
 const OFFLINE_URL = "{{ offline_url }}";
 const SHELL = {{ ([offline_url] + shell) | tojson }};
+// The device's outbox (writes typed offline), shared with the pages.
+importScripts({{ outbox_script | tojson }});
 
 self.addEventListener("install", (event) => {
   // Without cookies: the shell is public, and a response to a request sent with the session
@@ -81,6 +83,19 @@ self.addEventListener("notificationclick", (event) => {
       const showing = windows.find((client) => client.url.split("#")[0] === target.split("#")[0]);
       if (showing) return showing.focus();
       return self.clients.openWindow(target);
+    })
+  );
+});
+
+// Background Sync: what was typed offline is sent once the network is back, even with no Twoway
+// page open. A write met by a conflict waits for the person ("needs you", shown at the next visit);
+// when the network is still down the sync fails, so the browser tries again later.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== self.TwowayOutbox.SYNC_TAG) return;
+  event.waitUntil(
+    self.TwowayOutbox.replay(fetch).then(async (result) => {
+      for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ outbox: "changed" });
+      if (result.stopped === "offline") throw new Error("Still offline: the browser will try again.");
     })
   );
 });

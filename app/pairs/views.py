@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, url_for
 from flask_login import current_user
 
-from app import authz, htmx
+from app import authz, htmx, page_cache
 from app.ending import views as ending
 from app.ending.views import bp as ending_bp
 from app.extensions import db
@@ -69,7 +69,8 @@ def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
 @pair_bp.before_request
 def _load_membership() -> Response | None:
     g.membership = authz.load_membership(g.pair_id)
-    return authz.guard_closed_pair(g.membership)
+    # Access is decided before anything kept is looked at: the cache never answers in its place.
+    return authz.guard_closed_pair(g.membership) or page_cache.serve(g.membership)
 
 
 @pair_bp.context_processor

@@ -7,8 +7,9 @@ made of everything its body depends on:
 
 - the pair, the viewer and the viewer's ``seen_by`` count (a write by either of them, shared or
   private to the viewer, moves it; the partner's private writes move only the partner's);
-- every column of the rows loaded with the membership (the pair, its program, both people: a
-  rename, a new time zone or a closed pair shows at once, though none of them bumps a count);
+- every column of the rows loaded with the membership (the pair, its program, both people and
+  their memberships: a rename, a new time zone or a closed pair shows at once, though none of
+  them bumps a count), read in one light query (``authz.visit``) that also decides access;
 - the viewer's time zone and today's date on their clock and on the server's (pace, due rounds and
   "3 days ago" change with time, not with writes), and the Accept-Language header;
 - the URL with its query string, and the htmx variant (``HX-Request``, ``HX-Target``).
@@ -37,16 +38,16 @@ import threading
 import time
 from collections import OrderedDict
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import inspect
 
 from app import htmx
-from app.models import PairMember, utcnow
+from app.authz import Visit
+from app.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +159,21 @@ def _store() -> Store | None:
     return current_app.extensions.get(EXTENSION)
 
 
+def enabled() -> bool:
+    return _store() is not None
+
+
 # --- Serving -------------------------------------------------------------------------------
 
 
-def serve(membership: PairMember) -> Response | None:
+def serve(visit: Visit) -> Response | None:
     """The kept answer to this request, or None (then the page is drawn, and kept if it may be).
-    Called by the pair blueprint once the membership is loaded and access decided."""
+    Called by the pair blueprint once access is decided (``authz.visit``)."""
     if request.method != "GET" or request.endpoint in NEVER or _store() is None:
         return None
     if "_flashes" in session:
         return None  # a flash waits: it must be shown, and a page showing it must not be kept
-    key = _key(membership)
+    key = _key(visit)
     g.setdefault(_FIELD(), CSRF_PLACEHOLDER)
     g.setdefault(_KEY, key)
     kept = _store().get(key)
@@ -252,22 +257,14 @@ def _FIELD() -> str:  # noqa: N802  (Flask-WTF's own setting, read as it reads i
 # --- The key -------------------------------------------------------------------------------
 
 
-def _columns(obj: Any) -> tuple:
-    state = inspect(obj)
-    return tuple(state.dict.get(column.key) for column in state.mapper.column_attrs)
-
-
-def _key(membership: PairMember) -> str:
-    from app.pairs.changes import seen_by
-
-    pair = membership.pair
+def _key(visit: Visit) -> str:
     zone = current_user.zone
     parts = (
         FORMAT,
-        membership.pair_id,
-        membership.user_id,
-        current_user.id,
-        seen_by(membership),
+        visit.pair_id,
+        visit.user_id,
+        visit.seen_by,
+        visit.rows,
         current_user.time_zone,
         utcnow().astimezone(zone).date().isoformat(),
         date.today().isoformat(),
@@ -275,10 +272,5 @@ def _key(membership: PairMember) -> str:
         htmx.is_htmx(),
         htmx.target(),
         request.full_path,
-        _columns(current_user._get_current_object()),
-        _columns(membership),
-        _columns(pair),
-        _columns(pair.program),
-        tuple((_columns(m), _columns(m.user)) for m in sorted(pair.members, key=lambda m: m.id)),
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()

@@ -197,3 +197,25 @@ def test_the_memory_store_stays_within_its_bytes():
         store.set(f"page-{n}", b"x" * 200, 60)
     assert store.size <= 1000
     assert store.get("page-19") == b"x" * 200 and store.get("page-0") is None
+
+
+def test_the_probe_answers_304_while_its_count_stands(pair, mentor, mentee):
+    probe = f"/pairs/{pair.id}/changes?since=0"
+    tag = mentee.get(probe).headers["ETag"]
+    assert mentee.get(probe, headers={"If-None-Match": tag}).status_code == 304
+    assert mentor.post(f"/pairs/{pair.id}/topics", data={"text": "Pricing the pilot"}).status_code == 303
+    moved = mentee.get(probe, headers={"If-None-Match": tag})
+    assert moved.status_code == 200 and moved.text == "1"
+
+
+def test_the_light_read_decides_access_as_the_membership_does(app, kept, pair, mentor, mentee, login, session):
+    """A kept page and the probe are answered after ``authz.visit``: it refuses whoever
+    ``load_membership`` refuses (someone else's pair, an admin even with a membership), kept
+    page or not."""
+    home, probe = f"/pairs/{pair.id}", f"/pairs/{pair.id}/changes"
+    assert mentor.get(home).status_code == 200 and mentee.get(home).status_code == 200
+    stranger = login(PairFactory().mentor, on=app.test_client())
+    assert stranger.get(home).status_code == 404 and stranger.get(probe).status_code == 404
+    pair.mentor.is_admin = True  # a promotion done by hand in the database
+    session.flush()
+    assert mentor.get(home).status_code == 404 and mentor.get(probe).status_code == 404

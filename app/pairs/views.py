@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_login import current_user
 
 from app import authz, htmx, page_cache
@@ -68,9 +68,17 @@ def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
 
 @pair_bp.before_request
 def _load_membership() -> Response | None:
+    # What needs no objects (the live probe, a page kept since it was drawn) is answered after one
+    # light read that decides access the same way; everything else loads the membership whole.
+    if request.method == "GET" and (request.endpoint in changes.LIGHT or page_cache.enabled()):
+        g.visit = authz.visit(g.pair_id)
+        if request.endpoint in changes.LIGHT:
+            return None
+        served = page_cache.serve(g.visit)
+        if served is not None:
+            return served
     g.membership = authz.load_membership(g.pair_id)
-    # Access is decided before anything kept is looked at: the cache never answers in its place.
-    return authz.guard_closed_pair(g.membership) or page_cache.serve(g.membership)
+    return authz.guard_closed_pair(g.membership)
 
 
 @pair_bp.context_processor

@@ -59,8 +59,9 @@ MAX_AGE = 300
 DEFAULT_BYTES = 32 * 1024 * 1024
 # Bumped when what a key or an entry holds changes, so entries of an older release are never read.
 FORMAT = 1
-# Pair pages that draw the clock itself ("printed at 14:05").
-NEVER = frozenset({"pair.ground_rules.printable"})
+# Pair pages that show what no pair count follows: the clock itself ("printed at 14:05"), and the
+# program's page (figures for the whole program from the published snapshots, what its admins did).
+NEVER = frozenset({"pair.ground_rules.printable", "pair.program.index"})
 # Headers a kept answer replays (the type, and htmx's own); Flask, Flask-Login, the rate limiter
 # and app/security.py add the rest to every answer, kept or drawn.
 _REPLAYED = ("content-type", "hx-")

@@ -219,3 +219,11 @@ def test_the_light_read_decides_access_as_the_membership_does(app, kept, pair, m
     pair.mentor.is_admin = True  # a promotion done by hand in the database
     session.flush()
     assert mentor.get(home).status_code == 404 and mentor.get(probe).status_code == 404
+
+
+def test_pages_showing_what_no_count_follows_are_never_kept(kept, pair, mentee, queries):
+    for section in ("/program", "/ground-rules/print"):
+        url = f"/pairs/{pair.id}{section}"
+        assert mentee.get(url).status_code == 200
+        again, was_kept = served_from_cache(mentee, queries, url)
+        assert again.status_code == 200 and not was_kept, section

@@ -181,14 +181,18 @@ def serve(visit: Visit) -> Response | None:
     if kept is None:
         return None
     head, _, body = kept.partition(b"\n")
-    meta = json.loads(head)
-    if meta.get("until", 0) <= time.time():
+    try:
+        meta = json.loads(head)
+        headers, until, digest = meta["headers"], float(meta["until"]), str(meta["digest"])
+    except (ValueError, KeyError, TypeError):
+        return None  # whatever a shared store holds that isn't ours is a miss, never an error
+    if until <= time.time():
         return None
     # Kept already: nothing to keep again, and this session's token goes in at once.
     g.pop(_KEY)
     delattr(g, _FIELD())
-    response = Response(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()), headers=meta["headers"])
-    response.headers["ETag"] = _etag(key, meta["digest"])
+    response = Response(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()), headers=headers)
+    response.headers["ETag"] = _etag(key, digest)
     return _conditional(response)
 
 

@@ -31,13 +31,15 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, htmx, queue, security, static_build, templating
+    from app import cli, errors, htmx, page_cache, queue, security, static_build, templating
 
     static_build.init_app(app)
     htmx.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    # After security: its after_request then runs first, on the answer as the view made it.
+    page_cache.init_app(app)
     cli.init_app(app)
     queue.celery_init_app(app)
     return app

@@ -332,4 +332,7 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
         "EXPORT_IN_REQUEST_ROWS": EXPORT_IN_REQUEST_ROWS,
         # The same for the rest of the pair space (home, goals, journal: app/pairs/changes.py).
         "LIVE_PROBE_MS": 5000,
+        # Where pair pages are kept between writes (app/page_cache.py): memory:// in each worker
+        # (memory://BYTES to bound it otherwise), redis://… shared, none to draw every page.
+        "PAGE_CACHE_URL": env.get("PAGE_CACHE_URL") or "memory://",
     }

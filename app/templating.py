@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from app import markdown
+from app import markdown, page_cache
 from app.dates import days_ago
 from app.models import utcnow
 
@@ -35,11 +35,16 @@ def init_app(app: Flask) -> None:
     @app.template_filter("recent")
     def is_recent(value: datetime | None) -> bool:
         """Changed in the last ten minutes: worth pointing out to the partner."""
-        return value is not None and utcnow() - value < RECENT
+        if value is None or utcnow() - value >= RECENT:
+            return False
+        page_cache.holds_until(value + RECENT)
+        return True
 
     @app.template_filter("ago")
     def ago(value: datetime) -> str:
         minutes = int((utcnow() - value).total_seconds() // 60)
+        if minutes < 60:
+            page_cache.holds_until(value + timedelta(minutes=minutes + 1))
         if minutes < 1:
             return "just now"
         return f"{minutes} minute{'s' if minutes != 1 else ''} ago" if minutes < 60 else f"on {format_date(value)}"

@@ -136,20 +136,32 @@ def seed(env: dict[str, str]) -> dict:
     return json.loads(made.stdout)
 
 
-def sign_in(login_url: str) -> tuple[urllib.request.OpenerDirector, str]:
+# wrk sends the same User-Agent as the browser that signed in: Flask-Login's session protection
+# marks a session whose address or browser changed as no longer fresh, and writing that into the
+# cookie again on every request would be a cost no real browser makes the app pay.
+USER_AGENT = "twoway-throughput"
+
+
+def sign_in(login_url: str) -> tuple[urllib.request.OpenerDirector, http.cookiejar.CookieJar]:
     """Follow the one-time link as a browser does (open it, press "Continue as …"); return an
-    opener that carries the session and the Cookie header it sends."""
+    opener that carries the session, and its cookie jar."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     page = opener.open(login_url).read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     if token is None:
         sys.exit(f"No sign-in form at {login_url}")
     opener.open(login_url, urllib.parse.urlencode({"csrf_token": token.group(1)}).encode()).read()
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    if not cookie:
+    if not cookie_header(jar):
         sys.exit("Signing in set no cookie")
-    return opener, cookie
+    return opener, jar
+
+
+def cookie_header(jar: http.cookiejar.CookieJar) -> str:
+    # Read once the pages were opened: the session then holds its CSRF secret, as a browser's does
+    # after its first page (otherwise every measured page would start one and set the cookie again).
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
 def targets(opener: urllib.request.OpenerDirector, base: str, pair_url: str) -> list[Target]:
@@ -160,6 +172,7 @@ def targets(opener: urllib.request.OpenerDirector, base: str, pair_url: str) -> 
     version = re.search(r'data-version="(\d*)"', rules)
     goals = opener.open(f"{base}{pair_url}/goals").read().decode()
     goal = re.search(r'<article id="goal-(\d+)"', goals).group(1)
+    seen = re.search(r'data-changes="(\d+)"', home)
     return [
         Target("pair home", pair_url),
         Target("ground rules", f"{pair_url}/ground-rules"),
@@ -170,6 +183,12 @@ def targets(opener: urllib.request.OpenerDirector, base: str, pair_url: str) -> 
         Target(
             "ground-rules probe (204)",
             f"{pair_url}/ground-rules/changes?since={version.group(1) if version else 0}",
+            status=204,
+            goal=PROBE_GOAL,
+        ),
+        Target(
+            "live probe (204)",
+            f"{pair_url}/changes?since={seen.group(1) if seen else 0}",
             status=204,
             goal=PROBE_GOAL,
         ),
@@ -197,7 +216,7 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, seconds: int, connections: int, cookie: str = "", hx_target: str = "") -> Result:
-    env = os.environ | {"TWOWAY_COOKIE": cookie, "TWOWAY_HX_TARGET": hx_target}
+    env = os.environ | {"TWOWAY_COOKIE": cookie, "TWOWAY_HX_TARGET": hx_target, "TWOWAY_USER_AGENT": USER_AGENT}
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(LUA), url]
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -220,10 +239,11 @@ def measure(
         gunicorn("wsgi:app", env, port, scratch / f"{database}-app.log") as base,
         gunicorn("throughput:hello", hello_env, hello_port, scratch / "hello.log", chdir=ROOT / "bench") as hello_base,
     ):
-        opener, cookie = sign_in(pair["mentee"]["login_url"])
+        opener, jar = sign_in(pair["mentee"]["login_url"])
         measured = targets(opener, base, pair["url"])
         for target in measured:
             check(opener, base, target)
+        cookie = cookie_header(jar)
         wrk(hello_base + "/", args.warmup, args.connections)
         baseline = wrk(hello_base + "/", args.seconds, args.connections)
         rows.append(("bare Flask hello", baseline, None))

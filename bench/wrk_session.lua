@@ -9,3 +9,7 @@ if target and target ~= "" then
   wrk.headers["HX-Request"] = "true"
   wrk.headers["HX-Target"] = target
 end
+local agent = os.getenv("TWOWAY_USER_AGENT")
+if agent and agent ~= "" then
+  wrk.headers["User-Agent"] = agent
+end

@@ -29,7 +29,6 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlalchemy.sql.schema import Table
 
-from app import authz
 from app.extensions import db
 from app.models import (
     CalendarFeed,
@@ -80,16 +79,23 @@ def seen_by(membership: PairMember) -> int:
     return membership.pair.change_count + membership.change_count
 
 
+# Pair GETs answered from ``authz.visit`` alone: the pair blueprint loads no membership objects
+# for them (``g.visit``, not ``g.membership``).
+LIGHT = frozenset({"pair.changes.changes"})
+
+
 @bp.get("/changes")
 def changes() -> Response:
     """The probe an open pair page asks every few seconds while it is visible: 204 while nothing
     it shows has changed since ``since``, else 200 and the new count (the page then fetches
-    itself). Never a template, never a query beyond the membership the pair blueprint loaded."""
-    now = seen_by(authz.current_membership())
+    itself). Never a template, never a query beyond the light read of the membership that decided
+    access. Its ETag is the count, so ``If-None-Match`` gets a 304 while it stands."""
+    now = g.visit.seen_by
     since = arg_int("since", default=0)
     response = Response(status=204) if now == since else Response(str(now), status=200, mimetype="text/plain")
     response.headers["Cache-Control"] = "no-store"
-    return response
+    response.set_etag(f"seen-{now}", weak=True)
+    return response.make_conditional(request)
 
 
 @bp.after_app_request

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, session, url_for
+from flask import Blueprint, Response, current_app, g, request, session, url_for
 from flask_login import current_user
 
-from app import authz, htmx
+from app import authz, htmx, page_cache
 from app.ending import views as ending
 from app.ending.views import bp as ending_bp
 from app.extensions import db
@@ -76,6 +76,15 @@ def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
 
 @pair_bp.before_request
 def _load_membership() -> Response | None:
+    # What needs no objects (the live probe, a page kept since it was drawn) is answered after one
+    # light read that decides access the same way; everything else loads the membership whole.
+    if request.method == "GET" and (request.endpoint in changes.LIGHT or page_cache.enabled()):
+        g.visit = authz.visit(g.pair_id)
+        if request.endpoint in changes.LIGHT:
+            return None
+        served = page_cache.serve(g.visit)
+        if served is not None:
+            return served
     g.membership = authz.load_membership(g.pair_id)
     return authz.guard_closed_pair(g.membership)
 

@@ -161,6 +161,9 @@ def make_app(url: str, environ: dict[str, str] | None = None, **config) -> Flask
     ``environ`` adds to or replaces the variables it reads (``MAIL_URL``, ``BASE_URL``…) and
     ``config`` the settings."""
     settings = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "CELERY": eager_tasks()}
+    # Factories write without committing, so no change count moves: a kept page would hide their
+    # rows. tests/test_page_cache.py turns the page cache on where it is the subject.
+    settings["PAGE_CACHE_URL"] = "none"
     settings.update(config)
     return create_app(
         settings, environ={"SECRET_KEY": "test-secret", "DATABASE_URL": url, "BASE_URL": BASE_URL, **(environ or {})}

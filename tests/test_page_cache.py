@@ -1,0 +1,229 @@
+"""Pair pages kept between writes (app/page_cache.py): served again only to the person, the session
+and the moment they were drawn for, with the session's own CSRF token, and never instead of access
+decisions, flash messages or a page that changed."""
+
+from __future__ import annotations
+
+import socket
+from datetime import date, timedelta
+
+import pytest
+from factories import AdminFactory, PairFactory
+from itsdangerous import URLSafeTimedSerializer
+from support.limits import REDIS_URL, require_storage
+
+from app import page_cache
+from app.models import Goal, Meeting, Role, utcnow
+
+SECRET = "only-Margaret-reads-this-7e21"
+
+
+@pytest.fixture
+def kept(app, monkeypatch) -> page_cache.MemoryStore:
+    """The page cache on, in memory, as on the embedded default (the suite runs with it off)."""
+    store = page_cache.MemoryStore()
+    monkeypatch.setitem(app.extensions, page_cache.EXTENSION, store)
+    return store
+
+
+@pytest.fixture
+def meeting(session, pair) -> Meeting:
+    found = Meeting(pair_id=pair.id, held_on=date.today(), author_id=pair.mentor.id, notes="Shared notes")
+    session.add(found)
+    session.flush()
+    return found
+
+
+def token_of(client, app, body: str) -> str:
+    """The CSRF token ``body`` carries, checked to be ``client``'s session's own."""
+    token = body.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    with client.session_transaction() as flask_session:
+        raw = flask_session["csrf_token"]
+    assert URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").loads(token) == raw
+    assert page_cache.CSRF_PLACEHOLDER not in body
+    return token
+
+
+def served_from_cache(client, queries, url: str, **kwargs):
+    """Ask for ``url``; return the answer and whether it was kept (only the person and the
+    membership were read: nothing of the page was drawn)."""
+    with queries() as log:
+        response = client.get(url, **kwargs)
+    return response, log.count <= 2
+
+
+def reflect(client, pair, meeting: Meeting, body: str):
+    base = f"/pairs/{pair.id}/journal/meetings/{meeting.id}"
+    page = client.get(base).text
+    version = page.split(f'name="reflection-{meeting.id}-version" type="hidden" value="', 1)[1].split('"', 1)[0]
+    data = {f"reflection-{meeting.id}-body": body, f"reflection-{meeting.id}-version": version}
+    response = client.post(f"{base}/reflection", data=data)
+    assert response.status_code == 303
+    return base
+
+
+def test_a_page_is_kept_and_served_again_with_each_sessions_own_token(app, kept, pair, mentee, login, queries, session):
+    home = f"/pairs/{pair.id}"
+    first, was_kept = served_from_cache(mentee, queries, home)
+    assert first.status_code == 200 and not was_kept
+    again, was_kept = served_from_cache(mentee, queries, home)
+    assert again.status_code == 200 and was_kept
+    assert again.text.replace(token_of(mentee, app, again.text), "") == first.text.replace(
+        token_of(mentee, app, first.text), ""
+    )
+    # Margaret on her laptop too: the same page, with that session's token, never the phone's.
+    laptop = login(pair.mentee, on=app.test_client())
+    other, was_kept = served_from_cache(laptop, queries, home)
+    assert was_kept
+    assert token_of(laptop, app, other.text) != token_of(mentee, app, again.text)
+
+
+def test_a_private_reflection_kept_in_a_page_reaches_nobody_else(
+    app, kept, pair, mentor, mentee, login, meeting, session, queries
+):
+    page = reflect(mentee, pair, meeting, SECRET)
+    mine, _ = served_from_cache(mentee, queries, page)
+    assert SECRET in mine.text
+    mine, was_kept = served_from_cache(mentee, queries, page)
+    assert SECRET in mine.text and was_kept
+
+    theirs = mentor.get(page)
+    assert theirs.status_code == 200 and SECRET not in theirs.text
+    admin = login(AdminFactory(), on=app.test_client())
+    assert admin.get(page).status_code == 404
+    stranger_pair = PairFactory()
+    stranger = login(stranger_pair.mentee, on=app.test_client())
+    assert stranger.get(page).status_code == 404
+    for url in (page, f"/pairs/{stranger_pair.id}/journal/meetings/{meeting.id}"):
+        assert SECRET not in stranger.get(url).text
+
+    # After signing out, that browser's cookie opens nothing, kept or not.
+    assert mentee.post("/auth/sign-out").status_code in (303, 204)
+    after = mentee.get(page)
+    assert after.status_code in (302, 303) and SECRET not in after.text
+
+
+def test_a_write_by_the_partner_shows_at_once(kept, pair, mentor, mentee, queries):
+    home = f"/pairs/{pair.id}"
+    mentee.get(home)
+    assert served_from_cache(mentee, queries, home)[1]
+    assert mentor.post(f"{home}/topics", data={"text": "Pricing the pilot"}).status_code == 303
+    fresh, was_kept = served_from_cache(mentee, queries, home)
+    assert "Pricing the pilot" in fresh.text and not was_kept
+
+
+def test_a_new_day_draws_the_page_again(kept, pair, mentee, queries, monkeypatch):
+    home = f"/pairs/{pair.id}"
+    mentee.get(home)
+    assert served_from_cache(mentee, queries, home)[1]
+    tomorrow = utcnow() + timedelta(days=1)
+    monkeypatch.setattr(page_cache, "utcnow", lambda: tomorrow)
+    assert not served_from_cache(mentee, queries, home)[1]
+
+
+def test_a_flash_is_never_served_from_the_cache(kept, pair, mentee, queries):
+    home = f"/pairs/{pair.id}"
+    mentee.get(home)
+    with mentee.session_transaction() as flask_session:
+        flask_session["_flashes"] = [("success", "Your reminder is set.")]
+    shown, was_kept = served_from_cache(mentee, queries, home)
+    assert "Your reminder is set." in shown.text and not was_kept
+    # The page that showed it was not kept either: the flash is shown once.
+    again = mentee.get(home)
+    assert "Your reminder is set." not in again.text
+
+
+def test_a_page_and_its_fragments_are_kept_apart(kept, pair, mentee, session, queries):
+    goal = Goal(pair_id=pair.id, learner=Role.MENTEE, title="Run a retro")
+    session.add(goal)
+    session.flush()
+    board = f"/pairs/{pair.id}/goals"
+    fragment = {"HX-Request": "true", "HX-Target": f"goal-{goal.id}"}
+    whole = mentee.get(board).text
+    part = mentee.get(f"{board}/{goal.id}", headers=fragment).text
+    assert "<html" in whole and "<html" not in part
+    for _ in range(2):
+        assert "<html" not in mentee.get(f"{board}/{goal.id}", headers=fragment).text
+        assert "<html" in mentee.get(f"{board}/{goal.id}").text
+        assert "<html" in mentee.get(board).text
+        # A target the board names no block for gets the whole page, as htmx's header is the client's word.
+        assert "<html" in mentee.get(board, headers={"HX-Request": "true", "HX-Target": "elsewhere"}).text
+
+
+def test_an_unchanged_page_answers_304_to_its_own_session_only(app, kept, pair, mentee, login):
+    home = f"/pairs/{pair.id}"
+    tag = mentee.get(home).headers["ETag"]
+    assert mentee.get(home, headers={"If-None-Match": tag}).status_code == 304
+    assert mentee.get(home, headers={"If-None-Match": tag}).status_code == 304
+    laptop = login(pair.mentee, on=app.test_client())
+    assert laptop.get(home, headers={"If-None-Match": tag}).status_code == 200
+
+
+def _silent_server() -> socket.socket:
+    """A port that accepts connections and never answers: a Redis that hangs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    return server
+
+
+@pytest.mark.parametrize("how", ["down", "hanging"])
+def test_a_redis_that_fails_still_serves_every_page(app, pair, mentee, monkeypatch, how):
+    if how == "down":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            url = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+        store = page_cache.RedisStore(url)
+    else:
+        server = _silent_server()
+        store = page_cache.RedisStore(f"redis://127.0.0.1:{server.getsockname()[1]}/0")
+    monkeypatch.setitem(app.extensions, page_cache.EXTENSION, store)
+    for _ in range(3):
+        assert mentee.get(f"/pairs/{pair.id}").status_code == 200
+
+
+def test_pages_are_kept_in_redis(app, pair, mentee, queries, monkeypatch):
+    require_storage(REDIS_URL)
+    monkeypatch.setitem(app.extensions, page_cache.EXTENSION, page_cache.RedisStore(REDIS_URL, timeout=1))
+    home = f"/pairs/{pair.id}"
+    mentee.get(home)
+    again, was_kept = served_from_cache(mentee, queries, home)
+    assert again.status_code == 200 and was_kept and "Aisha" in again.text
+
+
+def test_the_memory_store_stays_within_its_bytes():
+    store = page_cache.MemoryStore(max_bytes=1000)
+    for n in range(20):
+        store.set(f"page-{n}", b"x" * 200, 60)
+    assert store.size <= 1000
+    assert store.get("page-19") == b"x" * 200 and store.get("page-0") is None
+
+
+def test_the_probe_answers_304_while_its_count_stands(pair, mentor, mentee):
+    probe = f"/pairs/{pair.id}/changes?since=0"
+    tag = mentee.get(probe).headers["ETag"]
+    assert mentee.get(probe, headers={"If-None-Match": tag}).status_code == 304
+    assert mentor.post(f"/pairs/{pair.id}/topics", data={"text": "Pricing the pilot"}).status_code == 303
+    moved = mentee.get(probe, headers={"If-None-Match": tag})
+    assert moved.status_code == 200 and moved.text == "1"
+
+
+def test_the_light_read_decides_access_as_the_membership_does(app, kept, pair, mentor, mentee, login, session):
+    """A kept page and the probe are answered after ``authz.visit``: it refuses whoever
+    ``load_membership`` refuses (someone else's pair, an admin even with a membership), kept
+    page or not."""
+    home, probe = f"/pairs/{pair.id}", f"/pairs/{pair.id}/changes"
+    assert mentor.get(home).status_code == 200 and mentee.get(home).status_code == 200
+    stranger = login(PairFactory().mentor, on=app.test_client())
+    assert stranger.get(home).status_code == 404 and stranger.get(probe).status_code == 404
+    pair.mentor.is_admin = True  # a promotion done by hand in the database
+    session.flush()
+    assert mentor.get(home).status_code == 404 and mentor.get(probe).status_code == 404
+
+
+def test_pages_showing_what_no_count_follows_are_never_kept(kept, pair, mentee, queries):
+    for section in ("/program", "/ground-rules/print"):
+        url = f"/pairs/{pair.id}{section}"
+        assert mentee.get(url).status_code == 200
+        again, was_kept = served_from_cache(mentee, queries, url)
+        assert again.status_code == 200 and not was_kept, section

@@ -180,8 +180,19 @@ class Visit:
 
 # The same rows ``load_membership`` loads, as the database holds them (no type conversion: they
 # are compared, never shown). "user" is quoted for PostgreSQL, where it is a reserved word.
+# Left out: what moves without anything on a pair page changing, and would otherwise let the
+# partner tell from a slower (missed) page or a new ETag when the other one wrote something
+# private (their member count), signed in, or signed out elsewhere.
+_UNSEEN = {"change_count", "last_signed_in_at", "first_signed_in_at", "session_generation"}
+
+
+def _columns(alias: str, table) -> str:
+    return ", ".join(f"{alias}.{column.name}" for column in table.columns if column.name not in _UNSEEN)
+
+
 _VISIT = text(
-    "SELECT me.change_count + pair.change_count, pair.*, program.*, m.*, u.* FROM pair_member AS me"
+    "SELECT me.change_count + pair.change_count, pair.*, program.*, "
+    f"{_columns('m', PairMember.__table__)}, {_columns('u', User.__table__)} FROM pair_member AS me"
     " JOIN pair ON pair.id = me.pair_id JOIN program ON program.id = pair.program_id"
     ' JOIN pair_member AS m ON m.pair_id = pair.id JOIN "user" AS u ON u.id = m.user_id'
     " WHERE me.pair_id = :pair_id AND me.user_id = :user_id ORDER BY m.id"

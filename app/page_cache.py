@@ -192,7 +192,7 @@ def serve(visit: Visit) -> Response | None:
     g.pop(_KEY)
     delattr(g, _FIELD())
     response = Response(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()), headers=headers)
-    response.headers["ETag"] = _etag(key, digest)
+    response.headers["ETag"] = _etag(digest)
     return _conditional(response)
 
 
@@ -222,7 +222,7 @@ def _finish(response: Response) -> Response:
             digest = hashlib.blake2b(body, digest_size=16).hexdigest()
             meta = json.dumps({"headers": headers, "until": until, "digest": digest}).encode()
             _store().set(key, meta + b"\n" + body, seconds)
-            response.headers["ETag"] = _etag(key, digest)
+            response.headers["ETag"] = _etag(digest)
     if CSRF_PLACEHOLDER.encode() in body:
         response.set_data(body.replace(CSRF_PLACEHOLDER.encode(), token))
     return _conditional(response)
@@ -248,11 +248,13 @@ def _conditional(response: Response) -> Response:
     return response
 
 
-def _etag(key: str, digest: str) -> str:
-    # The session's own CSRF secret is part of it: the body a browser holds carries that session's
-    # token, so a tag seen by one session (one before sign-out, say) means nothing to another.
+def _etag(digest: str) -> str:
+    # Made of the body (and its path), not of the key: a key moves for reasons the page doesn't
+    # show, and a tag that moved with them would tell the viewer so. The session's own CSRF secret
+    # is part of it: the body a browser holds carries that session's token, so a tag seen by one
+    # session (one before sign-out, say) means nothing to another.
     secret = str(session.get(_FIELD(), ""))
-    return '"' + hashlib.blake2b(f"{key}{digest}{secret}".encode(), digest_size=16).hexdigest() + '"'
+    return '"' + hashlib.blake2b(f"{request.path}{digest}{secret}".encode(), digest_size=16).hexdigest() + '"'
 
 
 def _FIELD() -> str:  # noqa: N802  (Flask-WTF's own setting, read as it reads it)
@@ -270,6 +272,9 @@ def _key(visit: Visit) -> str:
         visit.user_id,
         visit.seen_by,
         visit.rows,
+        # The viewer's own sign-out generation (the page names it for the device's drafts); the
+        # partner's is left out of the rows.
+        current_user.session_generation,
         current_user.time_zone,
         utcnow().astimezone(zone).date().isoformat(),
         date.today().isoformat(),

@@ -227,3 +227,22 @@ def test_pages_showing_what_no_count_follows_are_never_kept(kept, pair, mentee, 
         assert mentee.get(url).status_code == 200
         again, was_kept = served_from_cache(mentee, queries, url)
         assert again.status_code == 200 and not was_kept, section
+
+
+def test_the_partners_private_writes_and_sign_ins_leave_ones_kept_page_and_its_tag_alone(
+    app, kept, pair, mentee, mentor, meeting, login, queries, session
+):
+    """Private words move only their author's count (app/pairs/changes.py). Were it in the key,
+    Margaret would see her page drawn afresh, or its ETag change, the moment Aisha wrote one."""
+    home = f"/pairs/{pair.id}"
+    first, _ = served_from_cache(mentee, queries, home)
+    reflect(mentor, pair, meeting, "Only Aisha reads this.")
+    session.get(type(pair.mentor), pair.mentor.id).last_signed_in_at = utcnow()
+    session.flush()
+    again, was_kept = served_from_cache(mentee, queries, home)
+    assert was_kept
+    assert again.headers["ETag"] == first.headers["ETag"]
+    # Her own writes still move it.
+    reflect(mentee, pair, meeting, SECRET)
+    after, was_kept = served_from_cache(mentee, queries, home)
+    assert not was_kept

@@ -1,12 +1,17 @@
 """How the main pages look to a person on a small phone, in light and in dark mode: axe-core finds
 no accessibility violation, no page is wider than the screen, and every control is big enough to
-tap. The pages are the demo's (``app.demo``), so they carry believable text in every state."""
+tap; Lighthouse's mobile audit scores accessibility and best practices 1.0. The pages are the demo's
+(``app.demo``), so they carry believable text in every state."""
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -14,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from app.extensions import db
 
+from .conftest import CHROMIUM
 from .test_phone_layout import CUT_WORDS
 
 pytestmark = pytest.mark.browser
@@ -218,3 +224,77 @@ def test_the_main_pages_fit_a_small_phone_and_every_target_is_thumb_sized(walk):
     assert not wide, f"wider than {SMALL_PHONE['width']} px: {wide}"
     assert not cut, f"words cut between letters in a table: {cut}"
     assert not small, "smaller than 44x44 px:\n" + "\n".join(f"{url}: {t}" for url, t in small.items())
+
+
+# --- Lighthouse --------------------------------------------------------------------------------
+# Lighthouse's mobile audit of a few pages, signed in: accessibility and best practices at 1.0.
+# Lighthouse is the npm package pinned in tests/lighthouse (``npm ci`` there, as the Makefile's
+# ``test`` does); it drives the same Debian Chromium as the other browser tests. Without
+# tests/lighthouse/node_modules the test is skipped, except in CI, where it must run.
+
+LIGHTHOUSE = Path(__file__).parent.parent / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("accessibility", "best-practices")
+# One Lighthouse run is a fresh Chromium and a throttled mobile load of the page: about 25 s here.
+RUN_TIMEOUT_S = 120
+
+
+def lighthouse_pages(demo: Demo) -> list[str]:
+    pair = f"/pairs/{demo.agreed[0]}"
+    return [pair, f"{pair}/ground-rules", f"{pair}/journal/new", f"{pair}/feedback"]
+
+
+@pytest.fixture
+def session_cookie(new_context, live_server, demo) -> str:
+    """The ``Cookie`` header of the first pair's mentee, signed in through a one-time link."""
+    context = new_context()
+    page = context.new_page()
+    person = demo.agreed[1]
+    page.goto(live_server.sign_in_url(person))
+    page.get_by_role("button", name=f"Continue as {person.name}").click()
+    expect(page.get_by_role("heading", name=f"Welcome, {person.name.split()[0]}")).to_be_visible()
+    return "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
+
+
+def lighthouse(url: str, cookie: str, tmp_path: Path) -> dict:
+    """Lighthouse's scores of ``url`` (mobile, its default), with the audits that failed."""
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--output=json",
+            f"--output-path={report}",
+            "--quiet",
+            "--extra-headers",
+            json.dumps({"Cookie": cookie}),
+            # The same flags as the other browser tests' Chromium (root in a container, no GPU).
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu --no-first-run",
+        ],
+        env={**os.environ, "CHROME_PATH": CHROMIUM},
+        check=True,
+        timeout=RUN_TIMEOUT_S,
+        capture_output=True,
+    )
+    result = json.loads(report.read_text())
+    # Signed in and on the page asked for, not redirected to the sign-in page.
+    assert result["finalDisplayedUrl"] == url, result["finalDisplayedUrl"]
+    assert not result.get("runtimeError"), result["runtimeError"]
+    failing = [
+        f"{audit['id']}: {audit['title']}"
+        for audit in result["audits"].values()
+        if audit.get("score") is not None and audit["score"] < 1 and audit.get("scoreDisplayMode") == "binary"
+    ]
+    scores = {name: result["categories"][name]["score"] for name in CATEGORIES}
+    return {**scores, "failing": failing}
+
+
+def test_lighthouse_mobile_accessibility_and_best_practices_are_perfect(live_server, demo, session_cookie, tmp_path):
+    if not LIGHTHOUSE.exists():
+        message = "Lighthouse is not installed: run `npm ci` in tests/lighthouse"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    found = {url: lighthouse(live_server.url + url, session_cookie, tmp_path) for url in lighthouse_pages(demo)}
+    below = {url: result for url, result in found.items() if any(result[name] < 1 for name in CATEGORIES)}
+    assert not below, json.dumps(below, indent=2)

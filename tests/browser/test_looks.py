@@ -158,16 +158,29 @@ def walk(new_context, live_server, demo) -> Iterator:
     return visits
 
 
+# The page's background, as a lightness from 0 (black) to 1 (white): the body's, else the root's.
+PAGE_LIGHTNESS = """() => {
+  const painted = [document.body, document.documentElement].map((e) => getComputedStyle(e).backgroundColor)
+    .find((colour) => !/rgba\\(.*, 0\\)$|transparent/.test(colour));
+  const [r, g, b] = painted.match(/[\\d.]+/g).map(Number);
+  return (r + g + b) / 765;
+}"""
+
+
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_axe_finds_no_violation_on_the_main_pages(walk, color_scheme):
     axe = Axe()
-    found = {}
+    found, wrong_scheme = {}, {}
     for page, url in walk(color_scheme):
         # Transitions finish before axe reads colours.
         page.evaluate("document.getAnimations().forEach((a) => a.finish())")
+        # The page follows the scheme: a dark page in dark mode, a light one otherwise.
+        if (page.evaluate(PAGE_LIGHTNESS) < 0.5) != (color_scheme == "dark"):
+            wrong_scheme[url] = page.evaluate("getComputedStyle(document.body).backgroundColor")
         results = axe.run(page)
         if results.violations_count:
             found[url] = results.generate_report()
+    assert not wrong_scheme, f"not in the {color_scheme} scheme: {wrong_scheme}"
     assert not found, "\n\n".join(f"{url}:\n{report}" for url, report in found.items())
 
 

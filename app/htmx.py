@@ -96,6 +96,15 @@ def after_write(
     return _respond(template_name, chosen, status, {"notice": notice, **(context() if context else {})})
 
 
+def with_block(response: Response, template_name: str, block: str, **context: Any) -> Response:
+    """Add ``block`` of ``template_name`` to an htmx answer, for htmx to swap out of band (the
+    block's root says ``hx-swap-oob``): a part of the page beyond the target that the write changed,
+    such as a badge. Any other answer (a redirect, a whole page, an error) is left as it is."""
+    if is_htmx() and response.status_code == 200 and response.mimetype == "text/html":
+        response.set_data(response.get_data(as_text=True) + render_block(template_name, block, **context))
+    return response
+
+
 def trigger(response: Response, event: str) -> Response:
     """Ask htmx to fire ``event`` on the page once the swap is done (other parts listen for it)."""
     response.headers["HX-Trigger"] = event

@@ -1,8 +1,8 @@
 """How long the ground rules take when clauses are long and rewritten: the diff, and every page
 that shows one.
 
-A script, not a test. It times ``diff.words`` on two 10,000-character versions of a clause (a full
-rewrite, and the same text with one word in twenty changed), then seeds a pair on a fresh SQLite
+A script, not a test. It times ``diff.sentences`` on two 10,000-character versions of a clause (a
+full rewrite, and the same text with one word in twenty changed), and on 100 KB of hostile text, then seeds a pair on a fresh SQLite
 file whose four clauses were each rewritten at 10,000 characters after both agreed, and times the
 page, its status fragment, the history, the print view and the Markdown download.
 
@@ -32,14 +32,15 @@ LONG_CLAUSES = 4
 
 
 def prose(rng: random.Random, length: int = BODY_MAX) -> str:
-    """``length`` characters of word-like text: a vocabulary of a few thousand words, as prose has."""
+    """``length`` characters of word-like text: a vocabulary of a few thousand words, as prose has,
+    in sentences of 5 to 20 words."""
     vocabulary = ["".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(2, 9))) for _ in range(3000)]
     out: list[str] = []
     size = 0
     while size < length:
-        word = rng.choice(vocabulary)
-        out.append(word)
-        size += len(word) + 1
+        sentence = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(5, 20))).capitalize() + "."
+        out.append(sentence)
+        size += len(sentence) + 1
     return " ".join(out)[:length]
 
 
@@ -61,8 +62,16 @@ def time_diff(runs: int) -> None:
     rng = random.Random(1)
     before = prose(rng)
     for label, after in (("rewritten", prose(rng)), ("one word in 20", sprinkle(rng, before))):
-        median, worst = median_ms(lambda after=after: diff.words(before, after), runs)
-        print(f"diff.words, 10,000 characters, {label:>14}: median {median:7.1f} ms  (max {worst:.1f})")
+        median, worst = median_ms(lambda after=after: diff.sentences(before, after), runs)
+        print(f"diff.sentences, 10,000 characters, {label:>14}: median {median:7.1f} ms  (max {worst:.1f})")
+    hostile = (
+        ("repeated sentences", "Yes. " * 20_000, "Yes. No. " * 10_000),
+        ("one mark repeated", "." * 100_000, "。" * 100_000),
+        ("one long sentence", "a" * 100_000, "a" * 99_999 + "b"),
+    )
+    for label, before, after in hostile:
+        median, worst = median_ms(lambda before=before, after=after: diff.sentences(before, after), runs)
+        print(f"diff.sentences, 100 KB, {label:>18}: median {median:7.1f} ms  (max {worst:.1f})")
 
 
 def seed() -> tuple[int, int]:

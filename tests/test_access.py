@@ -58,6 +58,7 @@ ACCESS = {
     # Authenticated by the signed token in its URL (RFC 8058 one-click), never by a session.
     "reminders.unsubscribe": PUBLIC,
     "pairs.index": SIGNED_IN,
+    "pairs.start": SIGNED_IN,
     "pair.home": PAIR,
     "pair.ground_rules.index": PAIR,
     "pair.goals.index": PAIR,

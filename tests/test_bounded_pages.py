@@ -193,7 +193,7 @@ def test_the_meeting_form_offers_open_goals_only_and_a_bounded_number(mentee, pa
     add_goals(session, pair, meetings.GOAL_CHOICES, GoalStatus.NOT_STARTED)
     add_goals(session, pair, 2, GoalStatus.IN_PROGRESS)
     page = text(mentee.get(f"/pairs/{pair.id}/journal/new"))
-    # Offered in each of the three action rows.
+    # Offered in the action row.
     assert shown(page, "In progress goal") == {0, 1}
     assert len(shown(page, "Not started goal")) == meetings.GOAL_CHOICES - 2
     assert "Done goal" not in page and "Dropped goal" not in page
@@ -224,14 +224,16 @@ def test_pages_stay_the_same_size_and_query_count_as_the_history_doubles(mentee,
 
     grow(session, pair, 60)  # beyond every bound: 60 topics, 60 goals a column, 60 open items
     counts, sizes = measure()
+    # Each a page of the pair: its tab bar's badges are one query of it (app/pairs/badges.py), but
+    # on the home, which reads them with its own.
     assert counts == {
         "home": 7,
-        "goal board": 4,
-        "one column": 4,
-        "topics": 3,
-        "open action items": 3,
-        "meeting form": 5,
-        "journal": 6,
+        "goal board": 4 + 1,
+        "one column": 4 + 1,
+        "topics": 3 + 1,
+        "open action items": 3 + 1,
+        "meeting form": 5 + 1,
+        "journal": 6 + 1,
     }
     grow(session, pair, 60)
     grow(session, pair, 120)  # four times as much

@@ -179,7 +179,7 @@ def test_earlier_words_come_a_page_at_a_time(mentor, mentee, session, pair, quer
         mentor.post(f"/pairs/{pair.id}/topics/{topic.id}/remove")
     with queries() as log:
         first = mentee.get(f"/pairs/{pair.id}/journal/history")
-    assert log.count == 3  # the person, the membership with both people, one page of history
+    assert log.count == 3 + 1  # the person, the membership with both people, one page of history; the tab bar
     shown = re.findall(r"Topic number (\d\d)", text(first))
     assert shown == [f"{n:02}" for n in range(24, 4, -1)]  # the newest twenty
     assert 'href="?page=2"' in first.text

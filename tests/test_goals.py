@@ -338,8 +338,8 @@ def test_an_empty_or_long_milestone_is_explained_and_kept(mentor, goal, base, se
 def test_moving_a_goal_is_a_button(mentor, mentee, goal, base, session, pair):
     page = mentor.get(base).text
     block = goal_block(page, goal)
-    buttons = re.findall(r'<button type="submit" class="button small goal-to-([\w-]+)"', block)
-    assert buttons == ["in-progress", "done", "dropped"]  # every place but where it is
+    buttons = re.findall(r'<button type="submit" class="[^"]*goal-to-([\w-]+)"', block)
+    assert buttons == ["in-progress", "done", "dropped"]  # every place but where it is, the next step first
 
     response = move(mentee, base, goal, "in-progress")
     assert response.status_code == 200 and response.text.lstrip().startswith('<div id="board"')
@@ -514,8 +514,8 @@ def test_query_counts_are_pinned_and_flat(mentor, base, session, pair, queries):
     # Pinned: the signed-in person (1) and the membership with both people (1), then the view's own:
     # goals and their milestones (2); one goal with its milestones (1), or a milestone with its goal
     # and that goal's milestones (1); a write is one statement, and one more counts the change for
-    # the partner's open pages (app/pairs/changes.py).
-    assert first == {"page": 4, "board": 4, "goal": 3, "edit": 3, "tick": 5, "untick": 5, "move": 7, "move back": 7}
+    # the partner's open pages (app/pairs/changes.py). The whole page also reads its tab bar's badges.
+    assert first == {"page": 4 + 1, "board": 4, "goal": 3, "edit": 3, "tick": 5, "untick": 5, "move": 7, "move back": 7}
     grow(4)  # three times the goals and milestones, in every group
     assert session.scalar(select(func.count(Milestone.id)).where(Milestone.pair_id == pair.id)) == 12
     assert measure() == first
@@ -578,3 +578,52 @@ def test_a_milestone_tied_to_another_pairs_goal_opens_nothing(mentor, goal, base
         assert "Their goal" not in response.text
     session.refresh(milestone)
     assert milestone.done is False
+
+
+# --- one action in sight, the rest behind a menu ------------------------------------------------
+
+
+def actions_of(page_html: str, goal: Goal) -> tuple[list[str], list[str]]:
+    """What the goal card offers: the buttons in sight under it, and what its "More" menu holds."""
+    block = goal_block(page_html, goal)
+    actions = re.search(r'<div class="goal-actions">(.*?)</div>\s*</article>', block, re.S).group(1)
+    outside, menu = actions.split('<details class="item-menu">')
+    label = r">([^<]+)</(?:button|a)>"
+    return re.findall(label, outside), re.findall(label, menu.split("</summary>", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("status", "in_sight", "in_menu"),
+    [
+        ("not-started", ["Start"], ["Edit", "Move to Done", "Move to Dropped"]),
+        ("in-progress", ["Mark done"], ["Edit", "Move to Not started", "Move to Dropped"]),
+        ("done", [], ["Edit", "Move to Not started", "Move to In progress", "Move to Dropped"]),
+        ("dropped", [], ["Edit", "Move to Not started", "Move to In progress", "Move to Done"]),
+    ],
+)
+def test_a_goal_card_shows_one_next_step_and_the_rest_in_its_menu(
+    mentor, mentee, goal, base, session, pair, status, in_sight, in_menu
+):
+    if status != "not-started":
+        assert move(mentor, base, goal, status).status_code == 200
+    stored = goal_titled(session, pair, "Run a meeting in Figma")
+    for client in (mentor, mentee):
+        page = client.get(base).text
+        assert actions_of(page, stored) == (in_sight, in_menu)
+        # The milestone form and ticks stay as they were: only the card's actions moved.
+        assert "Add milestone" in goal_block(page, stored)
+    # Each move in the menu is a real form with its CSRF token, so it works without JavaScript.
+    menu = goal_block(mentor.get(base).text, stored).split('<details class="item-menu">')[1]
+    moves = len([label for label in in_menu if label.startswith("Move to")])
+    assert menu.count('method="post"') == moves and menu.count('name="csrf_token"') == moves
+
+
+def test_the_next_step_and_a_move_from_the_menu_work_without_javascript(mentor, goal, base, session, pair):
+    started = mentor.post(f"{base}/{goal.id}/move", data={"status": "in-progress", "shown": "not-started"})
+    assert started.status_code == 303
+    stored = goal_titled(session, pair, "Run a meeting in Figma")
+    assert stored.status == GoalStatus.IN_PROGRESS
+    assert actions_of(mentor.get(base).text, stored)[0] == ["Mark done"]
+    dropped = mentor.post(f"{base}/{goal.id}/move", data={"status": "dropped", "shown": "in-progress"})
+    assert dropped.status_code == 303
+    assert goal_titled(session, pair, "Run a meeting in Figma").status == GoalStatus.DROPPED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -405,8 +406,9 @@ def test_query_counts_are_pinned_and_flat(mentor, started, base, session, pair, 
         return counts
 
     first = measure()
-    # Pinned: the signed-in person (1), the membership with both people (1), then the page's own.
-    assert first == {"page": 5, "clause": 4, "edit": 4, "probe": 4, "history": 6}
+    # Pinned: the signed-in person (1), the membership with both people (1), then the page's own;
+    # a whole page also its tab bar's badges (1).
+    assert first == {"page": 5 + 1, "clause": 4, "edit": 4, "probe": 4, "history": 6 + 1}
     for n in range(8):  # twice the clauses, and many more revisions
         mentor.post(f"{base}/clauses", data={"title": f"Extra {n}", "body": "More"})
         save(mentor, base, clause_titled(session, pair, MENTEE_WANTS), body=f"Revision {n}")
@@ -420,7 +422,8 @@ def test_the_changed_status_with_its_diff_stays_within_budget(mentor, mentee, st
         save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body=f"Revision {n}")
         with queries() as log:
             assert "Changed since you both agreed" in text(mentor.get(base))
-        assert log.count == 6  # one more than a draft: the version both agreed to, rebuilt in one query
+        # One more than a draft: the version both agreed to, rebuilt in one query; and the tab bar.
+        assert log.count == 6 + 1
 
 
 # --- Long clauses: the diff is bounded --------------------------------------------------------
@@ -461,21 +464,22 @@ def test_the_diff_compares_at_most_its_cap_and_past_it_reads_removed_then_added(
     real = diff.SequenceMatcher
 
     def counting(a, b, **kwargs):
-        compared.append(len(a) + len(b))
+        compared.append(len(a) * len(b))
         return real(a=a, b=b, **kwargs)
 
     monkeypatch.setattr(diff, "SequenceMatcher", counting)
-    before, after = "a " * 5_000, "b " * 5_000  # 10,000 words: far past the cap
-    assert diff.words(before, after) == [diff.Segment("removed", before), diff.Segment("added", after)]
+    before, after = "Yes. " * 2_000, "No. " * 2_000  # 2,000 sentences each: far past the cap
+    assert diff.sentences(before, after) == [diff.Segment("removed", before), diff.Segment("added", after)]
     assert compared == []
 
-    # A small change inside a long text is still shown word by word: only the middle is compared.
-    long = _prose(1)
+    # A small change inside a long text is still shown sentence by sentence: only the middle is compared.
+    long = ". ".join(_prose(1).split(" "))
     cut = long.index(" ", 5_000) + 1
-    changed = long[:cut] + "surprise " + long[cut:]
-    segments = diff.words(long, changed)
+    changed = long[:cut] + "Surprise. " + long[cut:]
+    segments = diff.sentences(long, changed)
     assert [s.op for s in segments] == ["same", "added", "same"] and "".join(s.text for s in segments) == changed
-    assert max(compared, default=0) <= diff.MAX_DIFF_WORDS
+    assert segments[1].text == "Surprise. "
+    assert max(compared, default=0) <= diff.MAX_DIFF_PAIRS
 
 
 # --- Display forms never bind to the request --------------------------------------------------
@@ -762,3 +766,303 @@ def test_a_hostile_new_clause_is_refused_or_rendered_harmless(mentor, started, b
         assert "Keep" in text(response) and hostile[:200] in text(response)  # explained, and kept
     for page in (mentor.get(base), mentor.get(f"{base}/history"), mentor.get(f"{base}/print")):
         assert page.status_code == 200 and "<script>alert" not in page.text and inline_code_in(page.text) == []
+
+
+# --- The diff: whole sentences, deletions and insertions marked in words ----------------------
+
+
+def test_a_changed_sentence_is_shown_whole_removed_then_added_never_interleaved():
+    from app.ground_rules.diff import Segment, sentences
+
+    before = "We meet every two weeks. We meet on Fridays at the café. Either of us can move a meeting."
+    after = "We meet every two weeks. We meet on Mondays at the café, before nine. Either of us can move a meeting."
+    assert sentences(before, after) == [
+        Segment("same", "We meet every two weeks. "),
+        Segment("removed", "We meet on Fridays at the café. "),
+        Segment("added", "We meet on Mondays at the café, before nine. "),
+        Segment("same", "Either of us can move a meeting."),
+    ]
+    # Adding a sentence after the last one leaves that one as it was, though a space now follows it.
+    assert sentences("We meet weekly.", "We meet weekly. On Fridays.") == [
+        Segment("same", "We meet weekly. "),
+        Segment("added", "On Fridays."),
+    ]
+    # Each line of a Markdown list is a sentence of its own.
+    assert sentences("- Slack\n- Email\n- Phone", "- Slack\n- Teams\n- Phone") == [
+        Segment("same", "- Slack\n"),
+        Segment("removed", "- Email\n"),
+        Segment("added", "- Teams\n"),
+        Segment("same", "- Phone"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "removed", "added"),
+    [
+        # Chinese and Japanese sentences end with a mark and no space.
+        ("我们每周见面。周五喝咖啡。", "我们每周见面。周一喝茶。", "周五喝咖啡。", "周一喝茶。"),
+        ("毎週会います。金曜日です。", "毎週会います。月曜日です。", "金曜日です。", "月曜日です。"),
+        # Arabic (right to left, its own question mark) and Hindi (the danda).
+        (
+            "نلتقي كل أسبوع. هل يناسبك؟ شكرا.",
+            "نلتقي كل أسبوع. هل يناسبك الجمعة؟ شكرا.",
+            "هل يناسبك؟ ",
+            "هل يناسبك الجمعة؟ ",
+        ),
+        ("हम हर हफ्ते मिलते हैं। शुक्रवार को।", "हम हर हफ्ते मिलते हैं। सोमवार को।", "शुक्रवार को।", "सोमवार को।"),
+        # Emoji with joiners, combining accents, a quotation closing the sentence.
+        ("Team 👩🏽‍💻 first. Cafe\u0301 later.", "Team 👩🏽‍💻 first. Tea later.", "Cafe\u0301 later.", "Tea later."),
+        ('She said "fine." We start.', 'She said "great." We start.', 'She said "fine." ', 'She said "great." '),
+        # Decimals and times are not the end of a sentence.
+        ("Meet at 9.30 sharp. Done.", "Meet at 10.15 sharp. Done.", "Meet at 9.30 sharp. ", "Meet at 10.15 sharp. "),
+    ],
+)
+def test_sentences_end_where_each_script_ends_them(before, after, removed, added):
+    from app.ground_rules.diff import sentences
+
+    changed = [(s.op, s.text) for s in sentences(before, after) if s.op != "same"]
+    assert changed == [("removed", removed), ("added", added)]
+
+
+def test_the_diff_reads_back_exactly_whatever_the_text():
+    import random
+
+    from app.ground_rules.diff import sentences
+
+    rng = random.Random(14)
+    pieces = [
+        "We meet.",
+        "Often!",
+        "Really?",
+        "\n",
+        " ",
+        "- item",
+        "。",
+        "早上好",
+        "x",
+        "...",
+        '"Yes."',
+        "\u200f",
+        "🙂",
+    ]
+    for _ in range(300):
+        before = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        after = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        segments = sentences(before, after)
+        assert "".join(s.text for s in segments if s.op != "removed") == after
+        kept = "".join(s.text for s in segments if s.op != "added")
+        # What was kept or removed is the old text, give or take white space after a sentence.
+        assert re.sub(r"\s", "", kept) == re.sub(r"\s", "", before)
+        ops = [s.op for s in segments]
+        assert all(a != b for a, b in zip(ops, ops[1:], strict=False)), ops  # neighbours merged
+        assert "added" not in ops or ops.index("added") == 0 or ops[ops.index("added") - 1] in ("same", "removed")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "." * 100_000,
+        ". " * 50_000,
+        "。" * 100_000,
+        "a" * 100_000,
+        "\n" * 100_000,
+        ")" * 50_000 + ".",
+        "Yes. " * 20_000,
+        "Yes. No. " * 10_000,
+        ".\u200b" * 50_000,
+        "\u0301" * 100_000,
+    ],
+)
+def test_100_kb_of_hostile_text_is_diffed_within_bounds(monkeypatch, hostile):
+    from app.ground_rules import diff
+
+    compared: list[int] = []
+    real = diff.SequenceMatcher
+
+    def counting(a, b, **kwargs):
+        compared.append(len(a) * len(b))
+        return real(a=a, b=b, **kwargs)
+
+    monkeypatch.setattr(diff, "SequenceMatcher", counting)
+    pairs = (
+        (hostile, hostile[::-1] + "Z."),
+        (hostile, "Yes. " + hostile),
+        (hostile, "Yes. No. " * 10_000),
+        ("", hostile),
+    )
+    # The work is bounded by counting it, not timed (bench/ground_rules_diff.py times it): the
+    # quadratic matching takes minutes on these inputs when unbounded.
+    for before, after in pairs:
+        segments = diff.sentences(before, after)
+        assert "".join(s.text for s in segments if s.op != "removed") == after
+    assert max(compared, default=0) <= diff.MAX_DIFF_PAIRS
+
+
+def test_the_status_shows_whole_changed_sentences_labelled_in_words(mentor, mentee, started, base, session, pair):
+    clause = clause_titled(session, pair, "Confidentiality: what stays between us")
+    save(
+        mentor, base, clause, body="What we say stays between us. We tell the program only how often we met. Ask first."
+    )
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    save(
+        mentee,
+        base,
+        clause_titled(session, pair, "Confidentiality: what stays between us"),
+        title="What stays between us",
+        body="What we say stays between us. We tell the program nothing at all. Ask first.",
+    )
+    status = mentor.get(base, headers=hx("agreement_status")).text
+    assert '<p class="diff-same">What we say stays between us.</p>' in status
+    assert (
+        '<p class="diff-removed"><span class="diff-tag">Removed</span> '
+        "<del>We tell the program only how often we met.</del></p>"
+    ) in status
+    assert (
+        '<p class="diff-added"><span class="diff-tag">Added</span> <ins>We tell the program nothing at all.</ins></p>'
+        in status
+    )
+    assert status.count("<del>") == 2 and status.count("<ins>") == 1  # the sentence, and the old title
+    on_screen = words(mentor.get(base, headers=hx("agreement_status")))
+    assert "Changed: What stays between us (was Confidentiality: what stays between us" in on_screen
+    assert "Removed We tell the program only how often we met. Added We tell the program nothing at all." in on_screen
+
+
+def test_hostile_text_in_a_diff_is_rendered_harmless(mentor, mentee, started, base, session, pair):
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    save(mentee, base, started[MENTEE_WANTS], body=f"Fine. {SCRIPT} <img src=x onerror=alert(1)>. \u202eevil\u202c.")
+    status = mentor.get(base, headers=hx("agreement_status")).text
+    assert SCRIPT not in status and "<img" not in status
+    assert "&lt;script&gt;" in status and inline_code_in(status) == []
+
+
+# --- One menu for moving and dropping a clause ------------------------------------------------
+
+
+def menu_of(page: str, clause_id: int) -> list[str]:
+    """What the clause's "More" menu offers, in order: the words on its buttons."""
+    card = re.search(rf'<article id="clause-{clause_id}".*?</article>', page, re.S).group(0)
+    menu = re.search(r'<details class="item-menu">(.*?)</details>', card, re.S)
+    assert menu, "no menu on the clause"
+    return re.findall(r"<button[^>]*>([^<]+)</button>", menu.group(1))
+
+
+def test_each_clause_offers_only_the_moves_it_can_make(mentor, started, base, session, pair):
+    page = mentor.get(base).text
+    ordered = sorted(started.values(), key=lambda c: c.position)
+    assert menu_of(page, ordered[0].id) == ["Move down", "Drop"]  # nothing above the first
+    for middle in ordered[1:-1]:
+        assert menu_of(page, middle.id) == ["Move up", "Move down", "Drop"]
+    assert menu_of(page, ordered[-1].id) == ["Move up", "Drop"]  # nothing below the last
+    # Edit stays in sight, outside the menu; the menu holds real forms, each with its CSRF token.
+    card = re.search(rf'<article id="clause-{ordered[0].id}".*?</article>', page, re.S).group(0)
+    actions = card.split('<details class="item-menu">')
+    assert ">Edit</a>" in actions[0] and ">Edit</a>" not in actions[1]
+    assert actions[1].count('method="post"') == 2 and actions[1].count('name="csrf_token"') == 2
+
+    # A clause drawn on its own (by the live probe, or after a save or a "Keep") knows where it stands too.
+    for clause, expected in ((ordered[0], ["Move down", "Drop"]), (ordered[-1], ["Move up", "Drop"])):
+        alone = mentor.get(f"{base}/clauses/{clause.id}", headers=hx(f"clause-{clause.id}")).text
+        assert menu_of(alone, clause.id) == expected
+        kept = mentor.post(f"{base}/clauses/{clause.id}/keep", headers=hx(f"clause-{clause.id}")).text
+        assert menu_of(kept, clause.id) == expected
+
+    # A clause added at the end: the one that was last can now move down.
+    mentor.post(f"{base}/clauses", data={"title": "Coffee", "body": "Fridays."}, headers=hx("clauses"))
+    page = mentor.get(base).text
+    assert menu_of(page, ordered[-1].id) == ["Move up", "Move down", "Drop"]
+    assert menu_of(page, clause_titled(session, pair, "Coffee").id) == ["Move up", "Drop"]
+
+
+def test_a_single_clause_can_only_be_dropped(mentor, started, base, session, pair):
+    ordered = sorted(started.values(), key=lambda c: c.position)
+    for clause in ordered[1:]:
+        mentor.post(f"{base}/clauses/{clause.id}/remove", headers=hx("clauses"))
+    answer = mentor.post(f"{base}/clauses/{ordered[1].id}/remove", headers=hx("clauses"))
+    assert answer.status_code == 404  # already dropped
+    page = mentor.get(base).text
+    assert menu_of(page, ordered[0].id) == ["Drop"]
+
+
+def test_a_move_from_the_menu_works_without_javascript(mentor, started, base, session, pair):
+    ordered = sorted(started.values(), key=lambda c: c.position)
+    moved = mentor.post(f"{base}/clauses/{ordered[1].id}/move", data={"direction": "up"})
+    assert moved.status_code == 303 and moved.headers["Location"].endswith("/ground-rules#clauses")
+    titles = re.findall(r'<h3 id="clause-\d+-title">(.*?)</h3>', mentor.get(base).text)
+    assert titles[:2] == [ordered[1].title, ordered[0].title]
+    # The one now at the top offers no move up; the one it passed offers both.
+    page = mentor.get(base).text
+    assert menu_of(page, ordered[1].id) == ["Move down", "Drop"]
+    assert menu_of(page, ordered[0].id) == ["Move up", "Move down", "Drop"]
+
+
+# --- The sign-off, in every state, for each member --------------------------------------------
+
+
+def signoff_lines(client, base) -> list[str]:
+    """The "Who agreed" list in the status card, as read on screen: one line per member."""
+    status = client.get(base, headers=hx("agreement_status")).get_data(as_text=True)
+    listed = re.search(r'<ul class="signoff" aria-label="Who agreed">(.*?)</ul>', status, re.S).group(1)
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", html.unescape(item)).split())
+        for item in re.findall(r"<li[^>]*>(.*?)</li>", listed, re.S)
+    ]
+
+
+def test_each_member_sees_who_signed_which_version_and_who_is_still_to_sign(
+    mentor, mentee, started, base, session, pair
+):
+    day = f"{utcnow().day} {utcnow():%b %Y}"
+    version = session.get(Agreement, pair.id).version
+    # Draft: both still to sign.
+    assert signoff_lines(mentor, base) == [
+        f"Still to agree You haven't agreed to version {version} yet.",
+        f"Still to agree Margaret hasn't agreed to version {version} yet.",
+    ]
+    # One signed: each sees who it was.
+    agree(mentor, base, session, pair)
+    assert signoff_lines(mentor, base) == [
+        f"Agreed You agreed to version {version} on {day}.",
+        f"Still to agree Margaret hasn't agreed to version {version} yet.",
+    ]
+    assert signoff_lines(mentee, base) == [
+        f"Still to agree You haven't agreed to version {version} yet.",
+        f"Agreed Aisha agreed to version {version} on {day}.",
+    ]
+    # Both signed.
+    agree(mentee, base, session, pair)
+    assert signoff_lines(mentee, base) == [
+        f"Agreed You agreed to version {version} on {day}.",
+        f"Agreed Aisha agreed to version {version} on {day}.",
+    ]
+    # Being revised: both still to sign the new version, each with what they signed before…
+    save(mentee, base, started[MENTEE_WANTS], body="Learn our chat tools.")
+    revised = version + 1
+    assert signoff_lines(mentor, base) == [
+        f"Still to agree You haven't agreed to version {revised} yet (last agreed to version {version} on {day}).",
+        f"Still to agree Margaret hasn't agreed to version {revised} yet (last agreed to version {version} on {day}).",
+    ]
+    # …and when one signs again, the other sees it while the card still shows what changed.
+    agree(mentor, base, session, pair)
+    assert status_heading(mentee, base) == "Changed since you both agreed"
+    assert signoff_lines(mentee, base) == [
+        f"Still to agree You haven't agreed to version {revised} yet (last agreed to version {version} on {day}).",
+        f"Agreed Aisha agreed to version {revised} on {day}.",
+    ]
+
+
+def test_a_long_stretch_nobody_changed_folds_away_and_stays_readable(mentor, mentee, started, base, session, pair):
+    kept = " ".join(f"We keep sentence {n} as it was." for n in range(40))  # about 1,200 characters
+    save(mentor, base, started[MENTEE_WANTS], body=f"{kept} Fridays suit us.")
+    agree(mentor, base, session, pair)
+    agree(mentee, base, session, pair)
+    save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body=f"{kept} Mondays suit us.")
+    status = mentor.get(base, headers=hx("agreement_status")).text
+    folded = re.search(r'<details class="diff-same-long"><summary>(.*?)</summary>(.*?)</details>', status, re.S)
+    assert folded and folded.group(1) == "Unchanged text (280 words)"
+    assert kept in folded.group(2)  # one tap away, all of it
+    assert "<del>Fridays suit us.</del>" in status and "<ins>Mondays suit us.</ins>" in status
+    # Short unchanged sentences stay in sight.
+    save(mentee, base, clause_titled(session, pair, MENTEE_WANTS), body="We keep this. Mondays suit us.")
+    assert "diff-same-long" not in mentor.get(base, headers=hx("agreement_status")).text

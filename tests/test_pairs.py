@@ -12,7 +12,9 @@ from app.models import PairStatus, Passkey
 # Queries per page (loading the signed-in person included). A page's count must not grow with data.
 # "/": 4 with the programs whose intake form the person may fill (authz.intake_programs).
 # The account page: the person, their passkeys, their recovery codes, their latest data export.
-PINNED = {"/": 4, "pair home": 7, "pair section": 2, "/account/passkeys": 4, "/admin": 2}
+# A pair's section reads its tab bar's badges in one query (app/pairs/badges.py): 2 + 1. The home
+# reads them with its own (dashboard.Waiting).
+PINNED = {"/": 4, "pair home": 7, "pair section": 2 + 1, "/account/passkeys": 4, "/admin": 2}
 
 
 def test_my_pairs_across_programs(client, login, session):
@@ -44,13 +46,17 @@ def test_pair_home_names_both_people_and_the_sections(client, login, session):
     page = text(response)
     assert "You and Kwame Mensah" in page
     assert "You're the mentee and Kwame is the mentor" in words(response)
-    for label, path in (
-        ("Ground rules", "ground-rules"),
-        ("Goals", "goals"),
-        ("Journal", "journal"),
-        ("Feedback", "feedback"),
+    # Each section's long label, and the short one its tab shows on a phone.
+    for label, short, path in (
+        ("Ground rules", "Rules", "ground-rules"),
+        ("Goals", "Goals", "goals"),
+        ("Journal", "Journal", "journal"),
+        ("Feedback", "Check-in", "feedback"),
     ):
-        assert f'href="/pairs/{pair.id}/{path}">{label}</a>' in page
+        assert (
+            f'href="/pairs/{pair.id}/{path}"><span class="tab-long">{label}</span><span class="tab-short">{short}</span></a>'
+            in page
+        )
 
 
 def test_an_ended_pair_is_marked(client, login, session):

@@ -28,7 +28,7 @@ def test_manifest_describes_an_installable_app(client):
     assert response.status_code == 200
     assert response.mimetype == "application/manifest+json"
     manifest = response.get_json(force=True)
-    assert manifest["id"] == "/" and manifest["start_url"] == "/" and manifest["scope"] == "/"
+    assert manifest["id"] == "/" and manifest["start_url"] == "/start" and manifest["scope"] == "/"
     assert manifest["name"].startswith("Twoway") and manifest["short_name"] == "Twoway"
     assert manifest["display"] == "standalone"
     assert manifest["theme_color"].startswith("#") and manifest["background_color"].startswith("#")

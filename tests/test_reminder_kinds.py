@@ -449,7 +449,9 @@ def busy_pairs(session, count: int) -> None:
         add_ground_rules(session, pair, cadence="weekly")
         met = meet(session, pair, TODAY - timedelta(days=11))
         action(session, pair, None, TODAY + timedelta(days=1), meeting=met)
-        agree(session, pair, pair.mentee, 1, datetime.now(UTC) - timedelta(days=2))
+        # Noon UTC two days back, not "now": from 18:30 UTC that moment is already the next day on
+        # the mentor's clock in Kolkata, which moved the reminder past the window's end.
+        agree(session, pair, pair.mentee, 1, datetime.combine(TODAY - timedelta(days=2), time(12), tzinfo=UTC))
 
 
 def test_each_kind_finds_what_is_due_in_a_fixed_number_of_queries(app, session, queries):

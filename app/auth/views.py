@@ -13,6 +13,7 @@ from app.authz import public
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.models import Passkey, User
+from app.pairs import landing
 from app.urls import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -26,14 +27,16 @@ PASSKEY_OPTIONS_LIMIT = "30 per minute"
 PASSKEY_VERIFY_LIMIT = "10 per minute"
 
 
-def _continue_to() -> str:
-    return safe_next(request.values.get("next"), url_for("pairs.index"))
+def _continue_to(user: User) -> str:
+    """The page asked for (``next``), else where ``user`` starts (their one pair's home, or their
+    pairs)."""
+    return safe_next(request.values.get("next"), "") or landing.url_for_person(user)
 
 
 def _after_sign_in(user: User) -> str:
     """Where a fresh sign-in lands: people without a passkey are offered to add one first."""
     has_passkey = db.session.scalar(select(exists().where(Passkey.user_id == user.id)))
-    return _continue_to() if has_passkey else url_for("account.offer_passkey", next=_continue_to())
+    return _continue_to(user) if has_passkey else url_for("account.offer_passkey", next=_continue_to(user))
 
 
 @bp.get("/sign-in")
@@ -42,7 +45,7 @@ def sign_in() -> Response:
     # ``again``: a signed-in person proving it is still them, before adding a passkey or codes.
     again = bool(request.args.get("again")) and current_user.is_authenticated
     if current_user.is_authenticated and not again:
-        return htmx.redirect(_continue_to())
+        return htmx.redirect(_continue_to(current_user))
     form = EmailLinkForm(next=request.args.get("next", ""))
     return htmx.render("auth/sign_in.html", form=form, again=again)
 
@@ -114,7 +117,7 @@ def passkey_verify() -> Response:
         return jsonify(error=str(error)), 400
     sessions.start(user)
     db.session.commit()
-    return jsonify(redirect=_continue_to())
+    return jsonify(redirect=_continue_to(user))
 
 
 @bp.get("/recovery")
@@ -142,7 +145,8 @@ def use_recovery_code() -> Response:
         "Add a passkey on this device so you won't need them next time.",
         "success",
     )
-    return htmx.redirect(url_for("account.passkeys"))
+    # Offered a passkey on this device first, as after a link; "Not now" goes on to where they start.
+    return htmx.redirect(url_for("account.offer_passkey", next=landing.url_for_person(user)))
 
 
 @bp.post("/sign-out")

@@ -16,6 +16,7 @@ from app.idempotency import idempotent
 from app.models import PromptKind
 from app.models.feedback import ROUND_KEY_MAX
 from app.next_meeting.pace import pace
+from app.pairs import badges
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
 
@@ -127,13 +128,16 @@ def answer() -> Response:
         return htmx.render(TEMPLATE, blocks=BLOCKS, status=422, **_page_context(today, current=current, form=form))
     if not rounds.submit(membership, current.key, form.answers()):
         return _already_answered(today, current, form)
-    return htmx.after_write(
-        url_for(".index", saved=current.key) + f"#round-{current.key}",
-        TEMPLATE,
-        blocks=BLOCKS,
-        # The thanks come from the stored state (the address names the round), so a replayed
-        # answer shows them too.
-        context=lambda: _page_context(today, saved=current.key),
+    # The Check-in tab's badge counts one fewer now.
+    return badges.with_fresh_tabs(
+        htmx.after_write(
+            url_for(".index", saved=current.key) + f"#round-{current.key}",
+            TEMPLATE,
+            blocks=BLOCKS,
+            # The thanks come from the stored state (the address names the round), so a replayed
+            # answer shows them too.
+            context=lambda: _page_context(today, saved=current.key),
+        )
     )
 
 

@@ -51,7 +51,9 @@ def clauses(pair_id: int) -> list[Clause]:
     """The clauses in force, in their order."""
     return list(
         db.session.scalars(
-            select(Clause).where(Clause.pair_id == pair_id, Clause.removed.is_(False)).order_by(Clause.position)
+            select(Clause)
+            .where(Clause.pair_id == pair_id, Clause.removed.is_(False))
+            .order_by(Clause.position, Clause.id)
         )
     )
 
@@ -80,6 +82,25 @@ def rhythm_columns(pair_id: int | ColumnElement[int]) -> tuple[ScalarSelect, Sca
 def rhythm(pair_id: int) -> Rhythm:
     """The meeting rhythm and dates the pair wrote down, in one query."""
     return Rhythm.from_fields(*db.session.execute(select(*rhythm_columns(pair_id))).one())
+
+
+def rhythm_and_ends(pair_id: int) -> tuple[Rhythm, tuple[int | None, int | None]]:
+    """The rhythm, and the ids of the first and last clause in force, in one query: a clause drawn
+    on its own offers "Move up" only when something is above it, "Move down" only when below."""
+
+    def end(*order) -> ScalarSelect:
+        return (
+            select(Clause.id)
+            .where(Clause.pair_id == pair_id, Clause.removed.is_(False))
+            .order_by(*order)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    rhythm_fields, dates_fields, first, last = db.session.execute(
+        select(*rhythm_columns(pair_id), end(Clause.position, Clause.id), end(Clause.position.desc(), Clause.id.desc()))
+    ).one()
+    return Rhythm.from_fields(rhythm_fields, dates_fields), (first, last)
 
 
 def midpoint(program: Program, rhythm: Rhythm) -> date:
@@ -257,6 +278,9 @@ class Status:
     agreed: list[User]  # members who agreed to the current version
     both_agreed_at: datetime | None
     last_both_version: int | None  # the latest version both agreed to
+    # Each member's latest agreement: user id → (version, when). Shown in every state, so each
+    # sees what the other signed and who is still to sign.
+    latest: dict[int, tuple[int, datetime]] = field(default_factory=dict)
 
     @property
     def state(self) -> str:
@@ -268,8 +292,11 @@ def status(agreement: Agreement, members: list[PairMember]) -> Status:
         db.session.scalars(select(AgreementSignature).where(AgreementSignature.pair_id == agreement.pair_id))
     )
     by_version: dict[int, dict[int, datetime]] = {}
+    latest: dict[int, tuple[int, datetime]] = {}
     for signature in signatures:
         by_version.setdefault(signature.agreement_version, {})[signature.user_id] = signature.agreed_at
+        if signature.agreement_version > latest.get(signature.user_id, (0, None))[0]:
+            latest[signature.user_id] = (signature.agreement_version, signature.agreed_at)
     member_ids = {m.user_id for m in members}
     both = [v for v, who in by_version.items() if member_ids <= who.keys()]
     current = by_version.get(agreement.version, {})
@@ -278,6 +305,7 @@ def status(agreement: Agreement, members: list[PairMember]) -> Status:
         agreed=[m.user for m in members if m.user_id in current],
         both_agreed_at=max(current.values()) if member_ids <= current.keys() else None,
         last_both_version=max(both) if both else None,
+        latest=latest,
     )
 
 

@@ -53,6 +53,7 @@ def _page_context(*, with_changes: bool = True, **extra: Any) -> dict[str, Any]:
         "changes": changes,
         "rhythm": rhythm,
         "review": [c.id for c in current if agreement.needs_review(c, rhythm.midpoint, today)],
+        "list_ends": (current[0].id, current[-1].id) if current else (None, None),
         "agree_form": AgreeForm.blank(version=str(found.version)),
         "new_form": NewClauseForm.blank(),
     }
@@ -60,10 +61,11 @@ def _page_context(*, with_changes: bool = True, **extra: Any) -> dict[str, Any]:
 
 
 def _clause_context(target: Clause, **extra: Any) -> dict[str, Any]:
-    midpoint = agreement.rhythm(target.pair_id).midpoint
+    rhythm, ends = agreement.rhythm_and_ends(target.pair_id)
     return {
         "clause": target,
-        "review": [target.id] if agreement.needs_review(target, midpoint, date.today()) else [],
+        "review": [target.id] if agreement.needs_review(target, rhythm.midpoint, date.today()) else [],
+        "list_ends": ends,
     } | extra
 
 

@@ -25,7 +25,7 @@ from app.idempotency import IdempotentForm
 from app.models import ACTION_MAX, TEXT_MAX, TOPIC_MAX, MeetingFormat, PairMember
 from app.numbers import IntRange
 
-ACTION_ROWS = 3  # empty rows a new log form offers; "Add another action" adds more
+ACTION_ROWS = 1  # one empty row on a new log form, not a wall of them: "Add another action" adds the next
 MAX_ACTION_ROWS = 20
 SEARCH_MAX = 200
 

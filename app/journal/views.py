@@ -19,6 +19,7 @@ from app.journal import agenda, meetings
 from app.journal.forms import EditMeetingForm, LogMeetingForm, SearchForm, edit_form_for, reflection_form
 from app.models import TOPIC_MAX, ActionItem, HistorySubject, Meeting, MeetingFormat
 from app.numbers import page_number
+from app.pairs import badges
 from app.urls import safe_next
 
 bp = Blueprint("journal", __name__, url_prefix="/journal")
@@ -246,8 +247,11 @@ def toggle_action(action_id: int) -> Response:
         goals = meetings.goal_titles(membership.pair_id, meetings.goals_of([item]))
         return {"item": item, "names": meetings.member_names(membership), "goals": goals}
 
-    # The item is swapped in place wherever it is shown (the journal, an entry, the pair's home).
-    return htmx.after_write(_back_to(f"action-{item.id}"), TEMPLATE, blocks=ACTION, context=context)
+    # The item is swapped in place wherever it is shown (the journal, an entry, the pair's home),
+    # and the Journal tab's badge of items due follows.
+    return badges.with_fresh_tabs(
+        htmx.after_write(_back_to(f"action-{item.id}"), TEMPLATE, blocks=ACTION, context=context)
+    )
 
 
 @bp.get("/actions")

@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.next_meeting.pace import Pace, pace
 from app.next_meeting.planning import still_ahead
+from app.pairs import badges
 
 # How many of each list the home shows; "Show all" leads to the list's own page.
 HOME_TOPICS = 5
@@ -66,11 +67,18 @@ class Dashboard:
     last_meeting: Meeting | None
     open_from_last: list[ActionItem]
     feedback_due: list[rounds.Round]
+    actions_due: int  # open action items due by today that are the viewer's, or both people's
+
+    @property
+    def waiting(self) -> badges.Waiting:
+        """The tab bar's badges, from what the home read anyway."""
+        rules_wait = self.ground_rules in ("one", "changed") and not self.i_agreed
+        return badges.Waiting(rules_wait, self.actions_due, len(self.feedback_due))
 
 
 # The home's statements are built once per process with bound parameters: building a statement
 # and working out its cache key cost more than running it (profiled, bench/history.py --profile).
-PAIR, USER = bindparam("pair_id"), bindparam("user_id")
+PAIR, USER, TODAY = bindparam("pair_id"), bindparam("user_id"), bindparam("today")
 
 
 @cache
@@ -89,7 +97,16 @@ def _plan_and_signoff_query() -> Select:
         .exists()
     )
     return (
-        select(NextMeeting, Agreement.version, current_count, mine, ever_both, *agreement.rhythm_columns(PAIR))
+        select(
+            NextMeeting,
+            Agreement.version,
+            current_count,
+            mine,
+            ever_both,
+            # The Journal tab's badge: with this, the home needs no query of its own for the badges.
+            badges.actions_due_count(PAIR, USER, TODAY),
+            *agreement.rhythm_columns(PAIR),
+        )
         .select_from(Pair)
         .outerjoin(NextMeeting, NextMeeting.pair_id == Pair.id)
         .outerjoin(Agreement, Agreement.pair_id == Pair.id)
@@ -120,18 +137,20 @@ def _goals_query() -> Select:
     )
 
 
-def _plan_and_signoff(membership: PairMember):
-    """The next meeting, where the ground rules' sign-off stands, and the rhythm and dates the
-    pair agreed, in one query."""
+def _plan_and_signoff(membership: PairMember, today: date):
+    """The next meeting, where the ground rules' sign-off stands, the person's action items due,
+    and the rhythm and dates the pair agreed, in one query."""
     return db.session.execute(
-        _plan_and_signoff_query(), {"pair_id": membership.pair_id, "user_id": membership.user_id}
+        _plan_and_signoff_query(), {"pair_id": membership.pair_id, "user_id": membership.user_id, "today": today}
     ).one()
 
 
 def load(membership: PairMember, today: date | None = None) -> Dashboard:
     today = today or date.today()
     pair_id = membership.pair_id
-    planned, version, current, mine, ever_both, rhythm_fields, dates_fields = _plan_and_signoff(membership)
+    planned, version, current, mine, ever_both, actions_due, rhythm_fields, dates_fields = _plan_and_signoff(
+        membership, today
+    )
     planned = still_ahead(planned)
     rhythm = Rhythm.from_fields(rhythm_fields, dates_fields)
     # The latest few meetings: the newest for "where you left off", all of them for feedback rounds.
@@ -160,4 +179,5 @@ def load(membership: PairMember, today: date | None = None) -> Dashboard:
         last_meeting=last,
         open_from_last=[item for item in open_items if last and item.meeting_id == last.id],
         feedback_due=rounds.due_for(membership, today, found),
+        actions_due=actions_due or 0,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, url_for
+from flask import Blueprint, Response, current_app, g, session, url_for
 from flask_login import current_user
 
 from app import authz, htmx
@@ -26,7 +26,7 @@ from app.journal.views import bp as journal_bp
 from app.models import Role, Topic
 from app.next_meeting.views import bp as next_meeting_bp
 from app.numbers import page_number
-from app.pairs import changes, dashboard
+from app.pairs import badges, changes, dashboard, landing
 from app.program.views import bp as program_bp
 
 bp = Blueprint("pairs", __name__)
@@ -52,6 +52,14 @@ def index() -> Response:
         memberships=authz.memberships_of(current_user),
         intake_programs=authz.intake_programs(current_user),
     )
+
+
+@bp.get("/start")
+def start() -> Response:
+    """The installed app's start URL: opening Twoway from the phone's home screen goes straight to
+    the one pair's home, as signing in does, and shows the list of pairs otherwise."""
+    where = landing.url_for_person(current_user)
+    return index() if where == url_for(".index") else htmx.redirect(where)
 
 
 @pair_bp.url_value_preprocessor
@@ -82,6 +90,7 @@ def _pair_context() -> dict[str, Any]:
         "pair": membership.pair,
         "partner": membership.partner(),
         "changes_seen": changes.seen_by(membership),
+        "badges": badges.Badges(membership),
     }
 
 
@@ -90,7 +99,26 @@ def home() -> Response:
     if authz.current_membership().pair.closed:
         # A closed pair opens on what they did together, and their last words.
         return ending.closed_home()
-    return htmx.render("pairs/home.html", **_home_context())
+    context = _home_context()
+    return htmx.render("pairs/home.html", first_visit=_first_visit(), badges=context["board"].waiting, **context)
+
+
+# session: the pairs whose home has told this person who is the mentor and who the mentee.
+TOLD_ROLES = "told_roles"
+TOLD_ROLES_KEPT = 20
+
+
+def _first_visit() -> bool:
+    """Whether this is the person's first look at the pair's home (in this browser, since signing
+    in): the sentence naming their roles is said once, not on every visit. Kept in the signed
+    session cookie rather than the database, so opening a page still writes nothing."""
+    pair_id = authz.current_membership().pair_id
+    told = session.get(TOLD_ROLES)
+    told = [n for n in told if isinstance(n, int)] if isinstance(told, list) else []
+    if pair_id in told:
+        return False
+    session[TOLD_ROLES] = [*told, pair_id][-TOLD_ROLES_KEPT:]
+    return True
 
 
 def _home_context(**extra: Any) -> dict[str, Any]:

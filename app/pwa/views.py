@@ -50,7 +50,9 @@ def manifest() -> Response:
         "name": "Twoway: reverse mentoring",
         "short_name": "Twoway",
         "description": "A private space for a reverse-mentoring pair: ground rules, goals, journal, feedback.",
-        "start_url": "/",
+        # Not "/": a person with one pair opens the app on that pair's home (app/pairs/landing.py).
+        # The id stays "/", so phones that installed the app before keep it as the same app.
+        "start_url": "/start",
         "scope": "/",
         "display": "standalone",
         "orientation": "portrait",

@@ -62,6 +62,14 @@ def edit(page: Page, title: str, text: str) -> Locator:
     return card
 
 
+def choose(scope: Page | Locator, name: str) -> None:
+    """Open the "More" menu that holds the action ``name`` (a move or a drop) and press it."""
+    page = scope if isinstance(scope, Page) else scope.page
+    menu = scope.locator("details.item-menu").filter(has=page.get_by_role("button", name=name, include_hidden=True))
+    menu.locator("summary").click()
+    menu.get_by_role("button", name=name).click()
+
+
 def status_heading(page: Page) -> Locator:
     return page.locator("#agreement_status").get_by_role("heading", level=2)
 
@@ -247,7 +255,7 @@ def test_a_clause_being_added_is_never_wiped_by_the_partners_changes(live_server
     partner_adds(mentor_page, "Coffee on Fridays")
     card = clause(mentor_page, FEEDBACK)
     mentor_page.once("dialog", lambda dialog: dialog.accept())
-    card.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    choose(card, f"Drop: {FEEDBACK}")
     expect(card).to_have_count(0)
 
     # The notice is in the box being written in, on screen; what was typed is untouched.
@@ -316,7 +324,7 @@ def test_show_the_latest_keeps_an_open_edit_and_its_words(live_server, phone):
     typing.fill("Graham wants to run a retro.")
     # The partner moves the clause below up: the list changes around the open form.
     below = clause(mentor_page, "Topics to start with, and topics that are off-limits")
-    below.get_by_role("button", name="Move up: Topics to start with, and topics that are off-limits").click()
+    choose(below, "Move up: Topics to start with, and topics that are off-limits")
 
     notice = card.locator("[data-remote-structure]")
     expect(notice).to_be_visible(timeout=LIVE_MS)
@@ -343,10 +351,10 @@ def test_ones_own_move_or_drop_keeps_another_open_edit(live_server, phone):
     typing = card.get_by_role("textbox", name="What you agree")
     typing.fill("Ian wants to try pair programming.")
     # With that form open, the same person moves another clause and drops a third.
-    page.get_by_role("button", name=f"Move down: {FEEDBACK}").click()
+    choose(page, f"Move down: {FEEDBACK}")
     expect(page.locator("#clauses > article h3").last).to_have_text(FEEDBACK)
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Drop: Confidentiality: what stays between us").click()
+    choose(page, "Drop: Confidentiality: what stays between us")
     expect(clause(page, "Confidentiality: what stays between us")).to_have_count(0)
 
     expect(typing).to_have_value("Ian wants to try pair programming.")
@@ -365,7 +373,7 @@ def test_words_typed_into_a_clause_the_partner_dropped_are_kept_and_can_be_added
     typing = card.get_by_role("textbox", name="What you agree")
     typing.fill("Derek prefers feedback in writing, the day after.")
     mentor_page.once("dialog", lambda dialog: dialog.accept())
-    mentor_page.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    choose(mentor_page, f"Drop: {FEEDBACK}")
     expect(card.locator("[data-remote-structure]")).to_be_visible(timeout=LIVE_MS)
 
     card.get_by_role("button", name="Save").click()
@@ -388,7 +396,7 @@ def test_cancelling_an_edit_of_a_clause_the_partner_dropped_closes_it_without_an
     card = start_editing(mentee_page, FEEDBACK)
     card.get_by_role("textbox", name="What you agree").fill("Never mind.")
     mentor_page.once("dialog", lambda dialog: dialog.accept())
-    mentor_page.get_by_role("button", name=f"Drop: {FEEDBACK}").click()
+    choose(mentor_page, f"Drop: {FEEDBACK}")
     expect(card.locator("[data-remote-structure]")).to_be_visible(timeout=LIVE_MS)
     partner_adds(mentor_page, "Coffee first")
 
@@ -398,3 +406,54 @@ def test_cancelling_an_edit_of_a_clause_the_partner_dropped_closes_it_without_an
     expect(mentee_page.locator("#request-error")).to_be_hidden()
     assert_never_reloaded(mentor_page, mentee_page)
     assert_no_errors(mentor, mentee, allowed=re.compile(r"404"))
+
+
+def test_on_a_phone_the_clause_menu_opens_and_a_move_works(live_server, phone):
+    pair = live_server.create_pair(mentor="Nadia Oyelaran", mentee="Frank Castellano")
+    mentor = phone(pair.mentor)
+    page = open_ground_rules(mentor, pair, start=True)
+    page.set_viewport_size(NARROW)
+    titles = page.locator("#clauses > article h3")
+    first, second = titles.nth(0).inner_text(), titles.nth(1).inner_text()
+
+    # The top clause shows Edit and one menu; the menu offers no "Move up".
+    top = clause(page, first)
+    menu = top.locator("details.item-menu")
+    expect(menu.get_by_role("button", name=f"Move down: {first}")).to_be_hidden()
+    menu.locator("summary").click()
+    expect(menu).to_have_attribute("open", "")
+    items = menu.get_by_role("button")
+    expect(items).to_have_text(["Move down", "Drop"])
+    # Every item is a full-width tap target, and the open menu stays on the screen.
+    for n in range(2):
+        box = items.nth(n).bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    second_card = clause(page, second)
+    choose(second_card, f"Move up: {second}")
+    expect(titles.nth(0)).to_have_text(second)
+    expect(titles.nth(1)).to_have_text(first)
+    # Now at the top, it no longer offers to move up; the one it passed offers both.
+    choose(clause(page, first), f"Move up: {first}")
+    expect(titles.nth(0)).to_have_text(first)
+    assert_never_reloaded(page)
+    assert_no_errors(mentor)
+
+
+def test_escape_or_a_tap_elsewhere_closes_the_clause_menu(live_server, phone):
+    pair = live_server.create_pair(mentor="Amara Nwosu", mentee="Clive Barker")
+    page = open_ground_rules(phone(pair.mentor), pair, start=True)
+    page.set_viewport_size(NARROW)
+    first, second = page.locator("#clauses details.item-menu").nth(0), page.locator("#clauses details.item-menu").nth(1)
+    first.locator("summary").click()
+    expect(first).to_have_attribute("open", "")
+    second.locator("summary").click()  # opening another closes the first
+    expect(second).to_have_attribute("open", "")
+    expect(first).not_to_have_attribute("open", "")
+    page.keyboard.press("Escape")
+    expect(second).not_to_have_attribute("open", "")
+    expect(second.locator("summary")).to_be_focused()
+    second.locator("summary").click()
+    page.locator("#agreement_status h2").click()
+    expect(second).not_to_have_attribute("open", "")

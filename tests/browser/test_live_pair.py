@@ -76,6 +76,7 @@ def test_the_partners_topic_tick_and_goal_change_arrive_live(live_server, phone)
 
     # …and changes a goal, and ticks its milestone.
     mentee.goto(f"{pair.url}/goals")
+    mentee.get_by_role("article", name="Run a video call").locator("details.item-menu > summary").click()
     mentee.get_by_role("link", name="Edit: Run a video call").click()
     mentee.locator("form[data-editing]").get_by_role("textbox", name="Goal").fill("Run a video call with six people")
     mentee.locator("form[data-editing]").get_by_role("button", name="Save").click()

@@ -3,6 +3,8 @@ sign-out clears."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
@@ -20,7 +22,9 @@ def sign_in_with_link(page: Page, live_server, person) -> None:
     page.goto(live_server.sign_in_url(person))
     page.get_by_role("button", name=f"Continue as {person.name}").click()
     page.get_by_role("link", name="Not now").click()
-    expect(page.get_by_role("heading", name=f"Hello, {person.name.split()[0]}")).to_be_visible()
+    # In one pair: on to its home.
+    expect(page).to_have_url(re.compile(r"/pairs/\d+$"))
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^You and "))).to_be_visible()
 
 
 def test_service_worker_controls_pages_and_shows_the_offline_page(
@@ -93,7 +97,7 @@ def test_installable(playwright: Playwright, browser_type_launch_args: dict, liv
 def test_sign_out_clears_the_browser_cache(page: Page, page_errors, live_server):
     pair = live_server.create_pair(mentor="Ada Brook", mentee="Clive Stone")
     sign_in_with_link(page, live_server, pair.mentor)
-    expect(page.get_by_role("link", name=f"You and {pair.mentee.name}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=f"You and {pair.mentee.name}")).to_be_visible()
 
     page.get_by_role("navigation", name="Account").get_by_text("Menu", exact=True).click()
     with page.expect_response(lambda r: r.url.endswith("/auth/sign-out") and r.request.method == "POST") as signed_out:

@@ -57,10 +57,10 @@ def test_link_then_passkey_then_sign_out_and_back_in(page: Page, page_errors, li
     authenticator = attach_authenticator(page)
     page.get_by_role("button", name="Add a passkey").click()
 
-    # …and then on to the pairs page, with the pair listed.
-    expect(page).to_have_url(f"{live_server.url}/")
+    # …and then on to the home of her one pair (not a list of one).
+    expect(page).to_have_url(f"{live_server.url}{pair.url}")
     expect(page.get_by_role("status").filter(has_text="Passkey added")).to_be_visible()
-    expect(page.get_by_role("link", name=f"You and {mentee.name}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=f"You and {mentee.name}")).to_be_visible()
     assert len(authenticator.credentials()) == 1
 
     page.goto("/account/passkeys")
@@ -77,7 +77,8 @@ def test_link_then_passkey_then_sign_out_and_back_in(page: Page, page_errors, li
 
     # Back in with the passkey alone: no email, no link.
     page.get_by_role("button", name="Sign in with a passkey").click()
-    expect(page.get_by_role("heading", name="Hello, Maya")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}{pair.url}")
+    expect(page.get_by_role("heading", level=1, name=f"You and {mentee.name}")).to_be_visible()
 
     page.goto(pair.url)
     expect(page.get_by_role("heading", level=1, name=f"You and {mentee.name}")).to_be_visible()
@@ -96,7 +97,7 @@ def test_link_then_passkey_then_sign_out_and_back_in(page: Page, page_errors, li
 def test_passkey_autofill_signs_in_from_the_email_field(page: Page, page_errors, live_server, attach_authenticator):
     pair = live_server.create_pair(mentor="Ines Duarte", mentee="Gordon Pike")
     authenticator = link_then_passkey(page, live_server, attach_authenticator, pair.mentee)
-    expect(page.get_by_role("link", name=f"You and {pair.mentor.name}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=f"You and {pair.mentor.name}")).to_be_visible()
     [passkey] = authenticator.credentials()
 
     # Put the phone away while signing out, or its autofill would sign straight back in.
@@ -129,7 +130,7 @@ def test_untouched_email_field_is_not_announced_as_invalid(page: Page, live_serv
 def test_adding_a_second_passkey_on_the_same_device_says_so(page: Page, page_errors, live_server, attach_authenticator):
     pair = live_server.create_pair(mentor="Priya Nair", mentee="Walter Grey")
     authenticator = link_then_passkey(page, live_server, attach_authenticator, pair.mentor)
-    expect(page.get_by_role("link", name=f"You and {pair.mentee.name}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=f"You and {pair.mentee.name}")).to_be_visible()
 
     # The server lists the device's passkey as excluded, so the device refuses to make another.
     page.goto("/account/passkeys")

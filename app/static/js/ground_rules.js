@@ -170,6 +170,22 @@
     if (behind && !cardsInUse().length) catchUp();
   });
 
+  // A clause's "More" menu is a <details>: it opens and works without this script. With it, one
+  // menu is open at a time, and Escape or a tap elsewhere closes it (focus back on its summary).
+  const openMenus = () => [...document.querySelectorAll("#clauses details.item-menu[open]")];
+  document.addEventListener("click", (event) => {
+    for (const menu of openMenus()) {
+      if (!menu.contains(event.target)) menu.open = false;
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const menu of openMenus()) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+
   // Our own saves move the agreement on too; the server leaves them out of the probe's answer,
   // so the version we hold only needs to follow.
   document.body.addEventListener("agreement-changed", () => { probe(); });

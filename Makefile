@@ -23,6 +23,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
+# Lighthouse for tests/browser/test_looks.py, pinned by its package-lock.json; where there is no
+# npm the test is skipped (in CI it fails instead).
+NPM := $(shell command -v npm 2>/dev/null)
+LIGHTHOUSE := tests/lighthouse/node_modules/.package-lock.json
+$(LIGHTHOUSE): tests/lighthouse/package-lock.json
+	cd tests/lighthouse && npm ci --no-audit --no-fund --silent
+
 ## static: write the content-hashed static files, their brotli and gzip copies and the manifest (app/build/static)
 static: $(VENV)/.installed
 	$(BIN)/python -m app.static_build
@@ -45,7 +52,7 @@ PYTEST_WORKERS ?= auto
 # Where PYTHONDONTWRITEBYTECODE is set (our machines set it), pytest can't keep its
 # rewritten test modules: every worker would parse and compile the whole suite again, every run.
 test: export PYTHONDONTWRITEBYTECODE =
-test: $(VENV)/.installed-test static
+test: $(VENV)/.installed-test static $(if $(NPM),$(LIGHTHOUSE))
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## lint: ruff's checks and its formatter, as CI runs them

@@ -31,6 +31,8 @@
   ``exportable_feedback``, ``own_help_requests``, ``own_intakes``, ``own_closing_reflections``,
   ``own_closing_reasons``): never the partner's private words. Its file is downloaded by its owner
   alone, signed in (``own_export``); the account page lists only one's own (``own_exports``).
+- An admin's action on one pair or participant of a program finds it in that program alone
+  (``program_pair_id``, ``program_participant_id``).
 """
 
 from __future__ import annotations
@@ -787,3 +789,20 @@ def refuse_foreign_replay() -> Response | None:
     response = Response("Written by someone else on this device.", 403)
     response.headers[REPLAY_REFUSED] = "other-person"
     return response
+
+
+# --- one row of a program, for its admin (the ending page) ----------------------------------------
+# require_admin already decided the admin runs the program in the URL; an id from another program
+# is simply not in this one: 404, the same answer as an id that doesn't exist.
+
+
+def program_pair_id(program_id: int, pair_id: int) -> int:
+    """``pair_id`` if that pair is in program ``program_id``, or 404."""
+    return db.one_or_404(select(Pair.id).where(Pair.id == pair_id, Pair.program_id == program_id))
+
+
+def program_participant_id(program_id: int, participant_id: int) -> int:
+    """``participant_id`` if that participant is in program ``program_id``, or 404."""
+    return db.one_or_404(
+        select(Participant.id).where(Participant.id == participant_id, Participant.program_id == program_id)
+    )

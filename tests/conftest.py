@@ -12,6 +12,7 @@ pytest-xdist (``make test`` runs ``-n auto``) every worker has a database of its
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +25,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 from support.apps import (
+    SCHEMA_TEMPLATE,
+    build_schema_template,
     database_url,
     drop_worker_database,
     factories_on,
     make_app,
     migrated_sqlite,
-    reset_schema,
     sign_in,
+    with_schema,
 )
 from support.reminders import catch_mail
 
@@ -44,14 +47,19 @@ def pytest_configure(config: pytest.Config) -> None:
     from app import static_build
 
     static_build.ensure()
+    # The xdist controller runs no test: it migrates the one SQLite template its workers copy
+    # (they inherit its environment), instead of each worker running the migrations itself.
+    controller = not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None)
+    if controller and not config.option.collectonly:
+        os.environ[SCHEMA_TEMPLATE] = str(build_schema_template())
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     url = database_url(tmp_path_factory.mktemp("db"))
+    with_schema(url)
     app = make_app(url)
     app.test_client_class = Client
-    reset_schema(app)
     # Let the app's sessions nest inside the test's transaction, each in a savepoint.
     with app.app_context():
         db.session.configure(join_transaction_mode="create_savepoint")

@@ -626,14 +626,16 @@ def test_the_dashboard_query_count_stays_flat_when_the_program_doubles(app, clie
     assert counts[100] <= 2 * 6  # each of the two requests: the session, the program, the budget, two snapshot reads
 
 
-def test_making_a_snapshot_costs_the_same_queries_at_100_and_10_000_pairs(app, session, queries):
+def test_making_a_snapshot_costs_the_same_queries_at_100_and_1_000_pairs(app, session, queries):
+    # Ten times the pairs, the same statements. bench/dashboard.py makes the same count, and times
+    # it, at 10,000 pairs: that load case is a benchmark's, not the suite's (it cost 5 s a run).
     counts = {}
-    for size, start in ((100, 0), (10_000, 1000)):
+    for size, start in ((100, 0), (1_000, 1000)):
         program = bulk_program(session, size, start)
         with queries() as log:
             publish_exact(app, session, program)
         counts[size] = log.count
-    assert counts[100] == counts[10_000]
+    assert counts[100] == counts[1_000]
     # Per snapshot: is it published, the per-person bound, the figures by department, the questions,
     # (monthly) the scores, the budget's row and its update, the snapshot itself; and the program.
     assert counts[100] <= 20

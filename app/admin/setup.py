@@ -120,9 +120,9 @@ SETTING_LABELS = {
 }
 
 
-def people(program_id: int) -> list[Person]:
-    """Everyone taking part in the program, by name, in one query."""
-    rows = db.session.execute(
+def people(program_id: int, participant_id: int | None = None) -> list[Person]:
+    """Everyone taking part in the program, by name, in one query (or the one ``participant_id``)."""
+    query = (
         select(
             Participant.id,
             User.id,
@@ -137,7 +137,9 @@ def people(program_id: int) -> list[Person]:
         .where(Participant.program_id == program_id)
         .order_by(func.lower(User.name), User.id)
     )
-    return [Person(*row) for row in rows]
+    if participant_id is not None:
+        query = query.where(Participant.id == participant_id)
+    return [Person(*row) for row in db.session.execute(query)]
 
 
 def add_participant(program: Program, values: dict[str, str]) -> tuple[User, bool]:
@@ -208,15 +210,19 @@ def import_rows(program: Program, rows: list[Row]) -> list[int]:
     return [participant.user_id for participant in participants]
 
 
-def pairs(program_id: int) -> list[PairNames]:
-    """The program's pairs as the names of their two people, oldest pair first, in one query."""
-    rows = db.session.execute(
+def pairs(program_id: int, pair_id: int | None = None) -> list[PairNames]:
+    """The program's pairs as the names of their two people, oldest pair first, in one query (or
+    the one ``pair_id``)."""
+    query = (
         select(PairMember.pair_id, PairMember.role, User.name)
         .join(Pair, Pair.id == PairMember.pair_id)
         .join(User, User.id == PairMember.user_id)
         .where(Pair.program_id == program_id)
         .order_by(PairMember.pair_id)
     )
+    if pair_id is not None:
+        query = query.where(Pair.id == pair_id)
+    rows = db.session.execute(query)
     names: dict[int, dict[Role, str]] = {}
     for pair_id, role, name in rows:
         names.setdefault(pair_id, {})[role] = name

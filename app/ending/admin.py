@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, current_app, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, delete, exists, or_, select, union
+from sqlalchemy import ColumnElement, delete, exists, or_, select, true, union
 
-from app import htmx
+from app import authz, htmx
 from app.admin import audit, setup
 from app.ending import closing
 from app.ending.retention import content_tables, deletes_on
@@ -80,27 +80,28 @@ def _has_content(pair_ids):
     return or_(*(exists().where(table.c.pair_id.in_(pair_ids)) for table in content_tables()))
 
 
-def _joined_pairs(program_id: int):
+def _joined_pairs(program_id: int, only: ColumnElement[bool]):
     """The ids of the program's pairs where someone has signed in to Twoway."""
     return (
         select(PairMember.pair_id)
         .join(Pair, Pair.id == PairMember.pair_id)
         .join(User, User.id == PairMember.user_id)
-        .where(Pair.program_id == program_id, User.first_signed_in_at.is_not(None))
+        .where(Pair.program_id == program_id, User.first_signed_in_at.is_not(None), only)
     )
 
 
-def pair_rows(program_id: int) -> list[PairRow]:
-    """The program's pairs with whether each may be undone and a closing reason shared with the
-    admin: three queries (names, who joined, status and reasons)."""
-    names = {row.id: row for row in setup.pairs(program_id)}
+def pair_rows(program_id: int, pair_id: int | None = None) -> list[PairRow]:
+    """The program's pairs (or the one ``pair_id``) with whether each may be undone and a closing
+    reason shared with the admin: three queries (names, who joined, status and reasons)."""
+    names = {row.id: row for row in setup.pairs(program_id, pair_id)}
     if not names:
         return []
-    joined = set(db.session.scalars(_joined_pairs(program_id)))
+    only = true() if pair_id is None else Pair.id == pair_id
+    joined = set(db.session.scalars(_joined_pairs(program_id, only)))
     rows = db.session.execute(
         select(Pair.id, Pair.status, ClosingReason.text)
         .outerjoin(ClosingReason, (ClosingReason.pair_id == Pair.id) & ClosingReason.shared.is_(True))
-        .where(Pair.program_id == program_id)
+        .where(Pair.program_id == program_id, only)
         .order_by(Pair.id)
     )
     return [
@@ -239,9 +240,8 @@ def end(program_id: int) -> Response:
 
 
 def _pair_of(program_id: int, pair_id: int) -> PairRow:
-    row = next((row for row in pair_rows(program_id) if row.id == pair_id), None)
-    if row is None:
-        abort(404)
+    """The pair's row as the page shows it; 404 for a pair not in this program (authz decides)."""
+    [row] = pair_rows(program_id, authz.program_pair_id(program_id, pair_id))
     return row
 
 
@@ -293,9 +293,8 @@ def unpair(program_id: int, pair_id: int) -> Response:
 
 
 def _person(program_id: int, participant_id: int) -> setup.Person:
-    person = next((p for p in setup.people(program_id) if p.participant_id == participant_id), None)
-    if person is None:
-        abort(404)
+    """The participant as the page shows them; 404 for one not in this program (authz decides)."""
+    [person] = setup.people(program_id, authz.program_participant_id(program_id, participant_id))
     return person
 
 

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linear_sum_assignment
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 MENTOR, MENTEE, EITHER = "mentor", "mentee", "either"
 RHYTHMS = ("weekly", "fortnightly", "monthly")
@@ -147,6 +149,11 @@ def place(people: Sequence[Person], rules: Rules, locked: Iterable[tuple[int, in
 
 
 def _incidence(sets: list[frozenset[str]], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    # scipy is imported where the solver runs, not with the module: importing it costs about a
+    # second of CPU, which every web worker, Celery worker and CLI command would otherwise pay at
+    # start for a page only admins open, once per run of the matching.
+    from scipy import sparse
+
     rows, cols = [], []
     for row, keys in enumerate(sets):
         for key in keys:
@@ -336,6 +343,8 @@ def solve(
     matched_e: set[int] = set()
     matched_m: set[int] = set()
     if len(mentees):
+        from scipy.optimize import linear_sum_assignment  # imported here: see _incidence
+
         rows, cols = linear_sum_assignment(cost, maximize=True)
         for i, c in zip(rows.tolist(), cols.tolist(), strict=True):
             if c < len(owner) and worth[i, owner[c]]:

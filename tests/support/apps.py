@@ -93,22 +93,43 @@ def _postgres_admin(url) -> Iterator[Connection]:
         admin.dispose()
 
 
+# Where this run's migrated SQLite template is: set by the xdist controller (``build_schema_template``)
+# so that its workers, which inherit its environment, copy one template instead of each migrating.
+SCHEMA_TEMPLATE = "TWOWAY_TEST_SCHEMA_TEMPLATE"
+
+
+def build_schema_template() -> Path:
+    """Run the migrations once into a SQLite file of this process's own (removed when it exits)."""
+    folder = tempfile.mkdtemp(prefix="twoway-schema-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    template = Path(folder) / "migrated.sqlite3"
+    reset_schema(make_app(f"sqlite:///{template}"))  # disposes its engine: no -wal file is left
+    return template
+
+
 _MIGRATED_SQLITE: Path | None = None
 
 
 def migrated_sqlite(path: Path) -> str:
     """A SQLite file at ``path`` with the schema the migrations build, and its URL. The migrations
-    run once per process, into a template every later call copies: the schema is the same, and a
-    copy takes a millisecond where the migrations take half a second."""
+    run once per run (in the xdist controller, or in the one process without it), into a template
+    every later call copies: the schema is the same, and a copy takes a millisecond where the
+    migrations take more than half a second of CPU."""
     global _MIGRATED_SQLITE
     if _MIGRATED_SQLITE is None:
-        folder = tempfile.mkdtemp(prefix="twoway-schema-")
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        template = Path(folder) / "migrated.sqlite3"
-        reset_schema(make_app(f"sqlite:///{template}"))  # disposes its engine: no -wal file is left
-        _MIGRATED_SQLITE = template
+        inherited = os.environ.get(SCHEMA_TEMPLATE)
+        _MIGRATED_SQLITE = Path(inherited) if inherited and Path(inherited).is_file() else build_schema_template()
     shutil.copyfile(_MIGRATED_SQLITE, path)
     return f"sqlite:///{path}"
+
+
+def with_schema(url: str) -> None:
+    """Give the suite's database at ``url`` the migrations' schema: a SQLite file is a copy of the
+    run's template; a PostgreSQL database has whatever a previous run left dropped and is migrated."""
+    if url.startswith("sqlite:///"):
+        migrated_sqlite(Path(url.removeprefix("sqlite:///")))
+    else:
+        reset_schema(make_app(url))
 
 
 @contextmanager

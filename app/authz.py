@@ -776,3 +776,13 @@ def refuse_foreign_replay() -> Response | None:
     response = Response("Written by someone else on this device.", 403)
     response.headers[REPLAY_REFUSED] = "other-person"
     return response
+
+
+# --- The home kept on the device for opening the app offline (app/templates/pwa/sw.js) ---------
+
+
+def may_keep_offline_copy(user: User) -> bool:
+    """Whether the service worker may keep a copy of ``user``'s home and landing on their device,
+    to show when the app is opened with no network. Never an admin's: their pages name other
+    people, and a phone left somewhere should not hold a program's list of participants."""
+    return user.is_authenticated and not user.is_admin

@@ -456,8 +456,9 @@ def keep_the_home(live_server: LiveServer, page: Page, pair: PairInfo) -> None:
     wait_until(page, lambda: any(key.startswith(f"twoway-home:{pair.mentor.id}:") for key in kept_homes(page)))
 
 
-def test_the_home_opens_offline_as_last_seen_and_takes_a_topic_sent_once_later(live_server, phone):
+def test_the_home_opens_offline_as_last_seen_and_takes_a_topic_and_a_tick_sent_once_later(live_server, phone):
     pair = new_pair(live_server, "Amara Okoye", "Gordon Fell")
+    item_id = seed(live_server, pair)
     mentor: Phone = phone(pair.mentor)
     page = mentor.page
     context = page.context
@@ -469,13 +470,18 @@ def test_the_home_opens_offline_as_last_seen_and_takes_a_topic_sent_once_later(l
     expect(page.get_by_role("heading", name=f"You and {pair.mentee.name}")).to_be_visible()
     expect(page.locator("#shown-as-of")).to_contain_text("Offline: shown as of")
     add_topic(page, "What Gordon reads on Sundays")
-    expect(page.locator("#outbox .outbox-waiting li")).to_have_text(["Topic “What Gordon reads on Sundays”"])
+    page.get_by_role("button", name=f"Done: {ACTION}").click()
+    expect(page.locator("#outbox .outbox-waiting li")).to_have_text(
+        ["Topic “What Gordon reads on Sundays”", f"Done: “{ACTION}”"]
+    )
     assert topics_named(live_server, pair, "What Gordon reads on Sundays") == 0
+    assert not action_done(live_server, item_id)
 
     # Back online, it is sent once; the next visit is the live home again, without the mark.
     go_online(context)
     expect(page.locator("#outbox")).to_have_count(0)
     assert topics_named(live_server, pair, "What Gordon reads on Sundays") == 1
+    assert action_done(live_server, item_id)
     page.goto("/start")
     expect(page.locator("#topics li").filter(has_text="What Gordon reads on Sundays")).to_have_count(1)
     expect(page.locator("#shown-as-of")).to_have_count(0)

@@ -806,3 +806,13 @@ def program_participant_id(program_id: int, participant_id: int) -> int:
     return db.one_or_404(
         select(Participant.id).where(Participant.id == participant_id, Participant.program_id == program_id)
     )
+
+
+# --- The home kept on the device for opening the app offline (app/templates/pwa/sw.js) ---------
+
+
+def may_keep_offline_copy(user: User) -> bool:
+    """Whether the service worker may keep a copy of ``user``'s home and landing on their device,
+    to show when the app is opened with no network. Never an admin's: their pages name other
+    people, and a phone left somewhere should not hold a program's list of participants."""
+    return user.is_authenticated and not user.is_admin

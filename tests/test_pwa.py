@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from factories import PairFactory
+from factories import AdminFactory, PairFactory
 from sqlalchemy import select
 
 from app import static_build
@@ -55,8 +55,10 @@ def test_service_worker_is_served_from_the_root_and_always_revalidated(client):
         assert f'"{asset}"' in body
         assert client.get(asset).status_code == 200
         assert f'"/static/{name}"' not in body
-    # Signed-in pages and htmx answers are never put in a cache.
-    assert "cache.put" not in body
+    # htmx answers are never put in a cache, and of signed-in pages only the kept home is, in
+    # keepHome alone (tested below and in tests/browser/test_offline.py).
+    kept = body[body.index("const keepHome") : body.index("const keptHome")]
+    assert body.count("cache.put") == kept.count("cache.put") == 2
     assert 'request.headers.get("HX-Request")' in body
 
 
@@ -133,3 +135,23 @@ def test_the_service_worker_sends_the_outbox_on_background_sync(client):
     body = client.get("/sw.js").get_data(as_text=True)
     assert f"importScripts({static_url('js/outbox.js')!r})".replace("'", '"') in body
     assert 'addEventListener("sync"' in body
+
+
+# --- The home kept on the device for opening the app offline (pwa/sw.js) -------------------------
+
+KEEP = '<meta name="twoway-offline-copy" content="keep">'
+
+
+def test_only_the_home_and_the_landing_of_a_pair_member_ask_to_be_kept_offline(app, client, mentor, pair, login):
+    # The pair home and the list of pairs (/start's landings) ask the device to keep a copy...
+    assert KEEP in mentor.get(f"/pairs/{pair.id}").get_data(as_text=True)
+    assert KEEP in mentor.get("/").get_data(as_text=True)
+    # ...while the server still tells every cache on the way to keep nothing.
+    assert "no-store" in mentor.get(f"/pairs/{pair.id}").headers["Cache-Control"]
+    # Other pages don't, nor pages drawn for nobody signed in.
+    assert KEEP not in mentor.get(f"/pairs/{pair.id}/journal").get_data(as_text=True)
+    assert KEEP not in client.get("/auth/sign-in").get_data(as_text=True)
+    # Never an admin's: their list of pairs links to the program admin.
+    admin = login(AdminFactory(), on=app.test_client())
+    page = admin.get("/").get_data(as_text=True)
+    assert 'name="twoway-owner"' in page and KEEP not in page

@@ -20,7 +20,8 @@ bp.before_app_request(authz.refuse_foreign_replay)
 
 THEME_COLOUR = "#1d5c57"
 BACKGROUND_COLOUR = "#f7f5f0"
-# The static shell the service worker keeps for offline use. Signed-in HTML is never cached.
+# The static shell the service worker keeps for offline use. Of signed-in HTML it keeps only the
+# person's own home and landing (keeps_offline_copy below, pwa/sw.js).
 SHELL = (
     "css/app.css",
     "js/app.js",
@@ -91,6 +92,13 @@ def service_worker() -> Response:
     # Browsers must check for a new worker on every visit.
     response.cache_control.no_cache = True
     return response
+
+
+@bp.app_template_global()
+def keeps_offline_copy() -> bool:
+    """Drawn into the pair home and the list of pairs (pwa/_offline_copy.html): the service worker
+    keeps a copy of only the pages that say so, for opening the app with no network."""
+    return authz.may_keep_offline_copy(current_user)
 
 
 @bp.get("/offline")

@@ -434,3 +434,96 @@ def test_a_conflict_met_by_the_open_page_shows_the_conflict_view(live_server, ph
     go_online(page.context)
     expect(page.get_by_role("alert").filter(has_text="You saved this reflection in another tab")).to_be_visible()
     expect(page.get_by_role("textbox", name="Your private reflection")).to_have_value("Written in a tunnel")
+
+
+# --- The home kept on the device, for opening the app with no network (pwa/sw.js) -------------
+
+
+def kept_homes(page: Page) -> list[str]:
+    return page.evaluate("caches.keys().then((keys) => keys.filter((key) => key.startsWith('twoway-home:')))")
+
+
+def keep_the_home(live_server: LiveServer, page: Page, pair: PairInfo) -> None:
+    """Open the app online as the phone's home screen does (its one pair's home), with the service
+    worker in charge, and wait for it to keep the copy."""
+    page.goto("/start")
+    ready(page)
+    # The first page of a phone is drawn before its service worker ran: the next one goes through it.
+    page.reload()
+    expect(page).to_have_url(f"{live_server.url}{pair.url}")
+    ready(page)
+    # Polled from here: wait_for_function takes a promise for a truthy value and wouldn't wait.
+    wait_until(page, lambda: any(key.startswith(f"twoway-home:{pair.mentor.id}:") for key in kept_homes(page)))
+
+
+def test_the_home_opens_offline_as_last_seen_and_takes_a_topic_and_a_tick_sent_once_later(live_server, phone):
+    pair = new_pair(live_server, "Amara Okoye", "Gordon Fell")
+    item_id = seed(live_server, pair)
+    mentor: Phone = phone(pair.mentor)
+    page = mentor.page
+    context = page.context
+    keep_the_home(live_server, page, pair)
+
+    # On a train: the app opened from the home screen shows the home as it last was, marked so.
+    go_offline(context)
+    page.goto("/start")
+    expect(page.get_by_role("heading", name=f"You and {pair.mentee.name}")).to_be_visible()
+    expect(page.locator("#shown-as-of")).to_contain_text("Offline: shown as of")
+    add_topic(page, "What Gordon reads on Sundays")
+    page.get_by_role("button", name=f"Done: {ACTION}").click()
+    expect(page.locator("#outbox .outbox-waiting li")).to_have_text(
+        ["Topic “What Gordon reads on Sundays”", f"Done: “{ACTION}”"]
+    )
+    assert topics_named(live_server, pair, "What Gordon reads on Sundays") == 0
+    assert not action_done(live_server, item_id)
+
+    # Back online, it is sent once; the next visit is the live home again, without the mark.
+    go_online(context)
+    expect(page.locator("#outbox")).to_have_count(0)
+    assert topics_named(live_server, pair, "What Gordon reads on Sundays") == 1
+    assert action_done(live_server, item_id)
+    page.goto("/start")
+    expect(page.locator("#topics li").filter(has_text="What Gordon reads on Sundays")).to_have_count(1)
+    expect(page.locator("#shown-as-of")).to_have_count(0)
+    assert topics_named(live_server, pair, "What Gordon reads on Sundays") == 1
+    assert real_errors(mentor.errors) == []
+
+
+def test_after_sign_out_the_app_opened_offline_shows_only_the_offline_page(live_server, phone):
+    pair = new_pair(live_server, "Lena Vogel", "Arthur Penn")
+    page = phone(pair.mentor).page
+    keep_the_home(live_server, page, pair)
+
+    # Signed out from a page that doesn't follow the pair's changes (see the test above).
+    page.goto("/account/passkeys")
+    page.get_by_role("navigation", name="Account").get_by_text("Menu", exact=True).click()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to Twoway")).to_be_visible()
+    assert kept_homes(page) == []
+
+    go_offline(page.context)
+    page.goto("/start")
+    expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+    expect(page.get_by_text(f"You and {pair.mentee.name}")).to_have_count(0)
+
+
+def test_another_account_on_the_same_device_is_never_shown_the_kept_home(live_server, phone):
+    pair = new_pair(live_server, "Kofi Asante", "Beatrice Lowe")
+    device = phone(pair.mentor).page
+    keep_the_home(live_server, device, pair)
+
+    # His session goes without a sign-out (cookies cleared) and his partner signs in here.
+    device.context.clear_cookies()
+    device.goto(live_server.sign_in_url(pair.mentee))
+    device.get_by_role("button", name=f"Continue as {pair.mentee.name}").click()
+    expect(device.get_by_role("heading", name=f"Welcome, {pair.mentee.name.split()[0]}")).to_be_visible()
+    assert not any(key.startswith(f"twoway-home:{pair.mentor.id}:") for key in kept_homes(device))
+
+    go_offline(device.context)
+    device.goto("/start")
+    expect(device.get_by_role("heading", name=f"You and {pair.mentee.name}")).to_have_count(0)
+    expect(
+        device.get_by_role("heading", name=f"You and {pair.mentor.name}").or_(
+            device.get_by_role("heading", name="You're offline")
+        )
+    ).to_be_visible()

@@ -42,24 +42,38 @@ def test_service_worker_controls_pages_and_shows_the_offline_page(
     expect(page.get_by_role("heading", level=1, name=f"You and {pair.mentee.name}")).to_be_visible()
     assert page_errors == [], "\n".join(page_errors)
 
-    # The worker keeps the public shell only: no page anyone signed in to is stored on the phone.
+    # The worker's shell is public files only; of the pages signed in to, it keeps the home alone,
+    # apart, under its owner's name (the home kept for opening the app offline, test_offline.py).
+    homes = "caches.keys().then((keys) => keys.filter((key) => key.startsWith('twoway-home:')).length)"
+    for _ in range(200):
+        if page.evaluate(homes):
+            break
+        page.wait_for_timeout(50)
     cached = page.evaluate(
         """async () => {
-          const paths = [];
+          const paths = {};
           for (const name of await caches.keys()) {
-            for (const request of await (await caches.open(name)).keys()) paths.push(new URL(request.url).pathname);
+            const kind = name.startsWith("twoway-home:") ? name : "shell";
+            for (const request of await (await caches.open(name)).keys()) {
+              (paths[kind] = paths[kind] || []).push(new URL(request.url).pathname);
+            }
           }
-          return paths.sort();
+          for (const list of Object.values(paths)) list.sort();
+          return paths;
         }"""
     )
+    shell = cached.pop("shell")
     # The shell is the content-hashed files the pages link, so a deploy that changes one fetches it anew.
     stylesheet = "/static/" + static_build.read_manifest()["css/app.css"]
-    assert "/offline" in cached and stylesheet in cached and "/static/css/app.css" not in cached, cached
-    assert all(path == "/offline" or path.startswith("/static/") for path in cached), cached
+    assert "/offline" in shell and stylesheet in shell and "/static/css/app.css" not in shell, shell
+    assert all(path == "/offline" or path.startswith("/static/") for path in shell), shell
+    [(name, kept)] = cached.items()
+    assert name.startswith(f"twoway-home:{pair.mentor.id}:") and kept == sorted([pair.url, "/start"]), cached
 
     context.set_offline(True)
     try:
-        page.goto(pair.url)
+        # A page other than the home is never kept: offline, it is the offline page.
+        page.goto(f"{pair.url}/journal")
         expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
         expect(page).to_have_title("You're offline · Twoway")
         # The shell came from the cache too: the page is styled and its button works.

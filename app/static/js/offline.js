@@ -19,9 +19,27 @@
       if (key.startsWith(DRAFT) && !(keep && key.startsWith(`${DRAFT}${keep}:`))) window.localStorage.removeItem(key);
     }
   };
+  // The copy of the home the service worker keeps for opening the app offline (pwa/sw.js), in a
+  // cache named "twoway-home:id:generation". Dropped with the drafts and the outbox: all of them at
+  // sign-out, and any but this page's owner's when another person or a newer session shows here
+  // (a page of an older session, served from that copy, changes nothing).
+  const HOME = "twoway-home:";
+  const forgetKeptHomes = async (keepUser, keepGeneration) => {
+    if (!window.caches) return;
+    for (const key of await window.caches.keys()) {
+      if (!key.startsWith(HOME)) continue;
+      const [keptUser, keptGeneration] = key.slice(HOME.length).split(":").map(Number);
+      if (keptUser === keepUser && keptGeneration >= keepGeneration) continue;
+      await window.caches.delete(key);
+    }
+  };
   const forgetAll = async () => {
     forgetDrafts(null);
-    if (Outbox) await Outbox.clear().catch(() => {});
+    // At once, so the sign-out waits no longer than it did for the outbox alone.
+    await Promise.all([
+      forgetKeptHomes(null, null).catch(() => {}),
+      Outbox ? Outbox.clear().catch(() => {}) : null,
+    ]);
   };
   document.addEventListener("submit", (event) => {
     const form = event.target;
@@ -428,7 +446,23 @@
     }
   };
 
+  // A copy kept by the service worker, shown because the network failed, says so and since when.
+  const markKeptCopy = () => {
+    const asOf = document.querySelector('meta[name="twoway-shown-as-of"]');
+    const main = document.getElementById("main");
+    if (!asOf || !main || document.getElementById("shown-as-of")) return;
+    const mark = document.createElement("p");
+    mark.id = "shown-as-of";
+    mark.className = "notice";
+    mark.setAttribute("role", "status");
+    const when = new Date(asOf.content).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    mark.textContent = `Offline: shown as of ${when}. What you add or tick waits on this device and is sent when you're back online.`;
+    main.prepend(mark);
+  };
+  markKeptCopy();
+
   const start = async () => {
+    forgetKeptHomes(user, generation).catch(() => {});
     settleSentDrafts();
     if (await Outbox.settle(user, generation)) forgetDrafts(null);
     forgetDrafts(user);

@@ -309,7 +309,7 @@ def test_a_sign_out_on_another_device_clears_this_one_at_the_next_visit(live_ser
     here.goto(live_server.sign_in_url(pair.mentor))
     here.get_by_role("button", name=f"Continue as {pair.mentor.name}").click()
     expect(here.get_by_role("heading", name=f"Welcome, {pair.mentor.name.split()[0]}")).to_be_visible()
-    here.wait_for_function("() => window.TwowayOutbox.entries().then((held) => held.length === 0)")
+    wait_until(here, lambda: outbox(here) == [])
     here.goto(pair.url)
     expect(here.locator("#outbox")).to_have_count(0)
     assert topics_named(live_server, pair, "Kept through a sign-out elsewhere") == 0
@@ -325,7 +325,7 @@ def test_another_account_on_the_same_device_never_sends_it(live_server, phone):
     device.goto(live_server.sign_in_url(pair.mentee))
     device.get_by_role("button", name=f"Continue as {pair.mentee.name}").click()
     expect(device.get_by_role("heading", name=f"Welcome, {pair.mentee.name.split()[0]}")).to_be_visible()
-    device.wait_for_function("() => window.TwowayOutbox.entries().then((held) => held.length === 0)")
+    wait_until(device, lambda: outbox(device) == [])
     device.goto(pair.url)
     ready(device)
     expect(device.locator("#outbox")).to_have_count(0)

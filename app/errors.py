@@ -79,6 +79,10 @@ def _described(error: HTTPException, default: str) -> str:
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError):
+        if _wants_json():
+            # Said so, for the page's script to take a fresh token and try once more: a request
+            # still in flight at sign-out can put an older session cookie back under the page.
+            return jsonify(error=CSRF_MESSAGE, stale_token=True), 400
         return _render(400, "Please try again", CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

@@ -432,3 +432,18 @@ def test_oversized_requests_are_refused_readably(client):
     response = client.post("/auth/sign-in/link", data={"email": "x" * (1024 * 1024 + 10)})
     assert response.status_code == 413
     assert "Too much at once" in response.get_data(as_text=True)
+
+
+def test_a_script_told_of_a_stale_token_is_told_so_and_a_fresh_page_token_works(csrf_app):
+    """The passkey script (app/static/js/passkeys.js) takes a fresh token and tries once more
+    only when the answer says the token was stale; a person sees the words either way."""
+    client = csrf_app.test_client()
+    stale = client.post("/auth/passkey/options", json={}, headers={"X-CSRFToken": "from-an-older-cookie"})
+    assert stale.status_code == 400
+    assert stale.json["stale_token"] is True and "Your sign-in changed" in stale.json["error"]
+    page = client.get("/auth/sign-in").text
+    token = page.split('<meta name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    fresh = client.post("/auth/passkey/options", json={}, headers={"X-CSRFToken": token})
+    assert fresh.status_code == 200
+    # A person's own form gets the page, not JSON.
+    assert "stale_token" not in client.post("/auth/sign-out", data={"csrf_token": "x"}).text

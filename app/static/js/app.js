@@ -46,6 +46,9 @@
     };
     window.addEventListener("load", () => { timer = window.setTimeout(send, 1000); });
     window.addEventListener("pagehide", () => window.clearTimeout(timer));
+    // A form sent first (signing out, say) moves the person on: its answer may change the
+    // session, and this page's late request must not put the older cookie back over it.
+    document.addEventListener("submit", () => window.clearTimeout(timer), true);
   }
   const fillZone = (root) => {
     if (!zone || !unknownZoneUrl) return;

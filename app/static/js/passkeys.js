@@ -10,7 +10,16 @@
 
   const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
 
-  async function post(url, body) {
+  // The token this page was drawn with no longer matches the browser's session cookie (a request
+  // still in flight when the person signed out put an older cookie back): read a fresh one from
+  // this page drawn again, which also sets the cookie it belongs to.
+  async function freshToken() {
+    const page = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    const meta = new DOMParser().parseFromString(await page.text(), "text/html").querySelector('meta[name="csrf-token"]');
+    if (meta) document.querySelector('meta[name="csrf-token"]').content = meta.content;
+  }
+
+  async function post(url, body, retried) {
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -19,6 +28,10 @@
     });
     let data = {};
     try { data = await response.json(); } catch (_) { /* an error page, not JSON */ }
+    if (response.status === 400 && data.stale_token && !retried) {
+      await freshToken();
+      return post(url, body, true);
+    }
     if (!response.ok) throw new Error(data.error || "Twoway couldn't finish that. Please try again.");
     return data;
   }

@@ -78,7 +78,7 @@ def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
 def _load_membership() -> Response | None:
     # What needs no objects (the live probe, a page kept since it was drawn) is answered after one
     # light read that decides access the same way; everything else loads the membership whole.
-    if request.method == "GET" and (request.endpoint in changes.LIGHT or page_cache.enabled()):
+    if authz.answers_from_visit():
         g.visit = authz.visit(g.pair_id)
         if request.endpoint in changes.LIGHT:
             return None

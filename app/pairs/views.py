@@ -15,7 +15,7 @@ from flask_login import current_user
 from app import authz, htmx, page_cache
 from app.ending import views as ending
 from app.ending.views import bp as ending_bp
-from app.extensions import db
+from app.extensions import db, limiter
 from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
@@ -60,6 +60,11 @@ def start() -> Response:
     the one pair's home, as signing in does, and shows the list of pairs otherwise."""
     where = landing.url_for_person(current_user)
     return index() if where == url_for(".index") else htmx.redirect(where)
+
+
+# Pair GETs carry no rate limit (a test walks the routes to keep it so): the limiter's work of
+# finding that out, on every probe and kept page, is skipped. Writes and sign-in are limited as ever.
+limiter.request_filter(authz.answers_from_visit)
 
 
 @pair_bp.url_value_preprocessor

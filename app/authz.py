@@ -103,6 +103,8 @@ def require_sign_in() -> Response | None:
         return None
     if is_public(current_app.view_functions.get(request.endpoint)):
         return None
+    if answers_from_visit() and _visit_as_signed_in():
+        return None  # the session's person, proven by the read that decides the pair's access too
     if current_user.is_authenticated:
         return None
     return login_manager.unauthorized()
@@ -117,15 +119,22 @@ def _unauthorized() -> Response:
     return redirect(target)
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _session_user(user_id: object) -> tuple[int, int] | None:
     # The cookie carries "id:generation"; signing out bumps the generation, so a cookie captured
     # before sign-out no longer matches anyone.
     try:
-        uid, generation = (int(part) for part in user_id.split(":"))
+        uid, generation = (int(part) for part in str(user_id).split(":"))
     except ValueError:
         return None
-    return db.session.scalar(_signed_in_user(), {"uid": uid, "generation": generation})
+    return uid, generation
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    found = _session_user(user_id)
+    if found is None:
+        return None
+    return db.session.scalar(_signed_in_user(), {"uid": found[0], "generation": found[1]})
 
 
 # Every request pays for loading the person and (in a pair) the membership: their statements are
@@ -178,6 +187,10 @@ class Visit:
     user_id: int
     seen_by: int
     rows: tuple
+    # The viewer's own time zone and sign-out generation (the page cache's key; the page names the
+    # generation for the device's drafts): read here, no User is built.
+    time_zone: str | None = None
+    generation: int = 0
 
 
 # The same rows ``load_membership`` loads, as the database holds them (no type conversion: they
@@ -201,13 +214,77 @@ _VISIT = text(
 )
 
 
+# ``_VISIT`` that also proves the session, as ``_load_user`` does (the cookie's generation, an
+# active account), and refuses admins: a kept page and the probe then build no User at all.
+_SIGNED_IN_VISIT = text(
+    "SELECT me.change_count + pair.change_count, viewer.time_zone, pair.*, program.*, "
+    f"{_columns('m', PairMember.__table__)}, {_columns('u', User.__table__)}"
+    ' FROM pair_member AS me JOIN "user" AS viewer ON viewer.id = me.user_id'
+    " JOIN pair ON pair.id = me.pair_id JOIN program ON program.id = pair.program_id"
+    ' JOIN pair_member AS m ON m.pair_id = pair.id JOIN "user" AS u ON u.id = m.user_id'
+    " WHERE me.pair_id = :pair_id AND me.user_id = :user_id AND viewer.session_generation = :generation"
+    " AND viewer.active = :yes AND viewer.is_admin = :no ORDER BY m.id"
+).bindparams(yes=True, no=False)
+
+
+def answers_from_visit() -> bool:
+    """Whether this request is a pair GET that ``visit`` may answer with no objects loaded: the
+    live probe, or any pair page while pages are kept (app/page_cache.py)."""
+    from app import page_cache
+    from app.pairs import changes
+
+    blueprint = request.blueprint or ""
+    return (
+        request.method == "GET"
+        and (blueprint == "pair" or blueprint.startswith("pair."))
+        and (request.endpoint in changes.LIGHT or page_cache.enabled())
+    )
+
+
+def _visit_as_signed_in() -> bool:
+    """``visit`` and the sign-in check in one read, keeping ``g.visit`` when both pass. Anything
+    else (no session, a stale generation, not a member, an admin) returns False and the request
+    takes the usual path, which answers as it always did (sign in, or 404)."""
+    from flask import session
+
+    pair_id = g.get("pair_id")
+    found = _session_user(session.get("_user_id")) if pair_id is not None else None
+    # Flask-Login's own session protection, as its user loader runs it (a cookie from another
+    # browser is no longer fresh; under "strong" protection it signs the session out).
+    if found is None or login_manager._session_protection_failed():
+        return False
+    params = {"pair_id": pair_id, "user_id": found[0], "generation": found[1]}
+    rows = [tuple(row) for row in db.session.execute(_SIGNED_IN_VISIT, params)]
+    if not rows:
+        return False
+    g.visit = Visit(
+        pair_id=pair_id,
+        user_id=found[0],
+        seen_by=rows[0][0],
+        rows=tuple((row[0], *row[2:]) for row in rows),
+        time_zone=rows[0][1],
+        generation=found[1],  # the cookie's, which the read just matched against the account's
+    )
+    return True
+
+
 def visit(pair_id: int) -> Visit:
     """``load_membership``'s decision (404 unless the signed-in person is a member, and never for
     an admin) in one light query, for the answers that need no objects: a kept page, the probe."""
+    known = g.get("visit")
+    if known is not None and known.pair_id == pair_id:
+        return known  # read with the sign-in (``require_sign_in``)
     rows = tuple(tuple(row) for row in db.session.execute(_VISIT, {"pair_id": pair_id, "user_id": current_user.id}))
     if not rows or current_user.is_admin:
         abort(404)
-    return Visit(pair_id=pair_id, user_id=current_user.id, seen_by=rows[0][0], rows=rows)
+    return Visit(
+        pair_id=pair_id,
+        user_id=current_user.id,
+        seen_by=rows[0][0],
+        rows=rows,
+        time_zone=current_user.time_zone,
+        generation=current_user.session_generation,
+    )
 
 
 def current_membership() -> PairMember:

@@ -55,6 +55,12 @@ def _secret_key(raw: str | None, debug: bool, instance_path: Path) -> str:
     return key
 
 
+def engine_options(database_url: str) -> dict[str, Any]:
+    """A server's connection can drop while it sits in the pool, so each checkout pings it first; a
+    SQLite file can't drop, and the ping was a statement of its own on every request."""
+    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+
+
 # A Redis that is down or stuck must cost a sign-in at most this long, never a worker.
 REDIS_TIMEOUT_SECONDS = 0.5
 
@@ -286,8 +292,8 @@ def load(instance_path: str | Path, environ: Mapping[str, str] | None = None) ->
     return {
         "DEBUG": debug,
         "SECRET_KEY": _secret_key(env.get("SECRET_KEY"), debug, instance),
-        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": (database_url := _database_url(env.get("DATABASE_URL"), instance)),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "BASE_URL": base_url,
         # WebAuthn binds passkeys to the configured origin, never to whatever Host header arrives.
         "WEBAUTHN_RP_ID": parts.hostname,

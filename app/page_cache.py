@@ -42,12 +42,12 @@ from typing import Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask.globals import request_ctx
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app import htmx
 from app.authz import Visit
 from app.models import utcnow
+from app.models.user import UTC_ZONE, zone_named
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,8 @@ def _FIELD() -> str:  # noqa: N802  (Flask-WTF's own setting, read as it reads i
 
 
 def _key(visit: Visit) -> str:
-    zone = current_user.zone
+    # From the visit, not ``current_user``: a kept page is served without building the User.
+    zone = zone_named(visit.time_zone or "") or UTC_ZONE
     parts = (
         FORMAT,
         visit.pair_id,
@@ -274,8 +275,8 @@ def _key(visit: Visit) -> str:
         visit.rows,
         # The viewer's own sign-out generation (the page names it for the device's drafts); the
         # partner's is left out of the rows.
-        current_user.session_generation,
-        current_user.time_zone,
+        visit.generation,
+        visit.time_zone,
         utcnow().astimezone(zone).date().isoformat(),
         date.today().isoformat(),
         request.headers.get("Accept-Language", ""),

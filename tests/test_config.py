@@ -68,3 +68,13 @@ def test_the_default_database_folder_is_created(tmp_path):
     instance = tmp_path / "not-yet"
     load(instance, {"SECRET_KEY": "s"})
     assert instance.is_dir()
+
+
+def test_only_a_database_server_is_pinged_before_each_checkout(tmp_path):
+    # A server's connection can drop in the pool; a SQLite file can't, and the ping cost a
+    # statement on every request.
+    def options(url: str) -> dict:
+        return load(tmp_path, {"SECRET_KEY": "k", "DATABASE_URL": url})["SQLALCHEMY_ENGINE_OPTIONS"]
+
+    assert options(f"sqlite:///{tmp_path}/t.sqlite3").get("pool_pre_ping") is not True
+    assert options("postgresql://db/twoway")["pool_pre_ping"] is True

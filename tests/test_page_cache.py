@@ -246,3 +246,25 @@ def test_the_partners_private_writes_and_sign_ins_leave_ones_kept_page_and_its_t
     reflect(mentee, pair, meeting, SECRET)
     after, was_kept = served_from_cache(mentee, queries, home)
     assert not was_kept
+
+
+@pytest.mark.parametrize("how", ["signed out since", "switched off"])
+def test_a_kept_page_and_the_probe_need_a_live_session(app, kept, pair, mentee, session, how):
+    """The read that answers a kept page and the probe proves the session itself (no User is
+    built for them): a cookie from before sign-out, or of a switched-off person, opens neither,
+    kept page or not."""
+    home, probe = f"/pairs/{pair.id}", f"/pairs/{pair.id}/changes?since=0"
+    assert mentee.get(home).status_code == 200 and mentee.get(home).status_code == 200  # kept now
+    assert mentee.get(probe).status_code in (200, 204)
+    copy = app.test_client()
+    copy.set_cookie("twoway", mentee.get_cookie("twoway").value)
+    assert copy.get(home).status_code == 200
+    if how == "signed out since":
+        assert mentee.post("/auth/sign-out").status_code == 303
+    else:
+        pair.mentee.active = False
+        session.flush()
+    for url in (home, probe):
+        refused = copy.get(url)
+        assert refused.status_code == 302 and refused.location.startswith("/auth/sign-in")
+        assert SECRET not in refused.text

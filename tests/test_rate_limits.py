@@ -138,3 +138,19 @@ def test_per_client_counters_are_shared_by_workers_only_in_redis(connection, sto
         assert limiter.storage is not first_worker_storage
         expected = 429 if shared else 200
         assert first_worker.test_client().post("/auth/passkey/options").status_code == expected
+
+
+def test_no_pair_page_is_rate_limited_so_the_limiter_may_skip_them(app):
+    """The limiter skips pair GETs answered from the light read (app/pairs/views.py): that holds
+    only while no pair route carries a limit of its own, or a default limit exists."""
+    from flask_limiter.util import get_qualified_name
+
+    assert not app.config.get("RATELIMIT_DEFAULT") and not app.config.get("RATELIMIT_APPLICATION")
+    pair_views = [
+        app.view_functions[rule.endpoint] for rule in app.url_map.iter_rules() if rule.endpoint.startswith("pair.")
+    ]
+    assert pair_views
+    limited = [view for view in pair_views if get_qualified_name(view) in limiter._marked_for_limiting]
+    assert limited == []
+    # The check can see a limit: the sign-in views carry theirs.
+    assert get_qualified_name(app.view_functions["auth.email_link"]) in limiter._marked_for_limiting

@@ -15,7 +15,7 @@ from flask_login import current_user
 from app import authz, htmx, page_cache
 from app.ending import views as ending
 from app.ending.views import bp as ending_bp
-from app.extensions import db
+from app.extensions import db, limiter
 from app.feedback.views import bp as feedback_bp
 from app.goals.views import bp as goals_bp
 from app.ground_rules.views import bp as ground_rules_bp
@@ -62,6 +62,11 @@ def start() -> Response:
     return index() if where == url_for(".index") else htmx.redirect(where)
 
 
+# Pair GETs carry no rate limit (a test walks the routes to keep it so): the limiter's work of
+# finding that out, on every probe and kept page, is skipped. Writes and sign-in are limited as ever.
+limiter.request_filter(authz.answers_from_visit)
+
+
 @pair_bp.url_value_preprocessor
 def _pull_pair_id(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     g.pair_id = values.pop("pair_id") if values else None
@@ -78,7 +83,7 @@ def _add_pair_id(endpoint: str, values: dict[str, Any]) -> None:
 def _load_membership() -> Response | None:
     # What needs no objects (the live probe, a page kept since it was drawn) is answered after one
     # light read that decides access the same way; everything else loads the membership whole.
-    if request.method == "GET" and (request.endpoint in changes.LIGHT or page_cache.enabled()):
+    if authz.answers_from_visit():
         g.visit = authz.visit(g.pair_id)
         if request.endpoint in changes.LIGHT:
             return None

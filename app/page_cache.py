@@ -15,7 +15,8 @@ made of everything its body depends on:
 - the URL with its query string, and the htmx variant (``HX-Request``, ``HX-Target``).
 
 What is never kept: anything but a 200 HTML answer to a GET; a page drawn while a flash message
-waited (the flash is shown once, never again from the cache); an answer that sets a cookie.
+waited (the flash is shown once, never again from the cache); an answer that sets a cookie or
+writes the session (the page depends on what it wrote there).
 Parts that change with the clock (the "changed 5 minutes ago" badge) say until when they hold
 (``holds_until``), and no page is kept longer than ``MAX_AGE`` seconds anyway.
 
@@ -213,8 +214,11 @@ def _finish(response: Response) -> Response:
     if response.is_streamed or response.direct_passthrough:
         return response
     body = response.get_data()
+    # What the view wrote to the session (the home's "you're the mentor", said once), asked before
+    # the CSRF secret below may be written too (the placeholder already makes that safe to keep).
+    wrote_session = session.modified
     token = generate_csrf().encode()  # first: it may start this session's CSRF secret
-    if key is not None and _may_keep(response):
+    if key is not None and not wrote_session and _may_keep(response):
         until = min(time.time() + MAX_AGE, g.get(_UNTIL, float("inf")))
         seconds = int(until - time.time())
         if seconds > 0:
@@ -232,6 +236,8 @@ def _may_keep(response: Response) -> bool:
     return (
         response.status_code == 200
         and response.mimetype == "text/html"
+        # Flask's own session cookie is added after every after_request, so it isn't here yet:
+        # ``_finish`` asks the session whether the view wrote it.
         and "Set-Cookie" not in response.headers
         # A flash shown by this page (or one added while it was drawn) is never shown again.
         and not request_ctx.flashes

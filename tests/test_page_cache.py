@@ -52,6 +52,12 @@ def served_from_cache(client, queries, url: str, **kwargs):
     return response, log.count <= 2
 
 
+def told(client, home: str) -> None:
+    """The first visit to the pair's home in a session: it names the roles, says so in the session
+    (``_first_visit``) and so is never kept."""
+    assert client.get(home).status_code == 200
+
+
 def reflect(client, pair, meeting: Meeting, body: str):
     base = f"/pairs/{pair.id}/journal/meetings/{meeting.id}"
     page = client.get(base).text
@@ -64,6 +70,7 @@ def reflect(client, pair, meeting: Meeting, body: str):
 
 def test_a_page_is_kept_and_served_again_with_each_sessions_own_token(app, kept, pair, mentee, login, queries, session):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     first, was_kept = served_from_cache(mentee, queries, home)
     assert first.status_code == 200 and not was_kept
     again, was_kept = served_from_cache(mentee, queries, home)
@@ -73,6 +80,7 @@ def test_a_page_is_kept_and_served_again_with_each_sessions_own_token(app, kept,
     )
     # Margaret on her laptop too: the same page, with that session's token, never the phone's.
     laptop = login(pair.mentee, on=app.test_client())
+    told(laptop, home)
     other, was_kept = served_from_cache(laptop, queries, home)
     assert was_kept
     assert token_of(laptop, app, other.text) != token_of(mentee, app, again.text)
@@ -105,6 +113,7 @@ def test_a_private_reflection_kept_in_a_page_reaches_nobody_else(
 
 def test_a_write_by_the_partner_shows_at_once(kept, pair, mentor, mentee, queries):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     mentee.get(home)
     assert served_from_cache(mentee, queries, home)[1]
     assert mentor.post(f"{home}/topics", data={"text": "Pricing the pilot"}).status_code == 303
@@ -114,6 +123,7 @@ def test_a_write_by_the_partner_shows_at_once(kept, pair, mentor, mentee, querie
 
 def test_a_new_day_draws_the_page_again(kept, pair, mentee, queries, monkeypatch):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     mentee.get(home)
     assert served_from_cache(mentee, queries, home)[1]
     tomorrow = utcnow() + timedelta(days=1)
@@ -152,6 +162,7 @@ def test_a_page_and_its_fragments_are_kept_apart(kept, pair, mentee, session, qu
 
 def test_an_unchanged_page_answers_304_to_its_own_session_only(app, kept, pair, mentee, login):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     tag = mentee.get(home).headers["ETag"]
     assert mentee.get(home, headers={"If-None-Match": tag}).status_code == 304
     assert mentee.get(home, headers={"If-None-Match": tag}).status_code == 304
@@ -186,6 +197,7 @@ def test_pages_are_kept_in_redis(app, pair, mentee, queries, monkeypatch):
     require_storage(REDIS_URL)
     monkeypatch.setitem(app.extensions, page_cache.EXTENSION, page_cache.RedisStore(REDIS_URL, timeout=1))
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     mentee.get(home)
     again, was_kept = served_from_cache(mentee, queries, home)
     assert again.status_code == 200 and was_kept and "Aisha" in again.text
@@ -227,3 +239,22 @@ def test_pages_showing_what_no_count_follows_are_never_kept(kept, pair, mentee, 
         assert mentee.get(url).status_code == 200
         again, was_kept = served_from_cache(mentee, queries, url)
         assert again.status_code == 200 and not was_kept, section
+
+
+# --- Attacks on what issue 14 and 15 added ----------------------------------------------------
+
+ROLES_SAID = "is the <strong>mentor</strong>"
+
+
+def test_a_page_that_wrote_the_session_is_never_kept(kept, pair, mentee, queries):
+    """The pair's home names the roles on the first visit only, and remembers that in the session
+    cookie (``_first_visit``). Flask writes that cookie after every ``after_request``, so the
+    answer shows no Set-Cookie yet when the cache decides: the page that said it must still not
+    be kept, or every visit for five minutes says it again."""
+    home = f"/pairs/{pair.id}"
+    first = mentee.get(home)
+    assert ROLES_SAID in first.text
+    again, was_kept = served_from_cache(mentee, queries, home)
+    assert ROLES_SAID not in again.text and not was_kept
+    # The page drawn without writing the session is kept as before.
+    assert served_from_cache(mentee, queries, home)[1]

@@ -434,3 +434,32 @@ def test_a_conflict_met_by_the_open_page_shows_the_conflict_view(live_server, ph
     go_online(page.context)
     expect(page.get_by_role("alert").filter(has_text="You saved this reflection in another tab")).to_be_visible()
     expect(page.get_by_role("textbox", name="Your private reflection")).to_have_value("Written in a tunnel")
+
+
+# Some browsers give a page no IndexedDB (a private window, storage blocked): the outbox can't
+# work there, drafts still do.
+NO_INDEXED_DB = """
+Object.defineProperty(window, "indexedDB", {
+  get() { return { open() { throw new DOMException("Storage is blocked here", "SecurityError"); } }; },
+});
+"""
+DRAFTS = "Object.keys(localStorage).filter((k) => k.startsWith('twoway-draft:'))"
+
+
+def test_without_indexeddb_the_next_person_on_the_device_finds_no_drafts(live_server, phone):
+    pair = new_pair(live_server, "Kwame Asante", "Leonie Brandt")
+    device = phone(pair.mentor).page
+    device.context.add_init_script(NO_INDEXED_DB)
+    device.goto(pair.url)
+    device.locator("#topics").get_by_role("textbox", name="A topic for next time").fill("Kwame's own words")
+    assert len(device.evaluate(DRAFTS)) == 1
+    # His session goes without a sign-out (it expired) and his partner signs in on the same phone.
+    device.context.clear_cookies()
+    device.goto(live_server.sign_in_url(pair.mentee))
+    device.get_by_role("button", name=f"Continue as {pair.mentee.name}").click()
+    expect(device.get_by_role("heading", name=f"Welcome, {pair.mentee.name.split()[0]}")).to_be_visible()
+    device.wait_for_function(f"() => {DRAFTS}.length === 0")
+    # Her own drafts still work.
+    device.goto(pair.url)
+    device.locator("#topics").get_by_role("textbox", name="A topic for next time").fill("Leonie's")
+    assert device.evaluate(DRAFTS) == [f"twoway-draft:{pair.mentee.id}:{pair.url}/topics"]

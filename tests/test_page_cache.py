@@ -40,7 +40,8 @@ def token_of(client, app, body: str) -> str:
     with client.session_transaction() as flask_session:
         raw = flask_session["csrf_token"]
     assert URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").loads(token) == raw
-    assert page_cache.CSRF_PLACEHOLDER not in body
+    with app.app_context():
+        assert page_cache.csrf_placeholder() not in body
     return token
 
 
@@ -258,3 +259,17 @@ def test_a_page_that_wrote_the_session_is_never_kept(kept, pair, mentee, queries
     assert ROLES_SAID not in again.text and not was_kept
     # The page drawn without writing the session is kept as before.
     assert served_from_cache(mentee, queries, home)[1]
+
+
+def test_words_that_look_like_the_placeholder_never_become_a_token(app, kept, pair, mentor, mentee):
+    """The placeholder the CSRF token is put in for is a secret of the server: text a person types
+    can't name it, so nobody's token is ever put into words, the partner's page, or a form that
+    would save it for the other to read."""
+    home = f"/pairs/{pair.id}"
+    typed = "twoway-csrf-token-placeholder-3f9c1e"
+    assert mentee.post(f"{home}/topics", data={"text": typed}).status_code == 303
+    for client in (mentor, mentee):
+        for _ in range(3):  # drawn, kept, served again
+            assert typed in client.get(home).text
+    with app.app_context():
+        assert page_cache.csrf_placeholder() != typed

@@ -15,7 +15,8 @@ made of everything its body depends on:
 - the URL with its query string, and the htmx variant (``HX-Request``, ``HX-Target``).
 
 What is never kept: anything but a 200 HTML answer to a GET; a page drawn while a flash message
-waited (the flash is shown once, never again from the cache); an answer that sets a cookie.
+waited (the flash is shown once, never again from the cache); an answer that sets a cookie or
+writes the session (the page depends on what it wrote there).
 Parts that change with the clock (the "changed 5 minutes ago" badge) say until when they hold
 (``holds_until``), and no page is kept longer than ``MAX_AGE`` seconds anyway.
 
@@ -32,6 +33,7 @@ and the page is drawn as if nothing were kept: never an error.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import threading
@@ -52,8 +54,8 @@ from app.models.user import UTC_ZONE, zone_named
 log = logging.getLogger(__name__)
 
 EXTENSION = "twoway_page_cache"
-# Made of characters HTML, JSON and URLs all leave alone, like a real token's.
-CSRF_PLACEHOLDER = "twoway-csrf-token-placeholder-3f9c1e"
+# The text every answer's own CSRF token is put in for (``csrf_placeholder``).
+_PLACEHOLDER_SALT = b"twoway-page-cache-csrf-placeholder"
 # Even what no count or clock is known to move is drawn again this often.
 MAX_AGE = 300
 DEFAULT_BYTES = 32 * 1024 * 1024
@@ -175,7 +177,7 @@ def serve(visit: Visit) -> Response | None:
     if "_flashes" in session:
         return None  # a flash waits: it must be shown, and a page showing it must not be kept
     key = _key(visit)
-    g.setdefault(_FIELD(), CSRF_PLACEHOLDER)
+    g.setdefault(_FIELD(), csrf_placeholder())
     g.setdefault(_KEY, key)
     kept = _store().get(key)
     if kept is None:
@@ -191,7 +193,7 @@ def serve(visit: Visit) -> Response | None:
     # Kept already: nothing to keep again, and this session's token goes in at once.
     g.pop(_KEY)
     delattr(g, _FIELD())
-    response = Response(body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode()), headers=headers)
+    response = Response(body.replace(csrf_placeholder().encode(), generate_csrf().encode()), headers=headers)
     response.headers["ETag"] = _etag(digest)
     return _conditional(response)
 
@@ -206,15 +208,19 @@ def _finish(response: Response) -> Response:
     """Every answer: put this session's CSRF token where the placeholder stands, and keep a pair
     page that may be kept."""
     field = _FIELD()
-    if g.get(field) != CSRF_PLACEHOLDER:
+    placeholder = csrf_placeholder()
+    if g.get(field) != placeholder:
         return response
     key = g.pop(_KEY, None)
     delattr(g, field)
     if response.is_streamed or response.direct_passthrough:
         return response
     body = response.get_data()
+    # What the view wrote to the session (the home's "you're the mentor", said once), asked before
+    # the CSRF secret below may be written too (the placeholder already makes that safe to keep).
+    wrote_session = session.modified
     token = generate_csrf().encode()  # first: it may start this session's CSRF secret
-    if key is not None and _may_keep(response):
+    if key is not None and not wrote_session and _may_keep(response):
         until = min(time.time() + MAX_AGE, g.get(_UNTIL, float("inf")))
         seconds = int(until - time.time())
         if seconds > 0:
@@ -223,8 +229,8 @@ def _finish(response: Response) -> Response:
             meta = json.dumps({"headers": headers, "until": until, "digest": digest}).encode()
             _store().set(key, meta + b"\n" + body, seconds)
             response.headers["ETag"] = _etag(digest)
-    if CSRF_PLACEHOLDER.encode() in body:
-        response.set_data(body.replace(CSRF_PLACEHOLDER.encode(), token))
+    if placeholder.encode() in body:
+        response.set_data(body.replace(placeholder.encode(), token))
     return _conditional(response)
 
 
@@ -232,6 +238,8 @@ def _may_keep(response: Response) -> bool:
     return (
         response.status_code == 200
         and response.mimetype == "text/html"
+        # Flask's own session cookie is added after every after_request, so it isn't here yet:
+        # ``_finish`` asks the session whether the view wrote it.
         and "Set-Cookie" not in response.headers
         # A flash shown by this page (or one added while it was drawn) is never shown again.
         and not request_ctx.flashes
@@ -255,6 +263,18 @@ def _etag(digest: str) -> str:
     # session (one before sign-out, say) means nothing to another.
     secret = str(session.get(_FIELD(), ""))
     return '"' + hashlib.blake2b(f"{request.path}{digest}{secret}".encode(), digest_size=16).hexdigest() + '"'
+
+
+def csrf_placeholder() -> str:
+    """Where the session's CSRF token goes in a page that may be kept. Derived from the secret key
+    (the same on every worker and host sharing a Redis), so no text a person types can be it: a
+    known one, typed as a topic, was replaced by each reader's token, and saved again by the
+    partner's edit it would have shown them that token. Hex only: HTML, JSON and URLs leave it
+    alone, like a real token."""
+    secret = current_app.secret_key
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    digest = hmac.new(key, _PLACEHOLDER_SALT, hashlib.sha256).hexdigest()
+    return "twoway-csrf-" + digest[:32]
 
 
 def _FIELD() -> str:  # noqa: N802  (Flask-WTF's own setting, read as it reads it)

@@ -40,7 +40,8 @@ def token_of(client, app, body: str) -> str:
     with client.session_transaction() as flask_session:
         raw = flask_session["csrf_token"]
     assert URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").loads(token) == raw
-    assert page_cache.CSRF_PLACEHOLDER not in body
+    with app.app_context():
+        assert page_cache.csrf_placeholder() not in body
     return token
 
 
@@ -50,6 +51,12 @@ def served_from_cache(client, queries, url: str, **kwargs):
     with queries() as log:
         response = client.get(url, **kwargs)
     return response, log.count <= 2
+
+
+def told(client, home: str) -> None:
+    """The first visit to the pair's home in a session: it names the roles, says so in the session
+    (``_first_visit``) and so is never kept."""
+    assert client.get(home).status_code == 200
 
 
 def reflect(client, pair, meeting: Meeting, body: str):
@@ -64,6 +71,7 @@ def reflect(client, pair, meeting: Meeting, body: str):
 
 def test_a_page_is_kept_and_served_again_with_each_sessions_own_token(app, kept, pair, mentee, login, queries, session):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     first, was_kept = served_from_cache(mentee, queries, home)
     assert first.status_code == 200 and not was_kept
     again, was_kept = served_from_cache(mentee, queries, home)
@@ -73,6 +81,7 @@ def test_a_page_is_kept_and_served_again_with_each_sessions_own_token(app, kept,
     )
     # Margaret on her laptop too: the same page, with that session's token, never the phone's.
     laptop = login(pair.mentee, on=app.test_client())
+    told(laptop, home)
     other, was_kept = served_from_cache(laptop, queries, home)
     assert was_kept
     assert token_of(laptop, app, other.text) != token_of(mentee, app, again.text)
@@ -105,6 +114,7 @@ def test_a_private_reflection_kept_in_a_page_reaches_nobody_else(
 
 def test_a_write_by_the_partner_shows_at_once(kept, pair, mentor, mentee, queries):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     mentee.get(home)
     assert served_from_cache(mentee, queries, home)[1]
     assert mentor.post(f"{home}/topics", data={"text": "Pricing the pilot"}).status_code == 303
@@ -114,6 +124,7 @@ def test_a_write_by_the_partner_shows_at_once(kept, pair, mentor, mentee, querie
 
 def test_a_new_day_draws_the_page_again(kept, pair, mentee, queries, monkeypatch):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     mentee.get(home)
     assert served_from_cache(mentee, queries, home)[1]
     tomorrow = utcnow() + timedelta(days=1)
@@ -152,6 +163,7 @@ def test_a_page_and_its_fragments_are_kept_apart(kept, pair, mentee, session, qu
 
 def test_an_unchanged_page_answers_304_to_its_own_session_only(app, kept, pair, mentee, login):
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     tag = mentee.get(home).headers["ETag"]
     assert mentee.get(home, headers={"If-None-Match": tag}).status_code == 304
     assert mentee.get(home, headers={"If-None-Match": tag}).status_code == 304
@@ -186,6 +198,7 @@ def test_pages_are_kept_in_redis(app, pair, mentee, queries, monkeypatch):
     require_storage(REDIS_URL)
     monkeypatch.setitem(app.extensions, page_cache.EXTENSION, page_cache.RedisStore(REDIS_URL, timeout=1))
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     mentee.get(home)
     again, was_kept = served_from_cache(mentee, queries, home)
     assert again.status_code == 200 and was_kept and "Aisha" in again.text
@@ -235,6 +248,7 @@ def test_the_partners_private_writes_and_sign_ins_leave_ones_kept_page_and_its_t
     """Private words move only their author's count (app/pairs/changes.py). Were it in the key,
     Margaret would see her page drawn afresh, or its ETag change, the moment Aisha wrote one."""
     home = f"/pairs/{pair.id}"
+    told(mentee, home)
     first, _ = served_from_cache(mentee, queries, home)
     reflect(mentor, pair, meeting, "Only Aisha reads this.")
     session.get(type(pair.mentor), pair.mentor.id).last_signed_in_at = utcnow()
@@ -268,3 +282,36 @@ def test_a_kept_page_and_the_probe_need_a_live_session(app, kept, pair, mentee, 
         refused = copy.get(url)
         assert refused.status_code == 302 and refused.location.startswith("/auth/sign-in")
         assert SECRET not in refused.text
+
+
+# --- Attacks on what issue 14 and 15 added ----------------------------------------------------
+
+ROLES_SAID = "is the <strong>mentor</strong>"
+
+
+def test_a_page_that_wrote_the_session_is_never_kept(kept, pair, mentee, queries):
+    """The pair's home names the roles on the first visit only, and remembers that in the session
+    cookie (``_first_visit``). Flask writes that cookie after every ``after_request``, so the
+    answer shows no Set-Cookie yet when the cache decides: the page that said it must still not
+    be kept, or every visit for five minutes says it again."""
+    home = f"/pairs/{pair.id}"
+    first = mentee.get(home)
+    assert ROLES_SAID in first.text
+    again, was_kept = served_from_cache(mentee, queries, home)
+    assert ROLES_SAID not in again.text and not was_kept
+    # The page drawn without writing the session is kept as before.
+    assert served_from_cache(mentee, queries, home)[1]
+
+
+def test_words_that_look_like_the_placeholder_never_become_a_token(app, kept, pair, mentor, mentee):
+    """The placeholder the CSRF token is put in for is a secret of the server: text a person types
+    can't name it, so nobody's token is ever put into words, the partner's page, or a form that
+    would save it for the other to read."""
+    home = f"/pairs/{pair.id}"
+    typed = "twoway-csrf-token-placeholder-3f9c1e"
+    assert mentee.post(f"{home}/topics", data={"text": typed}).status_code == 303
+    for client in (mentor, mentee):
+        for _ in range(3):  # drawn, kept, served again
+            assert typed in client.get(home).text
+    with app.app_context():
+        assert page_cache.csrf_placeholder() != typed

@@ -513,6 +513,26 @@ def test_another_account_on_the_same_device_is_never_shown_the_kept_home(live_se
     keep_the_home(live_server, device, pair)
 
     # His session goes without a sign-out (cookies cleared) and his partner signs in here.
+
+
+# Some browsers give a page no IndexedDB (a private window, storage blocked): the outbox can't
+# work there, drafts still do.
+NO_INDEXED_DB = """
+Object.defineProperty(window, "indexedDB", {
+  get() { return { open() { throw new DOMException("Storage is blocked here", "SecurityError"); } }; },
+});
+"""
+DRAFTS = "Object.keys(localStorage).filter((k) => k.startsWith('twoway-draft:'))"
+
+
+def test_without_indexeddb_the_next_person_on_the_device_finds_no_drafts(live_server, phone):
+    pair = new_pair(live_server, "Kwame Asante", "Leonie Brandt")
+    device = phone(pair.mentor).page
+    device.context.add_init_script(NO_INDEXED_DB)
+    device.goto(pair.url)
+    device.locator("#topics").get_by_role("textbox", name="A topic for next time").fill("Kwame's own words")
+    assert len(device.evaluate(DRAFTS)) == 1
+    # His session goes without a sign-out (it expired) and his partner signs in on the same phone.
     device.context.clear_cookies()
     device.goto(live_server.sign_in_url(pair.mentee))
     device.get_by_role("button", name=f"Continue as {pair.mentee.name}").click()
@@ -527,3 +547,35 @@ def test_another_account_on_the_same_device_is_never_shown_the_kept_home(live_se
             device.get_by_role("heading", name="You're offline")
         )
     ).to_be_visible()
+    device.wait_for_function(f"() => {DRAFTS}.length === 0")
+    # Her own drafts still work.
+    device.goto(pair.url)
+    device.locator("#topics").get_by_role("textbox", name="A topic for next time").fill("Leonie's")
+    assert device.evaluate(DRAFTS) == [f"twoway-draft:{pair.mentee.id}:{pair.url}/topics"]
+
+
+def test_a_write_refused_for_good_does_not_hold_back_the_ones_after_it(live_server, phone):
+    """A write the server will never take as it is (more than it takes in one go: 413) waits for
+    the person in "needs you"; it must not stay first in the queue and keep back everything typed
+    after it, at every try."""
+    pair = new_pair(live_server, "Tomasz Nowak", "Grace Obi")
+    page = phone(pair.mentor).page
+    page.goto(pair.url)
+    ready(page)
+    go_offline(page.context)
+    add_topic(page, "Far too long a topic")
+    add_topic(page, "Typed after it")
+    expect(page.locator("#outbox .outbox-waiting li")).to_have_count(2)
+
+    def too_much(route: Route) -> None:
+        if "Far+too+long" in (route.request.post_data or ""):
+            route.fulfill(status=413, body="Too much at once")
+        else:
+            route.fallback()
+
+    page.context.unroute(EVERYTHING)
+    page.context.route("**/topics", too_much)
+    page.context.set_offline(False)
+    expect(page.locator("#outbox .outbox-needs-you li")).to_have_count(1)
+    expect(page.locator("#outbox .outbox-waiting li")).to_have_count(0)
+    assert topics_named(live_server, pair, "Typed after it") == 1

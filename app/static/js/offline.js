@@ -463,9 +463,11 @@
 
   const start = async () => {
     forgetKeptHomes(user, generation).catch(() => {});
+    // Someone else's drafts go first, before the outbox is opened: where IndexedDB fails (a
+    // private window, storage blocked) the next person on the device must not inherit them.
+    forgetDrafts(user);
     settleSentDrafts();
     if (await Outbox.settle(user, generation)) forgetDrafts(null);
-    forgetDrafts(user);
     offerDrafts(document);
     await drawPanel();
     await sendNow();

@@ -142,8 +142,9 @@
       } else if (response.status === 403 && response.headers.get(REFUSED)) {
         await remove(entry.id);
         result.dropped += 1;
-      } else if ([403, 404, 409, 410, 422].includes(response.status)) {
-        // Someone saved it meanwhile, the thing is gone, or it isn't valid: the person decides.
+      } else if ([403, 404, 409, 410, 413, 422].includes(response.status)) {
+        // Someone saved it meanwhile, the thing is gone, or it isn't valid (or more than Twoway
+        // takes at once: sent again, it would keep back everything after it): the person decides.
         const held = { ...entry, state: "needs-you", status: response.status };
         await put(held);
         result.needsYou.push(held);

@@ -59,6 +59,9 @@ _PLACEHOLDER_SALT = b"twoway-page-cache-csrf-placeholder"
 # Even what no count or clock is known to move is drawn again this often.
 MAX_AGE = 300
 DEFAULT_BYTES = 32 * 1024 * 1024
+# Bigger pages are drawn each time: bounded pages are far smaller (bench/history.py), so one this
+# size is a pair's enormous words, which must not push every other page out.
+MAX_PAGE_BYTES = 2 * 1024 * 1024
 # Bumped when what a key or an entry holds changes, so entries of an older release are never read.
 FORMAT = 1
 # Pair pages that show what no pair count follows: the clock itself ("printed at 14:05"), and the
@@ -99,7 +102,7 @@ class MemoryStore:
             return value
 
     def set(self, key: str, value: bytes, seconds: int) -> None:
-        if len(value) > self.max_bytes // 4:
+        if len(value) > min(self.max_bytes // 4, MAX_PAGE_BYTES):
             return  # one page must not push out everything else
         with self._lock:
             if key in self._entries:
@@ -118,19 +121,22 @@ class RedisStore:
     """Pages shared by every worker. Any Redis error reads as a miss; after one, Redis is left
     alone for ``rest`` seconds, so a stuck server costs one timeout now and then, not one a page."""
 
-    def __init__(self, url: str, timeout: float = 0.05, rest: float = 5.0) -> None:
+    def __init__(self, url: str, timeout: float = 0.05, rest: float = 5.0, prefix: str = "twoway:page:") -> None:
         import redis
 
+        self._prefix = prefix
         self._errors = (redis.RedisError, OSError)
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._rest = rest
         self._down_until = 0.0
 
     def get(self, key: str) -> bytes | None:
-        return self._call(self._redis.get, "twoway:page:" + key)
+        return self._call(self._redis.get, self._prefix + key)
 
     def set(self, key: str, value: bytes, seconds: int) -> None:
-        self._call(self._redis.set, "twoway:page:" + key, value, ex=seconds)
+        if len(value) > MAX_PAGE_BYTES:
+            return  # as in memory: one enormous page must not push the others out of a shared Redis
+        self._call(self._redis.set, self._prefix + key, value, ex=seconds)
 
     def _call(self, method, *args, **kwargs):
         if time.monotonic() < self._down_until:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from factories import AdminFactory, PairFactory
 from itsdangerous import URLSafeTimedSerializer
-from support.limits import REDIS_URL, require_storage
+from support.limits import REDIS_URL, RUN_PREFIX, require_storage
 
 from app import page_cache
 from app.models import Goal, Meeting, Role, utcnow
@@ -194,14 +194,18 @@ def test_a_redis_that_fails_still_serves_every_page(app, pair, mentee, monkeypat
         assert mentee.get(f"/pairs/{pair.id}").status_code == 200
 
 
-def test_pages_are_kept_in_redis(app, pair, mentee, queries, monkeypatch):
+def test_pages_are_kept_in_redis_within_a_size(app, pair, mentee, queries, monkeypatch):
     require_storage(REDIS_URL)
-    monkeypatch.setitem(app.extensions, page_cache.EXTENSION, page_cache.RedisStore(REDIS_URL, timeout=1))
+    # Under this run's and worker's own prefix: parallel workers draw pairs with the same ids.
+    store = page_cache.RedisStore(REDIS_URL, timeout=1, prefix=f"{RUN_PREFIX}:page:")
+    monkeypatch.setitem(app.extensions, page_cache.EXTENSION, store)
     home = f"/pairs/{pair.id}"
     told(mentee, home)
     mentee.get(home)
     again, was_kept = served_from_cache(mentee, queries, home)
     assert again.status_code == 200 and was_kept and "Aisha" in again.text
+    store.set("enormous", b"x" * (page_cache.MAX_PAGE_BYTES + 1), 60)
+    assert store.get("enormous") is None
 
 
 def test_the_memory_store_stays_within_its_bytes():

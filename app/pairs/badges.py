@@ -50,22 +50,29 @@ class Waiting:
     check_ins: int
 
 
-@cache
-def _query() -> Select:
+def signoff_columns(pair: ColumnElement, user: ColumnElement, version: ColumnElement) -> tuple:
+    """The sign-off as the home and the Rules badge read it: how many agreed to ``version``,
+    whether ``user`` did, and whether both ever agreed to one version."""
     signatures = AgreementSignature.__table__
-    version = select(Agreement.version).where(Agreement.pair_id == PAIR).scalar_subquery()
-    at_current = (signatures.c.pair_id == PAIR) & (signatures.c.agreement_version == version)
+    at_current = (signatures.c.pair_id == pair) & (signatures.c.agreement_version == version)
     current_count = select(func.count()).select_from(signatures).where(at_current).scalar_subquery()
     mine = (
-        select(func.count()).select_from(signatures).where(at_current, signatures.c.user_id == USER)
+        select(func.count()).select_from(signatures).where(at_current, signatures.c.user_id == user)
     ).scalar_subquery()
     ever_both = (
         select(signatures.c.agreement_version)
-        .where(signatures.c.pair_id == PAIR)
+        .where(signatures.c.pair_id == pair)
         .group_by(signatures.c.agreement_version)
         .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
         .exists()
     )
+    return current_count, mine, ever_both
+
+
+@cache
+def _query() -> Select:
+    version = select(Agreement.version).where(Agreement.pair_id == PAIR).scalar_subquery()
+    current_count, mine, ever_both = signoff_columns(PAIR, USER, version)
     actions_due = actions_due_count(PAIR, USER, TODAY)
     # As rounds.facts reads them: the latest meetings held by today, one row even without any.
     recent = (

@@ -18,7 +18,6 @@ from app.journal import agenda, meetings
 from app.models import (
     ActionItem,
     Agreement,
-    AgreementSignature,
     Goal,
     GoalStatus,
     Meeting,
@@ -83,19 +82,7 @@ PAIR, USER, TODAY = bindparam("pair_id"), bindparam("user_id"), bindparam("today
 
 @cache
 def _plan_and_signoff_query() -> Select:
-    signatures = AgreementSignature.__table__
-    at_current = (signatures.c.pair_id == PAIR) & (signatures.c.agreement_version == Agreement.version)
-    current_count = select(func.count()).select_from(signatures).where(at_current).scalar_subquery()
-    mine = (
-        select(func.count()).select_from(signatures).where(at_current, signatures.c.user_id == USER)
-    ).scalar_subquery()
-    ever_both = (
-        select(signatures.c.agreement_version)
-        .where(signatures.c.pair_id == PAIR)
-        .group_by(signatures.c.agreement_version)
-        .having(func.count(func.distinct(signatures.c.user_id)) >= 2)
-        .exists()
-    )
+    current_count, mine, ever_both = badges.signoff_columns(PAIR, USER, Agreement.version)
     return (
         select(
             NextMeeting,

@@ -17,10 +17,8 @@ With a PostgreSQL URL the script creates its own database on that server and dro
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -28,13 +26,9 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import insert_returning_ids, main, make_app
+from sqlalchemy import event
 
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, event, insert, text
-from sqlalchemy.engine import make_url
-
-from app import create_app
 from app.export import builder
 from app.extensions import db
 from app.models import (
@@ -57,7 +51,6 @@ from app.models import (
     utcnow,
 )
 
-CHUNK = 2_000
 WORDS = (
     "we went through the new expense tool together practised approval flow team channel onboarding "
     "feedback candid kind next time deck share slides manager hire culture promotion learned taught"
@@ -68,15 +61,6 @@ def prose(seed: int, words: int) -> str:
     """Words in an order of their own for each seed, so the ZIP compresses like real notes."""
     rng = random.Random(seed)
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
-
-
-def _insert(model, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    for i in range(0, len(rows), CHUNK):
-        ids += db.session.scalars(
-            insert(model).returning(model.id, sort_by_parameter_order=True), rows[i : i + CHUNK]
-        ).all()
-    return ids
 
 
 def seed(meetings: int, goals: int, topics: int) -> int:
@@ -98,18 +82,18 @@ def seed(meetings: int, goals: int, topics: int) -> int:
         ]
     )
     db.session.flush()
-    _insert(
+    insert_returning_ids(
         Clause,
         [
             {"pair_id": pair.id, "title": f"Clause {n}", "body": "We agree to be candid and kind. " * 5, "position": n}
             for n in range(8)
         ],
     )
-    _insert(
+    insert_returning_ids(
         AgreementSignature,
         [{"pair_id": pair.id, "user_id": who, "agreement_version": 3} for who in (mentor.id, mentee.id)],
     )
-    goal_ids = _insert(
+    goal_ids = insert_returning_ids(
         Goal,
         [
             {
@@ -121,7 +105,7 @@ def seed(meetings: int, goals: int, topics: int) -> int:
             for n in range(goals)
         ],
     )
-    _insert(
+    insert_returning_ids(
         Milestone,
         [
             {"goal_id": g, "pair_id": pair.id, "title": f"Milestone {m}", "position": m, "done": m == 0}
@@ -130,7 +114,7 @@ def seed(meetings: int, goals: int, topics: int) -> int:
         ],
     )
     start = today - timedelta(days=meetings)
-    meeting_ids = _insert(
+    meeting_ids = insert_returning_ids(
         Meeting,
         [
             {
@@ -143,7 +127,7 @@ def seed(meetings: int, goals: int, topics: int) -> int:
             for n in range(meetings)
         ],
     )
-    _insert(
+    insert_returning_ids(
         Topic,
         [
             {
@@ -156,14 +140,14 @@ def seed(meetings: int, goals: int, topics: int) -> int:
             for n in range(topics)
         ],
     )
-    _insert(
+    insert_returning_ids(
         ActionItem,
         [
             {"pair_id": pair.id, "meeting_id": m, "text": "Share the deck with the team", "owner_id": mentee.id}
             for m in meeting_ids
         ],
     )
-    _insert(
+    insert_returning_ids(
         Reflection,
         [
             {"meeting_id": m, "pair_id": pair.id, "author_id": who, "body": prose(m * 2 + who, 100)}
@@ -221,13 +205,10 @@ def measure(app, user_id: int, runs: int) -> None:
     folder.rmdir()
 
 
-def run(url: str, scale: int, runs: int) -> None:
-    app = create_app(
-        {"RATELIMIT_ENABLED": False},
-        environ={"SECRET_KEY": "bench-secret", "DATABASE_URL": url, "BASE_URL": "http://localhost:5000"},
-    )
+def run(url: str, args: argparse.Namespace) -> None:
+    scale, runs = args.scale, args.runs
+    app = make_app(url)
     with app.app_context():
-        upgrade()
         started = time.perf_counter()
         user_id = seed(2_000 * scale, 500 * scale, 2_000 * scale)
         print(
@@ -239,39 +220,10 @@ def run(url: str, scale: int, runs: int) -> None:
         db.engine.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "url",
-        nargs="?",
-        default=os.environ.get("BENCH_DATABASE_URL"),
-        help="a PostgreSQL server URL (default: a fresh SQLite file)",
-    )
+def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, default=1, help="multiply every count (2: twice the history)")
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-
-    if not args.url or args.url.startswith("sqlite"):
-        with tempfile.TemporaryDirectory() as tmp:
-            run(args.url or f"sqlite:///{tmp}/bench.sqlite3", args.scale, args.runs)
-        return
-
-    server = make_url(
-        args.url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if args.url.startswith("postgresql://")
-        else args.url
-    )
-    name = f"twoway_bench_export_{os.getpid()}"
-    admin_engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), args.scale, args.runs)
-    finally:
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, run, "export", arguments)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from support.apps import committed_session, own_app, sign_in
 from support.pages import text as page_text
 from support.pages import words
-from support.records import add_link, add_passkey, add_recovery_code
+from support.records import add_link, add_passkey, add_prompt_set, add_recovery_code
 from support.reminders import to
 
 from app.auth.links import address_key, hash_secret
@@ -47,9 +47,7 @@ from app.models import (
     PairHistory,
     PairStatus,
     Participant,
-    Prompt,
     PromptKind,
-    PromptSet,
     PushSubscription,
     Reflection,
     SignInAttempt,
@@ -148,14 +146,9 @@ def build(app: Flask, session: Session) -> dict:
     session.add(ClosingReflection(pair_id=earlier.id, author_id=me.id, learned=PRIVATE["closing"]))
     session.add(ClosingReason(pair_id=earlier.id, author_id=me.id, text=PRIVATE["reason"]))
 
-    prompt_set = PromptSet(program_id=pair.program_id, name="Check-in")
-    prompt_set.prompts = [
-        Prompt(position=0, text="What works?", kind=PromptKind.TEXT),
-        Prompt(position=1, text="What changes?", kind=PromptKind.TEXT),
-    ]
-    session.add(prompt_set)
-    session.flush()
-    first, second = prompt_set.prompts
+    first, second = add_prompt_set(
+        session, pair.program_id, ("What works?", PromptKind.TEXT), ("What changes?", PromptKind.TEXT)
+    )
     session.add_all(
         [
             FeedbackAnswer(

@@ -15,6 +15,7 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import insert, select
 from support.pages import inline_code_in, text, words
+from support.records import add_prompt_set
 from support.snapshots import publish_exact
 
 from app.admin import aggregates
@@ -102,12 +103,7 @@ def test_hidden_cells_never_sum_to_fewer_than_k():
 
 
 def scale_prompt(session, program: Program, text: str = "How useful was our last meeting?") -> Prompt:
-    prompt_set = PromptSet(program_id=program.id, name="Default")
-    session.add(prompt_set)
-    session.flush()
-    prompt = Prompt(prompt_set_id=prompt_set.id, text=text, kind=PromptKind.SCALE, position=0)
-    session.add(prompt)
-    session.flush()
+    [prompt] = add_prompt_set(session, program.id, (text, PromptKind.SCALE), name="Default")
     return prompt
 
 

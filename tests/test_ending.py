@@ -9,7 +9,7 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import func, select
 from support.pages import text, words
-from support.records import add_pair_content
+from support.records import add_pair_content, add_prompt_set
 from support.reminders import run_pass, to
 
 from app.ending import closing
@@ -33,7 +33,6 @@ from app.models import (
     Program,
     Prompt,
     PromptKind,
-    PromptSet,
     Topic,
     User,
     utcnow,
@@ -247,20 +246,16 @@ def test_last_words_close_two_weeks_after_the_pair(mentor, pair, session):
 
 
 def give_prompts(session, program: Program) -> dict[str, Prompt]:
-    prompt_set = PromptSet(program_id=program.id, name="Check-in")
-    prompt_set.prompts = [
-        Prompt(position=0, text="How useful was it?", kind=PromptKind.SCALE),
-        Prompt(position=1, text="What will you keep?", kind=PromptKind.TEXT),
-    ]
-    session.add(prompt_set)
-    session.flush()
-    program.prompt_set_id = prompt_set.id
+    prompts = add_prompt_set(
+        session, program.id, ("How useful was it?", PromptKind.SCALE), ("What will you keep?", PromptKind.TEXT)
+    )
+    program.prompt_set_id = prompts[0].prompt_set_id
     program.feedback_at_end = True
     program.feedback_every_weeks = 0
     program.feedback_after_meeting = False
     program.feedback_at_midpoint = False
     session.flush()
-    return {p.text: p for p in prompt_set.prompts}
+    return {p.text: p for p in prompts}
 
 
 def test_the_closing_check_in_opens_when_a_pair_closes_early(mentor, pair, session):

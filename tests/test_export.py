@@ -16,7 +16,7 @@ from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from icalendar import Calendar
 from sqlalchemy import select
 from support.mailbox import text_of
-from support.records import add_passkey, add_push_subscription
+from support.records import add_passkey, add_prompt_set, add_push_subscription
 
 from app.export import tasks
 from app.export.text import block, inline, slug
@@ -42,7 +42,6 @@ from app.models import (
     Participant,
     Prompt,
     PromptKind,
-    PromptSet,
     Reflection,
     Role,
     Topic,
@@ -87,13 +86,13 @@ def export_folder(app, monkeypatch, tmp_path):
 
 
 def prompts(session, program_id: int) -> tuple[int, int]:
-    prompt_set = PromptSet(program_id=program_id, name="Check-ins")
-    session.add(prompt_set)
-    session.flush()
-    written = Prompt(prompt_set_id=prompt_set.id, text="What went well?", kind=PromptKind.TEXT, position=0)
-    scale = Prompt(prompt_set_id=prompt_set.id, text="How useful was it?", kind=PromptKind.SCALE, position=1)
-    session.add_all([written, scale])
-    session.flush()
+    written, scale = add_prompt_set(
+        session,
+        program_id,
+        ("What went well?", PromptKind.TEXT),
+        ("How useful was it?", PromptKind.SCALE),
+        name="Check-ins",
+    )
     return written.id, scale.id
 
 

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from support.apps import clients_of, committed_pair, own_app
 from support.pages import inline_code_in, text, words
 from support.parallel import at_once
+from support.records import add_prompt_set
 
 from app.extensions import db
-from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, Rhythm, Role, Topic
+from app.models import Cadence, CalendarFeed, Meeting, NextMeeting, PromptKind, Rhythm, Role, Topic
 from app.next_meeting.pace import pace, suggest_next
 
 FORTNIGHTLY = Rhythm(cadence=Cadence.FORTNIGHTLY, custom="", length_minutes=45, midpoint=None, ends_on=None)
@@ -291,15 +292,10 @@ def test_the_home_page_stays_within_budget_as_the_pair_grows(mentee, pair, sessi
 
 
 def test_home_asks_for_a_check_in_after_a_meeting_within_budget(mentee, pair, session, queries):
-    from app.models import Prompt, PromptKind, PromptSet
-
-    prompts = PromptSet(program_id=pair.program.id, name="Check-in")
-    prompts.prompts = [Prompt(position=0, text="How useful was our last meeting?", kind=PromptKind.SCALE)]
-    session.add(prompts)
-    session.flush()
+    [prompt] = add_prompt_set(session, pair.program.id, ("How useful was our last meeting?", PromptKind.SCALE))
     pair.program.feedback_every_weeks = 0
     pair.program.feedback_at_midpoint = pair.program.feedback_at_end = False
-    pair.program.prompt_set_id = prompts.id
+    pair.program.prompt_set_id = prompt.prompt_set_id
     assert "A quick check-in" not in text(mentee.get(f"/pairs/{pair.id}"))
 
     for days_ago in (20, 6):

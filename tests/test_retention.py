@@ -10,7 +10,7 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
 from sqlalchemy import JSON, String, Text, func, select
 from support.pages import words
-from support.records import add_clause, add_pair_content
+from support.records import add_clause, add_pair_content, add_prompt_set
 
 from app.ending import passes, retention
 from app.extensions import db
@@ -29,9 +29,7 @@ from app.models import (
     PairTally,
     Participant,
     Program,
-    Prompt,
     PromptKind,
-    PromptSet,
     Reflection,
     Topic,
     utcnow,
@@ -91,21 +89,14 @@ def fill(session, pair: Pair) -> None:
     add_clause(session, pair, body=MARKERS[3])
     participant = session.get(Participant, content["participant_id"])
     session.add(Intake(participant_id=participant.id, interests=MARKERS[4]))
-    prompt_set = PromptSet(program_id=pair.program_id, name="Check-in")
-    prompt_set.prompts = [Prompt(position=0, text="How was it?", kind=PromptKind.SCALE)]
-    session.add(prompt_set)
-    session.flush()
+    [prompt] = add_prompt_set(session, pair.program_id, ("How was it?", PromptKind.SCALE))
     session.add(
         IdempotencyKey(
             user_id=pair.mentee.id, key="k", status=200, body=MARKERS[5], created_at=utcnow() - timedelta(days=2)
         )
     )
     session.add(FeedbackSubmission(pair_id=pair.id, round_key="end", user_id=pair.mentor.id))
-    session.add(
-        FeedbackAnswer(
-            pair_id=pair.id, round_key="end", prompt_id=prompt_set.prompts[0].id, user_id=pair.mentor.id, score=4
-        )
-    )
+    session.add(FeedbackAnswer(pair_id=pair.id, round_key="end", prompt_id=prompt.id, user_id=pair.mentor.id, score=4))
     session.flush()
 
 

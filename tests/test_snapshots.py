@@ -11,6 +11,7 @@ import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory
 from sqlalchemy import func, select
 from support.pages import words
+from support.records import add_prompt_set
 
 from app.admin import aggregates, snapshots
 from app.config import celery_settings
@@ -23,9 +24,7 @@ from app.models import (
     Pair,
     PrivacyBudgetYear,
     Program,
-    Prompt,
     PromptKind,
-    PromptSet,
     PublishedSnapshotChanged,
     Snapshot,
     SnapshotKind,
@@ -81,12 +80,7 @@ def admin(session, login):
 def padded_program(session, real_answer: int) -> Program:
     """k = 3, one real pair and two pairs of the admin's, who answered 5 to "I felt safe to be candid"."""
     program, pairs = program_of(3, k=3)
-    prompt_set = PromptSet(program_id=program.id, name="Default")
-    session.add(prompt_set)
-    session.flush()
-    prompt = Prompt(prompt_set_id=prompt_set.id, text="I felt safe to be candid", kind=PromptKind.SCALE, position=0)
-    session.add(prompt)
-    session.flush()
+    [prompt] = add_prompt_set(session, program.id, ("I felt safe to be candid", PromptKind.SCALE), name="Default")
     for pair, answer in zip(pairs, (real_answer, 5, 5), strict=True):
         for person in (pair.mentor, pair.mentee):
             session.add(
@@ -255,13 +249,7 @@ class Recording(snapshots.NoNoise):
 
 def test_a_person_in_three_pairs_widens_the_noise_threefold(app, session):
     program, pairs = program_of(6)
-    prompt_set = PromptSet(program_id=program.id, name="Default")
-    session.add(prompt_set)
-    session.flush()
-    session.add_all(
-        Prompt(prompt_set_id=prompt_set.id, text=f"Question {i}", kind=PromptKind.SCALE, position=i) for i in range(2)
-    )
-    session.flush()
+    add_prompt_set(session, program.id, *((f"Question {i}", PromptKind.SCALE) for i in range(2)), name="Default")
     with app.app_context():
         alone = snapshots.measure(program.id, LAST_WEEK, (LAST_WEEK.replace(day=1), LAST_WEEK))
     mentor = pairs[0].mentor
@@ -736,12 +724,7 @@ def test_the_noised_figures_of_a_snapshot_share_its_epsilon_and_no_more(question
 
 def test_stored_scores_outside_the_scale_count_as_its_ends(app, session):
     program, pairs = program_of(2)
-    prompt_set = PromptSet(program_id=program.id, name="Default")
-    session.add(prompt_set)
-    session.flush()
-    prompt = Prompt(prompt_set_id=prompt_set.id, text="Useful", kind=PromptKind.SCALE, position=0)
-    session.add(prompt)
-    session.flush()
+    [prompt] = add_prompt_set(session, program.id, ("Useful", PromptKind.SCALE), name="Default")
     for pair, score in zip(pairs, (99, -7), strict=True):
         session.add(
             FeedbackAnswer(

@@ -8,6 +8,7 @@ Create Date: 2026-12-01 15:25:50.870184
 
 import sqlalchemy as sa
 from alembic import op
+from enum_checks import change_enum
 
 revision = "0018_match_answers"
 down_revision = "0017_program_admins"
@@ -33,21 +34,10 @@ NEW_KINDS = (*KINDS, "match")
 NEW_STATES = (*STATES, "sent", "going-ahead", "not-going-ahead")
 
 
-def _enum(values: tuple[str, ...], name: str) -> sa.Enum:
-    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True)
-
-
-def _change_enum(table: str, column: str, name: str, old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    # Alembic drops the old type's CHECK constraint and adds the new one (SQLite: by recreating
-    # the table).
-    with op.batch_alter_table(table, schema=None, recreate="auto") as batch_op:
-        batch_op.alter_column(column, existing_type=_enum(old, name), type_=_enum(new, name), existing_nullable=False)
-
-
 def upgrade():
-    _change_enum("delivery", "kind", "delivery_kind", KINDS, NEW_KINDS)
-    _change_enum("notification_preference", "kind", "preference_kind", KINDS, NEW_KINDS)
-    _change_enum("match_proposal", "state", "proposal_state", STATES, NEW_STATES)
+    change_enum("delivery", "kind", "delivery_kind", KINDS, NEW_KINDS)
+    change_enum("notification_preference", "kind", "preference_kind", KINDS, NEW_KINDS)
+    change_enum("match_proposal", "state", "proposal_state", STATES, NEW_STATES)
     with op.batch_alter_table("match_proposal", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("mentor_yes", sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -78,6 +68,6 @@ def downgrade():
         batch_op.drop_column("mentee_yes")
         batch_op.drop_column("mentor_yes")
         batch_op.drop_column("sent_at")
-    _change_enum("match_proposal", "state", "proposal_state", NEW_STATES, STATES)
-    _change_enum("notification_preference", "kind", "preference_kind", NEW_KINDS, KINDS)
-    _change_enum("delivery", "kind", "delivery_kind", NEW_KINDS, KINDS)
+    change_enum("match_proposal", "state", "proposal_state", NEW_STATES, STATES)
+    change_enum("notification_preference", "kind", "preference_kind", NEW_KINDS, KINDS)
+    change_enum("delivery", "kind", "delivery_kind", NEW_KINDS, KINDS)

@@ -8,6 +8,7 @@ Create Date: 2026-12-01 15:36:33.986016
 
 import sqlalchemy as sa
 from alembic import op
+from enum_checks import change_enum
 
 # revision identifiers, used by Alembic.
 revision = "0021_exports"
@@ -37,18 +38,9 @@ NEW_KINDS = (*KINDS, "export-ready")
 KIND_COLUMNS = (("delivery", "delivery_kind"), ("notification_preference", "preference_kind"))
 
 
-def _kind(values: tuple[str, ...], name: str) -> sa.Enum:
-    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True)
-
-
 def _change_kinds(old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    # SQLite rebuilds the table with the new type's check constraint; PostgreSQL drops the old
-    # constraint and adds the new one in place.
     for table, name in KIND_COLUMNS:
-        with op.batch_alter_table(table, recreate="auto") as batch_op:
-            batch_op.alter_column(
-                "kind", existing_type=_kind(old, name), type_=_kind(new, name), existing_nullable=False
-            )
+        change_enum(table, "kind", name, old, new)
 
 
 def upgrade():

@@ -36,6 +36,16 @@ CUT_WORDS = """() => {
 }"""
 
 
+def _admin_on_a_small_phone(new_context, live_server) -> Page:
+    """A small phone with the program's admin signed in through a one-time link."""
+    admin = make_admin(live_server)
+    page: Page = new_context(viewport=SMALL_PHONE).new_page()
+    page.goto(live_server.sign_in_url(admin))
+    page.get_by_role("button", name=f"Continue as {admin.name}").click()
+    expect(page.get_by_role("heading", name="Welcome, Ruth")).to_be_visible()
+    return page
+
+
 def test_the_participants_page_fits_a_small_phone(new_context, live_server):
     cohort = make_cohort(live_server, 360)
     from app.models import Participant
@@ -44,10 +54,7 @@ def test_the_participants_page_fits_a_small_phone(new_context, live_server):
         for participant in db.session.scalars(db.select(Participant).filter_by(program_id=cohort.program_id)):
             participant.department, participant.level = "Engineering", "Director"
         db.session.commit()
-    admin = make_admin(live_server)
-    page: Page = new_context(viewport=SMALL_PHONE).new_page()
-    page.goto(live_server.sign_in_url(admin))
-    page.get_by_role("button", name=f"Continue as {admin.name}").click()
+    page = _admin_on_a_small_phone(new_context, live_server)
 
     page.goto(f"/admin/programs/{cohort.program_id}/participants")
     expect(page.get_by_role("heading", name="How people join")).to_be_visible()
@@ -135,10 +142,7 @@ def test_the_admins_answer_to_a_request_for_help_fits_a_small_phone(new_context,
             )
         )
         db.session.commit()
-    admin = make_admin(live_server)
-    page: Page = new_context(viewport=SMALL_PHONE).new_page()
-    page.goto(live_server.sign_in_url(admin))
-    page.get_by_role("button", name=f"Continue as {admin.name}").click()
+    page = _admin_on_a_small_phone(new_context, live_server)
 
     page.goto(f"/admin/programs/{program_id}/help")
     request = page.get_by_role("article", name=pair.mentee.name)
@@ -264,15 +268,6 @@ def _matching_program(live_server, people: int):
             .order_by(MatchProposal.score.desc())
         )
         return program.id, first_open
-
-
-def _admin_on_a_small_phone(new_context, live_server) -> Page:
-    admin = make_admin(live_server)
-    page: Page = new_context(viewport=SMALL_PHONE).new_page()
-    page.goto(live_server.sign_in_url(admin))
-    page.get_by_role("button", name=f"Continue as {admin.name}").click()
-    expect(page.get_by_role("heading", name="Welcome, Ruth")).to_be_visible()
-    return page
 
 
 def test_the_sent_proposals_fit_a_small_phone_and_one_is_withdrawn(new_context, live_server):

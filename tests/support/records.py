@@ -27,6 +27,7 @@ from app.models import (
     Passkey,
     Program,
     Prompt,
+    PromptKind,
     PromptSet,
     PushSubscription,
     RecoveryCode,
@@ -49,6 +50,18 @@ def give_prompts(session: Session, program: Program) -> dict[str, Prompt]:
     program.prompt_set_id = prompt_set.id
     session.flush()
     return {p.text: p for p in prompt_set.prompts}
+
+
+def add_prompt_set(
+    session: Session, program_id: int, *prompts: tuple[str, PromptKind], name: str = "Check-in"
+) -> list[Prompt]:
+    """A prompt set of the program's own asking ``prompts`` (their words and kind), in that
+    order; its prompts. The program asks it only once its ``prompt_set_id`` names it."""
+    prompt_set = PromptSet(program_id=program_id, name=name)
+    prompt_set.prompts = [Prompt(position=i, text=text, kind=kind) for i, (text, kind) in enumerate(prompts)]
+    session.add(prompt_set)
+    session.flush()
+    return prompt_set.prompts
 
 
 def read_back(session: Session, query) -> list:

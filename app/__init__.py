@@ -17,7 +17,10 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
     """Build the app from ``environ`` (default: the process environment), then apply ``config``,
     Flask settings that win over it (tests use both)."""
+    from app.auth import sessions
+
     app = Flask(__name__, instance_relative_config=True)
+    app.session_interface = sessions.CookieSessions()
     app.config.from_mapping(app_config.load(app.instance_path, environ))
     if config:
         app.config.from_mapping(config)

@@ -45,7 +45,7 @@ from typing import TypeVar
 
 from flask import Response, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, or_, select, text
+from sqlalchemy import ColumnElement, Row, Select, TextClause, and_, bindparam, exists, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from werkzeug.exceptions import Conflict, Forbidden
 
@@ -180,64 +180,124 @@ def load_membership(pair_id: int) -> PairMember:
 @dataclass(frozen=True)
 class Visit:
     """A pair request's membership, read without building objects: enough to answer from the page
-    cache or the live probe. ``rows`` are the raw rows of the membership, the pair, its program and
-    both members with their people: whatever of them changes, they differ."""
+    cache or a live probe. ``rows`` are the membership, the pair, its program and both members with
+    their people, each member's as one text (for a kept page's key only): whatever of them changes,
+    they differ. ``extra`` is what a light view asked to read with it (``light``)."""
 
     pair_id: int
     user_id: int
     seen_by: int
-    rows: tuple
+    rows: tuple[str, ...] = ()
     # The viewer's own time zone and sign-out generation (the page cache's key; the page names the
     # generation for the device's drafts): read here, no User is built.
     time_zone: str | None = None
     generation: int = 0
+    extra: tuple = ()
 
 
-# The same rows ``load_membership`` loads, as the database holds them (no type conversion: they
-# are compared, never shown). "user" is quoted for PostgreSQL, where it is a reserved word.
-# Left out: what moves without anything on a pair page changing, and would otherwise let the
-# partner tell from a slower (missed) page or a new ETag when the other one wrote something
+_LIGHT = "_twoway_light"
+
+
+def light(*columns: str) -> Callable[[F], F]:
+    """Mark a pair GET (a live probe) answered from the light read alone: no membership objects
+    are loaded before it runs (``g.visit``, not ``g.membership``). ``columns`` are SQL expressions
+    over the viewer's membership ``me`` and its ``pair``, read in the same statement that decides
+    access; the view finds them in ``visit().extra``."""
+
+    def mark(view: F) -> F:
+        setattr(view, _LIGHT, columns)
+        return view
+
+    return mark
+
+
+def _light_columns() -> tuple[str, ...] | None:
+    from flask import current_app
+
+    return getattr(current_app.view_functions.get(request.endpoint or ""), _LIGHT, None)
+
+
+# Left out of ``rows``: what moves without anything on a pair page changing, and would otherwise
+# let the partner tell from a slower (missed) page or a new ETag when the other one wrote something
 # private (their member count), signed in, or signed out elsewhere.
 _UNSEEN = {"change_count", "last_signed_in_at", "first_signed_in_at", "session_generation"}
 
 
-def _columns(alias: str, table) -> str:
-    return ", ".join(f"{alias}.{column.name}" for column in table.columns if column.name not in _UNSEEN)
+def _as_text(dialect: str, columns: list[str]) -> str:
+    """``columns`` as one text the database makes: a row of 40 values costs the driver and the ORM
+    40 columns to describe and convert, and they are only ever compared. NULL and '' stay apart."""
+    if dialect == "postgresql":
+        return f"ROW({', '.join(columns)})::text"
+    return " || ',' || ".join(f"quote({column})" for column in columns)
 
 
-_VISIT = text(
-    "SELECT me.change_count + pair.change_count, pair.*, program.*, "
-    f"{_columns('m', PairMember.__table__)}, {_columns('u', User.__table__)} FROM pair_member AS me"
-    " JOIN pair ON pair.id = me.pair_id JOIN program ON program.id = pair.program_id"
-    ' JOIN pair_member AS m ON m.pair_id = pair.id JOIN "user" AS u ON u.id = m.user_id'
-    " WHERE me.pair_id = :pair_id AND me.user_id = :user_id ORDER BY m.id"
-)
+def _seen(alias: str, table) -> list[str]:
+    return [f"{alias}.{column.name}" for column in table.columns if column.name not in _UNSEEN]
 
 
-# ``_VISIT`` that also proves the session, as ``_load_user`` does (the cookie's generation, an
-# active account), and refuses admins: a kept page and the probe then build no User at all.
-_SIGNED_IN_VISIT = text(
-    "SELECT me.change_count + pair.change_count, viewer.time_zone, pair.*, program.*, "
-    f"{_columns('m', PairMember.__table__)}, {_columns('u', User.__table__)}"
-    ' FROM pair_member AS me JOIN "user" AS viewer ON viewer.id = me.user_id'
-    " JOIN pair ON pair.id = me.pair_id JOIN program ON program.id = pair.program_id"
-    ' JOIN pair_member AS m ON m.pair_id = pair.id JOIN "user" AS u ON u.id = m.user_id'
-    " WHERE me.pair_id = :pair_id AND me.user_id = :user_id AND viewer.session_generation = :generation"
-    " AND viewer.active = :yes AND viewer.is_admin = :no ORDER BY m.id"
-).bindparams(yes=True, no=False)
+@cache
+def _light_read(dialect: str, rows: bool, extra: tuple[str, ...]) -> TextClause:
+    """The one statement that proves the session, as ``_load_user`` does (the cookie's generation,
+    an active account), refuses admins, and decides the pair's access as ``load_membership`` does;
+    with it the viewer's count, and either the rows a kept page is keyed on or a view's ``extra``.
+    "user" is quoted for PostgreSQL, where it is a reserved word."""
+    selected = ["me.change_count + pair.change_count", "viewer.time_zone", *extra]
+    joins = ""
+    if rows:
+        everything = [
+            *_seen("pair", Pair.__table__),
+            *_seen("program", Program.__table__),
+            *_seen("m", PairMember.__table__),
+            *_seen("u", User.__table__),
+        ]
+        selected.append(_as_text(dialect, everything))
+        joins = (
+            " JOIN program ON program.id = pair.program_id"
+            ' JOIN pair_member AS m ON m.pair_id = pair.id JOIN "user" AS u ON u.id = m.user_id'
+        )
+    return text(
+        f"SELECT {', '.join(selected)} FROM pair_member AS me"
+        ' JOIN "user" AS viewer ON viewer.id = me.user_id JOIN pair ON pair.id = me.pair_id'
+        f"{joins} WHERE me.pair_id = :pair_id AND me.user_id = :user_id"
+        " AND viewer.session_generation = :generation AND viewer.active = :yes AND viewer.is_admin = :no"
+        f"{' ORDER BY m.id' if rows else ''}"
+    ).bindparams(yes=True, no=False)
 
 
 def answers_from_visit() -> bool:
-    """Whether this request is a pair GET that ``visit`` may answer with no objects loaded: the
-    live probe, or any pair page while pages are kept (app/page_cache.py)."""
+    """Whether this request is a pair GET that ``visit`` may answer with no objects loaded: a
+    live probe (``light``), or any pair page while pages are kept (app/page_cache.py)."""
     from app import page_cache
-    from app.pairs import changes
 
     blueprint = request.blueprint or ""
     return (
         request.method == "GET"
         and (blueprint == "pair" or blueprint.startswith("pair."))
-        and (request.endpoint in changes.LIGHT or page_cache.enabled())
+        and (_light_columns() is not None or page_cache.enabled())
+    )
+
+
+def is_light() -> bool:
+    """Whether this pair request's view answers from ``visit`` alone (``light``)."""
+    return request.method == "GET" and _light_columns() is not None
+
+
+def _read_visit(pair_id: int, user_id: int, generation: int) -> Visit | None:
+    extra = _light_columns()
+    statement = _light_read(db.session.get_bind().dialect.name, extra is None, extra or ())
+    params = {"pair_id": pair_id, "user_id": user_id, "generation": generation}
+    found = db.session.execute(statement, params).all()
+    if not found:
+        return None
+    first = found[0]
+    return Visit(
+        pair_id=pair_id,
+        user_id=user_id,
+        seen_by=first[0],
+        rows=() if extra is not None else tuple(row[-1] for row in found),
+        time_zone=first[1],
+        generation=generation,
+        extra=tuple(first[2 : 2 + len(extra or ())]),
     )
 
 
@@ -253,18 +313,11 @@ def _visit_as_signed_in() -> bool:
     # browser is no longer fresh; under "strong" protection it signs the session out).
     if found is None or login_manager._session_protection_failed():
         return False
-    params = {"pair_id": pair_id, "user_id": found[0], "generation": found[1]}
-    rows = [tuple(row) for row in db.session.execute(_SIGNED_IN_VISIT, params)]
-    if not rows:
+    # The cookie's generation, which the read matches against the account's.
+    read = _read_visit(pair_id, *found)
+    if read is None:
         return False
-    g.visit = Visit(
-        pair_id=pair_id,
-        user_id=found[0],
-        seen_by=rows[0][0],
-        rows=tuple((row[0], *row[2:]) for row in rows),
-        time_zone=rows[0][1],
-        generation=found[1],  # the cookie's, which the read just matched against the account's
-    )
+    g.visit = read
     return True
 
 
@@ -274,21 +327,17 @@ def visit(pair_id: int) -> Visit:
     known = g.get("visit")
     if known is not None and known.pair_id == pair_id:
         return known  # read with the sign-in (``require_sign_in``)
-    rows = tuple(tuple(row) for row in db.session.execute(_VISIT, {"pair_id": pair_id, "user_id": current_user.id}))
-    if not rows or current_user.is_admin:
+    read = None if current_user.is_admin else _read_visit(pair_id, current_user.id, current_user.session_generation)
+    if read is None:
         abort(404)
-    return Visit(
-        pair_id=pair_id,
-        user_id=current_user.id,
-        seen_by=rows[0][0],
-        rows=rows,
-        time_zone=current_user.time_zone,
-        generation=current_user.session_generation,
-    )
+    return read
 
 
 def current_membership() -> PairMember:
-    """The membership loaded for this pair request."""
+    """The membership loaded for this pair request; a light view that finds it needs more than its
+    read gave loads it here, with the same decision."""
+    if "membership" not in g:
+        g.membership = load_membership(g.pair_id)
     return g.membership
 
 

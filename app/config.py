@@ -56,9 +56,12 @@ def _secret_key(raw: str | None, debug: bool, instance_path: Path) -> str:
 
 
 def engine_options(database_url: str) -> dict[str, Any]:
-    """A server's connection can drop while it sits in the pool, so each checkout pings it first; a
-    SQLite file can't drop, and the ping was a statement of its own on every request."""
-    return {} if database_url.startswith("sqlite") else {"pool_pre_ping": True}
+    """A SQLite file can't drop its connection. A server's connection can, while it sits in the
+    pool: psycopg's are checked at checkout by a look at their socket (``app.database``), any other
+    driver's by a ping, a statement of its own on every request."""
+    if database_url.startswith(("sqlite", "postgresql+psycopg:")):
+        return {}
+    return {"pool_pre_ping": True}
 
 
 # A Redis that is down or stuck must cost a sign-in at most this long, never a worker.

@@ -6,12 +6,23 @@ That wait only happens when a transaction asks for the write lock *before* it ha
 a deferred transaction that reads and then writes while another worker has committed gets
 "database is locked" at once, with no waiting. So transactions that may write start with
 ``BEGIN IMMEDIATE``; GET requests never write (a test proves it) and keep cheap deferred reads.
+
+On PostgreSQL a request's reads would otherwise cost four round trips for one statement: a ping
+before checkout, BEGIN, the statement, and the ROLLBACK the pool resets with (which also makes
+psycopg forget the statements it had prepared, so nothing was ever prepared). Under READ COMMITTED
+each statement reads its own snapshot whether or not it sits in a transaction, so a GET runs in
+autocommit and loses nothing by it: one round trip, and its statements stay prepared. Writes keep
+their transaction. The ping becomes a look at the socket: a connection the server closed while it
+sat in the pool (a restart, a terminated backend) has something to read, and is replaced.
 """
 
 from __future__ import annotations
 
+import select
+
 from flask import has_request_context, request
-from sqlalchemy import Engine, event
+from psycopg import pq
+from sqlalchemy import Engine, event, exc
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 15_000
@@ -23,6 +34,8 @@ def _may_write() -> bool:
 
 def configure_engine(engine: Engine) -> None:
     """Attach per-connection settings for the engine's database."""
+    if engine.dialect.driver == "psycopg":
+        _configure_psycopg(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -43,3 +56,35 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def closed_by_server(dbapi_connection) -> bool:
+    """Whether PostgreSQL has closed this idle connection: an idle connection has nothing to say,
+    so anything waiting on its socket (the FATAL of a terminated backend, the end of the stream) means
+    it is gone. Costs a poll of the socket, not a round trip."""
+    pgconn = dbapi_connection.pgconn
+    if pgconn.status != pq.ConnStatus.OK:
+        return True
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _configure_psycopg(engine: Engine) -> None:
+    @event.listens_for(engine, "checkout")
+    def _replace_if_closed(dbapi_connection, _record, _proxy) -> None:
+        # The pool retries the checkout with a fresh connection (SQLAlchemy's "pessimistic"
+        # disconnect handling, as pool_pre_ping does with a SELECT 1).
+        if closed_by_server(dbapi_connection):
+            raise exc.DisconnectionError("PostgreSQL closed the pooled connection")
+
+    @event.listens_for(engine, "begin")
+    def _read_in_autocommit(connection) -> None:
+        if not _may_write():
+            connection.connection.dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "checkin")
+    def _back_to_transactions(dbapi_connection, _record) -> None:
+        # Idle by now (the pool has reset it), which is when psycopg lets the mode change.
+        if dbapi_connection is not None and dbapi_connection.autocommit:
+            dbapi_connection.autocommit = False

@@ -42,18 +42,25 @@ def check_origin() -> None:
         abort(400)
 
 
+_EVERY_ANSWER = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_OVER_HTTPS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),)
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if current_app.config["SESSION_COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Each one unless the view set its own; looked up once, as every answer pays for this.
+    present = {name.lower() for name in headers.keys()}
+    wanted = _EVERY_ANSWER + _OVER_HTTPS if current_app.config["SESSION_COOKIE_SECURE"] else _EVERY_ANSWER
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     # Pages are personal (and sign-in pages carry tokens): nothing dynamic is stored by browsers or
     # proxies unless a view chose its own caching (the manifest, the service worker, static files).
-    if request.endpoint != "static" and "Cache-Control" not in headers:
+    if request.endpoint != "static" and "cache-control" not in present:
         headers["Cache-Control"] = "no-store"
     return htmx.add_vary(response)
 

@@ -70,11 +70,12 @@ def test_the_default_database_folder_is_created(tmp_path):
     assert instance.is_dir()
 
 
-def test_only_a_database_server_is_pinged_before_each_checkout(tmp_path):
-    # A server's connection can drop in the pool; a SQLite file can't, and the ping cost a
-    # statement on every request.
+def test_only_a_database_server_other_than_psycopgs_is_pinged_before_each_checkout(tmp_path):
+    # A server's connection can drop in the pool, a SQLite file's can't; psycopg's are looked at
+    # on checkout without a statement (tests/test_database_server.py), any other driver's pinged.
     def options(url: str) -> dict:
         return load(tmp_path, {"SECRET_KEY": "k", "DATABASE_URL": url})["SQLALCHEMY_ENGINE_OPTIONS"]
 
     assert options(f"sqlite:///{tmp_path}/t.sqlite3").get("pool_pre_ping") is not True
-    assert options("postgresql://db/twoway")["pool_pre_ping"] is True
+    assert options("postgresql://db/twoway").get("pool_pre_ping") is not True
+    assert options("postgresql+pg8000://db/twoway")["pool_pre_ping"] is True

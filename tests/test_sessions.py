@@ -99,3 +99,52 @@ def test_a_response_that_changed_nothing_never_rewrites_the_session_cookie(clien
     for path in ("/offline", "/sw.js", "/manifest.webmanifest", "/"):
         response = signed_in.get(path)
         assert "Set-Cookie" not in response.headers, path
+
+
+# --- The cookie, opened once per worker (app/auth/sessions.py CookieSessions) ------------------
+
+
+def opened(app, cookie: str | None):
+    """The session the app opens from ``cookie``, as a request carrying it would."""
+    with app.test_request_context("/", headers={"Cookie": f"twoway={cookie}"} if cookie else {}) as context:
+        return app.session_interface.open_session(app, context.request)
+
+
+def signed(app, data: dict) -> str:
+    return app.session_interface.get_signing_serializer(app).dumps(data)
+
+
+def test_a_cookie_opened_before_is_still_refused_once_it_is_too_old(app, monkeypatch):
+    import time
+
+    cookie = signed(app, {"_user_id": "7:0", "told_roles": [1]})
+    assert opened(app, cookie)["_user_id"] == "7:0"
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert "_user_id" not in opened(app, cookie)
+
+
+def test_what_one_request_changes_in_its_session_never_reaches_the_next(app):
+    """A request may change its session in place and then fail before the cookie is written:
+    the next request with the same cookie must read what the cookie says, not those changes."""
+    cookie = signed(app, {"_user_id": "7:0", "told_roles": [1]})
+    first = opened(app, cookie)
+    first["told_roles"].append(2)
+    first["_user_id"] = "8:0"
+    again = opened(app, cookie)
+    assert again["_user_id"] == "7:0" and again["told_roles"] == [1]
+
+
+def test_a_tampered_cookie_opens_nothing_after_the_genuine_one_was_opened(app):
+    cookie = signed(app, {"_user_id": "7:0"})
+    assert opened(app, cookie)["_user_id"] == "7:0"
+    payload, _, signature = cookie.rpartition(".")
+    forged = f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    assert "_user_id" not in opened(app, forged)
+    # The secret key rotated away (no fallback kept): the cookie it signed is worthless now.
+    original = app.secret_key
+    app.secret_key = "a key rotated away"
+    try:
+        assert "_user_id" not in opened(app, cookie)
+    finally:
+        app.secret_key = original

@@ -1,11 +1,18 @@
-"""Starting and ending a signed-in session, and how recently this session proved who it is."""
+"""Starting and ending a signed-in session, how recently this session proved who it is, and the
+signed cookie that carries it."""
 
 from __future__ import annotations
 
+import copy
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from flask import session
+from flask import Flask, Request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete
 
 from app.extensions import db
@@ -69,3 +76,49 @@ def end_others(user: User) -> None:
     )
     user.session_generation += 1
     login_user(user)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's own signed session cookie, opened for less. Flask builds its serializer twice per
+    request and verifies the cookie's signature on each; an open pair page sends the same cookie
+    every few seconds. Here the serializer is built once per key, and a cookie verified lately
+    (the very same bytes, under the same keys) is not verified again: its contents are copied
+    from the first opening, and its age is still checked against the session's lifetime."""
+
+    KEPT = 1024  # cookies remembered per worker, least recently used out first
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+        self._opened: OrderedDict[tuple, tuple[dict[str, Any], float]] = OrderedDict()
+
+    @staticmethod
+    def _keys(app: Flask) -> tuple:
+        return (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = self._keys(app)
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = app.permanent_session_lifetime.total_seconds()
+        known = (value, self._keys(app))
+        opened = self._opened.get(known)
+        if opened is not None and time.time() - opened[1] <= max_age:
+            self._opened.move_to_end(known)
+            return self.session_class(copy.deepcopy(opened[0]))
+        try:
+            data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        self._opened[known] = (copy.deepcopy(data), signed_at.timestamp())
+        if len(self._opened) > self.KEPT:
+            self._opened.popitem(last=False)
+        return self.session_class(data)

@@ -259,15 +259,13 @@ def agree(membership: PairMember, version: int) -> None:
         pass  # already agreed to this version (a double tap)
 
 
-def agreed_count(agreement: Agreement) -> int:
-    """How many members agreed to the current version (the probe's cheap check)."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(AgreementSignature)
-        .where(
-            AgreementSignature.pair_id == agreement.pair_id, AgreementSignature.agreement_version == agreement.version
-        )
-    )
+# What the open ground-rules page polls for, read with the access decision itself (``authz.light``):
+# the agreement's version, and how many agreed to it. No agreement yet reads as NULL.
+PROBE_COLUMNS = (
+    "(SELECT version FROM agreement WHERE agreement.pair_id = me.pair_id)",
+    "(SELECT count(*) FROM agreement_signature AS s JOIN agreement AS a ON a.pair_id = s.pair_id"
+    " AND a.version = s.agreement_version WHERE s.pair_id = me.pair_id)",
+)
 
 
 @dataclass

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
-from flask_login import current_user
+from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
 
 from app import authz, htmx, versions
 from app.extensions import db
@@ -205,26 +204,28 @@ def agree() -> Response:
 
 
 @bp.get("/changes")
+@authz.light(*agreement.PROBE_COLUMNS)
 def changes() -> Response:
-    """The cheap probe an open page polls: 204 while nothing changed, else what did."""
-    membership = authz.current_membership()
-    found = agreement.load(membership.pair_id)
+    """The cheap probe an open page polls: 204 while nothing changed, else what did. Answered from
+    the read that decided access, until there is something to tell."""
+    version, agreed = authz.visit(g.pair_id).extra
     since = arg_int("since", default=0)
-    if found is None:
+    if version is None:
         return Response(status=204)
-    if found.version <= since:
+    if version <= since:
         # Agreeing leaves the version as it is, so the page also says how many had agreed when
         # its status was drawn; a different count means the status needs redrawing.
         shown_agreed = arg_int("agreed")
-        if shown_agreed is None or shown_agreed == agreement.agreed_count(found):
+        if shown_agreed is None or shown_agreed == agreed:
             return Response(status=204)
-        return jsonify(version=found.version, clauses=[], structure_changed=False)
+        return jsonify(version=version, clauses=[], structure_changed=False)
+    membership = authz.current_membership()
     names = {m.user_id: m.user.first_name for m in membership.pair.members}
-    revisions = agreement.changes_since(membership.pair_id, since, current_user.id)
+    revisions = agreement.changes_since(membership.pair_id, since, membership.user_id)
     edited = {r.clause_id: r for r in revisions if r.action == "edited"}
     structural = [r for r in revisions if r.action != "edited"]
     return jsonify(
-        version=found.version,
+        version=version,
         clauses=[
             {"id": cid, "by": names.get(r.author_id, "Your partner"), "url": url_for(".show_clause", clause_id=cid)}
             for cid, r in edited.items()

@@ -29,6 +29,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlalchemy.sql.schema import Table
 
+from app import authz
 from app.extensions import db
 from app.models import (
     CalendarFeed,
@@ -79,18 +80,14 @@ def seen_by(membership: PairMember) -> int:
     return membership.pair.change_count + membership.change_count
 
 
-# Pair GETs answered from ``authz.visit`` alone: the pair blueprint loads no membership objects
-# for them (``g.visit``, not ``g.membership``).
-LIGHT = frozenset({"pair.changes.changes"})
-
-
 @bp.get("/changes")
+@authz.light()
 def changes() -> Response:
     """The probe an open pair page asks every few seconds while it is visible: 204 while nothing
     it shows has changed since ``since``, else 200 and the new count (the page then fetches
     itself). Never a template, never a query beyond the light read of the membership that decided
     access. Its ETag is the count, so ``If-None-Match`` gets a 304 while it stands."""
-    now = g.visit.seen_by
+    now = authz.visit(g.pair_id).seen_by
     since = arg_int("since", default=0)
     response = Response(status=204) if now == since else Response(str(now), status=200, mimetype="text/plain")
     response.headers["Cache-Control"] = "no-store"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request, session, url_for
+from flask import Blueprint, Response, current_app, g, session, url_for
 from flask_login import current_user
 
 from app import authz, htmx, page_cache
@@ -85,7 +85,7 @@ def _load_membership() -> Response | None:
     # light read that decides access the same way; everything else loads the membership whole.
     if authz.answers_from_visit():
         g.visit = authz.visit(g.pair_id)
-        if request.endpoint in changes.LIGHT:
+        if authz.is_light():
             return None
         served = page_cache.serve(g.visit)
         if served is not None:

@@ -1,0 +1,69 @@
+"""PostgreSQL under a request's reads: one round trip, statements that stay prepared, and a pooled
+connection the server closed replaced before anyone sees an error (app/database.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psycopg
+import pytest
+from flask import Flask
+from sqlalchemy import make_url, text
+from support.apps import make_app
+
+from app.extensions import db
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"), reason="what a database server does to pooled connections"
+)
+
+
+@pytest.fixture
+def own_engine_app(app: Flask) -> Flask:
+    """An app on the suite's database with an engine of its own (the suite's requests share the
+    test's connection, which never goes back to a pool), holding one connection."""
+    own = make_app(app.config["SQLALCHEMY_DATABASE_URI"], SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    yield own
+    with own.app_context():
+        db.engine.dispose()
+
+
+def in_request(app: Flask, method: str, sql: str, times: int = 1, **params) -> list:
+    with app.test_request_context("/", method=method):
+        return [db.session.execute(text(sql), params).scalar() for _ in range(times)]
+
+
+def test_reads_run_outside_a_transaction_and_writes_inside_one(own_engine_app):
+    # Each statement of a GET is a transaction of its own (no BEGIN, no ROLLBACK to wait for)...
+    first, second = in_request(own_engine_app, "GET", "SELECT pg_current_xact_id()", times=2)
+    assert first != second
+    # ...and the same pooled connection still gives a write one transaction for all it does.
+    first, second = in_request(own_engine_app, "POST", "SELECT pg_current_xact_id()", times=2)
+    assert first == second
+
+
+def test_a_read_statement_stays_prepared_from_one_request_to_the_next(own_engine_app):
+    # Ending every request with a ROLLBACK made psycopg forget what it had prepared: the server
+    # planned the same statement again on every request.
+    for n in range(6):
+        in_request(own_engine_app, "GET", "SELECT CAST(:n AS integer) + 1", n=n)
+    (prepared,) = in_request(own_engine_app, "GET", "SELECT count(*) FROM pg_prepared_statements")
+    assert prepared >= 1
+
+
+def test_a_connection_the_server_closed_in_the_pool_is_replaced(own_engine_app):
+    """A database restart or a terminated backend while the connection sat in the pool: the next
+    request gets a fresh connection, not an error page."""
+    (pid,) = in_request(own_engine_app, "GET", "SELECT pg_backend_pid()")
+    server = make_url(own_engine_app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    killer = psycopg.connect(server.render_as_string(hide_password=False), autocommit=True)
+    try:
+        assert killer.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+        deadline = time.monotonic() + 30
+        while killer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]:
+            assert time.monotonic() < deadline, "the terminated backend never went away"
+    finally:
+        killer.close()
+    (again,) = in_request(own_engine_app, "GET", "SELECT pg_backend_pid()")
+    assert again != pid

@@ -264,17 +264,24 @@ def _light_read(dialect: str, rows: bool, extra: tuple[str, ...]) -> TextClause:
     ).bindparams(yes=True, no=False)
 
 
+_ANSWERS_FROM_VISIT = "_twoway_answers_from_visit"
+
+
 def answers_from_visit() -> bool:
     """Whether this request is a pair GET that ``visit`` may answer with no objects loaded: a
     live probe (``light``), or any pair page while pages are kept (app/page_cache.py)."""
     from app import page_cache
 
-    blueprint = request.blueprint or ""
-    return (
-        request.method == "GET"
-        and (blueprint == "pair" or blueprint.startswith("pair."))
-        and (_light_columns() is not None or page_cache.enabled())
-    )
+    known = g.get(_ANSWERS_FROM_VISIT)
+    if known is None:
+        blueprint = request.blueprint or ""
+        known = (
+            request.method == "GET"
+            and (blueprint == "pair" or blueprint.startswith("pair."))
+            and (_light_columns() is not None or page_cache.enabled())
+        )
+        setattr(g, _ANSWERS_FROM_VISIT, known)  # asked by the sign-in check, the limiter and the pair
+    return known
 
 
 def is_light() -> bool:

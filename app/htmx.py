@@ -129,6 +129,8 @@ def client_redirect(response: Response, location: str) -> Response:
 def add_vary(response: Response) -> Response:
     # The same URL answers with a page or with one of its blocks, chosen by these two headers:
     # caches must tell them apart.
-    response.vary.add("HX-Request")
-    response.vary.add("HX-Target")
+    if "Vary" in response.headers:
+        response.vary.update(("HX-Request", "HX-Target"))
+    else:
+        response.headers["Vary"] = "HX-Request, HX-Target"  # most answers: no Vary of their own yet
     return response

@@ -214,7 +214,10 @@ def light(*columns: str) -> Callable[[F], F]:
 def _light_columns() -> tuple[str, ...] | None:
     from flask import current_app
 
-    return getattr(current_app.view_functions.get(request.endpoint or ""), _LIGHT, None)
+    # Asked several times a request (the sign-in check, the limiter, the pair blueprint, the read).
+    if _LIGHT not in g:
+        setattr(g, _LIGHT, getattr(current_app.view_functions.get(request.endpoint or ""), _LIGHT, None))
+    return g.get(_LIGHT)
 
 
 # Left out of ``rows``: what moves without anything on a pair page changing, and would otherwise

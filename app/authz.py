@@ -162,6 +162,10 @@ def _membership() -> Select:
 def load_membership(pair_id: int) -> PairMember:
     """The signed-in person's membership of pair ``pair_id``, with the pair, its program and both
     members loaded; 404 when they are not a member."""
+    if not current_user.is_authenticated:
+        # Signed out elsewhere after the light read proved this session (``_visit_as_signed_in``),
+        # and only now is the person loaded: the answer any signed-out request gets, not a 500.
+        abort(login_manager.unauthorized())
     # One query: every pair page pays for it, and phones feel each round trip.
     membership = (
         db.session.execute(_membership(), {"pair_id": pair_id, "user_id": current_user.id})

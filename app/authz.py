@@ -162,6 +162,10 @@ def _membership() -> Select:
 def load_membership(pair_id: int) -> PairMember:
     """The signed-in person's membership of pair ``pair_id``, with the pair, its program and both
     members loaded; 404 when they are not a member."""
+    if not current_user.is_authenticated:
+        # Signed out elsewhere after the light read proved this session (``_visit_as_signed_in``),
+        # and only now is the person loaded: the answer any signed-out request gets, not a 500.
+        abort(login_manager.unauthorized())
     # One query: every pair page pays for it, and phones feel each round trip.
     membership = (
         db.session.execute(_membership(), {"pair_id": pair_id, "user_id": current_user.id})
@@ -228,10 +232,14 @@ _UNSEEN = {"change_count", "last_signed_in_at", "first_signed_in_at", "session_g
 
 def _as_text(dialect: str, columns: list[str]) -> str:
     """``columns`` as one text the database makes: a row of 40 values costs the driver and the ORM
-    40 columns to describe and convert, and they are only ever compared. NULL and '' stay apart."""
+    40 columns to describe and convert, and they are only ever compared. NULL and '' stay apart.
+    SQLite's quote() reads a text only up to a NUL character, so texts go in as their bytes in hex
+    instead (a T before them: no other value's quote() starts so, or holds a comma)."""
     if dialect == "postgresql":
         return f"ROW({', '.join(columns)})::text"
-    return " || ',' || ".join(f"quote({column})" for column in columns)
+    return " || ',' || ".join(
+        f"CASE typeof({column}) WHEN 'text' THEN 'T' || hex({column}) ELSE quote({column}) END" for column in columns
+    )
 
 
 def _seen(alias: str, table) -> list[str]:

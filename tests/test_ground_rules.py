@@ -12,6 +12,8 @@ from sqlalchemy import func, select, update
 from support.pages import inline_code_in, text, words
 from support.records import read_back
 
+from app import authz
+from app.extensions import db
 from app.models import (
     Agreement,
     AgreementSignature,
@@ -19,6 +21,7 @@ from app.models import (
     ClauseConflict,
     ClauseRevision,
     PairMember,
+    User,
     utcnow,
 )
 
@@ -346,6 +349,29 @@ def test_the_probe_notices_when_the_partner_agrees(mentor, mentee, started, base
     assert news.status_code == 200 and news.get_json()["version"] == version
     assert mentee.get(f"{base}/changes?since={version}&agreed=1").status_code == 204
     assert 'data-agreed="1"' in mentee.get(base, headers={"HX-Request": "true", "HX-Target": "agreement_status"}).text
+
+
+def test_a_probe_signed_out_elsewhere_as_it_runs_is_sent_to_sign_in(
+    mentor, mentee, started, base, session, pair, monkeypatch
+):
+    """The probe's first read proves the session; telling what changed loads the membership, and
+    the person, only then. Signed out on another device in between, the answer is the one any
+    signed-out request gets (it was a 500: nobody was signed in to load the membership of)."""
+    version = session.get(Agreement, pair.id).version
+    save(mentor, base, started[MENTEE_WANTS], body="Aisha edited this")
+    light_read = authz._read_visit
+
+    def then_signed_out_elsewhere(*args):
+        found = light_read(*args)
+        db.session.execute(
+            update(User).where(User.id == pair.mentee.id).values(session_generation=User.session_generation + 1)
+        )
+        return found
+
+    monkeypatch.setattr(authz, "_read_visit", then_signed_out_elsewhere)
+    refused = mentee.get(f"{base}/changes?since={version}")
+    assert refused.status_code == 302 and refused.location.startswith("/auth/sign-in")
+    assert "Aisha edited this" not in refused.text
 
 
 def test_from_the_midpoint_each_clause_is_reviewed_once(mentor, started, base, session, pair):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from factories import UserFactory
 from sqlalchemy import update
 
@@ -148,3 +150,21 @@ def test_a_tampered_cookie_opens_nothing_after_the_genuine_one_was_opened(app):
         assert "_user_id" not in opened(app, cookie)
     finally:
         app.secret_key = original
+
+
+def test_a_cookie_pushed_out_by_another_request_meanwhile_still_opens(app, monkeypatch):
+    """Under a threaded server, another request may push this cookie out of the kept ones between
+    this request finding it and marking it recently used: this request still opens its session
+    (it failed with a KeyError, a 500)."""
+    cookie = signed(app, {"_user_id": "7:0"})
+    assert opened(app, cookie)["_user_id"] == "7:0"
+
+    class PushedOutOnceFound(OrderedDict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self.pop(key, None)  # the other request's, right after this one found it
+            return found
+
+    monkeypatch.setattr(app.session_interface, "_opened", PushedOutOnceFound(app.session_interface._opened))
+    assert opened(app, cookie)["_user_id"] == "7:0"
+    assert opened(app, cookie)["_user_id"] == "7:0"

@@ -110,9 +110,11 @@ class CookieSessions(SecureCookieSessionInterface):
             return self.session_class()
         max_age = app.permanent_session_lifetime.total_seconds()
         known = (value, self._keys(app))
-        opened = self._opened.get(known)
+        # Taken out and put back, never looked up and then moved: under a threaded server another
+        # request may push it out in between, and the move would fail this one with a KeyError.
+        opened = self._opened.pop(known, None)
         if opened is not None and time.time() - opened[1] <= max_age:
-            self._opened.move_to_end(known)
+            self._opened[known] = opened  # the most recently used now
             return self.session_class(copy.deepcopy(opened[0]))
         try:
             data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)

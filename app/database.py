@@ -65,6 +65,8 @@ def closed_by_server(dbapi_connection) -> bool:
     pgconn = dbapi_connection.pgconn
     if pgconn.status != pq.ConnStatus.OK:
         return True
+    if not hasattr(select, "poll"):  # Windows, or gevent's patched select
+        return bool(select.select([pgconn.socket], [], [], 0)[0])
     poller = select.poll()
     poller.register(pgconn.socket, select.POLLIN)
     return bool(poller.poll(0))

@@ -30,8 +30,9 @@ def add_topics(session, pair, n: int, start: int = 0, by=None) -> None:
 
 
 def add_goals(session, pair, n: int, status: GoalStatus, start: int = 0, milestones: int = 1) -> None:
-    for i in range(start, start + n):
-        goal = Goal(
+    # One flush for the goals and one for their milestones: the doubling test adds hundreds.
+    goals = [
+        Goal(
             pair_id=pair.id,
             learner=Role.MENTEE,
             title=f"{status.label} goal {i}",
@@ -39,21 +40,34 @@ def add_goals(session, pair, n: int, status: GoalStatus, start: int = 0, milesto
             created_by_id=pair.mentor.id,
             updated_by_id=pair.mentor.id,
         )
-        session.add(goal)
-        session.flush()
+        for i in range(start, start + n)
+    ]
+    session.add_all(goals)
+    session.flush()
+    for goal in goals:
         for m in range(milestones):
             session.add(Milestone(goal_id=goal.id, pair_id=pair.id, title=f"Step {m}", position=m, done=m == 0))
     session.flush()
 
 
 def add_meeting_with_actions(session, pair, n: int, held_on: date, start: int = 0) -> Meeting:
-    meeting = Meeting(pair_id=pair.id, held_on=held_on, notes="Notes", author_id=pair.mentor.id)
-    session.add(meeting)
-    session.flush()
-    for i in range(start, start + n):
-        session.add(ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=f"Action number {i}"))
-    session.flush()
+    [meeting] = add_meetings_with_actions(session, pair, n, [held_on], start)
     return meeting
+
+
+def add_meetings_with_actions(session, pair, n: int, held_on: list[date], start: int = 0) -> list[Meeting]:
+    """A meeting on each day of ``held_on``, each with ``n`` open action items numbered on from
+    ``start``; one flush for the meetings and one for the items."""
+    meetings = [Meeting(pair_id=pair.id, held_on=day, notes="Notes", author_id=pair.mentor.id) for day in held_on]
+    session.add_all(meetings)
+    session.flush()
+    number = start
+    for meeting in meetings:
+        for _ in range(n):
+            session.add(ActionItem(pair_id=pair.id, meeting_id=meeting.id, text=f"Action number {number}"))
+            number += 1
+    session.flush()
+    return meetings
 
 
 def grow(session, pair, k: int) -> None:
@@ -62,8 +76,8 @@ def grow(session, pair, k: int) -> None:
     add_topics(session, pair, k, start=start)
     for status in GoalStatus:
         add_goals(session, pair, k, status, start=start)
-    for i in range(k):
-        add_meeting_with_actions(session, pair, 1, date(2025, 1, 1) + timedelta(days=start + i), start=start + i)
+    days = [date(2025, 1, 1) + timedelta(days=start + i) for i in range(k)]
+    add_meetings_with_actions(session, pair, 1, days, start=start)
 
 
 # --- the pair's home ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import URL, Connection, create_engine, make_url, text
 from sqlalchemy.orm import Session
+from werkzeug.routing import Rule
 
 from app import create_app
 from app.config import celery_settings
@@ -175,6 +176,35 @@ def clients_of(app: Flask, *people: User) -> list[FlaskClient]:
         sign_in(client, person)
         clients.append(client)
     return clients
+
+
+def share_url_builders() -> None:
+    """Let every app of the run reuse the URL builders werkzeug compiles for each route.
+
+    Binding a rule to an app's URL map writes and compiles two small Python functions for it
+    (``Rule._compile_builder``): about 0.13 s of CPU for our 133 routes, three quarters of what
+    building an app costs, and the suite builds seventy apps. The functions depend only on the
+    rule's text, its parsed parts and the names of its defaults (the rule itself is passed in when
+    they are called), so one compiled per distinct rule serves every app. A default that fills a
+    variable part is turned into text by that app's converter while compiling: those compile anew.
+    """
+    compile_builder = Rule._compile_builder
+    if getattr(compile_builder, "shared", False):
+        return
+    builders: dict[tuple, object] = {}
+
+    def shared_builder(rule: Rule, append_unknown: bool = True):
+        defaults = rule.defaults or {}
+        if any(is_dynamic and data in defaults for is_dynamic, data in rule._trace):
+            return compile_builder(rule, append_unknown)
+        key = (rule.rule, tuple(rule._trace), tuple(defaults), append_unknown)
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = compile_builder(rule, append_unknown)
+        return builder
+
+    shared_builder.shared = True
+    Rule._compile_builder = shared_builder
 
 
 def make_app(url: str, environ: dict[str, str] | None = None, **config) -> Flask:

@@ -87,6 +87,7 @@ def _configure_psycopg(engine: Engine) -> None:
 
     @event.listens_for(engine, "checkin")
     def _back_to_transactions(dbapi_connection, _record) -> None:
-        # Idle by now (the pool has reset it), which is when psycopg lets the mode change.
-        if dbapi_connection is not None and dbapi_connection.autocommit:
+        # Idle by now (the pool has reset it), which is when psycopg lets the mode change. A broken
+        # one refuses any change: the next checkout finds it closed and replaces it.
+        if dbapi_connection is not None and dbapi_connection.autocommit and not dbapi_connection.broken:
             dbapi_connection.autocommit = False

@@ -180,3 +180,22 @@ def test_a_page_that_just_wrote_keeps_its_answer_and_still_follows_the_partner(l
     mentor.locator("#topics").get_by_role("button", name="Add").click()
     expect(mentee.locator("#topics .topics")).to_contain_text("From the mentor", timeout=LIVE_MS)
     assert mentee.evaluate(STILL_LOADED)
+
+
+def test_a_probe_after_the_session_ended_starts_no_new_one(live_server, phone):
+    """A probe asked once the session is gone (it expired, or the cookies were cleared) gets the
+    sign-in redirect. Followed, the sign-in page it fetched started a session of its own, whose
+    cookie replaced the one of a sign-in link opened meanwhile on the same device: "Continue"
+    then failed with "Your sign-in changed since this page was loaded"."""
+    pair = live_server.create_pair(mentor="Kwame Asante", mentee="Leonie Brandt")
+    page = open_page(phone(pair.mentor), pair.url)
+    answered: list[str] = []  # what the server answered (a redirect not followed is never asked)
+    page.on("response", lambda response: answered.append(response.url))
+    page.context.clear_cookies()
+    # Two probes answered: the page asks the next only once the one before has finished.
+    for _ in range(2):
+        with page.expect_response(lambda response: "/changes?since=" in response.url) as answer:
+            pass
+        assert answer.value.status == 302
+    assert not [url for url in answered if "/auth/sign-in" in url], answered
+    assert not [cookie for cookie in page.context.cookies() if cookie["name"] == "twoway"]

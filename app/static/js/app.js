@@ -243,7 +243,13 @@
       }
     };
     const refresh = async () => {
-      const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      // Never followed to the sign-in page: fetched, it would start a session of its own and
+      // replace the cookie of a sign-in begun meanwhile on this device.
+      const response = await fetch(window.location.href, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+        redirect: "manual",
+      });
       if (!response.ok || writesInFlight()) return;
       const html = new DOMParser().parseFromString(await response.text(), "text/html");
       if (writesInFlight()) return; // a write of ours started meanwhile: its answer comes first
@@ -262,6 +268,7 @@
         const response = await fetch(`${space.dataset.changesUrl}?since=${space.dataset.changes}`, {
           credentials: "same-origin",
           cache: "no-store",
+          redirect: "manual", // signed out: see refresh()
         });
         // 200 says the count now; when it is the one our own write just told us of, the page
         // already shows everything.

@@ -84,6 +84,7 @@
       const response = await fetch(root.dataset.pageUrl, {
         headers: { "HX-Request": "true", "HX-Target": "clauses" },
         credentials: "same-origin",
+        redirect: "manual", // signed out: never fetch the sign-in page (app.js says why)
       });
       if (!response.ok) throw new Error(String(response.status));
       merge(await response.text(), new Set([...cardsInUse(), ...alsoKeep]));
@@ -102,6 +103,7 @@
       const response = await fetch(`${root.dataset.probeUrl}?since=${root.dataset.version}${agreed}`, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
+        redirect: "manual",
       });
       if (response.status !== 200) return;
       const news = await response.json();

@@ -27,6 +27,9 @@ def create_app(config: Mapping[str, Any] | None = None, environ: Mapping[str, st
     # Before any route is added: an id in a URL beyond what the database holds matches no route.
     app.url_map.converters["int"] = numbers.IntConverter
 
+    from app import light
+
+    light.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

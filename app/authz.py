@@ -37,17 +37,32 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from typing import TypeVar
 
-from flask import Response, abort, g, redirect, request, url_for
+from flask import Flask, Response, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Row, Select, TextClause, and_, bindparam, exists, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Row,
+    Select,
+    TextClause,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from werkzeug.exceptions import Conflict, Forbidden
+from werkzeug.wrappers import Request
 
 from app import htmx
 from app.auth import sessions
@@ -202,17 +217,33 @@ class Visit:
 _LIGHT = "_twoway_light"
 
 
-def light(*columns: str) -> Callable[[F], F]:
+_QUICK = "_twoway_quick"
+
+# A light view's answer from its read and the request alone (a werkzeug Request: the query string
+# and conditional headers), or None when it needs more.
+Quick = Callable[["Visit", Request], "Response | None"]
+
+
+def light(*columns: str, quick: Quick | None = None) -> Callable[[F], F]:
     """Mark a pair GET (a live probe) answered from the light read alone: no membership objects
     are loaded before it runs (``g.visit``, not ``g.membership``). ``columns`` are SQL expressions
     over the viewer's membership ``me`` and its ``pair``, read in the same statement that decides
-    access; the view finds them in ``visit().extra``."""
+    access; the view finds them in ``visit().extra``. ``quick``, the view's answer from that read
+    and the request alone, lets app/light.py give its "nothing changed" before Flask's request
+    cycle (``quick_visit``)."""
 
     def mark(view: F) -> F:
         setattr(view, _LIGHT, columns)
+        setattr(view, _QUICK, quick)
         return view
 
     return mark
+
+
+def quick_answer(view: Callable | None) -> tuple[tuple[str, ...], Quick] | None:
+    """A light view's columns and quick answer, if it has one."""
+    quick = getattr(view, _QUICK, None)
+    return None if quick is None else (getattr(view, _LIGHT), quick)
 
 
 def _light_columns() -> tuple[str, ...] | None:
@@ -247,7 +278,7 @@ def _seen(alias: str, table) -> list[str]:
 
 
 @cache
-def _light_read(dialect: str, rows: bool, extra: tuple[str, ...]) -> TextClause:
+def _light_text(dialect: str, rows: bool, extra: tuple[str, ...]) -> TextClause:
     """The one statement that proves the session, as ``_load_user`` does (the cookie's generation,
     an active account), refuses admins, and decides the pair's access as ``load_membership`` does;
     with it the viewer's count, and either the rows a kept page is keyed on or a view's ``extra``.
@@ -275,6 +306,36 @@ def _light_read(dialect: str, rows: bool, extra: tuple[str, ...]) -> TextClause:
     ).bindparams(yes=True, no=False)
 
 
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for its driver, as the driver takes it."""
+
+    sql: str
+    names: tuple[str, ...] | None  # a positional driver's parameter order; None: by name
+    constants: dict[str, object]
+
+    def parameters(self, given: dict[str, object]) -> dict[str, object] | tuple[object, ...]:
+        values = self.constants | given
+        return values if self.names is None else tuple(values[name] for name in self.names)
+
+
+_DRIVER_STATEMENTS: dict[tuple, _DriverStatement] = {}
+
+
+def _light_read(dialect: Dialect, rows: bool, extra: tuple[str, ...]) -> _DriverStatement:
+    """``_light_text`` compiled for ``dialect``'s driver. Every pair GET runs it: executed as a
+    text it paid SQLAlchemy's cache-key and compiled-cache lookup each time, half its cost on SQLite,
+    though its SQL never changes."""
+    key = (dialect.name, dialect.driver, dialect.paramstyle, rows, extra)
+    found = _DRIVER_STATEMENTS.get(key)
+    if found is None:
+        compiled = _light_text(dialect.name, rows, extra).compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        constants = {name: value for name, value in compiled.params.items() if value is not None}
+        found = _DRIVER_STATEMENTS.setdefault(key, _DriverStatement(compiled.string, names, constants))
+    return found
+
+
 _ANSWERS_FROM_VISIT = "_twoway_answers_from_visit"
 
 
@@ -300,14 +361,12 @@ def is_light() -> bool:
     return request.method == "GET" and _light_columns() is not None
 
 
-def _read_visit(pair_id: int, user_id: int, generation: int) -> Visit | None:
-    extra = _light_columns()
-    # On the session's connection (its transaction, its statement log) but not through the ORM,
-    # which has nothing to map here and was a fifth of the read's time.
-    connection = db.session.connection()
-    statement = _light_read(connection.dialect.name, extra is None, extra or ())
-    params = {"pair_id": pair_id, "user_id": user_id, "generation": generation}
-    found = connection.execute(statement, params).all()
+def _read_visit(
+    pair_id: int, user_id: int, generation: int, extra: tuple[str, ...] | None, connection: Connection
+) -> Visit | None:
+    statement = _light_read(connection.dialect, extra is None, extra or ())
+    params = statement.parameters({"pair_id": pair_id, "user_id": user_id, "generation": generation})
+    found = connection.exec_driver_sql(statement.sql, params).all()
     if not found:
         return None
     first = found[0]
@@ -334,8 +393,13 @@ def _visit_as_signed_in() -> bool:
     # browser is no longer fresh; under "strong" protection it signs the session out).
     if found is None or login_manager._session_protection_failed():
         return False
-    # The cookie's generation, which the read matches against the account's.
-    read = _read_visit(pair_id, *found)
+    # The cookie's generation, which the read matches against the account's. On the session's
+    # connection (its transaction, its statement log) but not through the ORM, which has nothing
+    # to map here and was a fifth of the read's time. A probe app/light.py could not answer alone
+    # comes with the read it made for this very request.
+    read = request.environ.pop(VISIT_READ, None)
+    if read is None or (read.pair_id, read.user_id, read.generation) != (pair_id, *found):
+        read = _read_visit(pair_id, *found, _light_columns(), db.session.connection())
     if read is None:
         return False
     g.visit = read
@@ -348,10 +412,49 @@ def visit(pair_id: int) -> Visit:
     known = g.get("visit")
     if known is not None and known.pair_id == pair_id:
         return known  # read with the sign-in (``require_sign_in``)
-    read = None if current_user.is_admin else _read_visit(pair_id, current_user.id, current_user.session_generation)
+    read = (
+        None
+        if current_user.is_admin
+        else _read_visit(
+            pair_id, current_user.id, current_user.session_generation, _light_columns(), db.session.connection()
+        )
+    )
     if read is None:
         abort(404)
     return read
+
+
+# The WSGI environ key under which app/light.py hands its read on to Flask's path.
+VISIT_READ = "twoway.visit"
+
+
+def session_identifier(request: Request) -> str:
+    """Flask-Login's identifier of the browser a session was signed in from (its address and
+    User-Agent, hashed), from a request outside Flask's request cycle: its session protection
+    compares it with the one kept in the session. tests/test_light_probes.py holds it to
+    Flask-Login's own."""
+    agent = request.headers.get("User-Agent")
+    address = request.headers.get("X-Forwarded-For", request.remote_addr)
+    forwarded = address.encode("utf-8").split(b",")[0].strip() if address is not None else None
+    base = f"{forwarded}|{agent.encode('utf-8') if agent is not None else None}"
+    return hashlib.sha512(base.encode("utf8")).hexdigest()
+
+
+def quick_visit(
+    app: Flask, request: Request, pair_id: int, extra: tuple[str, ...], connection: Connection
+) -> Visit | None:
+    """The live probes' fast path (app/light.py): the decision ``_visit_as_signed_in`` makes, for
+    a request that has not been through Flask's request cycle. None whenever anything is other
+    than plain (no session or an unreadable one, a browser whose address or User-Agent moved, a
+    stale generation, not a member, an admin): Flask then answers it, as it always did."""
+    signed_in = app.session_interface.peek(app, request)  # type: ignore[attr-defined]
+    found = _session_user(signed_in.get("_user_id")) if signed_in else None
+    if found is None or "_remember" in signed_in:
+        return None
+    mode = app.config.get("SESSION_PROTECTION", login_manager.session_protection)
+    if mode in ("basic", "strong") and signed_in.get("_id") != session_identifier(request):
+        return None
+    return _read_visit(pair_id, *found, extra, connection)
 
 
 def current_membership() -> PairMember:

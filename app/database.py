@@ -5,7 +5,9 @@ readers never block the writer, and ``busy_timeout`` makes a second writer wait 
 That wait only happens when a transaction asks for the write lock *before* it has read anything:
 a deferred transaction that reads and then writes while another worker has committed gets
 "database is locked" at once, with no waiting. So transactions that may write start with
-``BEGIN IMMEDIATE``; GET requests never write (a test proves it) and keep cheap deferred reads.
+``BEGIN IMMEDIATE``. GET requests never write but for the admin's audit line (a test proves it)
+and read in autocommit, as on PostgreSQL below: each statement in a snapshot of its own, with no
+BEGIN and no ROLLBACK around it (a third of the statements a kept page or a probe sent).
 
 On PostgreSQL a request's reads would otherwise cost four round trips for one statement: a ping
 before checkout, BEGIN, the statement, and the ROLLBACK the pool resets with (which also makes
@@ -19,17 +21,36 @@ sat in the pool (a restart, a terminated backend) has something to read, and is 
 from __future__ import annotations
 
 import select
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import has_request_context, request
 from psycopg import pq
-from sqlalchemy import Engine, event, exc
+from sqlalchemy import Connection, Engine, event, exc
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 15_000
 
 
-def _may_write() -> bool:
+# An execution option: a connection that only reads, outside any request (``reading``).
+READS_ONLY = "twoway_reads_only"
+
+
+def _may_write(connection: Connection) -> bool:
+    if connection.get_execution_options().get(READS_ONLY):
+        return False
     return not (has_request_context() and request.method in SAFE_METHODS)
+
+
+@contextmanager
+def reading(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection for one read made outside Flask's request cycle (app/light.py), begun as a
+    GET's is. The test suite's single connection (already in its transaction) is used as it is."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect().execution_options(**{READS_ONLY: True}) as connection:
+        yield connection
 
 
 def configure_engine(engine: Engine) -> None:
@@ -55,7 +76,8 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+        if _may_write(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def closed_by_server(dbapi_connection) -> bool:
@@ -82,7 +104,7 @@ def _configure_psycopg(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _read_in_autocommit(connection) -> None:
-        if not _may_write():
+        if not _may_write(connection):
             connection.connection.dbapi_connection.autocommit = True
 
     @event.listens_for(engine, "checkin")

@@ -9,6 +9,7 @@ refused with a message saying what was wrong.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, request
@@ -60,10 +61,17 @@ def bounded_int(value: Any, minimum: int = 0, maximum: int = INT_MAX) -> int | N
     return number if minimum <= number <= maximum else None
 
 
-def arg_int(name: str, default: int | None = None, minimum: int = 0, maximum: int = INT_MAX) -> int | None:
-    """The query-string parameter ``name`` as a bounded whole number; ``default`` when it is
-    absent or empty; a 400 that says what is wrong when it is anything else."""
-    raw = request.args.get(name, "")
+def arg_int(
+    name: str,
+    default: int | None = None,
+    minimum: int = 0,
+    maximum: int = INT_MAX,
+    args: Mapping[str, str] | None = None,
+) -> int | None:
+    """The query-string parameter ``name`` (of this request, or of ``args``) as a bounded whole
+    number; ``default`` when it is absent or empty; a 400 that says what is wrong when it is
+    anything else."""
+    raw = (request.args if args is None else args).get(name, "")
     if raw == "":
         return default
     number = bounded_int(raw, minimum, maximum)

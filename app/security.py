@@ -53,14 +53,19 @@ _OVER_HTTPS = (("Strict-Transport-Security", "max-age=31536000; includeSubDomain
 
 
 def add_security_headers(response: Response) -> Response:
+    return secure(response, https=current_app.config["SESSION_COOKIE_SECURE"], static=request.endpoint == "static")
+
+
+def secure(response: Response, *, https: bool, static: bool = False) -> Response:
+    """What every answer carries; also called by app/light.py, outside the request cycle."""
     headers = response.headers
     # Each one unless the view set its own; looked up once, as every answer pays for this.
     present = {name.lower() for name in headers.keys()}
-    wanted = _EVERY_ANSWER + _OVER_HTTPS if current_app.config["SESSION_COOKIE_SECURE"] else _EVERY_ANSWER
+    wanted = _EVERY_ANSWER + _OVER_HTTPS if https else _EVERY_ANSWER
     headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     # Pages are personal (and sign-in pages carry tokens): nothing dynamic is stored by browsers or
     # proxies unless a view chose its own caching (the manifest, the service worker, static files).
-    if request.endpoint != "static" and "cache-control" not in present:
+    if not static and "cache-control" not in present:
         headers["Cache-Control"] = "no-store"
     return htmx.add_vary(response)
 

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import make_url, text
 from support.apps import make_app
 
+from app import database
 from app.extensions import db
 
 pytestmark = pytest.mark.skipif(
@@ -67,3 +68,15 @@ def test_a_connection_the_server_closed_in_the_pool_is_replaced(own_engine_app):
         killer.close()
     (again,) = in_request(own_engine_app, "GET", "SELECT pg_backend_pid()")
     assert again != pid
+
+
+def test_a_read_before_flask_runs_outside_a_transaction_and_leaves_the_pool_as_it_was(own_engine_app):
+    """The live probes' fast path (app/light.py) reads outside any request: no BEGIN either, and
+    the pooled connection it used still gives the next write its one transaction."""
+    with own_engine_app.app_context():
+        with database.reading(db.engine) as connection:
+            first = connection.exec_driver_sql("SELECT pg_current_xact_id()").scalar()
+            second = connection.exec_driver_sql("SELECT pg_current_xact_id()").scalar()
+    assert first != second
+    first, second = in_request(own_engine_app, "POST", "SELECT pg_current_xact_id()", times=2)
+    assert first == second

@@ -359,16 +359,15 @@ def test_a_probe_signed_out_elsewhere_as_it_runs_is_sent_to_sign_in(
     signed-out request gets (it was a 500: nobody was signed in to load the membership of)."""
     version = session.get(Agreement, pair.id).version
     save(mentor, base, started[MENTEE_WANTS], body="Aisha edited this")
-    light_read = authz._read_visit
+    load = authz.load_membership
 
-    def then_signed_out_elsewhere(*args):
-        found = light_read(*args)
+    def signed_out_elsewhere_first(pair_id):
         db.session.execute(
             update(User).where(User.id == pair.mentee.id).values(session_generation=User.session_generation + 1)
         )
-        return found
+        return load(pair_id)
 
-    monkeypatch.setattr(authz, "_read_visit", then_signed_out_elsewhere)
+    monkeypatch.setattr(authz, "load_membership", signed_out_elsewhere_first)
     refused = mentee.get(f"{base}/changes?since={version}")
     assert refused.status_code == 302 and refused.location.startswith("/auth/sign-in")
     assert "Aisha edited this" not in refused.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete
+from werkzeug.wrappers import Request as AnyRequest
 
 from app.extensions import db
 from app.models import PushSubscription, User, utcnow
@@ -78,6 +80,9 @@ def end_others(user: User) -> None:
     login_user(user)
 
 
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's own signed session cookie, opened for less. Flask builds its serializer twice per
     request and verifies the cookie's signature on each; an open pair page sends the same cookie
@@ -102,12 +107,22 @@ class CookieSessions(SecureCookieSessionInterface):
         return self._serializers[keys]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
+        if self.get_signing_serializer(app) is None:
             return None
+        data = self.peek(app, request)
+        # A copy: what the request changes must not change what the next one opens. Its values
+        # are mostly plain texts and numbers, which a shallow copy shares safely.
+        if data and not all(type(value) in _IMMUTABLE for value in data.values()):
+            return self.session_class(copy.deepcopy(data))
+        return self.session_class(data)
+
+    def peek(self, app: Flask, request: AnyRequest) -> Mapping[str, Any] | None:
+        """The session the request's cookie holds, verified, never to be changed; None when there
+        is no cookie or it doesn't verify (app/light.py reads it outside Flask's request cycle)."""
+        serializer = self.get_signing_serializer(app)
         value = request.cookies.get(self.get_cookie_name(app))
-        if not value:
-            return self.session_class()
+        if serializer is None or not value:
+            return None
         max_age = app.permanent_session_lifetime.total_seconds()
         known = (value, self._keys(app))
         # Taken out and put back, never looked up and then moved: under a threaded server another
@@ -115,12 +130,12 @@ class CookieSessions(SecureCookieSessionInterface):
         opened = self._opened.pop(known, None)
         if opened is not None and time.time() - opened[1] <= max_age:
             self._opened[known] = opened  # the most recently used now
-            return self.session_class(copy.deepcopy(opened[0]))
+            return opened[0]
         try:
             data, signed_at = serializer.loads(value, max_age=int(max_age), return_timestamp=True)
         except BadSignature:
-            return self.session_class()
-        self._opened[known] = (copy.deepcopy(data), signed_at.timestamp())
+            return None
+        self._opened[known] = (data, signed_at.timestamp())
         if len(self._opened) > self.KEPT:
             self._opened.popitem(last=False)
-        return self.session_class(data)
+        return data

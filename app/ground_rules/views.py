@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
+from werkzeug.wrappers import Request
 
 from app import authz, htmx, versions
 from app.extensions import db
@@ -203,22 +204,33 @@ def agree() -> Response:
     )
 
 
-@bp.get("/changes")
-@authz.light(*agreement.PROBE_COLUMNS)
-def changes() -> Response:
-    """The cheap probe an open page polls: 204 while nothing changed, else what did. Answered from
-    the read that decided access, until there is something to tell."""
-    version, agreed = authz.visit(g.pair_id).extra
-    since = arg_int("since", default=0)
+def _probe(visit: authz.Visit, asked: Request) -> Response | None:
+    """The probe's answer from the read that decided access, or None once there are edits to tell."""
+    version, agreed = visit.extra
+    since = arg_int("since", default=0, args=asked.args)
     if version is None:
         return Response(status=204)
-    if version <= since:
-        # Agreeing leaves the version as it is, so the page also says how many had agreed when
-        # its status was drawn; a different count means the status needs redrawing.
-        shown_agreed = arg_int("agreed")
-        if shown_agreed is None or shown_agreed == agreed:
-            return Response(status=204)
-        return jsonify(version=version, clauses=[], structure_changed=False)
+    if version > since:
+        return None
+    # Agreeing leaves the version as it is, so the page also says how many had agreed when its
+    # status was drawn; a different count means the status needs redrawing.
+    shown_agreed = arg_int("agreed", args=asked.args)
+    if shown_agreed is None or shown_agreed == agreed:
+        return Response(status=204)
+    return jsonify(version=version, clauses=[], structure_changed=False)
+
+
+@bp.get("/changes")
+@authz.light(*agreement.PROBE_COLUMNS, quick=_probe)
+def changes() -> Response:
+    """The cheap probe an open page polls: 204 while nothing changed, else what did. Answered from
+    the read that decided access (most often by app/light.py, before Flask's request cycle), until
+    there is something to tell."""
+    answer = _probe(authz.visit(g.pair_id), request)
+    if answer is not None:
+        return answer
+    version = authz.visit(g.pair_id).extra[0]
+    since = arg_int("since", default=0)
     membership = authz.current_membership()
     names = {m.user_id: m.user.first_name for m in membership.pair.members}
     revisions = agreement.changes_since(membership.pair_id, since, membership.user_id)

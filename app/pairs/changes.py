@@ -28,6 +28,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlalchemy.sql.schema import Table
+from werkzeug.wrappers import Request
 
 from app import authz
 from app.extensions import db
@@ -80,24 +81,29 @@ def seen_by(membership: PairMember) -> int:
     return membership.pair.change_count + membership.change_count
 
 
-@bp.get("/changes")
-@authz.light()
-def changes() -> Response:
-    """The probe an open pair page asks every few seconds while it is visible: 204 while nothing
-    it shows has changed since ``since``, else 200 and the new count (the page then fetches
-    itself). Never a template, never a query beyond the light read of the membership that decided
-    access. Its ETag is the count, so ``If-None-Match`` gets a 304 while it stands."""
-    now = authz.visit(g.pair_id).seen_by
+def _probe(visit: authz.Visit, asked: Request) -> Response:
+    now = visit.seen_by
     tag = f"seen-{now}"
-    if request.if_none_match.contains_weak(tag):
+    if asked.if_none_match.contains_weak(tag):
         response = Response(status=304)
-    elif now == arg_int("since", default=0):
+    elif now == arg_int("since", default=0, args=asked.args):
         response = Response(status=204)
     else:
         response = Response(str(now), status=200, mimetype="text/plain")
     response.headers["Cache-Control"] = "no-store"
     response.headers["ETag"] = f'W/"{tag}"'
     return response
+
+
+@bp.get("/changes")
+@authz.light(quick=_probe)
+def changes() -> Response:
+    """The probe an open pair page asks every few seconds while it is visible: 204 while nothing
+    it shows has changed since ``since``, else 200 and the new count (the page then fetches
+    itself). Never a template, never a query beyond the light read of the membership that decided
+    access (app/light.py gives most of its answers before Flask's request cycle). Its ETag is the
+    count, so ``If-None-Match`` gets a 304 while it stands."""
+    return _probe(authz.visit(g.pair_id), request)
 
 
 @bp.after_app_request

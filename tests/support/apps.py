@@ -22,7 +22,7 @@ from werkzeug.routing import Rule
 
 from app import create_app
 from app.config import celery_settings
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.models import User
 
 BASE_URL = "http://localhost:5000"
@@ -234,9 +234,13 @@ def reset_schema(app: Flask) -> None:
 def sign_in(client: FlaskClient, user: User, signed_in_at: datetime | None = None) -> None:
     """Put ``user``'s signed-in session in ``client``'s cookie (the real sign-in paths have their own
     tests), as if they signed in at ``signed_in_at`` (default: just now)."""
+    # As Flask-Login's login_user keeps it: the browser signing in (its address and User-Agent).
+    with client.application.test_request_context(environ_base=client.environ_base):
+        browser = login_manager._session_identifier_generator()
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = user.get_id()
         flask_session["_fresh"] = True
+        flask_session["_id"] = browser
         flask_session["signed_in_at"] = (signed_in_at or datetime.now(UTC)).timestamp()
 
 

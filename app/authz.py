@@ -64,7 +64,7 @@ from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from werkzeug.exceptions import Conflict, Forbidden
 from werkzeug.wrappers import Request
 
-from app import htmx
+from app import database, htmx
 from app.auth import sessions
 from app.extensions import db, login_manager
 from app.models import (
@@ -393,13 +393,14 @@ def _visit_as_signed_in() -> bool:
     # browser is no longer fresh; under "strong" protection it signs the session out).
     if found is None or login_manager._session_protection_failed():
         return False
-    # The cookie's generation, which the read matches against the account's. On the session's
-    # connection (its transaction, its statement log) but not through the ORM, which has nothing
-    # to map here and was a fifth of the read's time. A probe app/light.py could not answer alone
-    # comes with the read it made for this very request.
+    # The cookie's generation, which the read matches against the account's. Not through the ORM,
+    # which has nothing to map here: on a connection of its own, back in the pool at once (the
+    # ORM session's cost more than the read, and a kept page needs nothing else). A probe
+    # app/light.py could not answer alone comes with the read it made for this very request.
     read = request.environ.pop(VISIT_READ, None)
     if read is None or (read.pair_id, read.user_id, read.generation) != (pair_id, *found):
-        read = _read_visit(pair_id, *found, _light_columns(), db.session.connection())
+        with database.reading(db.engine) as connection:
+            read = _read_visit(pair_id, *found, _light_columns(), connection)
     if read is None:
         return False
     g.visit = read

@@ -298,7 +298,9 @@ def _light_text(dialect: str, rows: bool, extra: tuple[str, ...]) -> TextClause:
             ' JOIN pair_member AS m ON m.pair_id = pair.id JOIN "user" AS u ON u.id = m.user_id'
         )
     return text(
-        f"SELECT {', '.join(selected)} FROM pair_member AS me"
+        # Short names: the driver describes and SQLAlchemy reads every column's name (on SQLite the
+        # expression itself, a few kilobytes for the kept page's rows) on each execution.
+        f"SELECT {', '.join(f'{column} AS c{n}' for n, column in enumerate(selected))} FROM pair_member AS me"
         ' JOIN "user" AS viewer ON viewer.id = me.user_id JOIN pair ON pair.id = me.pair_id'
         f"{joins} WHERE me.pair_id = :pair_id AND me.user_id = :user_id"
         " AND viewer.session_generation = :generation AND viewer.active = :yes AND viewer.is_admin = :no"

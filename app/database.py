@@ -14,7 +14,8 @@ before checkout, BEGIN, the statement, and the ROLLBACK the pool resets with (wh
 psycopg forget the statements it had prepared, so nothing was ever prepared). Under READ COMMITTED
 each statement reads its own snapshot whether or not it sits in a transaction, so a GET runs in
 autocommit and loses nothing by it: one round trip, and its statements stay prepared. Writes keep
-their transaction. The ping becomes a look at the socket: a connection the server closed while it
+their transaction, begun as on SQLite: the connection stays in autocommit and what may write starts
+with a BEGIN of its own. The ping becomes a look at the socket: a connection the server closed while it
 sat in the pool (a restart, a terminated backend) has something to read, and is replaced.
 """
 
@@ -102,14 +103,14 @@ def _configure_psycopg(engine: Engine) -> None:
         if closed_by_server(dbapi_connection):
             raise exc.DisconnectionError("PostgreSQL closed the pooled connection")
 
-    @event.listens_for(engine, "begin")
-    def _read_in_autocommit(connection) -> None:
-        if not _may_write(connection):
-            connection.connection.dbapi_connection.autocommit = True
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_connection, _record) -> None:
+        # For good: psycopg's commit() and rollback() follow the server's transaction status, not
+        # this flag, so the BEGIN below gives a write its transaction; switching the mode on and
+        # off around every GET cost a third of a light read's time in psycopg's own machinery.
+        dbapi_connection.autocommit = True
 
-    @event.listens_for(engine, "checkin")
-    def _back_to_transactions(dbapi_connection, _record) -> None:
-        # Idle by now (the pool has reset it), which is when psycopg lets the mode change. A broken
-        # one refuses any change: the next checkout finds it closed and replaces it.
-        if dbapi_connection is not None and dbapi_connection.autocommit and not dbapi_connection.broken:
-            dbapi_connection.autocommit = False
+    @event.listens_for(engine, "begin")
+    def _begin_writes(connection) -> None:
+        if _may_write(connection):
+            connection.exec_driver_sql("BEGIN")

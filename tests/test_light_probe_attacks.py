@@ -62,12 +62,26 @@ def test_many_browsers_at_once_each_get_their_own_answer(threaded_app):
         for _ in range(60):
             seen.append((name, _probe(expected[name], ours.id, now).status_code))
 
+    probes = app.extensions["light_probes"]
+    original = probes.answer
+    answered: list[bool] = []
+
+    def counted(environ):
+        found = original(environ)
+        answered.append(found is not None)
+        return found
+
+    probes.answer = counted
     threads = [threading.Thread(target=ask, args=(name,)) for name in wanted]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        probes.answer = original
     assert {(name, status) for name, status in seen} == set(wanted.items())
+    assert answered.count(True) == 2 * 60  # the two members', each before Flask
     with app.app_context():
         assert db.engine.pool.checkedout() == 0
 

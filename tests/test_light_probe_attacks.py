@@ -1,0 +1,382 @@
+"""The live probes' fast path (app/light.py) under attack: many browsers at once, a database that
+fails under it, and the answers whoever isn't a member gets."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import psycopg
+import pytest
+from factories import AdminFactory, PairFactory
+from flask import Flask
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import event, exc, make_url
+from support.apps import committed_session, own_app, sign_in
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from app import database
+from app.extensions import db, login_manager
+
+
+def _probe(client, pair_id: int, since: int = 10**9):
+    return client.get(f"/pairs/{pair_id}/changes?since={since}")
+
+
+@pytest.fixture
+def threaded_app(tmp_path):
+    with own_app(tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "max_overflow": 0}) as app:
+        yield app
+
+
+def _people(app: Flask):
+    with committed_session(app) as session:
+        ours, theirs, admin = PairFactory(), PairFactory(), AdminFactory()
+        session.commit()
+    return ours, theirs, admin
+
+
+def test_many_browsers_at_once_each_get_their_own_answer(threaded_app):
+    """Threads (gunicorn's gthread) sharing the fast path, its cookie cache and a pool of two: a
+    member always 204, the other pair's member and the admin always Flask's 404."""
+    app = threaded_app
+    ours, theirs, admin = _people(app)
+    expected = {}
+    for name, person in (
+        ("mentor", ours.mentor),
+        ("mentee", ours.mentee),
+        ("stranger", theirs.mentor),
+        ("admin", admin),
+    ):
+        client = app.test_client()
+        sign_in(client, person)
+        expected[name] = client
+    now = int(_probe(expected["mentee"], ours.id).text)
+    wanted = {"mentor": 204, "mentee": 204, "stranger": 404, "admin": 404}
+    seen: list[tuple[str, int]] = []
+    start = threading.Barrier(len(wanted))
+
+    def ask(name: str) -> None:
+        start.wait()
+        for _ in range(60):
+            seen.append((name, _probe(expected[name], ours.id, now).status_code))
+
+    probes = app.extensions["light_probes"]
+    original = probes.answer
+    answered: list[bool] = []
+
+    def counted(environ):
+        found = original(environ)
+        answered.append(found is not None)
+        return found
+
+    probes.answer = counted
+    threads = [threading.Thread(target=ask, args=(name,)) for name in wanted]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        probes.answer = original
+    assert {(name, status) for name, status in seen} == set(wanted.items())
+    assert answered.count(True) == 2 * 60  # the two members', each before Flask
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+
+
+def test_a_read_that_fails_before_flask_is_left_to_flask_and_leaks_nothing(threaded_app):
+    app = threaded_app
+    ours, _theirs, _admin = _people(app)
+    client = app.test_client()
+    sign_in(client, ours.mentee)
+    now = int(_probe(client, ours.id).text)
+    with app.app_context():
+        engine = db.engine
+    failed = []
+
+    def fail_the_fast_path(connection, _cursor, _statement, *_args) -> None:
+        if connection.get_execution_options().get(database.READS_ONLY):
+            failed.append(True)
+            raise exc.OperationalError("SELECT", {}, Exception("the server went away"))
+
+    event.listen(engine, "before_cursor_execute", fail_the_fast_path)
+    try:
+        assert _probe(client, ours.id, now).status_code == 204  # Flask's answer
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_the_fast_path)
+    assert failed
+    assert engine.pool.checkedout() == 0
+    assert _probe(client, ours.id, now).status_code == 204
+
+
+def test_gets_in_autocommit_beside_writers_never_fail_on_sqlite(threaded_app):
+    """SQLite GETs read in autocommit: the probes (before Flask), pages, and the one GET that
+    writes (the admin's audit line of a download) never meet "database is locked" while the
+    pair writes as fast as it can."""
+    app = threaded_app
+    ours, _theirs, admin = _people(app)
+    mentor, mentee, owner = app.test_client(), app.test_client(), app.test_client()
+    sign_in(mentor, ours.mentor)
+    sign_in(mentee, ours.mentee)
+    sign_in(owner, admin)
+    failures: list[object] = []
+    start = threading.Barrier(4)
+
+    def write() -> None:
+        start.wait()
+        for n in range(40):
+            status = mentor.post(f"/pairs/{ours.id}/topics", data={"text": f"Topic {n}"}).status_code
+            if status >= 400:
+                failures.append(("write", status))
+
+    def probe() -> None:
+        start.wait()
+        for _ in range(80):
+            status = _probe(mentee, ours.id, 0).status_code
+            if status not in (200, 204):
+                failures.append(("probe", status))
+
+    def page() -> None:
+        start.wait()
+        for _ in range(20):
+            status = mentee.get(f"/pairs/{ours.id}/goals").status_code
+            if status != 200:
+                failures.append(("page", status))
+
+    def download() -> None:
+        start.wait()
+        for _ in range(20):
+            status = owner.get(f"/admin/programs/{ours.program_id}/dashboard.csv").status_code
+            if status != 200:
+                failures.append(("download", status))
+
+    threads = [threading.Thread(target=f) for f in (write, probe, page, download)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="a PostgreSQL backend terminated mid-read")
+def test_a_backend_terminated_mid_read_before_flask_is_left_to_flask(threaded_app):
+    app = threaded_app
+    ours, _theirs, _admin = _people(app)
+    client = app.test_client()
+    sign_in(client, ours.mentee)
+    now = int(_probe(client, ours.id).text)
+    with app.app_context():
+        engine = db.engine
+    server = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    killer = psycopg.connect(server.render_as_string(hide_password=False), autocommit=True)
+    killed = []
+
+    def terminate_this_backend(connection, _cursor, _statement, *_args) -> None:
+        if connection.get_execution_options().get(database.READS_ONLY) and not killed:
+            pid = connection.connection.dbapi_connection.info.backend_pid
+            killed.append(pid)
+            killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            deadline = time.monotonic() + 30
+            while killer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]:
+                assert time.monotonic() < deadline
+
+    event.listen(engine, "before_cursor_execute", terminate_this_backend)
+    try:
+        assert _probe(client, ours.id, now).status_code == 204
+    finally:
+        event.remove(engine, "before_cursor_execute", terminate_this_backend)
+    assert killed
+    assert engine.pool.checkedout() == 0
+    database_name = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    left_open = killer.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state LIKE 'idle in transaction%%'",
+        (database_name,),
+    ).fetchone()[0]
+    killer.close()
+    assert left_open == 0
+    assert _probe(client, ours.id, now).status_code == 204
+
+
+# --- Cookies: whatever Flask would not take as is goes to Flask -----------------------------------
+
+
+@pytest.fixture
+def rotated_app(tmp_path):
+    """As deployed behind one proxy, with a previous secret key still accepted."""
+    with own_app(tmp_path, SECRET_KEY_FALLBACKS=["the-key-before"], TRUSTED_PROXIES=1) as app:
+        yield app
+
+
+def _cookie(app: Flask, data: dict, key: str | None = None, signed_at: float | None = None) -> str:
+    interface = app.session_interface
+    serializer = URLSafeTimedSerializer(
+        key or app.secret_key,
+        salt=interface.salt,
+        serializer=interface.serializer,
+        signer_kwargs={"key_derivation": interface.key_derivation, "digest_method": interface.digest_method},
+    )
+    if signed_at is None:
+        return serializer.dumps(data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda _self: int(signed_at))
+        return serializer.dumps(data)
+
+
+def _fast_and_flask(app: Flask, cookie: str, url: str, headers: dict | None = None):
+    """The answer with the fast path, whether it answered, and Flask's own: each from a browser
+    holding ``cookie``, so that what one answer writes to the cookie can't change the other (and
+    a cookie Flask writes is signed at the same second for both)."""
+    probes = app.extensions["light_probes"]
+    answered = []
+    original = probes.answer
+    name = app.config["SESSION_COOKIE_NAME"]
+    fast_client, flask_client = app.test_client(), app.test_client()
+    fast_client.set_cookie(name, cookie)
+    flask_client.set_cookie(name, cookie)
+    second = int(time.time())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda _self: second)
+        patch.setattr(probes, "answer", lambda environ: answered.append(original(environ)) or answered[-1])
+        fast = fast_client.get(url, headers=headers)
+        patch.setattr(probes, "answer", lambda environ: None)
+        slow = flask_client.get(url, headers=headers)
+    assert (fast.status_code, fast.get_data()) == (slow.status_code, slow.get_data())
+    assert sorted(fast.headers.items()) == sorted(slow.headers.items())
+    return fast, answered[0] is not None
+
+
+SESSIONS = {
+    "plain": ({}, True),
+    "permanent": ({"_permanent": True}, True),
+    "a flash waiting": ({"_flashes": [("message", "Saved")]}, True),
+    "a list": ({"x": [1, 2]}, True),
+    "bytes": ({"x": b"\x00\xff"}, True),
+    "a tuple": ({"x": (1, 2)}, True),
+    "no longer fresh": ({"_fresh": False}, True),
+    "remember me": ({"_remember": "set"}, False),
+    "no browser named": ({"_id": None}, False),
+    "another browser": ({"_id": "0" * 128}, False),
+    "a number for an id": ({"_user_id": 1}, False),
+    "an id with no generation": ({"_user_id": "1"}, False),
+}
+
+
+@pytest.mark.parametrize("kind", SESSIONS)
+def test_a_session_the_fast_path_takes_gets_flasks_answer_and_any_other_goes_to_flask(rotated_app, kind):
+    app = rotated_app
+    ours, _theirs, _admin = _people(app)
+    browser = app.test_client()
+    sign_in(browser, ours.mentee)
+    with app.test_request_context(environ_base=browser.environ_base):
+        identifier = login_manager._session_identifier_generator()
+    changed, plain = SESSIONS[kind]
+    data = {"_user_id": ours.mentee.get_id(), "_fresh": True, "_id": identifier, "signed_in_at": time.time()}
+    data = {name: value for name, value in (data | changed).items() if value is not None}
+    now = int(_probe(browser, ours.id).text)
+    url = f"/pairs/{ours.id}/changes?since={now}"
+    fast, answered = _fast_and_flask(app, _cookie(app, data), url)
+    assert answered == plain
+    # Signed with the key before: still Flask's own cookie, and the same answer.
+    fast, answered = _fast_and_flask(app, _cookie(app, data, key="the-key-before"), url)
+    assert answered == plain
+    if plain:
+        assert fast.status_code == 204
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    for cookie in (
+        _cookie(app, data, key="a-key-nobody-has"),
+        _cookie(app, data, signed_at=time.time() - lifetime - 60),  # expired
+        _cookie(app, data, signed_at=time.time() + 3600),  # from the future
+    ):
+        fast, answered = _fast_and_flask(app, cookie, url)
+        assert not answered and fast.status_code == 302
+    # Behind the proxy: the address the session was signed in from, or another one.
+    for forwarded in ("127.0.0.1", "203.0.113.9", "127.0.0.1, 10.0.0.1"):
+        _fast_and_flask(app, _cookie(app, data), url, {"X-Forwarded-For": forwarded})
+
+
+# --- Hostile requests, below what a test client sends ---------------------------------------------
+
+
+def _through_the_stack(app: Flask, environ: dict) -> tuple:
+    """What the whole WSGI stack (static files, proxy, fast path, Flask) gives ``environ``: status,
+    headers and body, or the exception that escaped every layer."""
+    try:
+        body, status, headers = run_wsgi_app(app.wsgi_app, dict(environ), buffered=True)
+        return status, sorted(headers.items()), b"".join(body)
+    except Exception as error:  # noqa: BLE001  (what escapes is part of the answer compared)
+        return type(error), str(error)
+
+
+HOSTILE = {
+    "HTTP_HOST": ["", "[", "[::1", "a:b:c", "é", "x" * 100, "localhost:99999999", "..", "xn--zz", "\x00", "a@b"],
+    # A raw byte the client sent unencoded (WSGI hands it on as Latin-1), and its encoded form.
+    "QUERY_STRING": ["since=\xff", "since=%ff", "since=%00", "since", "&&&", "since=" + "1" * 100_000],
+    "PATH_INFO": ["/pairs/{id}/changes\xff", "/pairs/{id}/changes\x00", "/pairs/{id}/changes;x", "pairs/{id}/changes"],
+    "SCRIPT_NAME": ["/twoway", "twoway", "/\xe9", "//"],
+    "HTTP_IF_NONE_MATCH": ["\xff", '"', "W/", "*, x", '"' * 1000],
+    "HTTP_USER_AGENT": ["\xff\xfe", "\x00"],
+    "HTTP_X_FORWARDED_FOR": ["\xff", ",", "", " , "],
+    "wsgi.url_scheme": ["https", "ftp"],
+}
+
+
+@pytest.mark.parametrize("key", HOSTILE)
+def test_hostile_requests_get_what_flask_alone_gives(app, pair, mentee, key):
+    probes = app.extensions["light_probes"]
+    cookie = mentee.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    plain = EnvironBuilder(
+        path=f"/pairs/{pair.id}/changes",
+        query_string="since=0",
+        headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"},
+        environ_base=mentee.environ_base,
+    ).get_environ()
+    assert probes.answer(dict(plain)) is not None  # the plain request is the fast path's
+    for value in HOSTILE[key]:
+        environ = plain | {key: value.format(id=pair.id)}
+        fast = _through_the_stack(app, environ)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(probes, "answer", lambda _environ: None)
+            slow = _through_the_stack(app, environ)
+        assert fast == slow, (key, value)
+
+
+# --- What Flask runs that the fast path does not ---------------------------------------------------
+
+# tests/test_light_probes.py lists the hooks by name; here also where each hangs (a hook with a
+# known name added to the pair blueprint would run for the probes in Flask, not before it), and
+# the URL value preprocessors, which run before every hook.
+HOOKS_WHERE = {
+    "before": {
+        (None, "csrf_protect"),
+        (None, "_check_request_limit"),
+        (None, "require_sign_in"),
+        (None, "refuse_foreign_replay"),
+        (None, "check_origin"),
+        ("pair", "_load_membership"),
+        ("admin", "require_admin"),
+        ("admin.admins", "require_owner"),
+    },
+    "after": {
+        (None, "_update_remember_cookie"),
+        (None, "__inject_headers"),
+        (None, "_tell_the_page"),
+        (None, "add_security_headers"),
+        (None, "_finish"),
+    },
+    "url_value_preprocessors": {("pair", "_pull_pair_id")},  # g.pair_id: the fast path takes its own
+}
+
+
+def _where(hooks: dict) -> set[tuple[str | None, str]]:
+    return {
+        (scope, getattr(getattr(f, "func", f), "__name__", repr(f))) for scope, funcs in hooks.items() for f in funcs
+    }
+
+
+def test_flask_runs_no_hook_where_the_fast_path_was_not_told_of_it(tmp_path):
+    with own_app(tmp_path, RATELIMIT_ENABLED=True) as app:  # as deployed
+        assert _where(app.before_request_funcs) == HOOKS_WHERE["before"]
+        assert _where(app.after_request_funcs) == HOOKS_WHERE["after"]
+        assert _where(app.url_value_preprocessors) == HOOKS_WHERE["url_value_preprocessors"]

@@ -164,45 +164,47 @@ def test_the_fast_path_names_the_browser_as_flask_login_does(app):
             assert authz.session_identifier(Request(context.request.environ)) == flask_login.utils._create_identifier()
 
 
-# What Flask runs around every request. app/light.py answers without them, having been told why
-# each changes nothing for a probe it answers (its docstring); one more appears here only once
-# someone decides what the fast path must do about it.
+# What Flask runs around every request, and where each hangs (app-wide, or on a blueprint). app/light.py
+# answers without them, having been told why each changes nothing for a probe it answers (its
+# docstring); one more, or one moved onto the pair blueprint, appears here only once someone has
+# decided what the fast path must do about it.
 KNOWN_HOOKS = {
     "before": {
-        "csrf_protect",  # GETs are never checked
-        "_check_request_limit",  # pair GETs carry no limit (app/pairs/views.py)
-        "require_sign_in",  # the same decision: authz.quick_visit
-        "refuse_foreign_replay",  # its header sends the request to Flask
-        "check_origin",  # writes only
-        "_load_membership",  # the light read, for a light view
-        "require_admin",
-        "require_owner",
+        (None, "csrf_protect"),  # GETs are never checked
+        (None, "_check_request_limit"),  # pair GETs carry no limit (app/pairs/views.py)
+        (None, "require_sign_in"),  # the same decision: authz.quick_visit
+        (None, "refuse_foreign_replay"),  # its header sends the request to Flask
+        (None, "check_origin"),  # writes only
+        ("pair", "_load_membership"),  # the light read, for a light view
+        ("admin", "require_admin"),
+        ("admin.admins", "require_owner"),
     },
     "after": {
-        "_update_remember_cookie",  # a session with "_remember" goes to Flask
-        "__inject_headers",  # no limit, no header
-        "_tell_the_page",  # writes only
-        "add_security_headers",  # security.secure
-        "_finish",  # page cache: light views aren't kept
+        (None, "_update_remember_cookie"),  # a session with "_remember" goes to Flask
+        (None, "__inject_headers"),  # no limit, no header
+        (None, "_tell_the_page"),  # writes only
+        (None, "add_security_headers"),  # security.secure
+        (None, "_finish"),  # page cache: light views aren't kept
     },
-    "teardown": {"__release_context", "_teardown_session"},
+    "teardown": {(None, "__release_context")},  # the limiter's, untouched by the fast path
+    "url_value_preprocessors": {("pair", "_pull_pair_id")},  # g.pair_id: the fast path takes its own
 }
 
 
-def _names(functions) -> set[str]:
-    return {getattr(getattr(f, "func", f), "__name__", repr(f)) for f in functions}
+def _where(hooks: dict) -> set[tuple[str | None, str]]:
+    return {
+        (scope, getattr(getattr(f, "func", f), "__name__", repr(f))) for scope, funcs in hooks.items() for f in funcs
+    }
 
 
-def test_flask_has_no_hook_the_fast_path_was_not_told_about(tmp_path):
+def test_flask_runs_no_hook_the_fast_path_was_not_told_about(tmp_path):
     app = make_app(migrated_sqlite(tmp_path / "hooks.sqlite3"), RATELIMIT_ENABLED=True)  # as deployed
-    before = _names(f for funcs in app.before_request_funcs.values() for f in funcs)
-    after = _names(f for funcs in app.after_request_funcs.values() for f in funcs)
-    teardown = _names(
-        [*(f for funcs in app.teardown_request_funcs.values() for f in funcs), *app.teardown_appcontext_funcs]
-    )
-    assert before == KNOWN_HOOKS["before"]
-    assert after == KNOWN_HOOKS["after"]
-    assert teardown == KNOWN_HOOKS["teardown"]
+    assert _where(app.before_request_funcs) == KNOWN_HOOKS["before"]
+    assert _where(app.after_request_funcs) == KNOWN_HOOKS["after"]
+    assert _where(app.teardown_request_funcs) == KNOWN_HOOKS["teardown"]
+    assert _where(app.url_value_preprocessors) == KNOWN_HOOKS["url_value_preprocessors"]
+    # The app context's own: the ORM session's, which the fast path's app context runs too.
+    assert _where({None: app.teardown_appcontext_funcs}) == {(None, "_teardown_session")}
 
 
 def test_a_probe_on_sqlite_reads_in_autocommit_before_flask(tmp_path):

@@ -111,10 +111,12 @@ class CookieSessions(SecureCookieSessionInterface):
             return None
         data = self.peek(app, request)
         # A copy: what the request changes must not change what the next one opens. Its values
-        # are mostly plain texts and numbers, which a shallow copy shares safely.
-        if data and not all(type(value) in _IMMUTABLE for value in data.values()):
-            return self.session_class(copy.deepcopy(data))
-        return self.session_class(data)
+        # are mostly plain texts and numbers, shared safely; the rest (a list) are copied.
+        if not data:
+            return self.session_class()
+        return self.session_class(
+            {key: value if type(value) in _IMMUTABLE else copy.deepcopy(value) for key, value in data.items()}
+        )
 
     def peek(self, app: Flask, request: AnyRequest) -> Mapping[str, Any] | None:
         """The session the request's cookie holds, verified, never to be changed; None when there

@@ -86,30 +86,37 @@ def test_many_browsers_at_once_each_get_their_own_answer(threaded_app):
         assert db.engine.pool.checkedout() == 0
 
 
-def test_a_read_that_fails_before_flask_is_left_to_flask_and_leaks_nothing(threaded_app):
-    app = threaded_app
+def _probe_whose_first_read(app: Flask, happens) -> int:
+    """A member's probe whose first read (the fast path's: Flask's own reads again) first runs
+    ``happens(connection)``; the probe's status and what ``happens`` returned."""
     ours, _theirs, _admin = _people(app)
     client = app.test_client()
     sign_in(client, ours.mentee)
     now = int(_probe(client, ours.id).text)
     with app.app_context():
         engine = db.engine
-    failed = []
+    happened = []
 
-    def fail_the_fast_path(connection, _cursor, _statement, *_args) -> None:
-        # The first read of the request is the fast path's; Flask's own then reads again.
-        if connection.get_execution_options().get(database.READS_ONLY) and not failed:
-            failed.append(True)
-            raise exc.OperationalError("SELECT", {}, Exception("the server went away"))
+    def first_read(connection, _cursor, _statement, *_args) -> None:
+        if connection.get_execution_options().get(database.READS_ONLY) and not happened:
+            happened.append(True)
+            happens(connection)
 
-    event.listen(engine, "before_cursor_execute", fail_the_fast_path)
+    event.listen(engine, "before_cursor_execute", first_read)
     try:
-        assert _probe(client, ours.id, now).status_code == 204  # Flask's answer
+        status = _probe(client, ours.id, now).status_code
     finally:
-        event.remove(engine, "before_cursor_execute", fail_the_fast_path)
-    assert failed
-    assert engine.pool.checkedout() == 0
-    assert _probe(client, ours.id, now).status_code == 204
+        event.remove(engine, "before_cursor_execute", first_read)
+    assert happened and engine.pool.checkedout() == 0
+    assert _probe(client, ours.id, now).status_code == 204  # and the next probe is as ever
+    return status
+
+
+def test_a_read_that_fails_before_flask_is_left_to_flask_and_leaks_nothing(threaded_app):
+    def fail(_connection) -> None:
+        raise exc.OperationalError("SELECT", {}, Exception("the server went away"))
+
+    assert _probe_whose_first_read(threaded_app, fail) == 204  # Flask's answer
 
 
 def test_gets_in_autocommit_beside_writers_never_fail_on_sqlite(threaded_app):
@@ -164,40 +171,25 @@ def test_gets_in_autocommit_beside_writers_never_fail_on_sqlite(threaded_app):
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="a PostgreSQL backend terminated mid-read")
 def test_a_backend_terminated_mid_read_before_flask_is_left_to_flask(threaded_app):
     app = threaded_app
-    ours, _theirs, _admin = _people(app)
-    client = app.test_client()
-    sign_in(client, ours.mentee)
-    now = int(_probe(client, ours.id).text)
-    with app.app_context():
-        engine = db.engine
     server = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
     killer = psycopg.connect(server.render_as_string(hide_password=False), autocommit=True)
-    killed = []
 
-    def terminate_this_backend(connection, _cursor, _statement, *_args) -> None:
-        if connection.get_execution_options().get(database.READS_ONLY) and not killed:
-            pid = connection.connection.dbapi_connection.info.backend_pid
-            killed.append(pid)
-            killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            deadline = time.monotonic() + 30
-            while killer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]:
-                assert time.monotonic() < deadline
+    def terminate_this_backend(connection) -> None:
+        pid = connection.connection.dbapi_connection.info.backend_pid
+        killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 30
+        while killer.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]:
+            assert time.monotonic() < deadline
 
-    event.listen(engine, "before_cursor_execute", terminate_this_backend)
     try:
-        assert _probe(client, ours.id, now).status_code == 204
+        assert _probe_whose_first_read(app, terminate_this_backend) == 204
+        left_open = killer.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state LIKE 'idle in transaction%%'",
+            (server.database,),
+        ).fetchone()[0]
     finally:
-        event.remove(engine, "before_cursor_execute", terminate_this_backend)
-    assert killed
-    assert engine.pool.checkedout() == 0
-    database_name = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
-    left_open = killer.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state LIKE 'idle in transaction%%'",
-        (database_name,),
-    ).fetchone()[0]
-    killer.close()
+        killer.close()
     assert left_open == 0
-    assert _probe(client, ours.id, now).status_code == 204
 
 
 # --- Cookies: whatever Flask would not take as is goes to Flask -----------------------------------

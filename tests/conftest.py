@@ -61,6 +61,14 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[SCHEMA_TEMPLATE] = str(build_schema_template())
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``long`` first. pytest-xdist hands the tests out in this order as workers
+    ask for more, so a test that takes seconds, handed out last, leaves the other worker idle
+    until it ends: at the front, the short ones fill in around it. Every worker sorts alike, as
+    xdist requires; ``sort`` is stable, so the rest keep their order."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory) -> Iterator[Flask]:
     url = database_url(tmp_path_factory.mktemp("db"))

@@ -190,6 +190,7 @@ def flask_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([*FLASK, *args], cwd=REPO, env=environ, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.long
 def test_login_link_without_a_secret_key_fails_in_one_line_saying_what_to_set(tmp_path):
     result = flask_cli("login-link", "mei.lin@example.org", DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite3")
     assert result.returncode != 0
@@ -199,6 +200,7 @@ def test_login_link_without_a_secret_key_fails_in_one_line_saying_what_to_set(tm
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.long
 def test_login_link_works_without_flask_debug_when_a_secret_key_is_set(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3", "SECRET_KEY": "operator-secret"}
     # The operator's earlier steps, from the same environment, in this process: each `flask` in a

@@ -127,6 +127,7 @@ def padding_admin_guesses(app, session, noise: snapshots.Noise, trials: int) -> 
     return right / trials
 
 
+@pytest.mark.long
 def test_the_padding_admin_guesses_no_better_than_epsilon_allows(app, session):
     trials = 2000
     epsilon = 1.0  # the default the release was made with
@@ -170,6 +171,7 @@ def over_time_admin_guesses(app, session, noise: snapshots.Noise, trials: int, w
     return right / trials
 
 
+@pytest.mark.long
 def test_comparing_weeks_tells_no_more_than_the_epsilon_those_weeks_spent(app, session):
     trials, weeks = 2000, 5
     # What the five releases spent on "active pairs" adds up (sequential composition).
@@ -185,6 +187,7 @@ def test_without_the_noise_comparing_weeks_is_always_right(app, session):
 # --- Utility ------------------------------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_in_a_program_of_20_pairs_active_pairs_is_within_3_of_the_truth_9_times_in_10(app, session):
     program, pairs = program_of(20)
     for pair in pairs[:10]:

@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from celery import signals
 from celery.beat import ScheduleEntry, Scheduler
-from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.contrib.testing.worker import start_worker
 from flask import Flask
 from sqlalchemy import create_engine, select, text
 from support.apps import committed_session, own_app, run_name
@@ -58,25 +58,6 @@ def queued_app(
         yield app
 
 
-class PromptlyStopped(TestWorkController):
-    """Celery's test worker, which notices that it is asked to stop within a twentieth of a second.
-
-    Its loop looks at the stop flag between two waits for the broker: on Redis one wait lasts up
-    to a second unless a timer is due sooner, so a timer that does nothing is due every 0.05 s; on
-    the embedded broker (Kombu's SQLAlchemy transport, which polls) each wait is cut from two
-    seconds to 0.1 s. Each test's worker thread then ends in a few hundredths of a second instead
-    of one or two seconds; what the worker does with a task is unchanged."""
-
-    def on_consumer_ready(self, consumer) -> None:
-        if consumer.hub is not None:
-            consumer.hub.call_repeatedly(0.05, _nothing)
-        super().on_consumer_ready(consumer)
-
-
-def _nothing() -> None:
-    pass
-
-
 def _short_drain(self, connection, timeout=None):
     return _SQLALCHEMY_DRAIN(self, connection, timeout=0.1 if timeout is None else min(timeout, 0.1))
 
@@ -86,13 +67,20 @@ _SQLALCHEMY_DRAIN = kombu.transport.sqlalchemy.Transport.drain_events
 
 @contextmanager
 def worker_of(app: Flask):
-    """A real Celery worker (in a thread of this process) consuming the app's queue."""
+    """A real Celery worker (in a thread of this process) consuming the app's queue.
+
+    Its loop looks at its stop flag between two waits for the broker, and on Redis it closes by
+    reading the answer to the wait in flight: one second each by default,
+    two on the embedded broker (Celery's loop for a transport that polls). With waits of 0.1 s
+    the thread ends at once instead of after one to four seconds; what it does with a task is
+    unchanged."""
     celery = app.extensions["celery"]
+    if celery.conf.broker_url.startswith("redis"):
+        # Kombu's Redis transport takes its BRPOP timeout from this option.
+        celery.conf.broker_transport_options = {**celery.conf.broker_transport_options, "polling_interval": 0.1}
     with (
         mock.patch.object(kombu.transport.sqlalchemy.Transport, "drain_events", _short_drain),
-        start_worker(
-            celery, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15, WorkController=PromptlyStopped
-        ),
+        start_worker(celery, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=15),
     ):
         yield
 

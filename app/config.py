@@ -68,7 +68,7 @@ def engine_options(database_url: str) -> dict[str, Any]:
 REDIS_TIMEOUT_SECONDS = 0.5
 
 
-def rate_limit_settings(uri: str) -> dict[str, Any]:
+def rate_limit_settings(uri: str, timeout_seconds: float = REDIS_TIMEOUT_SECONDS) -> dict[str, Any]:
     """Flask-Limiter's storage settings. The per-client limits are a flood guard, not what keeps
     anyone safe (the per-address limit on sign-in mails is counted in the database): when Redis is
     unreachable or stops answering, the limiter logs a warning, counts in this worker's memory
@@ -80,8 +80,8 @@ def rate_limit_settings(uri: str) -> dict[str, Any]:
     }
     if uri.split(":", 1)[0] in ("redis", "rediss", "redis+unix"):
         settings["RATELIMIT_STORAGE_OPTIONS"] = {
-            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
-            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_connect_timeout": timeout_seconds,
+            "socket_timeout": timeout_seconds,
         }
     return settings
 
@@ -106,10 +106,15 @@ EXPORT_IN_REQUEST_ROWS = 3_000
 
 
 def celery_settings(
-    broker_url: str | None, instance_path: Path, queue: str | None = None, pass_seconds: float = REMINDER_PASS_SECONDS
+    broker_url: str | None,
+    instance_path: Path,
+    queue: str | None = None,
+    pass_seconds: float = REMINDER_PASS_SECONDS,
+    timeout_seconds: float = BROKER_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Celery's settings. Without a broker configured, Kombu's SQLAlchemy transport carries tasks
-    through a SQLite file in instance/, so Twoway needs no other service; production uses Redis."""
+    through a SQLite file in instance/, so Twoway needs no other service; production uses Redis.
+    ``timeout_seconds`` bounds each wait for Redis (tests of a stuck broker shorten it)."""
     if not broker_url:
         instance_path.mkdir(parents=True, exist_ok=True)
         broker_url = f"sqla+sqlite:///{instance_path / 'celery-broker.sqlite3'}"
@@ -120,15 +125,15 @@ def celery_settings(
         {}
         if embedded
         else {
-            "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
-            "socket_timeout": BROKER_TIMEOUT_SECONDS,
+            "socket_connect_timeout": timeout_seconds,
+            "socket_timeout": timeout_seconds,
             "max_retries": PUBLISH_RETRY_POLICY["max_retries"],
         }
     )
     return {
         "broker_url": broker_url,
         "broker_transport_options": transport_options,
-        "broker_connection_timeout": BROKER_TIMEOUT_SECONDS * 2,
+        "broker_connection_timeout": timeout_seconds * 2,
         # A worker started before the broker waits for it; a page never does (the policy below).
         "broker_connection_retry_on_startup": True,
         "task_publish_retry": True,

@@ -239,6 +239,7 @@ def first_clause(session, pair_id: int) -> int:
     return session.scalar(select(Clause.id).where(Clause.pair_id == pair_id).order_by(Clause.position))
 
 
+@pytest.mark.long
 def test_pair_routes(app, client, htmx_client, login, people, session, connection):
     pair_id = people["pair"].id
     rules = list(_rules(app, PAIR))

@@ -30,6 +30,7 @@ def smtp():
         yield server
 
 
+@pytest.mark.long
 def test_a_worker_builds_a_big_export_and_mails_its_owner(tmp_path, smtp, monkeypatch):
     controller, inbox = smtp
     # The worker polls the embedded broker once a second: each task would wait up to a second.

@@ -24,7 +24,7 @@ from app.models import Delivery, Kind, NextMeeting, State, utcnow
 from app.reminders import outbox, passes
 
 # Two real Celery processes each: on the xdist worker that runs the browser tests, one at a time.
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.long]
 
 
 def test_beat_and_a_worker_send_reminders_over_the_embedded_broker(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import Connection
 
-from app.config import rate_limit_settings
+from app.config import REDIS_TIMEOUT_SECONDS, rate_limit_settings
 from app.extensions import db, limiter
 from support.apps import make_app, run_name
 
@@ -41,13 +41,16 @@ def require_storage(uri: str) -> None:
 
 
 @contextmanager
-def build_limited_app(connection: Connection, storage_uri: str = "memory://", **config) -> Iterator[Flask]:
-    """An app with rate limits on, its limiter storage at ``storage_uri``, whose requests run on
-    the test's connection (inside the test's rolled-back transaction, on either database)."""
+def build_limited_app(
+    connection: Connection, storage_uri: str = "memory://", timeout_seconds: float = REDIS_TIMEOUT_SECONDS, **config
+) -> Iterator[Flask]:
+    """An app with rate limits on, its limiter storage at ``storage_uri`` (each wait for Redis
+    bounded by ``timeout_seconds``), whose requests run on the test's connection (inside the
+    test's rolled-back transaction, on either database)."""
     # The Limiter is one object for the whole process and keeps its switch and its "storage is
     # dead, use memory" state on itself: put both back for the other apps of the run.
     was_enabled, was_dead = limiter.enabled, limiter._storage_dead
-    settings = rate_limit_settings(storage_uri)
+    settings = rate_limit_settings(storage_uri, timeout_seconds)
     if storage_uri.startswith("redis"):
         settings["RATELIMIT_STORAGE_OPTIONS"] = {**settings["RATELIMIT_STORAGE_OPTIONS"], "key_prefix": RUN_PREFIX}
     app = make_app(

@@ -20,14 +20,15 @@ INT_MAX = 2**31 - 1  # PostgreSQL's INTEGER, the narrowest of the databases Twow
 
 
 def _digits_up_to(limit: int) -> str:
-    """A regular expression for the whole numbers 0 to ``limit``, written in decimal."""
+    r"""A regular expression for the whole numbers 0 to ``limit``, written in decimal: ASCII digits
+    only (``\d`` takes any script's, and ``int()`` reads them, so ``/pairs/١`` was pair 1 again)."""
     digits = str(limit)
-    options = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    options = [rf"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
     for i, digit in enumerate(digits):
         if digit != "0":
             lower = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
             rest = len(digits) - i - 1
-            options.append(digits[:i] + lower + (rf"\d{{{rest}}}" if rest else ""))
+            options.append(digits[:i] + lower + (rf"[0-9]{{{rest}}}" if rest else ""))
     options.append(digits)
     return "(?:" + "|".join(options) + ")"
 

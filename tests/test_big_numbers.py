@@ -47,6 +47,17 @@ def test_every_route_with_an_id_answers_404_for_an_id_too_big(app, mentor, pair,
     assert refused == {}
 
 
+def test_an_id_in_another_scripts_digits_matches_no_route(mentor, pair):
+    """One URL for each pair: Arabic-Indic or full-width digits name no pair, not the same one."""
+    for digits in (
+        str(pair.id).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        str(pair.id).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ):
+        assert mentor.get(f"/pairs/{digits}").status_code == 404
+        assert mentor.get(f"/pairs/{digits}/changes?since=0").status_code == 404
+    assert mentor.get(f"/pairs/{pair.id}").status_code == 200
+
+
 def test_the_largest_id_the_database_holds_still_reaches_the_view(mentor, pair):
     assert mentor.get(f"/pairs/{INT_MAX}").status_code == 404  # not a member: the pair guard says so
     assert mentor.get(f"/pairs/{pair.id}/journal/meetings/{INT_MAX}").status_code == 404

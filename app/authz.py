@@ -127,11 +127,22 @@ def require_sign_in() -> Response | None:
 
 @login_manager.unauthorized_handler
 def _unauthorized() -> Response:
-    target = url_for("auth.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    target = url_for("auth.sign_in", next=_back_after_sign_in())
     if htmx.is_htmx():
         # A fragment request must not get the sign-in page swapped into a card: htmx navigates instead.
         return htmx.client_redirect(Response("Sign in to continue.", 401), target)
     return redirect(target)
+
+
+def _back_after_sign_in() -> str | None:
+    """Where sign-in leads back to: this page, for a GET. A query string that isn't UTF-8 (no
+    browser sends one) is left behind rather than failing the redirect."""
+    if request.method != "GET":
+        return None
+    try:
+        return request.full_path.rstrip("?")
+    except UnicodeDecodeError:
+        return request.path
 
 
 def _session_user(user_id: object) -> tuple[int, int] | None:

@@ -9,7 +9,10 @@ signed-in person and the pair), and know who is signed in only if that was alrea
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, jsonify, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, request, url_for
+from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,6 +63,11 @@ def _signed_in(may_query: bool) -> bool:
 def _render(status: int, title: str, message: str, *, may_query: bool = True) -> tuple[Response | str, int]:
     if _wants_json():
         return jsonify(error=message), status
+    if has_request_context() and request_ctx.url_adapter is None:
+        # A Host header Werkzeug refuses (BadHost) left this request no way to build its URLs: the
+        # page's links are the configured origin's.
+        base = urlsplit(current_app.config["BASE_URL"])
+        request_ctx.url_adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme)
     if _signed_in(may_query):
         home, label = url_for("pairs.index"), "Back to your pairs"
     else:

@@ -107,3 +107,19 @@ def test_other_error_pages_keep_their_words(client):
     assert page.status_code == 404
     assert "There is nothing here" in page.text
     assert 'href="/auth/sign-in"' in page.text
+
+
+@pytest.mark.parametrize("host", ["..", "a" * 100 + ".example.org"])
+def test_a_host_header_werkzeug_refuses_gets_our_400_page(client, host):
+    response = client.get("/", headers={"Host": host})
+    assert response.status_code == 400
+    assert "<html" in response.text and "Go to sign-in" in response.text
+
+
+def test_a_query_string_that_is_not_utf8_still_sends_a_signed_out_person_to_sign_in(app):
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path="/pairs/1/changes").get_environ()
+    environ["QUERY_STRING"] = "since=\xff"  # the raw byte 0xff, as a WSGI server hands it on
+    _body, status, headers = run_wsgi_app(app, environ)
+    assert status.startswith("302") and headers["Location"] == "/auth/sign-in?next=/pairs/1/changes"

@@ -14,7 +14,8 @@ protection), and a read that finds the signed-in person a member of the pair. It
 view's own function's, with the headers every answer gets (``security.secure``). Anything else
 goes on to Flask unchanged, which answers it as it always did: no session or a stale one, a moved
 browser, someone who isn't a member, an admin, a malformed ``since`` (Flask says what is wrong),
-a replayed write, a database that fails, and every answer but "nothing changed".
+a replayed write, a database that fails, and what the quick answer can't give (the ground rules'
+edits to tell, which need the membership: Flask's path is handed the read already made).
 
 What the skipped hooks would have done to such a request is nothing: no rate limit applies to pair
 GETs (app/pairs/views.py), CSRF and the origin check look only at writes, the session isn't
@@ -61,8 +62,8 @@ class LightProbes:
         return self._endings
 
     def answer(self, environ: dict[str, Any]) -> Response | None:
-        """The probe's answer when it is "nothing changed" and everything about it is plain, else
-        None (Flask answers)."""
+        """The probe's answer when everything about it is plain and the view's quick answer can
+        give it, else None (Flask answers)."""
         if environ.get("PATH_INFO", "").rpartition("/")[2] not in self.endings():
             return None
         asked = Request(environ)

@@ -101,6 +101,16 @@ def init_app(app: Flask) -> None:
         title, message = MESSAGES.get(code, (error.name, error.description or ""))
         return _render(code, title, _described(error, message))
 
+    @app.errorhandler(UnicodeDecodeError)
+    def undecodable(error: UnicodeDecodeError):
+        # Werkzeug reads the query string as UTF-8 and raises on raw bytes that aren't (a browser
+        # always escapes them): the request's fault, a 400. Any other decoding error is ours (500).
+        try:
+            request.query_string.decode()
+        except UnicodeDecodeError:
+            return _render(400, MESSAGES[400][0], "The address has characters Twoway can't read. Check the link.")
+        raise error
+
     @app.errorhandler(InternalServerError)
     def server_error(_error: HTTPException):
         # Whatever failed may have left the session in a failed transaction (or its connection

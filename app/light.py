@@ -83,7 +83,7 @@ class LightProbes:
                 with database.reading(db.engine) as connection:
                     visit = authz.quick_visit(self.app, asked, arguments["pair_id"], columns, connection)
                 answer = None if visit is None else quick(visit, asked)
-            except (HTTPException, SQLAlchemyError):
+            except (HTTPException, UnicodeDecodeError, SQLAlchemyError):
                 return None  # a bad query string or a failing database: Flask answers, as ever
         if answer is None:
             if visit is not None:

@@ -40,6 +40,7 @@ import threading
 import time
 from collections import OrderedDict
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
@@ -277,7 +278,12 @@ def csrf_placeholder() -> str:
     known one, typed as a topic, was replaced by each reader's token, and saved again by the
     partner's edit it would have shown them that token. Hex only: HTML, JSON and URLs leave it
     alone, like a real token."""
-    secret = current_app.secret_key
+    return _placeholder_for(current_app.secret_key)
+
+
+@lru_cache(maxsize=8)
+def _placeholder_for(secret: str | bytes) -> str:
+    # Asked a few times for every pair page: the same text for as long as the key stands.
     key = secret.encode() if isinstance(secret, str) else bytes(secret)
     digest = hmac.new(key, _PLACEHOLDER_SALT, hashlib.sha256).hexdigest()
     return "twoway-csrf-" + digest[:32]
@@ -308,6 +314,8 @@ def _key(visit: Visit) -> str:
         request.headers.get("Accept-Language", ""),
         htmx.is_htmx(),
         htmx.target(),
-        request.full_path,
+        # The query as it came, bytes: one that isn't UTF-8 (no browser sends one) is still a key.
+        request.path,
+        request.query_string,
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()

@@ -238,3 +238,12 @@ def test_a_probe_on_sqlite_reads_in_autocommit_before_flask(tmp_path):
         assert sent[0] == "BEGIN IMMEDIATE"
     finally:
         engine.dispose()
+
+
+def test_a_probe_whose_query_is_not_utf8_gets_flasks_400(app, pair, mentee):
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path=f"/pairs/{pair.id}/changes", environ_base=mentee.environ_base).get_environ()
+    environ["QUERY_STRING"] = "since=\xff"  # a raw byte, as a WSGI server hands it on
+    environ["HTTP_COOKIE"] = "; ".join(f"{c.key}={c.value}" for c in mentee._cookies.values())
+    assert run_wsgi_app(app, environ)[1] == "400 BAD REQUEST"

@@ -338,3 +338,21 @@ def test_words_that_look_like_the_placeholder_never_become_a_token(app, kept, pa
             assert typed in client.get(home).text
     with app.app_context():
         assert page_cache.csrf_placeholder() != typed
+
+
+def test_a_query_string_that_is_not_utf8_is_a_page_of_its_own_not_an_error(app, kept, pair, mentee):
+    """A raw byte no browser sends, in the query of a page that may be kept: a 400 where the page
+    reads its query, else drawn and kept under a key of its own; never a 500."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    def status(query: str, page: str = "/journal/search") -> str:
+        environ = EnvironBuilder(path=f"/pairs/{pair.id}{page}", environ_base=mentee.environ_base).get_environ()
+        environ["QUERY_STRING"] = query  # as a WSGI server hands it on: the raw bytes, as latin-1
+        environ["HTTP_COOKIE"] = "; ".join(f"{c.key}={c.value}" for c in mentee._cookies.values())
+        return run_wsgi_app(app, environ)[1]
+
+    assert status("q=\xff") == "400 BAD REQUEST"  # the search can't read it, and says so
+    assert status("q=plan") == "200 OK" and len(kept._entries) == 1
+    # A page that reads no query: kept under a key of its own, and served again.
+    assert status("x=\xff", "/ground-rules") == "200 OK"
+    assert status("x=\xff", "/ground-rules") == "200 OK" and len(kept._entries) == 2

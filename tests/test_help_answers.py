@@ -7,12 +7,12 @@ import re
 
 import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
-from sqlalchemy import select
+from sqlalchemy import event, select
 from support.mailbox import text_of
 from support.pages import inline_code_in, text, words
 
 from app.admin.forms import ANSWER_MAX
-from app.models import Channel, HelpRequest, Kind, NotificationPreference
+from app.models import AuditAction, AuditEvent, Channel, HelpRequest, Kind, NotificationPreference
 from app.reminders import push
 
 ANSWER = "Let's talk on Thursday: I'll find you both a new slot."
@@ -119,6 +119,35 @@ def test_turned_off_nothing_is_sent_and_the_answer_is_still_on_the_page(session,
 def current_base(admin, request) -> str:
     page = admin.get(f"/admin/programs/{request.program_id}/help").get_data(as_text=True)
     return re.search(rf'name="request-{request.id}-answered_at"[^>]*value="([^"]*)"', page)[1]
+
+
+class _Lost(Exception):
+    """The connection lost between two statements of a request (a crash, a killed backend)."""
+
+
+def test_an_answer_is_never_kept_without_its_line_in_the_log(connection, session, asked, admin, sent_mail):
+    """The answer and its audit line are one transaction (app/admin/audit.py): a request that fails
+    as it writes the line keeps neither, and its sender is told nothing."""
+
+    def lose_the_line(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().startswith("INSERT INTO audit_event"):
+            raise _Lost
+
+    event.listen(connection, "before_cursor_execute", lose_the_line)
+    try:
+        with pytest.raises(_Lost):
+            answer(admin, asked, ANSWER)
+    finally:
+        event.remove(connection, "before_cursor_execute", lose_the_line)
+    session.expire_all()
+    assert session.get(HelpRequest, asked.id).answered_at is None
+    assert sent_mail == []
+    # Sent again, both are kept.
+    assert answer(admin, asked, ANSWER).status_code == 303
+    session.expire_all()
+    assert session.get(HelpRequest, asked.id).answer == ANSWER
+    logged = session.scalars(select(AuditEvent.action).where(AuditEvent.program_id == asked.program_id)).all()
+    assert logged.count(AuditAction.HELP_ANSWERED) == 1
 
 
 def test_an_amended_answer_replaces_the_first_and_is_told_of_again(session, login, pair, asked, admin, sent_mail):

@@ -124,10 +124,11 @@ def answer_help_request(program_id: int, request_id: int) -> Response:
         # Sending again means "replace theirs": the form now stands on the answer it has seen.
         form.answered_at.data = current.answered_at.isoformat() if current.answered_at else ""
         return _one_request(program_id, current, form, 409)
+    if outcome is aggregates.Answered.SAVED:
+        # In the answer's own transaction: an answer is never kept without its line in the log.
+        audit.record(program_id, AuditAction.HELP_ANSWERED, subject_id=aggregates.help_sender(request_id))
     db.session.commit()
     if outcome is aggregates.Answered.SAVED:
-        audit.record(program_id, AuditAction.HELP_ANSWERED, subject_id=aggregates.help_sender(request_id))
-        db.session.commit()
         help_answers.tell_sender(request_id, amended=request.answered_at is not None)
         notice = f"Sent to {request.sender_name} alone: they are told there is an answer, and read it in Twoway."
     else:

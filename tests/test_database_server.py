@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from support.apps import make_app
 
 from app import database
@@ -80,3 +81,46 @@ def test_a_read_before_flask_runs_outside_a_transaction_and_leaves_the_pool_as_i
     assert first != second
     first, second = in_request(own_engine_app, "POST", "SELECT pg_current_xact_id()", times=2)
     assert first == second
+
+
+@pytest.fixture
+def scratch_table(own_engine_app: Flask):
+    """A table of this test's own on the suite's database, committed for real and dropped after."""
+    name = f"scratch_{os.getpid()}_{time.monotonic_ns()}"
+    with own_engine_app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE TABLE {name} (id integer PRIMARY KEY)")
+    yield name
+    with own_engine_app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE {name}")
+
+
+def _idle_in_pool(app: Flask) -> bool:
+    with app.app_context():
+        pooled = db.engine.raw_connection()
+        try:
+            return pooled.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        finally:
+            pooled.close()
+
+
+def test_a_write_that_fails_half_way_keeps_nothing_and_the_next_read_finds_the_connection_idle(
+    own_engine_app, scratch_table
+):
+    """The pool's ROLLBACK ends a failed transaction though the connection stays in autocommit:
+    the next GET, which begins nothing, reads on a connection in no transaction at all."""
+    with pytest.raises(IntegrityError), own_engine_app.test_request_context("/", method="POST"):
+        db.session.execute(text(f"INSERT INTO {scratch_table} VALUES (1)"))
+        db.session.execute(text(f"INSERT INTO {scratch_table} VALUES (1)"))
+    assert _idle_in_pool(own_engine_app)
+    assert in_request(own_engine_app, "GET", f"SELECT count(*) FROM {scratch_table}") == [0]
+
+
+def test_a_write_whose_connection_is_killed_half_way_keeps_nothing(own_engine_app, scratch_table):
+    server = make_url(own_engine_app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    with pytest.raises(OperationalError), own_engine_app.test_request_context("/", method="POST"):
+        db.session.execute(text(f"INSERT INTO {scratch_table} VALUES (1)"))
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as killer:
+            assert killer.execute("SELECT pg_terminate_backend(%s, 30000)", (pid,)).fetchone()[0]
+        db.session.execute(text(f"INSERT INTO {scratch_table} VALUES (2)"))
+    assert in_request(own_engine_app, "GET", f"SELECT count(*) FROM {scratch_table}") == [0]

@@ -78,7 +78,9 @@ def add_passkey() -> Response:
     except passkeys.PasskeyError as error:
         db.session.commit()  # the challenge stays used up
         return jsonify(error=str(error)), 400
-    db.session.commit()
+    # Its notice commits with it (``deliver_now`` commits the transaction): a new way into the
+    # account is never kept without its owner hearing of it. Flushed first: the notice names it.
+    db.session.flush()
     notices.passkey_added(current_user, passkey.id, passkey.nickname, passkey.created_at or utcnow())
     flash(f"Passkey added: “{passkey.nickname}”. Next time, sign in with it.", "success")
     return jsonify(redirect=safe_next(request.args.get("next"), url_for(".passkeys")))
@@ -154,7 +156,7 @@ def new_recovery_codes() -> Response:
         )
         return htmx.redirect(url_for("auth.sign_in", again=1, next=url_for(".recovery_codes")))
     codes = recovery.generate(current_user)
-    db.session.commit()
+    # Committed with their notice, as a passkey is.
     notices.recovery_codes_made(current_user, utcnow())
     # Shown in this response only: they are stored as hashes and can never be displayed again.
     return htmx.render("account/recovery_codes.html", codes=codes, unused=len(codes), form=EmptyForm(), recent=True)

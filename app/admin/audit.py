@@ -53,9 +53,9 @@ def record(
 
 def record_read(program_id: int, action: AuditAction, **details: Any) -> None:
     """Keep that the signed-in admin read something (a download, the requests for help), from a
-    GET, and commit it. The read's transaction is ended first: on SQLite a GET's transaction is a
-    deferred one (app/database.py), and one that has read and then writes fails at once if anyone
-    wrote meanwhile; a transaction whose first statement is the insert waits its turn instead."""
+    GET, and commit it. A GET reads in autocommit (app/database.py), so the line is one INSERT of
+    its own, which waits its turn for SQLite's write lock; the rollback first leaves nothing else in
+    the ORM session to be written with it."""
     actor_id = current_user.id  # read before the rollback expires it
     db.session.rollback()
     record(program_id, action, actor_id=actor_id, **details)

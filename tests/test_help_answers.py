@@ -7,7 +7,8 @@ import re
 
 import pytest
 from factories import AdminFactory, PairFactory, ProgramFactory, UserFactory
-from sqlalchemy import event, select
+from sqlalchemy import select
+from support.faults import lost_at
 from support.mailbox import text_of
 from support.pages import inline_code_in, text, words
 
@@ -121,24 +122,11 @@ def current_base(admin, request) -> str:
     return re.search(rf'name="request-{request.id}-answered_at"[^>]*value="([^"]*)"', page)[1]
 
 
-class _Lost(Exception):
-    """The connection lost between two statements of a request (a crash, a killed backend)."""
-
-
 def test_an_answer_is_never_kept_without_its_line_in_the_log(connection, session, asked, admin, sent_mail):
     """The answer and its audit line are one transaction (app/admin/audit.py): a request that fails
     as it writes the line keeps neither, and its sender is told nothing."""
-
-    def lose_the_line(_conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().startswith("INSERT INTO audit_event"):
-            raise _Lost
-
-    event.listen(connection, "before_cursor_execute", lose_the_line)
-    try:
-        with pytest.raises(_Lost):
-            answer(admin, asked, ANSWER)
-    finally:
-        event.remove(connection, "before_cursor_execute", lose_the_line)
+    with lost_at(connection, "INSERT INTO audit_event"):
+        answer(admin, asked, ANSWER)
     session.expire_all()
     assert session.get(HelpRequest, asked.id).answered_at is None
     assert sent_mail == []

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 from factories import UserFactory
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from support.authenticator import SoftAuthenticator
+from support.faults import lost_at
 from support.records import read_back
 
 from app.models import Passkey, RecoveryCode, User, WebAuthnChallenge, utcnow
@@ -286,22 +287,9 @@ def test_removing_a_passkey_can_end_every_other_session(app, client, session, lo
     assert client.get("/account/passkeys").status_code == 200  # this one goes on
 
 
-class _Lost(Exception):
-    """The connection lost between two statements of a request (a crash, a killed backend)."""
-
-
 def test_a_passkey_is_never_added_without_its_security_notice(connection, client, session, person, phone):
     """The owner hears of every new way into the account (app/auth/notices.py): a request lost as
     it writes the notice keeps no passkey either."""
-
-    def lose_the_notice(_conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().startswith("INSERT INTO delivery"):
-            raise _Lost
-
-    event.listen(connection, "before_cursor_execute", lose_the_notice)
-    try:
-        with pytest.raises(_Lost):
-            add_passkey(client, phone)
-    finally:
-        event.remove(connection, "before_cursor_execute", lose_the_notice)
+    with lost_at(connection, "INSERT INTO delivery"):
+        add_passkey(client, phone)
     assert passkeys_of(session, person) == []

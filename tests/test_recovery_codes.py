@@ -6,7 +6,8 @@ import re
 
 import pytest
 from factories import UserFactory
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
+from support.faults import lost_at
 from support.pages import text
 
 from app.models import RecoveryCode
@@ -97,25 +98,13 @@ def test_making_codes_needs_a_recent_sign_in_and_tells_the_owner(client, session
     assert "If it wasn't you, sign in and make a new set" in caplog.text
 
 
-class _Lost(Exception):
-    """The connection lost between two statements of a request (a crash, a killed backend)."""
-
-
 def test_a_new_set_is_never_made_without_its_security_notice(connection, client, session, person):
     """A new set is a new way into the account, which its owner always hears of: a request lost as
     it writes the notice leaves the codes as they were."""
     make_codes(client)
     before = set(session.scalars(select(RecoveryCode.code_hash)))
 
-    def lose_the_notice(_conn, _cursor, statement, *_args) -> None:
-        if statement.lstrip().startswith("INSERT INTO delivery"):
-            raise _Lost
-
-    event.listen(connection, "before_cursor_execute", lose_the_notice)
-    try:
-        with pytest.raises(_Lost):
-            client.post("/account/recovery-codes")
-    finally:
-        event.remove(connection, "before_cursor_execute", lose_the_notice)
+    with lost_at(connection, "INSERT INTO delivery"):
+        client.post("/account/recovery-codes")
     session.expire_all()
     assert set(session.scalars(select(RecoveryCode.code_hash))) == before

@@ -48,7 +48,6 @@ from flask import Flask, Response, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Dialect,
     Row,
     Select,
@@ -374,12 +373,14 @@ def is_light() -> bool:
     return request.method == "GET" and _light_columns() is not None
 
 
-def _read_visit(
-    pair_id: int, user_id: int, generation: int, extra: tuple[str, ...] | None, connection: Connection
-) -> Visit | None:
-    statement = _light_read(connection.dialect, extra is None, extra or ())
-    params = statement.parameters({"pair_id": pair_id, "user_id": user_id, "generation": generation})
-    found = connection.exec_driver_sql(statement.sql, params).all()
+def _read_visit(pair_id: int, user_id: int, generation: int, extra: tuple[str, ...] | None) -> Visit | None:
+    # Not through the ORM, which has nothing to map here: on a connection of its own, back in the
+    # pool at once (the ORM session's transaction and teardown cost more than the read, and a kept
+    # page or a probe needs nothing else).
+    with database.reading(db.engine) as connection:
+        statement = _light_read(connection.dialect, extra is None, extra or ())
+        params = statement.parameters({"pair_id": pair_id, "user_id": user_id, "generation": generation})
+        found = connection.exec_driver_sql(statement.sql, params).all()
     if not found:
         return None
     first = found[0]
@@ -406,14 +407,11 @@ def _visit_as_signed_in() -> bool:
     # browser is no longer fresh; under "strong" protection it signs the session out).
     if found is None or login_manager._session_protection_failed():
         return False
-    # The cookie's generation, which the read matches against the account's. Not through the ORM,
-    # which has nothing to map here: on a connection of its own, back in the pool at once (the
-    # ORM session's cost more than the read, and a kept page needs nothing else). A probe
-    # app/light.py could not answer alone comes with the read it made for this very request.
+    # The cookie's generation, which the read matches against the account's. A probe app/light.py
+    # could not answer alone comes with the read it made for this very request.
     read = request.environ.pop(VISIT_READ, None)
     if read is None or (read.pair_id, read.user_id, read.generation) != (pair_id, *found):
-        with database.reading(db.engine) as connection:
-            read = _read_visit(pair_id, *found, _light_columns(), connection)
+        read = _read_visit(pair_id, *found, _light_columns())
     if read is None:
         return False
     g.visit = read
@@ -429,9 +427,7 @@ def visit(pair_id: int) -> Visit:
     read = (
         None
         if current_user.is_admin
-        else _read_visit(
-            pair_id, current_user.id, current_user.session_generation, _light_columns(), db.session.connection()
-        )
+        else _read_visit(pair_id, current_user.id, current_user.session_generation, _light_columns())
     )
     if read is None:
         abort(404)
@@ -454,9 +450,7 @@ def session_identifier(request: Request) -> str:
     return hashlib.sha512(base.encode("utf8")).hexdigest()
 
 
-def quick_visit(
-    app: Flask, request: Request, pair_id: int, extra: tuple[str, ...], connection: Connection
-) -> Visit | None:
+def quick_visit(app: Flask, request: Request, pair_id: int, extra: tuple[str, ...]) -> Visit | None:
     """The live probes' fast path (app/light.py): the decision ``_visit_as_signed_in`` makes, for
     a request that has not been through Flask's request cycle. None whenever anything is other
     than plain (no session or an unreadable one, a browser whose address or User-Agent moved, a
@@ -468,7 +462,7 @@ def quick_visit(
     mode = app.config.get("SESSION_PROTECTION", login_manager.session_protection)
     if mode in ("basic", "strong") and signed_in.get("_id") != session_identifier(request):
         return None
-    return _read_visit(pair_id, *found, extra, connection)
+    return _read_visit(pair_id, *found, extra)
 
 
 def current_membership() -> PairMember:

@@ -33,7 +33,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 15_000
 
 
-# An execution option: a connection that only reads, outside any request (``reading``).
+# An execution option: a connection that only reads (``reading``).
 READS_ONLY = "twoway_reads_only"
 
 
@@ -45,8 +45,9 @@ def _may_write(connection: Connection) -> bool:
 
 @contextmanager
 def reading(bind: Engine | Connection) -> Iterator[Connection]:
-    """A connection for one read made outside Flask's request cycle (app/light.py), begun as a
-    GET's is. The test suite's single connection (already in its transaction) is used as it is."""
+    """A connection of its own for one read (the light read that decides a pair GET's access, in
+    Flask's request cycle or before it in app/light.py), begun as a GET's is, whatever the request.
+    The test suite's single connection (already in its transaction) is used as it is."""
     if isinstance(bind, Connection):
         yield bind
         return

@@ -33,8 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from app import authz, database, security
-from app.extensions import db
+from app import authz, security
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -80,8 +79,7 @@ class LightProbes:
         columns, quick = found
         with self.app.app_context():
             try:
-                with database.reading(db.engine) as connection:
-                    visit = authz.quick_visit(self.app, asked, arguments["pair_id"], columns, connection)
+                visit = authz.quick_visit(self.app, asked, arguments["pair_id"], columns)
                 answer = None if visit is None else quick(visit, asked)
             except (HTTPException, UnicodeDecodeError, SQLAlchemyError):
                 return None  # a bad query string or a failing database: Flask answers, as ever

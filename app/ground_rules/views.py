@@ -226,10 +226,11 @@ def changes() -> Response:
     """The cheap probe an open page polls: 204 while nothing changed, else what did. Answered from
     the read that decided access (most often by app/light.py, before Flask's request cycle), until
     there is something to tell."""
-    answer = _probe(authz.visit(g.pair_id), request)
+    visit = authz.visit(g.pair_id)
+    answer = _probe(visit, request)
     if answer is not None:
         return answer
-    version = authz.visit(g.pair_id).extra[0]
+    version = visit.extra[0]
     since = arg_int("since", default=0)
     membership = authz.current_membership()
     names = {m.user_id: m.user.first_name for m in membership.pair.members}
